@@ -1,0 +1,78 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import { createAjv } from '@parley/shared'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { RelayConfig } from './config'
+import { AppError } from './errors'
+import { auth } from './plugins/auth'
+import { database } from './plugins/database'
+import { errorHandling } from './plugins/errors'
+import { realtime } from './plugins/realtime'
+import { redis } from './plugins/redis'
+import { services } from './plugins/services'
+import { authRoutes } from './routes/auth'
+import { contactRoutes } from './routes/contacts'
+import { healthRoutes } from './routes/health'
+import { messageRoutes } from './routes/messages'
+import { syncRoutes } from './routes/sync'
+import { userRoutes } from './routes/users'
+import { socketHandlers } from './socket/handlers'
+
+export interface BuildOptions {
+  logger?: FastifyServerOptions['logger']
+  /** The time source for sessions, messages and presence (tests pass their own). */
+  clock?: () => number
+}
+
+/**
+ * The relay as a Fastify instance, ready but not listening: `server.ts` listens, tests call
+ * `listen({port: 0})` or `inject`. Closing it drains queued writes, then closes the database.
+ */
+export async function buildApp(config: RelayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  })
+
+  // Bodies are checked exactly (a "5" is not a number); query strings and paths are text, so
+  // those are coerced to the schema's types.
+  const bodyAjv = createAjv()
+  const urlAjv = createAjv({ coerceTypes: true })
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyAjv : urlAjv).compile(schema as object),
+  )
+
+  await app.register(errorHandling)
+  await app.register(helmet, { global: true })
+  await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] })
+  await app.register(redis, { redisUrl: config.redisUrl })
+  await app.register(rateLimit, {
+    max: config.rateLimits.globalPerMinute,
+    timeWindow: 60_000,
+    ...(app.redis && { redis: app.redis, nameSpace: 'parley-rate-limit-' }),
+    errorResponseBuilder: (_request, context) =>
+      new AppError('rate_limited', `Too many requests; retry in ${context.after}`),
+  })
+  await app.register(database, { databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  await app.register(realtime, { maxBufferBytes: config.maxBodyBytes, corsOrigins: config.corsOrigins })
+  await app.register(services, {
+    sessionTtlDays: config.sessionTtlDays,
+    rateLimits: config.rateLimits,
+    ...(options.clock && { clock: options.clock }),
+  })
+  await app.register(auth)
+
+  await app.register(healthRoutes)
+  await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
+  await app.register(userRoutes)
+  await app.register(contactRoutes)
+  await app.register(messageRoutes)
+  await app.register(syncRoutes)
+  await app.register(socketHandlers, { eventsPerSecond: config.rateLimits.socketEventsPerSecond })
+  await app.ready()
+  return app
+}

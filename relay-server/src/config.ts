@@ -1,0 +1,73 @@
+import path from 'node:path'
+
+export interface RateLimits {
+  /** Requests a minute per client IP for every route. */
+  globalPerMinute: number
+  /** Sign-in and registration attempts a minute per client IP. */
+  authPerMinute: number
+  /** Failed sign-ins per username before it is locked for `loginLockMinutes`. */
+  loginFailuresPerUsername: number
+  loginLockMinutes: number
+  /** Socket events a second per socket (bursts up to this many). */
+  socketEventsPerSecond: number
+}
+
+export interface RelayConfig {
+  host: string
+  port: number
+  dataDir: string
+  databaseUrl: string | undefined
+  redisUrl: string | undefined
+  logLevel: string
+  sessionTtlDays: number
+  /** Origins allowed by CORS; `*` for any (the desktop app's origin varies by mode). */
+  corsOrigins: string[] | '*'
+  rateLimits: RateLimits
+  /** Largest accepted JSON body and Socket.IO message, in bytes. */
+  maxBodyBytes: number
+  trustProxy: boolean
+}
+
+export class ConfigError extends Error {}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not '${raw}'`)
+  }
+  return value
+}
+
+/** The relay's settings from the environment; defaults suit one machine with no other services. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
+  const databaseUrl = env.DATABASE_URL || undefined
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL')
+  }
+  const redisUrl = env.REDIS_URL || undefined
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
+  }
+  const origins = (env.CORS_ORIGINS ?? '*').trim()
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: integer(env, 'PORT', 8080, 0, 65535),
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    databaseUrl,
+    redisUrl,
+    logLevel: env.LOG_LEVEL || 'info',
+    sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
+    corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
+    rateLimits: {
+      globalPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
+      authPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),
+      loginFailuresPerUsername: integer(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 1, 10_000_000),
+      loginLockMinutes: integer(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+      socketEventsPerSecond: integer(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
+    },
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+  }
+}

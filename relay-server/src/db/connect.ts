@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs'
+import path from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
+import { migrations } from './migrations/index'
+import type { Database } from './schema'
+
+export type Dialect = 'sqlite' | 'postgres'
+
+export interface DatabaseHandle {
+  db: Kysely<Database>
+  dialect: Dialect
+  /** Where the data lives, for the log: a file path or the PostgreSQL host/database. */
+  location: string
+}
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection string; without it, SQLite in `dataDir`. */
+  databaseUrl?: string | undefined
+  dataDir: string
+}
+
+const INT8_OID = 20
+
+/**
+ * SQLite runs in WAL mode with synchronous=FULL: every commit is fsynced before the relay acks,
+ * so an acked message survives a crash and a power cut. Group commit (see committer.ts) pays that
+ * fsync once per batch instead of once per message.
+ */
+export function openDatabase(options: DatabaseOptions): DatabaseHandle {
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: 10,
+      // Ids and times are bigint columns; their values stay well inside Number's safe range.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID
+            ? (value: string) => Number(value)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    })
+    const url = new URL(options.databaseUrl)
+    return {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+      location: `postgres://${url.host}${url.pathname}`,
+    }
+  }
+  mkdirSync(options.dataDir, { recursive: true })
+  const file = path.join(options.dataDir, 'relay.sqlite')
+  const sqlite = new SQLite(file)
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma('synchronous = FULL')
+  sqlite.pragma('foreign_keys = ON')
+  sqlite.pragma('busy_timeout = 5000')
+  return {
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: 'sqlite',
+    location: file,
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations }
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider })
+  const { error, results } = await migrator.migrateToLatest()
+  const failed = results?.find((r) => r.status === 'Error')
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? 'unknown error')
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${reason}`, { cause: error })
+  }
+}

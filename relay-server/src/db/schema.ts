@@ -1,0 +1,105 @@
+import type { Generated, Insertable, Selectable } from 'kysely'
+
+/** Times are integer milliseconds since the epoch; ids are integers (bigint on PostgreSQL). */
+export interface UsersTable {
+  id: Generated<number>
+  username: string
+  /** Lowercased username: unique, and what search and sign-in match on. */
+  username_key: string
+  password_hash: string
+  first_name: string
+  last_name: string
+  email: string
+  /** The last seq handed out in this user's feed. */
+  feed_seq: Generated<number>
+  last_seen_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+export interface SessionsTable {
+  id: Generated<number>
+  user_id: number
+  /** SHA-256 of the bearer token (hex); the token itself is never stored. */
+  token_hash: string
+  created_at: number
+  expires_at: number
+  last_used_at: number
+}
+
+/** One row per side: `owner_id` sees `peer_id` with `status`. */
+export interface ContactsTable {
+  owner_id: number
+  peer_id: number
+  status: 'outgoing' | 'incoming' | 'accepted' | 'blocked'
+  created_at: number
+  updated_at: number
+}
+
+export interface MessagesTable {
+  id: Generated<number>
+  sender_id: number
+  recipient_id: number
+  /** min/max of the two participants: one index serves a conversation in both directions. */
+  user_low: number
+  user_high: number
+  client_id: string
+  text: string | null
+  created_at: number
+  edited_at: number | null
+  deleted_at: number | null
+}
+
+export interface MessageVersionsTable {
+  id: Generated<number>
+  message_id: number
+  text: string
+  written_at: number
+  replaced_at: number
+}
+
+export interface ReactionsTable {
+  message_id: number
+  user_id: number
+  emoji: string
+  created_at: number
+}
+
+/** How far `owner_id` has received and read the conversation with `peer_id`. */
+export interface ReceiptsTable {
+  owner_id: number
+  peer_id: number
+  delivered_up_to: number
+  read_up_to: number
+  updated_at: number
+}
+
+export interface FeedEventsTable {
+  user_id: number
+  seq: number
+  type: string
+  /** Message events point here and are materialized at read time (so deletes show through). */
+  message_id: number | null
+  /** Other events keep their data as JSON. */
+  payload: string | null
+  created_at: number
+}
+
+export interface Database {
+  users: UsersTable
+  sessions: SessionsTable
+  contacts: ContactsTable
+  messages: MessagesTable
+  message_versions: MessageVersionsTable
+  reactions: ReactionsTable
+  receipts: ReceiptsTable
+  feed_events: FeedEventsTable
+}
+
+export type UserRow = Selectable<UsersTable>
+export type NewUser = Insertable<UsersTable>
+export type SessionRow = Selectable<SessionsTable>
+export type ContactRow = Selectable<ContactsTable>
+export type MessageRow = Selectable<MessagesTable>
+export type ReactionRow = Selectable<ReactionsTable>
+export type FeedEventRow = Selectable<FeedEventsTable>

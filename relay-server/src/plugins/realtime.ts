@@ -1,0 +1,84 @@
+import type { ClientToServerEvents, PresenceStatus, ServerToClientEvents } from '@parley/shared'
+import { createAdapter } from '@socket.io/redis-adapter'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Server } from 'socket.io'
+import { type Realtime, sessionRoom, userRoom } from '../services/realtime'
+
+export interface SocketData {
+  userId: number
+  sessionId: number
+  status: 'online' | 'away'
+}
+
+export type RelayServer = Server<
+  ClientToServerEvents,
+  ServerToClientEvents,
+  Record<string, never>,
+  SocketData
+>
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    io: RelayServer
+    realtime: Realtime
+  }
+}
+
+/**
+ * Socket.IO on Fastify's own HTTP server. With Redis, rooms span every relay, so an event sent to
+ * `user:42` reaches each of that user's sockets wherever it is connected.
+ */
+export const realtime = fp(
+  async (app: FastifyInstance, options: { maxBufferBytes: number; corsOrigins: string[] | '*' }) => {
+    const io: RelayServer = new Server(app.server, {
+      maxHttpBufferSize: options.maxBufferBytes,
+      cors: { origin: options.corsOrigins },
+      serveClient: false,
+      pingInterval: 20_000,
+      pingTimeout: 20_000,
+      connectionStateRecovery: undefined,
+    })
+    if (app.redis) {
+      const pub = app.redis.duplicate()
+      const sub = app.redis.duplicate()
+      io.adapter(createAdapter(pub, sub, { requestsTimeout: 3000 }))
+      app.addHook('onClose', async () => {
+        await Promise.allSettled([pub.quit(), sub.quit()])
+      })
+    }
+
+    const service: Realtime = {
+      toUsers(userIds, event, ...args) {
+        if (userIds.length === 0)
+          return // biome-ignore lint/suspicious/noExplicitAny: the typed signature is enforced by Realtime
+        ;(io.to(userIds.map(userRoom)) as any).emit(event, ...args)
+      },
+      async liveStatuses(userIds) {
+        const result = new Map<number, Exclude<PresenceStatus, 'offline'>>()
+        if (userIds.length === 0) return result
+        const sockets = await io.in(userIds.map(userRoom)).fetchSockets()
+        for (const socket of sockets) {
+          const { userId, status } = socket.data
+          if (result.get(userId) !== 'online') result.set(userId, status)
+        }
+        return result
+      },
+      disconnectSession(sessionId) {
+        io.in(sessionRoom(sessionId)).disconnectSockets(true)
+      },
+    }
+    app.decorate('io', io)
+    app.decorate('realtime', service)
+
+    // Sockets are cut first so nothing new arrives while queued writes drain.
+    app.addHook('preClose', async () => {
+      io.local.disconnectSockets(true)
+      io.engine.close()
+    })
+    app.addHook('onClose', async () => {
+      await new Promise<void>((resolve) => io.close(() => resolve()))
+    })
+  },
+  { name: 'realtime', dependencies: ['redis'] },
+)

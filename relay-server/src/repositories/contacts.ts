@@ -1,0 +1,106 @@
+import type { Contact, ContactStatus } from '@parley/shared'
+import type { Kysely } from 'kysely'
+import type { ContactRow, Database, UserRow } from '../db/schema'
+import { toPublicUser } from './users'
+
+type Db = Kysely<Database>
+
+export function toContact(row: ContactRow, peer: UserRow): Contact {
+  return {
+    user: toPublicUser(peer),
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  }
+}
+
+export async function findContact(db: Db, ownerId: number, peerId: number): Promise<ContactRow | undefined> {
+  return db
+    .selectFrom('contacts')
+    .selectAll()
+    .where('owner_id', '=', ownerId)
+    .where('peer_id', '=', peerId)
+    .executeTakeFirst()
+}
+
+export async function listContacts(db: Db, ownerId: number): Promise<(ContactRow & { peer: UserRow })[]> {
+  const rows = await db
+    .selectFrom('contacts')
+    .innerJoin('users', 'users.id', 'contacts.peer_id')
+    .selectAll('users')
+    .select([
+      'contacts.owner_id',
+      'contacts.peer_id',
+      'contacts.status',
+      'contacts.created_at as contact_created_at',
+      'contacts.updated_at as contact_updated_at',
+    ])
+    .where('contacts.owner_id', '=', ownerId)
+    .orderBy('users.username_key')
+    .execute()
+  return rows.map((r) => {
+    const { owner_id, peer_id, status, contact_created_at, contact_updated_at, ...peer } = r
+    return { owner_id, peer_id, status, created_at: contact_created_at, updated_at: contact_updated_at, peer }
+  })
+}
+
+export async function upsertContact(
+  db: Db,
+  ownerId: number,
+  peerId: number,
+  status: ContactStatus,
+  now: number,
+): Promise<ContactRow> {
+  return db
+    .insertInto('contacts')
+    .values({ owner_id: ownerId, peer_id: peerId, status, created_at: now, updated_at: now })
+    .onConflict((oc) => oc.columns(['owner_id', 'peer_id']).doUpdateSet({ status, updated_at: now }))
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export async function deleteContact(db: Db, ownerId: number, peerId: number): Promise<boolean> {
+  const result = await db
+    .deleteFrom('contacts')
+    .where('owner_id', '=', ownerId)
+    .where('peer_id', '=', peerId)
+    .executeTakeFirst()
+  return Number(result.numDeletedRows) > 0
+}
+
+/** Whether both sides have accepted each other: the condition for messages, typing, presence. */
+export async function areMutualContacts(db: Db, a: number, b: number): Promise<boolean> {
+  const rows = await db
+    .selectFrom('contacts')
+    .select('owner_id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('owner_id', '=', a), eb('peer_id', '=', b)]),
+        eb.and([eb('owner_id', '=', b), eb('peer_id', '=', a)]),
+      ]),
+    )
+    .where('status', '=', 'accepted')
+    .execute()
+  return rows.length === 2
+}
+
+/** The users with whom `userId` has mutually accepted contact. */
+export async function mutualContactIds(db: Db, userId: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('contacts as mine')
+    .innerJoin('contacts as theirs', (join) =>
+      join.onRef('theirs.owner_id', '=', 'mine.peer_id').onRef('theirs.peer_id', '=', 'mine.owner_id'),
+    )
+    .select('mine.peer_id')
+    .where('mine.owner_id', '=', userId)
+    .where('mine.status', '=', 'accepted')
+    .where('theirs.status', '=', 'accepted')
+    .execute()
+  return rows.map((r) => r.peer_id)
+}
+
+/** Everyone who has `userId` in their contact list, whatever the status. */
+export async function ownersOfContact(db: Db, userId: number): Promise<number[]> {
+  const rows = await db.selectFrom('contacts').select('owner_id').where('peer_id', '=', userId).execute()
+  return rows.map((r) => r.owner_id)
+}

@@ -1,0 +1,140 @@
+import type { Message, MessageVersion, Reaction } from '@parley/shared'
+import type { Kysely } from 'kysely'
+import type { Database, MessageRow } from '../db/schema'
+
+type Db = Kysely<Database>
+
+export function conversationKey(a: number, b: number): { user_low: number; user_high: number } {
+  return a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a }
+}
+
+export function toMessage(row: MessageRow, reactions: Reaction[]): Message {
+  return {
+    id: row.id,
+    clientId: row.client_id,
+    senderId: row.sender_id,
+    recipientId: row.recipient_id,
+    text: row.deleted_at === null ? row.text : null,
+    createdAt: row.created_at,
+    editedAt: row.edited_at,
+    deletedAt: row.deleted_at,
+    reactions: row.deleted_at === null ? reactions : [],
+  }
+}
+
+/** Reactions of these messages, grouped by emoji in the order each emoji first appeared. */
+export async function reactionsFor(db: Db, messageIds: readonly number[]): Promise<Map<number, Reaction[]>> {
+  const result = new Map<number, Reaction[]>()
+  if (messageIds.length === 0) return result
+  const rows = await db
+    .selectFrom('reactions')
+    .select(['message_id', 'user_id', 'emoji'])
+    .where('message_id', 'in', [...new Set(messageIds)])
+    .orderBy('created_at')
+    .orderBy('user_id')
+    .execute()
+  for (const row of rows) {
+    let list = result.get(row.message_id)
+    if (!list) result.set(row.message_id, (list = []))
+    let reaction = list.find((r) => r.emoji === row.emoji)
+    if (!reaction) list.push((reaction = { emoji: row.emoji, userIds: [] }))
+    reaction.userIds.push(row.user_id)
+  }
+  return result
+}
+
+export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
+  const result = new Map<number, Message>()
+  if (ids.length === 0) return result
+  const unique = [...new Set(ids)]
+  const rows = await db.selectFrom('messages').selectAll().where('id', 'in', unique).execute()
+  const reactions = await reactionsFor(
+    db,
+    rows.filter((r) => r.deleted_at === null).map((r) => r.id),
+  )
+  for (const row of rows) result.set(row.id, toMessage(row, reactions.get(row.id) ?? []))
+  return result
+}
+
+export async function loadMessage(db: Db, id: number): Promise<Message | undefined> {
+  return (await loadMessages(db, [id])).get(id)
+}
+
+export async function findMessageRow(db: Db, id: number): Promise<MessageRow | undefined> {
+  return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export async function findByClientId(
+  db: Db,
+  senderId: number,
+  clientId: string,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('sender_id', '=', senderId)
+    .where('client_id', '=', clientId)
+    .executeTakeFirst()
+}
+
+export async function insertMessage(
+  db: Db,
+  message: { sender_id: number; recipient_id: number; client_id: string; text: string; created_at: number },
+): Promise<MessageRow> {
+  return db
+    .insertInto('messages')
+    .values({ ...message, ...conversationKey(message.sender_id, message.recipient_id) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+/** A page of the conversation between `a` and `b`, newest first, plus whether older ones exist. */
+export async function conversationPage(
+  db: Db,
+  a: number,
+  b: number,
+  before: number | undefined,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  const key = conversationKey(a, b)
+  let query = db
+    .selectFrom('messages')
+    .selectAll()
+    .where('user_low', '=', key.user_low)
+    .where('user_high', '=', key.user_high)
+  if (before !== undefined) query = query.where('id', '<', before)
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute()
+  const hasMore = rows.length > limit
+  const page = rows.slice(0, limit)
+  const reactions = await reactionsFor(
+    db,
+    page.filter((r) => r.deleted_at === null).map((r) => r.id),
+  )
+  return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+}
+
+export async function messageVersions(db: Db, messageId: number): Promise<MessageVersion[]> {
+  const rows = await db
+    .selectFrom('message_versions')
+    .select(['text', 'written_at', 'replaced_at'])
+    .where('message_id', '=', messageId)
+    .orderBy('id')
+    .execute()
+  return rows.map((r) => ({ text: r.text, writtenAt: r.written_at, replacedAt: r.replaced_at }))
+}
+
+/** Whether `messageId` belongs to the conversation between `a` and `b`. */
+export async function isInConversation(db: Db, messageId: number, a: number, b: number): Promise<boolean> {
+  const key = conversationKey(a, b)
+  const row = await db
+    .selectFrom('messages')
+    .select('id')
+    .where('id', '=', messageId)
+    .where('user_low', '=', key.user_low)
+    .where('user_high', '=', key.user_high)
+    .executeTakeFirst()
+  return row !== undefined
+}

@@ -1,0 +1,12 @@
+import { routes } from '@parley/shared'
+import type { FastifyInstance } from 'fastify'
+import { defineRoute } from './define'
+
+export async function authRoutes(app: FastifyInstance, options: { authPerMinute: number }) {
+  const { auth } = app.services
+  const rateLimit = { max: options.authPerMinute, timeWindow: 60_000 }
+  defineRoute(app, routes.register, ({ body }) => auth.register(body), { rateLimit })
+  defineRoute(app, routes.login, ({ body }) => auth.login(body), { rateLimit })
+  defineRoute(app, routes.logout, async ({ principal }) => auth.logout(principal))
+  defineRoute(app, routes.session, ({ principal }) => auth.session(principal))
+}

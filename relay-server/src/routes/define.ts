@@ -1,0 +1,54 @@
+import type { RouteSpec } from '@parley/shared'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type Type from 'typebox'
+import type { Principal } from '../services/auth'
+
+type StaticOf<S> = S extends Type.TSchema ? Type.Static<S> : undefined
+
+export interface RouteRequest<R extends RouteSpec> {
+  body: StaticOf<R['body']>
+  query: StaticOf<R['querystring']>
+  params: StaticOf<R['params']>
+  principal: R['auth'] extends true ? Principal : null
+  raw: FastifyRequest
+}
+
+type Result<R extends RouteSpec> = R['response'] extends Type.TSchema ? Type.Static<R['response']> : void
+
+/**
+ * Registers a route from the shared table: its schemas validate the input and serialize the
+ * output (fields not in the response schema never leave), and `auth` adds the token check.
+ */
+export function defineRoute<R extends RouteSpec>(
+  app: FastifyInstance,
+  spec: R,
+  handler: (request: RouteRequest<R>, reply: FastifyReply) => Promise<Result<R>>,
+  options: { rateLimit?: { max: number; timeWindow: number } } = {},
+): void {
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema: {
+      ...(spec.body && { body: spec.body }),
+      ...(spec.querystring && { querystring: spec.querystring }),
+      ...(spec.params && { params: spec.params }),
+      ...(spec.response && { response: { [spec.status]: spec.response } }),
+    },
+    ...(spec.auth && { onRequest: app.authenticate }),
+    ...(options.rateLimit && { config: { rateLimit: options.rateLimit } }),
+    handler: async (request, reply) => {
+      const value = await handler(
+        {
+          body: request.body as StaticOf<R['body']>,
+          query: request.query as StaticOf<R['querystring']>,
+          params: request.params as StaticOf<R['params']>,
+          principal: request.principal as RouteRequest<R>['principal'],
+          raw: request,
+        },
+        reply,
+      )
+      reply.status(spec.status)
+      return spec.response ? value : reply.send()
+    },
+  })
+}

@@ -1,0 +1,214 @@
+import type { FeedEvent, FeedEventType } from '@parley/shared'
+import { type Kysely, sql, type Transaction } from 'kysely'
+import type { Database } from '../db/schema'
+import { AppError, isAppError } from '../errors'
+
+/** A feed event an operation wants appended to `userId`'s feed; its seq is given at commit. */
+export interface FeedAppend {
+  userId: number
+  type: FeedEventType
+  /** Message events are stored by reference and rebuilt from the message at read time. */
+  messageId: number | null
+  /** What the live event carries (and, for non-message events, what is stored). */
+  data: unknown
+}
+
+export interface CommittedEvent {
+  userId: number
+  event: FeedEvent
+}
+
+export interface WriteContext {
+  trx: Transaction<Database>
+  /** One clock reading for the whole batch. */
+  now: number
+  append(userId: number, type: FeedEventType, data: unknown, messageId?: number): void
+}
+
+export type WriteOp<T> = (ctx: WriteContext) => Promise<T>
+
+export interface Committed<T> {
+  value: T
+  events: CommittedEvent[]
+}
+
+interface Pending {
+  op: WriteOp<unknown>
+  resolve(result: Committed<unknown>): void
+  reject(error: unknown): void
+}
+
+type Outcome =
+  | { item: Pending; ok: true; value: unknown; events: CommittedEvent[] }
+  | { item: Pending; ok: false; error: unknown }
+
+export interface CommitterOptions {
+  /** Called once a batch has committed, before any of its operations resolve. */
+  onCommitted: (events: CommittedEvent[]) => void
+  clock?: () => number
+  maxBatch?: number
+}
+
+const RETRYABLE_PG_CODES = new Set(['40001', '40P01'])
+const FEED_INSERT_CHUNK = 500
+
+/**
+ * Every write that produces feed events goes through here. Operations queued during one turn of
+ * the event loop share one transaction (group commit): one fsync for the batch, and each
+ * operation's promise settles only after that commit, so an ack always means durable.
+ * Each operation runs inside a savepoint: an expected failure (AppError) rolls back only its own
+ * writes; anything unexpected aborts the batch, which is then retried one operation at a time.
+ */
+export class Committer {
+  readonly #db: Kysely<Database>
+  readonly #onCommitted: (events: CommittedEvent[]) => void
+  readonly #clock: () => number
+  readonly #maxBatch: number
+  #queue: Pending[] = []
+  #flushing: Promise<void> | null = null
+  #closed = false
+
+  constructor(db: Kysely<Database>, options: CommitterOptions) {
+    this.#db = db
+    this.#onCommitted = options.onCommitted
+    this.#clock = options.clock ?? Date.now
+    this.#maxBatch = options.maxBatch ?? 256
+  }
+
+  run<T>(op: WriteOp<T>): Promise<Committed<T>> {
+    if (this.#closed) return Promise.reject(new AppError('shutting_down', 'The relay is shutting down'))
+    return new Promise<Committed<T>>((resolve, reject) => {
+      this.#queue.push({ op, resolve: resolve as Pending['resolve'], reject })
+      if (!this.#flushing)
+        this.#flushing = new Promise<void>((done) => setImmediate(() => this.#flush().then(done)))
+    })
+  }
+
+  /** Refuses new writes and waits for the queued ones to commit. */
+  async close(): Promise<void> {
+    this.#closed = true
+    while (this.#flushing) await this.#flushing
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      await this.#commit(batch)
+    }
+    this.#flushing = null
+  }
+
+  async #commit(batch: Pending[], attempt = 1): Promise<void> {
+    let outcomes: Outcome[]
+    try {
+      outcomes = await this.#db.transaction().execute((trx) => this.#runBatch(trx, batch))
+    } catch (error) {
+      if (batch.length > 1) {
+        for (const item of batch) await this.#commit([item])
+        return
+      }
+      const code = (error as { code?: unknown } | null)?.code
+      if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < 4) {
+        return this.#commit(batch, attempt + 1)
+      }
+      batch[0]?.reject(error)
+      return
+    }
+    const events = outcomes.flatMap((o) => (o.ok ? o.events : []))
+    if (events.length > 0) {
+      try {
+        this.#onCommitted(events)
+      } catch {
+        // Live delivery is best effort: the events are committed and clients catch up by seq.
+      }
+    }
+    for (const outcome of outcomes) {
+      if (outcome.ok) outcome.item.resolve({ value: outcome.value, events: outcome.events })
+      else outcome.item.reject(outcome.error)
+    }
+  }
+
+  async #runBatch(trx: Transaction<Database>, batch: Pending[]): Promise<Outcome[]> {
+    const now = this.#clock()
+    const isolated = batch.length > 1
+    const results: { item: Pending; ok: boolean; value?: unknown; error?: unknown; appends: FeedAppend[] }[] =
+      []
+    for (const item of batch) {
+      const appends: FeedAppend[] = []
+      const ctx: WriteContext = {
+        trx,
+        now,
+        append: (userId, type, data, messageId) =>
+          appends.push({ userId, type, data, messageId: messageId ?? null }),
+      }
+      if (!isolated) {
+        // Alone in its transaction: any error rolls the whole transaction back.
+        results.push({ item, ok: true, value: await item.op(ctx), appends })
+        continue
+      }
+      await sql`savepoint write_op`.execute(trx)
+      try {
+        const value = await item.op(ctx)
+        await sql`release savepoint write_op`.execute(trx)
+        results.push({ item, ok: true, value, appends })
+      } catch (error) {
+        if (!isAppError(error)) throw error
+        await sql`rollback to savepoint write_op`.execute(trx)
+        await sql`release savepoint write_op`.execute(trx)
+        results.push({ item, ok: false, error, appends: [] })
+      }
+    }
+
+    const appends = results.flatMap((r) => r.appends)
+    const seqs = await allocateSeqs(trx, appends)
+    const rows = appends.map((a, i) => ({
+      user_id: a.userId,
+      seq: seqs[i]!,
+      type: a.type,
+      message_id: a.messageId,
+      payload: a.messageId === null ? JSON.stringify(a.data) : null,
+      created_at: now,
+    }))
+    for (let i = 0; i < rows.length; i += FEED_INSERT_CHUNK) {
+      await trx
+        .insertInto('feed_events')
+        .values(rows.slice(i, i + FEED_INSERT_CHUNK))
+        .execute()
+    }
+
+    let next = 0
+    return results.map((r): Outcome => {
+      if (!r.ok) return { item: r.item, ok: false, error: r.error }
+      const events = r.appends.map((a) => {
+        const seq = seqs[next++]!
+        return { userId: a.userId, event: { seq, type: a.type, data: a.data } as FeedEvent }
+      })
+      return { item: r.item, ok: true, value: r.value, events }
+    })
+  }
+}
+
+/**
+ * Hands out consecutive seqs per user: one UPDATE ... RETURNING per user per batch, taken in
+ * ascending user id so concurrent relays on PostgreSQL lock users in the same order.
+ */
+async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
+  const counts = new Map<number, number>()
+  for (const a of appends) counts.set(a.userId, (counts.get(a.userId) ?? 0) + 1)
+  const nextSeq = new Map<number, number>()
+  for (const userId of [...counts.keys()].sort((a, b) => a - b)) {
+    const n = counts.get(userId)!
+    const row = await trx
+      .updateTable('users')
+      .set((eb) => ({ feed_seq: eb('feed_seq', '+', n) }))
+      .where('id', '=', userId)
+      .returning('feed_seq')
+      .executeTakeFirstOrThrow()
+    nextSeq.set(userId, Number(row.feed_seq) - n + 1)
+  }
+  return appends.map((a) => {
+    const seq = nextSeq.get(a.userId)!
+    nextSeq.set(a.userId, seq + 1)
+    return seq
+  })
+}

@@ -1,0 +1,248 @@
+import type {
+  Message,
+  MessageHistoryResponse,
+  MessagePageQuery,
+  MessageResponse,
+  ReactionPayload,
+  ReceiptPayload,
+  SendMessageBody,
+} from '@parley/shared'
+import type { Kysely } from 'kysely'
+import type { Database, MessageRow } from '../db/schema'
+import { AppError } from '../errors'
+import { areMutualContacts } from '../repositories/contacts'
+import { sendSeqOf } from '../repositories/feed'
+import * as messages from '../repositories/messages'
+import type { Committed, Committer, WriteContext } from './committer'
+import type { Realtime } from './realtime'
+
+/** Distinct emoji one user may put on one message. */
+export const MAX_REACTIONS_PER_USER = 20
+
+type Outcome = { message: Message; changed: boolean }
+
+export class MessageService {
+  readonly #db: Kysely<Database>
+  readonly #committer: Committer
+  readonly #realtime: Realtime
+
+  constructor(deps: { db: Kysely<Database>; committer: Committer; realtime: Realtime }) {
+    this.#db = deps.db
+    this.#committer = deps.committer
+    this.#realtime = deps.realtime
+  }
+
+  /** Sends a message; a resend with the same clientId returns the first one and writes nothing. */
+  async send(senderId: number, body: SendMessageBody): Promise<MessageResponse> {
+    const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
+      const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
+      if (existing) {
+        const sameText =
+          existing.edited_at !== null || existing.deleted_at !== null || existing.text === body.text
+        if (existing.recipient_id !== body.recipientId || !sameText) {
+          throw new AppError('client_id_conflict', 'That clientId was already used for another message')
+        }
+        return { message: (await messages.loadMessage(ctx.trx, existing.id))!, changed: false }
+      }
+      if (body.recipientId === senderId)
+        throw new AppError('cannot_contact_self', 'You cannot message yourself')
+      await requireMutual(ctx, senderId, body.recipientId)
+      const row = await messages.insertMessage(ctx.trx, {
+        sender_id: senderId,
+        recipient_id: body.recipientId,
+        client_id: body.clientId,
+        text: body.text,
+        created_at: ctx.now,
+      })
+      const message = messages.toMessage(row, [])
+      ctx.append(senderId, 'message', message, row.id)
+      ctx.append(body.recipientId, 'message', message, row.id)
+      return { message, changed: true }
+    })
+    return this.#respond(senderId, committed, 'message')
+  }
+
+  async edit(userId: number, id: number, text: string): Promise<MessageResponse> {
+    const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
+      const row = await this.#visible(ctx, userId, id)
+      if (row.sender_id !== userId)
+        throw new AppError('not_message_sender', 'Only the sender can edit a message')
+      if (row.deleted_at !== null) throw new AppError('message_deleted', 'A deleted message cannot be edited')
+      await requireMutual(ctx, userId, row.recipient_id)
+      if (row.text === text) return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
+      await ctx.trx
+        .insertInto('message_versions')
+        .values({
+          message_id: id,
+          text: row.text ?? '',
+          written_at: row.edited_at ?? row.created_at,
+          replaced_at: ctx.now,
+        })
+        .execute()
+      await ctx.trx.updateTable('messages').set({ text, edited_at: ctx.now }).where('id', '=', id).execute()
+      return this.#announce(ctx, row, 'message_updated')
+    })
+    return this.#respond(userId, committed, 'message_updated')
+  }
+
+  /** Deletes for everyone: the text, its history and reactions go; a tombstone stays. */
+  async delete(userId: number, id: number): Promise<MessageResponse> {
+    const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
+      const row = await this.#visible(ctx, userId, id)
+      if (row.sender_id !== userId)
+        throw new AppError('not_message_sender', 'Only the sender can delete a message')
+      if (row.deleted_at !== null) return { message: messages.toMessage(row, []), changed: false }
+      await ctx.trx.deleteFrom('message_versions').where('message_id', '=', id).execute()
+      await ctx.trx.deleteFrom('reactions').where('message_id', '=', id).execute()
+      await ctx.trx
+        .updateTable('messages')
+        .set({ text: null, deleted_at: ctx.now })
+        .where('id', '=', id)
+        .execute()
+      return this.#announce(ctx, row, 'message_deleted')
+    })
+    return this.#respond(userId, committed, 'message_deleted')
+  }
+
+  /** Adds the emoji as the caller's reaction, or takes it away if it was there. */
+  async react(userId: number, { messageId, emoji }: ReactionPayload): Promise<MessageResponse> {
+    const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
+      const row = await this.#visible(ctx, userId, messageId)
+      if (row.deleted_at !== null)
+        throw new AppError('message_deleted', 'A deleted message takes no reactions')
+      await requireMutual(ctx, userId, peerOf(row, userId))
+      const removed = await ctx.trx
+        .deleteFrom('reactions')
+        .where('message_id', '=', messageId)
+        .where('user_id', '=', userId)
+        .where('emoji', '=', emoji)
+        .executeTakeFirst()
+      if (Number(removed.numDeletedRows) === 0) {
+        const mine = await ctx.trx
+          .selectFrom('reactions')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('message_id', '=', messageId)
+          .where('user_id', '=', userId)
+          .executeTakeFirstOrThrow()
+        if (Number(mine.n) >= MAX_REACTIONS_PER_USER) {
+          throw new AppError('forbidden', `At most ${MAX_REACTIONS_PER_USER} reactions per message`)
+        }
+        await ctx.trx
+          .insertInto('reactions')
+          .values({ message_id: messageId, user_id: userId, emoji, created_at: ctx.now })
+          .execute()
+      }
+      return this.#announce(ctx, row, 'reaction')
+    })
+    return this.#respond(userId, committed, 'reaction')
+  }
+
+  /**
+   * Moves the caller's delivered or read marker in a conversation forward (never back); read
+   * implies delivered. Both sides' feeds hear of it.
+   */
+  async receipt(
+    userId: number,
+    kind: 'delivered' | 'read',
+    body: ReceiptPayload,
+  ): Promise<{ seq: number | null }> {
+    const committed = await this.#committer.run(async (ctx) => {
+      await requireMutual(ctx, userId, body.with)
+      if (!(await messages.isInConversation(ctx.trx, body.upTo, userId, body.with))) {
+        throw new AppError('message_not_found', `Message ${body.upTo} is not in that conversation`)
+      }
+      const current = await ctx.trx
+        .selectFrom('receipts')
+        .selectAll()
+        .where('owner_id', '=', userId)
+        .where('peer_id', '=', body.with)
+        .executeTakeFirst()
+      const delivered = Math.max(current?.delivered_up_to ?? 0, body.upTo)
+      const read =
+        kind === 'read' ? Math.max(current?.read_up_to ?? 0, body.upTo) : (current?.read_up_to ?? 0)
+      const moved =
+        kind === 'read' ? read !== (current?.read_up_to ?? 0) : delivered !== (current?.delivered_up_to ?? 0)
+      if (!moved) return false
+      await ctx.trx
+        .insertInto('receipts')
+        .values({
+          owner_id: userId,
+          peer_id: body.with,
+          delivered_up_to: delivered,
+          read_up_to: read,
+          updated_at: ctx.now,
+        })
+        .onConflict((oc) =>
+          oc
+            .columns(['owner_id', 'peer_id'])
+            .doUpdateSet({ delivered_up_to: delivered, read_up_to: read, updated_at: ctx.now }),
+        )
+        .execute()
+      const data = { userId, peerId: body.with, upTo: kind === 'read' ? read : delivered }
+      ctx.append(userId, kind, data)
+      ctx.append(body.with, kind, data)
+      return true
+    })
+    return { seq: committed.events.find((e) => e.userId === userId)?.event.seq ?? null }
+  }
+
+  async page(userId: number, query: MessagePageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    return messages.conversationPage(this.#db, userId, query.with, query.before, query.limit ?? 50)
+  }
+
+  async history(userId: number, id: number): Promise<MessageHistoryResponse> {
+    const row = await messages.findMessageRow(this.#db, id)
+    if (!row || (row.sender_id !== userId && row.recipient_id !== userId)) {
+      throw new AppError('message_not_found', `No message ${id}`)
+    }
+    const message = (await messages.loadMessage(this.#db, id))!
+    return { message, versions: await messages.messageVersions(this.#db, id) }
+  }
+
+  /** Typing goes live to the peer only; nothing is stored. */
+  async typing(userId: number, to: number, typing: boolean): Promise<void> {
+    if (!(await areMutualContacts(this.#db, userId, to))) {
+      throw new AppError('contact_required', 'You can only type to an accepted contact')
+    }
+    this.#realtime.toUsers([to], 'typing', { from: userId, typing })
+  }
+
+  async #visible(ctx: WriteContext, userId: number, id: number): Promise<MessageRow> {
+    const row = await messages.findMessageRow(ctx.trx, id)
+    if (!row || (row.sender_id !== userId && row.recipient_id !== userId)) {
+      throw new AppError('message_not_found', `No message ${id}`)
+    }
+    return row
+  }
+
+  async #announce(
+    ctx: WriteContext,
+    row: MessageRow,
+    type: 'message_updated' | 'message_deleted' | 'reaction',
+  ): Promise<Outcome> {
+    const message = (await messages.loadMessage(ctx.trx, row.id))!
+    ctx.append(row.sender_id, type, message, row.id)
+    ctx.append(row.recipient_id, type, message, row.id)
+    return { message, changed: true }
+  }
+
+  async #respond(userId: number, committed: Committed<Outcome>, type: string): Promise<MessageResponse> {
+    const { message, changed } = committed.value
+    const own = committed.events.find((e) => e.userId === userId && e.event.type === type)
+    if (own) return { message, seq: own.event.seq }
+    // A resend: point at the event the first send wrote (committed by now, even if in the same batch).
+    const seq =
+      !changed && type === 'message' ? ((await sendSeqOf(this.#db, userId, message.id)) ?? null) : null
+    return { message, seq }
+  }
+}
+
+function peerOf(row: MessageRow, userId: number): number {
+  return row.sender_id === userId ? row.recipient_id : row.sender_id
+}
+
+async function requireMutual(ctx: WriteContext, a: number, b: number): Promise<void> {
+  if (!(await areMutualContacts(ctx.trx, a, b))) {
+    throw new AppError('contact_required', 'You can only message an accepted contact who accepted you')
+  }
+}

@@ -1,0 +1,19 @@
+import type { PresenceStatus, ServerToClientEvents } from '@parley/shared'
+
+/**
+ * What services need from the live layer. The Socket.IO implementation works across relays
+ * through the adapter; services never touch sockets directly.
+ */
+export interface Realtime {
+  toUsers<E extends keyof ServerToClientEvents>(
+    userIds: readonly number[],
+    event: E,
+    ...args: Parameters<ServerToClientEvents[E]>
+  ): void
+  /** The live status of each user with at least one connected socket, on any relay. */
+  liveStatuses(userIds: readonly number[]): Promise<Map<number, Exclude<PresenceStatus, 'offline'>>>
+  disconnectSession(sessionId: number): void
+}
+
+export const userRoom = (userId: number) => `user:${userId}`
+export const sessionRoom = (sessionId: number) => `session:${sessionId}`

@@ -1,0 +1,14 @@
+import type { SyncQuery, SyncResponse } from '@parley/shared'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema'
+import { readFeed } from '../repositories/feed'
+
+/** One page of the caller's feed after their cursor; the same for GET /sync and the socket `sync`. */
+export async function syncPage(
+  db: Kysely<Database>,
+  userId: number,
+  query: SyncQuery,
+): Promise<SyncResponse> {
+  const { events, hasMore } = await readFeed(db, userId, query.after, query.limit ?? 500)
+  return { events, cursor: events.at(-1)?.seq ?? query.after, hasMore }
+}

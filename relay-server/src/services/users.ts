@@ -1,0 +1,50 @@
+import type { OwnUser, PatchUserBody, PublicUser } from '@parley/shared'
+import type { Kysely } from 'kysely'
+import type { Database } from '../db/schema'
+import { AppError } from '../errors'
+import { ownersOfContact } from '../repositories/contacts'
+import * as users from '../repositories/users'
+import type { Committer } from './committer'
+
+export class UserService {
+  readonly #db: Kysely<Database>
+  readonly #committer: Committer
+
+  constructor(deps: { db: Kysely<Database>; committer: Committer }) {
+    this.#db = deps.db
+    this.#committer = deps.committer
+  }
+
+  async profile(viewerId: number, id: number): Promise<OwnUser | PublicUser> {
+    const row = await users.findUserById(this.#db, id)
+    if (!row) throw new AppError('user_not_found', `No user with id ${id}`)
+    return id === viewerId ? users.toOwnUser(row) : users.toPublicUser(row)
+  }
+
+  async search(prefix: string, limit: number): Promise<PublicUser[]> {
+    return (await users.searchUsersByPrefix(this.#db, prefix, limit)).map(users.toPublicUser)
+  }
+
+  /** Changes the caller's own profile and tells every device of theirs and everyone who lists them. */
+  async patch(viewerId: number, id: number, body: PatchUserBody): Promise<OwnUser> {
+    if (id !== viewerId) throw new AppError('forbidden', 'You can only change your own profile')
+    const { value } = await this.#committer.run(async ({ trx, now, append }) => {
+      const row = await users.updateProfile(
+        trx,
+        id,
+        {
+          ...(body.firstName !== undefined && { first_name: body.firstName.trim() }),
+          ...(body.lastName !== undefined && { last_name: body.lastName.trim() }),
+          ...(body.email !== undefined && { email: body.email }),
+        },
+        now,
+      )
+      const own = users.toOwnUser(row)
+      append(id, 'user_updated', own)
+      const visible = users.toPublicUser(row)
+      for (const ownerId of await ownersOfContact(trx, id)) append(ownerId, 'user_updated', visible)
+      return own
+    })
+    return value
+  }
+}

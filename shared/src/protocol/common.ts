@@ -1,0 +1,30 @@
+import Type from 'typebox'
+import { errorCodes } from './errors'
+
+/** Database ids: positive integers that survive JSON and both SQL dialects (bigint columns). */
+export const Id = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+/** Milliseconds since the Unix epoch. */
+export const Timestamp = Type.Integer({ minimum: 0 })
+/** A feed sequence number; 0 means "before the first event". */
+export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+export const Uuid = Type.String({
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+})
+
+export const ErrorBody = Type.Object(
+  {
+    error: Type.Object({
+      code: Type.Union(Object.keys(errorCodes).map((code) => Type.Literal(code))),
+      message: Type.String(),
+    }),
+  },
+  { additionalProperties: false },
+)
+
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false })
+export type IdParams = Type.Static<typeof IdParams>
+
+/** Object schemas reject unknown keys: no mass assignment, and typos fail loudly. */
+export function Strict<P extends Type.TProperties>(properties: P) {
+  return Type.Object(properties, { additionalProperties: false })
+}

@@ -1,0 +1,43 @@
+import Type from 'typebox'
+import { Strict, Timestamp } from './common'
+import { Presence, PublicUser, Username } from './users'
+
+/**
+ * The status of a contact as its owner sees it: `outgoing` (you asked), `incoming` (they asked),
+ * `accepted` (you accepted; messaging needs both sides accepted), `blocked` (you blocked them).
+ */
+export const ContactStatus = Type.Union([
+  Type.Literal('outgoing'),
+  Type.Literal('incoming'),
+  Type.Literal('accepted'),
+  Type.Literal('blocked'),
+])
+export type ContactStatus = Type.Static<typeof ContactStatus>
+
+export const Contact = Strict({
+  user: PublicUser,
+  status: ContactStatus,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+})
+export type Contact = Type.Static<typeof Contact>
+
+/** In the contact list; presence is known only for accepted contacts (null otherwise). */
+export const ContactWithPresence = Strict({
+  user: PublicUser,
+  status: ContactStatus,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  presence: Type.Union([Presence, Type.Null()]),
+})
+export type ContactWithPresence = Type.Static<typeof ContactWithPresence>
+
+export const ContactListResponse = Strict({ contacts: Type.Array(ContactWithPresence) })
+export const AddContactBody = Strict({ username: Username })
+export type AddContactBody = Type.Static<typeof AddContactBody>
+export const ContactResponse = Strict({ contact: Contact })
+
+export const PatchContactBody = Strict({
+  status: Type.Union([Type.Literal('accepted'), Type.Literal('blocked')]),
+})
+export type PatchContactBody = Type.Static<typeof PatchContactBody>

@@ -1,0 +1,46 @@
+/**
+ * Every error the relay returns, with its HTTP status and what it means. docs/API.md lists these;
+ * a test checks the list there against this table.
+ */
+export const errorCodes = {
+  validation_failed: { status: 400, meaning: 'The body, query or payload does not match the schema.' },
+  invalid_json: { status: 400, meaning: 'The body is not valid JSON.' },
+  cannot_contact_self: { status: 400, meaning: 'You cannot add yourself as a contact.' },
+  unauthorized: { status: 401, meaning: 'No token, or an unknown, revoked or expired one.' },
+  invalid_credentials: { status: 401, meaning: 'Unknown username or wrong password.' },
+  forbidden: { status: 403, meaning: 'You may not do this to that resource.' },
+  contact_required: {
+    status: 403,
+    meaning: 'Messages, typing and receipts need an accepted contact on both sides.',
+  },
+  not_message_sender: { status: 403, meaning: 'Only the sender may edit or delete a message.' },
+  not_found: { status: 404, meaning: 'No such route.' },
+  user_not_found: { status: 404, meaning: 'No such user.' },
+  contact_not_found: { status: 404, meaning: 'No contact relationship with that user.' },
+  message_not_found: { status: 404, meaning: 'No such message, or not one you can see.' },
+  username_taken: { status: 409, meaning: 'Another account has that username.' },
+  already_contacts: { status: 409, meaning: 'A contact or request with that user exists already.' },
+  contact_blocked: { status: 409, meaning: 'You blocked that user; remove the block first.' },
+  invalid_transition: { status: 409, meaning: 'That contact status change is not possible from here.' },
+  message_deleted: { status: 409, meaning: 'The message was deleted and can no longer change.' },
+  client_id_conflict: {
+    status: 409,
+    meaning: 'That clientId was already used for a different message.',
+  },
+  payload_too_large: { status: 413, meaning: 'The body is larger than the route accepts.' },
+  unsupported_media_type: { status: 415, meaning: 'The Content-Type is not one the route accepts.' },
+  rate_limited: { status: 429, meaning: 'Too many requests; retry after the time given.' },
+  internal_error: { status: 500, meaning: 'A fault on the relay; details are in its log.' },
+  shutting_down: { status: 503, meaning: 'The relay is shutting down; retry on another or later.' },
+} as const satisfies Record<string, { status: number; meaning: string }>
+
+export type ErrorCode = keyof typeof errorCodes
+
+export interface ApiError {
+  code: ErrorCode
+  message: string
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(errorCodes, value)
+}

@@ -1,0 +1,72 @@
+import Type from 'typebox'
+import { Id, Strict, Timestamp, Uuid } from './common'
+
+export const MAX_MESSAGE_LENGTH = 4000
+
+/** Message text: up to 4,000 characters, at least one of them visible. */
+export const MessageText = Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH, pattern: '\\S' })
+
+/**
+ * One emoji (with its modifiers, joiners and flags): reactions carry no free text.
+ * Up to 16 code points covers the longest ZWJ family sequences.
+ */
+export const Emoji = Type.String({
+  minLength: 1,
+  maxLength: 16,
+  pattern:
+    '^(?:\\p{Extended_Pictographic}|\\p{Regional_Indicator}|\\p{Emoji_Modifier}|[#*0-9\\u200d\\ufe0f\\u20e3])+$',
+})
+
+export const Reaction = Strict({ emoji: Emoji, userIds: Type.Array(Id) })
+export type Reaction = Type.Static<typeof Reaction>
+
+export const Message = Strict({
+  id: Id,
+  clientId: Uuid,
+  senderId: Id,
+  recipientId: Id,
+  /** Null once deleted (a tombstone keeps only ids and times). */
+  text: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp,
+  editedAt: Type.Union([Timestamp, Type.Null()]),
+  deletedAt: Type.Union([Timestamp, Type.Null()]),
+  reactions: Type.Array(Reaction),
+})
+export type Message = Type.Static<typeof Message>
+
+export const SendMessageBody = Strict({
+  /** Chosen by the client (a UUID); a resend with the same one returns the first message. */
+  clientId: Uuid,
+  recipientId: Id,
+  text: MessageText,
+})
+export type SendMessageBody = Type.Static<typeof SendMessageBody>
+
+export const EditMessageBody = Strict({ text: MessageText })
+export type EditMessageBody = Type.Static<typeof EditMessageBody>
+
+export const MessagePageQuery = Strict({
+  with: Id,
+  before: Type.Optional(Id),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+})
+export type MessagePageQuery = Type.Static<typeof MessagePageQuery>
+
+export const MessagePageResponse = Strict({ messages: Type.Array(Message), hasMore: Type.Boolean() })
+/** `seq` is the event this wrote to your feed; null when nothing changed (a repeated delete, say). */
+export const MessageResponse = Strict({
+  message: Message,
+  seq: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+})
+export type MessageResponse = Type.Static<typeof MessageResponse>
+
+export const MessageVersion = Strict({
+  text: Type.String(),
+  /** When this body was written (sent or edited to). */
+  writtenAt: Timestamp,
+  /** When the next edit replaced it. */
+  replacedAt: Timestamp,
+})
+export type MessageVersion = Type.Static<typeof MessageVersion>
+export const MessageHistoryResponse = Strict({ message: Message, versions: Type.Array(MessageVersion) })
+export type MessageHistoryResponse = Type.Static<typeof MessageHistoryResponse>

@@ -1,0 +1,216 @@
+import Type from 'typebox'
+import { ErrorBody, IdParams, Strict, Timestamp } from './common'
+import { AddContactBody, ContactListResponse, ContactResponse, PatchContactBody } from './contacts'
+import {
+  EditMessageBody,
+  MessageHistoryResponse,
+  MessagePageQuery,
+  MessagePageResponse,
+  MessageResponse,
+  SendMessageBody,
+} from './messages'
+import { SyncQuery, SyncResponse } from './sync'
+import {
+  AuthResponse,
+  LoginBody,
+  OwnUserResponse,
+  PatchUserBody,
+  ProfileResponse,
+  RegisterBody,
+  SessionResponse,
+  UserSearchQuery,
+  UserSearchResponse,
+} from './users'
+
+export const HealthResponse = Strict({
+  status: Type.Literal('ok'),
+  version: Type.String(),
+  time: Timestamp,
+})
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
+  url: string
+  /** Whether a bearer token is required. */
+  auth: boolean
+  summary: string
+  body?: Type.TSchema
+  querystring?: Type.TSchema
+  params?: Type.TSchema
+  /** The success response; `null` for 204 No Content. */
+  status: number
+  response: Type.TSchema | null
+}
+
+const route = <R extends RouteSpec>(spec: R) => spec
+
+/**
+ * The relay's HTTP API. The relay registers its routes from this table and docs/API.md is
+ * checked against it, so neither can drift from the other.
+ */
+export const routes = {
+  register: route({
+    method: 'POST',
+    url: '/users',
+    auth: false,
+    summary: 'Create an account and sign in.',
+    body: RegisterBody,
+    status: 201,
+    response: AuthResponse,
+  }),
+  login: route({
+    method: 'POST',
+    url: '/login',
+    auth: false,
+    summary: 'Sign in; each sign-in is a session with its own token.',
+    body: LoginBody,
+    status: 200,
+    response: AuthResponse,
+  }),
+  logout: route({
+    method: 'DELETE',
+    url: '/logout',
+    auth: true,
+    summary: "Revoke this session's token and disconnect its sockets.",
+    status: 204,
+    response: null,
+  }),
+  session: route({
+    method: 'GET',
+    url: '/session',
+    auth: true,
+    summary: "The token's owner and when the token expires.",
+    status: 200,
+    response: SessionResponse,
+  }),
+  searchUsers: route({
+    method: 'GET',
+    url: '/users',
+    auth: true,
+    summary: 'Find users whose username starts with `q` (case-insensitive).',
+    querystring: UserSearchQuery,
+    status: 200,
+    response: UserSearchResponse,
+  }),
+  getUser: route({
+    method: 'GET',
+    url: '/users/:id',
+    auth: true,
+    summary: 'A public profile; your own carries your email.',
+    params: IdParams,
+    status: 200,
+    response: ProfileResponse,
+  }),
+  patchUser: route({
+    method: 'PATCH',
+    url: '/users/:id',
+    auth: true,
+    summary: 'Change your own profile fields.',
+    params: IdParams,
+    body: PatchUserBody,
+    status: 200,
+    response: OwnUserResponse,
+  }),
+  listContacts: route({
+    method: 'GET',
+    url: '/contacts',
+    auth: true,
+    summary: 'Your contacts and requests, with presence for accepted ones.',
+    status: 200,
+    response: ContactListResponse,
+  }),
+  addContact: route({
+    method: 'POST',
+    url: '/contacts',
+    auth: true,
+    summary: 'Ask a user to be your contact (accepts at once if they already asked you).',
+    body: AddContactBody,
+    status: 201,
+    response: ContactResponse,
+  }),
+  patchContact: route({
+    method: 'PATCH',
+    url: '/contacts/:id',
+    auth: true,
+    summary: 'Accept a request (or lift a block back to accepted), or block a user.',
+    params: IdParams,
+    body: PatchContactBody,
+    status: 200,
+    response: ContactResponse,
+  }),
+  removeContact: route({
+    method: 'DELETE',
+    url: '/contacts/:id',
+    auth: true,
+    summary: 'Remove a contact, cancel or decline a request, or lift a block.',
+    params: IdParams,
+    status: 204,
+    response: null,
+  }),
+  messagePage: route({
+    method: 'GET',
+    url: '/messages',
+    auth: true,
+    summary: 'A page of a conversation, newest first.',
+    querystring: MessagePageQuery,
+    status: 200,
+    response: MessagePageResponse,
+  }),
+  sendMessage: route({
+    method: 'POST',
+    url: '/messages',
+    auth: true,
+    summary: 'Send a message (idempotent by `clientId`).',
+    body: SendMessageBody,
+    status: 201,
+    response: MessageResponse,
+  }),
+  editMessage: route({
+    method: 'PATCH',
+    url: '/messages/:id',
+    auth: true,
+    summary: 'Edit your message; the previous body is kept in its history.',
+    params: IdParams,
+    body: EditMessageBody,
+    status: 200,
+    response: MessageResponse,
+  }),
+  deleteMessage: route({
+    method: 'DELETE',
+    url: '/messages/:id',
+    auth: true,
+    summary: 'Delete your message for everyone, leaving a tombstone.',
+    params: IdParams,
+    status: 200,
+    response: MessageResponse,
+  }),
+  messageHistory: route({
+    method: 'GET',
+    url: '/messages/:id/history',
+    auth: true,
+    summary: "A message's earlier bodies, oldest first.",
+    params: IdParams,
+    status: 200,
+    response: MessageHistoryResponse,
+  }),
+  sync: route({
+    method: 'GET',
+    url: '/sync',
+    auth: true,
+    summary: 'Your feed after a cursor, in pages.',
+    querystring: SyncQuery,
+    status: 200,
+    response: SyncResponse,
+  }),
+  health: route({
+    method: 'GET',
+    url: '/health',
+    auth: false,
+    summary: 'Liveness and version.',
+    status: 200,
+    response: HealthResponse,
+  }),
+} as const satisfies Record<string, RouteSpec>
+
+export type RouteName = keyof typeof routes
+export { ErrorBody }

@@ -1,0 +1,81 @@
+import Type from 'typebox'
+import { Id, Strict, Timestamp } from './common'
+import type { ApiError } from './errors'
+import { EditMessageBody, Emoji, type MessageResponse, SendMessageBody } from './messages'
+import { type FeedEvent, type FeedEventOf, type FeedEventType, SyncQuery, type SyncResponse } from './sync'
+import { PresenceStatus } from './users'
+
+export const MessageIdPayload = Strict({ id: Id })
+export const EditMessagePayload = Type.Intersect([MessageIdPayload, EditMessageBody], {
+  unevaluatedProperties: false,
+})
+export const ReactionPayload = Strict({ messageId: Id, emoji: Emoji })
+export type ReactionPayload = Type.Static<typeof ReactionPayload>
+export const ReceiptPayload = Strict({ with: Id, upTo: Id })
+export type ReceiptPayload = Type.Static<typeof ReceiptPayload>
+export const TypingPayload = Strict({ to: Id, typing: Type.Boolean() })
+export type TypingPayload = Type.Static<typeof TypingPayload>
+export const StatusPayload = Strict({ status: Type.Union([Type.Literal('online'), Type.Literal('away')]) })
+export type StatusPayload = Type.Static<typeof StatusPayload>
+
+/** Every client → relay event: its payload schema. Each is answered through the ack. */
+export const clientEventPayloads = {
+  message: SendMessageBody,
+  message_updated: EditMessagePayload,
+  message_deleted: MessageIdPayload,
+  reaction: ReactionPayload,
+  delivered: ReceiptPayload,
+  read: ReceiptPayload,
+  typing: TypingPayload,
+  user_status_change: StatusPayload,
+  sync: SyncQuery,
+} as const
+export type ClientEventName = keyof typeof clientEventPayloads
+export type ClientEventPayload<E extends ClientEventName> = Type.Static<(typeof clientEventPayloads)[E]>
+
+export type AckFailure = { ok: false; error: ApiError }
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure
+
+/** What each client event's ack carries when it succeeds. */
+export interface ClientEventResults {
+  message: MessageResponse
+  message_updated: MessageResponse
+  message_deleted: MessageResponse
+  reaction: MessageResponse
+  delivered: { seq: number | null }
+  read: { seq: number | null }
+  typing: object
+  user_status_change: object
+  sync: SyncResponse
+}
+
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (
+    payload: ClientEventPayload<E>,
+    ack: (result: Ack<ClientEventResults[E]>) => void,
+  ) => void
+}
+
+export interface TypingEvent {
+  from: number
+  typing: boolean
+}
+export interface StatusChangeEvent {
+  userId: number
+  status: Type.Static<typeof PresenceStatus>
+  lastSeen: number | null
+}
+export const StatusChangeEvent = Strict({
+  userId: Id,
+  status: PresenceStatus,
+  lastSeen: Type.Union([Timestamp, Type.Null()]),
+})
+
+export type ServerToClientEvents = {
+  [E in FeedEventType]: (event: FeedEventOf<E>) => void
+} & {
+  typing: (event: TypingEvent) => void
+  user_status_change: (event: StatusChangeEvent) => void
+}
+
+export type { FeedEvent }

@@ -1,0 +1,61 @@
+import Type from 'typebox'
+import { Id, Seq, Strict } from './common'
+import { Contact } from './contacts'
+import { Message } from './messages'
+import { OwnUser, PublicUser } from './users'
+
+/** `userId` has received (`delivered`) or read (`read`) the conversation with `peerId` up to message `upTo`. */
+export const Receipt = Strict({ userId: Id, peerId: Id, upTo: Id })
+export type Receipt = Type.Static<typeof Receipt>
+
+const feedEvent = <T extends string, D extends Type.TSchema>(type: T, data: D) =>
+  Strict({ seq: Type.Integer({ minimum: 1 }), type: Type.Literal(type), data })
+
+/**
+ * Everything a user must learn about, in the order it happened. Message events carry the
+ * message as it is now (a later edit or delete shows through), so applying them is an upsert.
+ */
+export const FeedEvent = Type.Union([
+  feedEvent('message', Message),
+  feedEvent('message_updated', Message),
+  feedEvent('message_deleted', Message),
+  feedEvent('reaction', Message),
+  feedEvent('delivered', Receipt),
+  feedEvent('read', Receipt),
+  feedEvent('contact_added', Contact),
+  feedEvent('contact_updated', Contact),
+  feedEvent('contact_removed', Strict({ userId: Id })),
+  feedEvent('user_updated', Type.Union([OwnUser, PublicUser])),
+])
+export type FeedEvent = Type.Static<typeof FeedEvent>
+export type FeedEventType = FeedEvent['type']
+export type FeedEventOf<T extends FeedEventType> = Extract<FeedEvent, { type: T }>
+
+export const feedEventTypes = [
+  'message',
+  'message_updated',
+  'message_deleted',
+  'reaction',
+  'delivered',
+  'read',
+  'contact_added',
+  'contact_updated',
+  'contact_removed',
+  'user_updated',
+] as const satisfies readonly FeedEventType[]
+
+export const MAX_SYNC_PAGE = 1000
+
+export const SyncQuery = Strict({
+  after: Seq,
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SYNC_PAGE, default: 500 })),
+})
+export type SyncQuery = Type.Static<typeof SyncQuery>
+
+export const SyncResponse = Strict({
+  events: Type.Array(FeedEvent),
+  /** The seq of the last event returned, or `after` when there were none: ask again from here. */
+  cursor: Seq,
+  hasMore: Type.Boolean(),
+})
+export type SyncResponse = Type.Static<typeof SyncResponse>
