@@ -59,11 +59,9 @@ export const errorHandling = fp(
     })
 
     app.setNotFoundHandler((request, reply) =>
-      reply
-        .status(404)
-        .send({
-          error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` },
-        }),
+      reply.status(404).send({
+        error: { code: 'not_found', message: `No route ${request.method} ${request.url.split('?')[0]}` },
+      }),
     )
   },
   { name: 'error-handling' },

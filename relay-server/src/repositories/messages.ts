@@ -34,11 +34,11 @@ export async function reactionsFor(db: Db, messageIds: readonly number[]): Promi
     .orderBy('user_id')
     .execute()
   for (const row of rows) {
-    let list = result.get(row.message_id)
-    if (!list) result.set(row.message_id, (list = []))
-    let reaction = list.find((r) => r.emoji === row.emoji)
-    if (!reaction) list.push((reaction = { emoji: row.emoji, userIds: [] }))
-    reaction.userIds.push(row.user_id)
+    const list = result.get(row.message_id) ?? []
+    if (list.length === 0) result.set(row.message_id, list)
+    const reaction = list.find((r) => r.emoji === row.emoji)
+    if (reaction) reaction.userIds.push(row.user_id)
+    else list.push({ emoji: row.emoji, userIds: [row.user_id] })
   }
   return result
 }

@@ -7,6 +7,9 @@ export async function authRoutes(app: FastifyInstance, options: { authPerMinute:
   const rateLimit = { max: options.authPerMinute, timeWindow: 60_000 }
   defineRoute(app, routes.register, ({ body }) => auth.register(body), { rateLimit })
   defineRoute(app, routes.login, ({ body }) => auth.login(body), { rateLimit })
-  defineRoute(app, routes.logout, async ({ principal }) => auth.logout(principal))
+  defineRoute(app, routes.logout, async ({ principal }) => {
+    await auth.logout(principal)
+    return undefined
+  })
   defineRoute(app, routes.session, ({ principal }) => auth.session(principal))
 }

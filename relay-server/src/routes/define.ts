@@ -13,7 +13,7 @@ export interface RouteRequest<R extends RouteSpec> {
   raw: FastifyRequest
 }
 
-type Result<R extends RouteSpec> = R['response'] extends Type.TSchema ? Type.Static<R['response']> : void
+type Result<R extends RouteSpec> = R['response'] extends Type.TSchema ? Type.Static<R['response']> : undefined
 
 /**
  * Registers a route from the shared table: its schemas validate the input and serialize the
