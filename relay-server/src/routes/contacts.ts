@@ -13,7 +13,8 @@ export async function contactRoutes(app: FastifyInstance) {
   defineRoute(app, routes.patchContact, async ({ principal, params, body }) => ({
     contact: await contacts.setStatus(principal.userId, params.id, body.status),
   }))
-  defineRoute(app, routes.removeContact, ({ principal, params }) =>
-    contacts.remove(principal.userId, params.id),
-  )
+  defineRoute(app, routes.removeContact, async ({ principal, params }) => {
+    await contacts.remove(principal.userId, params.id)
+    return undefined
+  })
 }
