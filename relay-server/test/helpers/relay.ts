@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from '../../src/app'
+import { loadConfig, type RelayConfig } from '../../src/config'
+import { createPostgresSchema, type TestDialect } from './dialects'
+
+export interface TestRelay {
+  app: FastifyInstance
+  url: string
+  config: RelayConfig
+  close: () => Promise<void>
+}
+
+export interface StartOptions {
+  dialect?: TestDialect
+  /** Environment overrides, as an operator would set them. */
+  env?: Record<string, string>
+  clock?: () => number
+  /** Reuse a database (another relay's) instead of making a new one. */
+  databaseUrl?: string
+  dataDir?: string
+}
+
+/** Limits high enough that ordinary tests never meet them; rate-limit tests set their own. */
+const RELAXED_LIMITS = {
+  RATE_LIMIT_PER_MINUTE: '1000000',
+  RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+  SOCKET_EVENTS_PER_SECOND: '1000000',
+}
+
+/** A real relay on 127.0.0.1 and an ephemeral port, with its own database. */
+export async function startRelay(options: StartOptions = {}): Promise<TestRelay> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'parley-relay-'))
+  let databaseUrl = options.databaseUrl
+  let dropSchema: (() => Promise<void>) | undefined
+  if (!databaseUrl && options.dialect === 'postgres') {
+    const schema = await createPostgresSchema()
+    databaseUrl = schema.url
+    dropSchema = schema.drop
+  }
+  const config = loadConfig({
+    ...RELAXED_LIMITS,
+    LOG_LEVEL: 'silent',
+    DATA_DIR: dataDir,
+    ...(databaseUrl && { DATABASE_URL: databaseUrl }),
+    ...options.env,
+  })
+  const app = await buildApp(config, { ...(options.clock && { clock: options.clock }) })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  if (!address || typeof address === 'string') throw new Error('relay did not bind a TCP port')
+  let closed = false
+  return {
+    app,
+    config,
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      if (closed) return
+      closed = true
+      await app.close()
+      await dropSchema?.()
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
