@@ -16,7 +16,7 @@ export const database = fp(
   async (app: FastifyInstance, options: { databaseUrl: string | undefined; dataDir: string }) => {
     const handle = openDatabase(options)
     try {
-      await migrateToLatest(handle.db)
+      await migrateToLatest(handle.db, handle.dialect)
     } catch (error) {
       await handle.db.destroy()
       throw error

@@ -1,0 +1,324 @@
+import { randomUUID } from 'node:crypto'
+import type { FeedEvent, Message, MessageHistoryResponse, MessageResponse } from '@parley/shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  befriend,
+  connect,
+  emit,
+  http,
+  nextEvent,
+  registerUser,
+  sendMessage,
+  type TestUser,
+} from './helpers/client'
+import { dialects } from './helpers/dialects'
+import { startRelay, type TestRelay } from './helpers/relay'
+
+describe.each(dialects)('messages (%s)', (dialect) => {
+  let relay: TestRelay
+  beforeAll(async () => {
+    relay = await startRelay({ dialect })
+  })
+  afterAll(() => relay.close())
+
+  async function pair(): Promise<[TestUser, TestUser]> {
+    const a = await registerUser(relay.url)
+    const b = await registerUser(relay.url)
+    await befriend(a, b)
+    return [a, b]
+  }
+  const page = async (user: TestUser, peer: TestUser, query = '') =>
+    (
+      await http<{ messages: Message[]; hasMore: boolean }>(
+        relay.url,
+        'GET',
+        `/messages?with=${peer.user.id}${query}`,
+        {
+          token: user.token,
+        },
+      )
+    ).body
+
+  it('a socket send is acked with the message and its seq, and arrives live at the recipient and the sender’s other device', async () => {
+    const [ann, ben] = await pair()
+    const annPhone = await connect(relay.url, ann.token)
+    const annLaptop = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const atBen = nextEvent(benSocket, 'message')
+      const atLaptop = nextEvent(annLaptop, 'message')
+      const ack = await emit(annPhone, 'message', {
+        clientId: randomUUID(),
+        recipientId: ben.user.id,
+        text: 'Hi Ben 👋',
+      })
+      if (!ack.ok) throw new Error(ack.error.message)
+      expect(ack.message).toMatchObject({
+        senderId: ann.user.id,
+        recipientId: ben.user.id,
+        text: 'Hi Ben 👋',
+        editedAt: null,
+      })
+      expect(ack.seq).toBeGreaterThan(0)
+      const live = await atBen
+      expect(live).toMatchObject({ type: 'message', data: ack.message })
+      expect((await atLaptop).seq).toBe(ack.seq)
+    } finally {
+      for (const s of [annPhone, annLaptop, benSocket]) s.close()
+    }
+  })
+
+  it('a resend with the same clientId returns the first message and stores nothing new', async () => {
+    const [ann, ben] = await pair()
+    const body = { clientId: randomUUID(), recipientId: ben.user.id, text: 'only once' }
+    const first = await http<MessageResponse>(relay.url, 'POST', '/messages', { token: ann.token, body })
+    const again = await http<MessageResponse>(relay.url, 'POST', '/messages', { token: ann.token, body })
+    expect(first.status).toBe(201)
+    expect(again.status).toBe(201)
+    expect(again.body).toEqual(first.body)
+    const socket = await connect(relay.url, ann.token)
+    const viaSocket = await emit(socket, 'message', body)
+    socket.close()
+    expect(viaSocket).toEqual({ ok: true, ...first.body })
+    expect((await page(ben, ann)).messages).toHaveLength(1)
+  })
+
+  it('concurrent resends in the same instant still make one message', async () => {
+    const [ann, ben] = await pair()
+    const body = { clientId: randomUUID(), recipientId: ben.user.id, text: 'racing' }
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        http<MessageResponse>(relay.url, 'POST', '/messages', { token: ann.token, body }),
+      ),
+    )
+    expect(new Set(results.map((r) => r.status))).toEqual(new Set([201]))
+    expect(new Set(results.map((r) => r.body.message.id)).size).toBe(1)
+    expect(new Set(results.map((r) => r.body.seq)).size).toBe(1)
+    expect((await page(ben, ann)).messages).toHaveLength(1)
+  })
+
+  it('reusing a clientId for a different message is a conflict', async () => {
+    const [ann, ben] = await pair()
+    const clientId = randomUUID()
+    await http(relay.url, 'POST', '/messages', {
+      token: ann.token,
+      body: { clientId, recipientId: ben.user.id, text: 'one' },
+    })
+    const other = await http(relay.url, 'POST', '/messages', {
+      token: ann.token,
+      body: { clientId, recipientId: ben.user.id, text: 'two' },
+    })
+    expect(other.status).toBe(409)
+    expect(other.body).toMatchObject({ error: { code: 'client_id_conflict' } })
+  })
+
+  it('accepts 4,000 characters and refuses 4,001 or only whitespace', async () => {
+    const [ann, ben] = await pair()
+    const send = (text: string) =>
+      http(relay.url, 'POST', '/messages', {
+        token: ann.token,
+        body: { clientId: randomUUID(), recipientId: ben.user.id, text },
+      })
+    expect((await send('é'.repeat(4000))).status).toBe(201)
+    const long = await send('x'.repeat(4001))
+    expect(long.status).toBe(400)
+    expect(long.body).toMatchObject({ error: { code: 'validation_failed' } })
+    expect((await send('  \n ')).status).toBe(400)
+  })
+
+  it('an edit keeps every earlier body with the time it was written', async () => {
+    const [ann, ben] = await pair()
+    const sent = await sendMessage(ann, ben, 'first')
+    const id = sent.message.id
+    const edit = (text: string) =>
+      http<MessageResponse>(relay.url, 'PATCH', `/messages/${id}`, { token: ann.token, body: { text } })
+    const second = await edit('second')
+    expect(second.status).toBe(200)
+    expect(second.body.message).toMatchObject({ text: 'second', editedAt: expect.any(Number) })
+    const third = await edit('third')
+    const history = await http<MessageHistoryResponse>(relay.url, 'GET', `/messages/${id}/history`, {
+      token: ben.token,
+    })
+    expect(history.body.message.text).toBe('third')
+    expect(history.body.versions).toEqual([
+      { text: 'first', writtenAt: sent.message.createdAt, replacedAt: second.body.message.editedAt },
+      { text: 'second', writtenAt: second.body.message.editedAt, replacedAt: third.body.message.editedAt },
+    ])
+    const byBen = await http(relay.url, 'PATCH', `/messages/${id}`, {
+      token: ben.token,
+      body: { text: 'mine now' },
+    })
+    expect(byBen.status).toBe(403)
+    expect(byBen.body).toMatchObject({ error: { code: 'not_message_sender' } })
+  })
+
+  it('delete for everyone leaves a tombstone without text, history or reactions, and is idempotent', async () => {
+    const [ann, ben] = await pair()
+    const sent = await sendMessage(ann, ben, 'regrettable')
+    const id = sent.message.id
+    await http(relay.url, 'PATCH', `/messages/${id}`, {
+      token: ann.token,
+      body: { text: 'more regrettable' },
+    })
+    const benSocket = await connect(relay.url, ben.token)
+    await emit(benSocket, 'reaction', { messageId: id, emoji: '😬' })
+    const tombstoneLive = nextEvent(benSocket, 'message_deleted')
+    const deleted = await http<MessageResponse>(relay.url, 'DELETE', `/messages/${id}`, { token: ann.token })
+    expect(deleted.status).toBe(200)
+    expect(deleted.body.message).toMatchObject({
+      id,
+      text: null,
+      deletedAt: expect.any(Number),
+      reactions: [],
+    })
+    expect((await tombstoneLive).data.text).toBeNull()
+    benSocket.close()
+    const history = await http<MessageHistoryResponse>(relay.url, 'GET', `/messages/${id}/history`, {
+      token: ben.token,
+    })
+    expect(history.body.versions).toEqual([])
+    expect((await page(ben, ann)).messages[0]).toMatchObject({ id, text: null })
+    const again = await http<MessageResponse>(relay.url, 'DELETE', `/messages/${id}`, { token: ann.token })
+    expect(again.status).toBe(200)
+    expect(again.body.seq).toBeNull()
+    const edit = await http(relay.url, 'PATCH', `/messages/${id}`, {
+      token: ann.token,
+      body: { text: 'back' },
+    })
+    expect(edit.body).toMatchObject({ error: { code: 'message_deleted' } })
+    // Nothing of the text is left anywhere in the database.
+    const rows = await relay.app.db
+      .selectFrom('message_versions')
+      .selectAll()
+      .where('message_id', '=', id)
+      .execute()
+    expect(rows).toEqual([])
+    const row = await relay.app.db
+      .selectFrom('messages')
+      .select('text')
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow()
+    expect(row.text).toBeNull()
+  })
+
+  it('reactions toggle per user and emoji, and show who reacted', async () => {
+    const [ann, ben] = await pair()
+    const { message } = await sendMessage(ann, ben, 'react to me')
+    const annSocket = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      await emit(benSocket, 'reaction', { messageId: message.id, emoji: '👍' })
+      await emit(annSocket, 'reaction', { messageId: message.id, emoji: '👍' })
+      const heart = await emit(benSocket, 'reaction', { messageId: message.id, emoji: '❤️' })
+      if (!heart.ok) throw new Error(heart.error.message)
+      expect(heart.message.reactions).toEqual([
+        { emoji: '👍', userIds: [ben.user.id, ann.user.id] },
+        { emoji: '❤️', userIds: [ben.user.id] },
+      ])
+      const liveAtAnn = nextEvent(annSocket, 'reaction')
+      const off = await emit(benSocket, 'reaction', { messageId: message.id, emoji: '👍' })
+      if (!off.ok) throw new Error(off.error.message)
+      expect(off.message.reactions).toEqual([
+        { emoji: '👍', userIds: [ann.user.id] },
+        { emoji: '❤️', userIds: [ben.user.id] },
+      ])
+      expect((await liveAtAnn).data.reactions).toEqual(off.message.reactions)
+      const notEmoji = await emit(benSocket, 'reaction', { messageId: message.id, emoji: 'lol' })
+      expect(notEmoji).toMatchObject({ ok: false, error: { code: 'validation_failed' } })
+    } finally {
+      annSocket.close()
+      benSocket.close()
+    }
+  })
+
+  it('read receipts only move forward, imply delivery, and reach the sender', async () => {
+    const [ann, ben] = await pair()
+    const m1 = await sendMessage(ann, ben, 'one')
+    const m2 = await sendMessage(ann, ben, 'two')
+    const annSocket = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const delivered = nextEvent(annSocket, 'delivered')
+      expect(await emit(benSocket, 'delivered', { with: ann.user.id, upTo: m2.message.id })).toMatchObject({
+        ok: true,
+      })
+      expect((await delivered).data).toEqual({
+        userId: ben.user.id,
+        peerId: ann.user.id,
+        upTo: m2.message.id,
+      })
+      const read = nextEvent(annSocket, 'read')
+      const first = await emit(benSocket, 'read', { with: ann.user.id, upTo: m1.message.id })
+      expect(first).toMatchObject({ ok: true, seq: expect.any(Number) })
+      expect((await read).data.upTo).toBe(m1.message.id)
+      await emit(benSocket, 'read', { with: ann.user.id, upTo: m2.message.id })
+      const backwards = await emit(benSocket, 'read', { with: ann.user.id, upTo: m1.message.id })
+      expect(backwards).toEqual({ ok: true, seq: null })
+      const elsewhere = await sendMessage(
+        ann,
+        await registerUser(relay.url).then(async (c) => {
+          await befriend(ann, c)
+          return c
+        }),
+      )
+      const foreign = await emit(benSocket, 'read', { with: ann.user.id, upTo: elsewhere.message.id })
+      expect(foreign).toMatchObject({ ok: false, error: { code: 'message_not_found' } })
+    } finally {
+      annSocket.close()
+      benSocket.close()
+    }
+  })
+
+  it('pages through a conversation newest first, in both directions of sending', async () => {
+    const [ann, ben] = await pair()
+    const ids: number[] = []
+    for (let i = 0; i < 7; i++) {
+      const from = i % 2 ? ben : ann
+      const to = i % 2 ? ann : ben
+      ids.push((await sendMessage(from, to, `m${i}`)).message.id)
+    }
+    const first = await page(ann, ben, '&limit=3')
+    expect(first.messages.map((m) => m.id)).toEqual(ids.slice(4).reverse())
+    expect(first.hasMore).toBe(true)
+    const second = await page(ben, ann, `&limit=3&before=${first.messages.at(-1)!.id}`)
+    expect(second.messages.map((m) => m.id)).toEqual(ids.slice(1, 4).reverse())
+    const last = await page(ann, ben, `&limit=3&before=${second.messages.at(-1)!.id}`)
+    expect(last).toEqual({ messages: [expect.objectContaining({ id: ids[0] })], hasMore: false })
+  })
+
+  it('typing goes live to the contact only', async () => {
+    const [ann, ben] = await pair()
+    const annSocket = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const typing = nextEvent(benSocket, 'typing')
+      expect(await emit(annSocket, 'typing', { to: ben.user.id, typing: true })).toEqual({ ok: true })
+      expect(await typing).toEqual({ from: ann.user.id, typing: true })
+    } finally {
+      annSocket.close()
+      benSocket.close()
+    }
+  })
+
+  it('a live event and the same event read back through sync are identical', async () => {
+    const [ann, ben] = await pair()
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const live = nextEvent(benSocket, 'message')
+      const { message } = await sendMessage(ann, ben, 'same both ways')
+      const event = await live
+      const synced = await http<{ events: FeedEvent[] }>(
+        relay.url,
+        'GET',
+        `/sync?after=${event.seq - 1}&limit=1`,
+        {
+          token: ben.token,
+        },
+      )
+      expect(synced.body.events).toEqual([event])
+      expect(event.data).toEqual(message)
+    } finally {
+      benSocket.close()
+    }
+  })
+})
