@@ -53,15 +53,20 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(rateLimit, {
     max: config.rateLimits.globalPerMinute,
     timeWindow: 60_000,
-    ...(app.redis && { redis: app.redis, nameSpace: 'parley-rate-limit-' }),
+    ...(app.redis && { redis: app.redis, nameSpace: `${config.redisKeyPrefix}:rate-limit:` }),
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `Too many requests; retry in ${context.after}`),
   })
   await app.register(database, { databaseUrl: config.databaseUrl, dataDir: config.dataDir })
-  await app.register(realtime, { maxBufferBytes: config.maxBodyBytes, corsOrigins: config.corsOrigins })
+  await app.register(realtime, {
+    maxBufferBytes: config.maxBodyBytes,
+    corsOrigins: config.corsOrigins,
+    redisKeyPrefix: config.redisKeyPrefix,
+  })
   await app.register(services, {
     sessionTtlDays: config.sessionTtlDays,
     rateLimits: config.rateLimits,
+    redisKeyPrefix: config.redisKeyPrefix,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)

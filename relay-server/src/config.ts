@@ -18,6 +18,8 @@ export interface RelayConfig {
   dataDir: string
   databaseUrl: string | undefined
   redisUrl: string | undefined
+  /** Prefix of every Redis key and channel, so several deployments can share one Redis. */
+  redisKeyPrefix: string
   logLevel: string
   sessionTtlDays: number
   /** Origins allowed by CORS; `*` for any (the desktop app's origin varies by mode). */
@@ -57,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     redisUrl,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX || 'parley',
     logLevel: env.LOG_LEVEL || 'info',
     sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),

@@ -30,7 +30,10 @@ declare module 'fastify' {
  * `user:42` reaches each of that user's sockets wherever it is connected.
  */
 export const realtime = fp(
-  async (app: FastifyInstance, options: { maxBufferBytes: number; corsOrigins: string[] | '*' }) => {
+  async (
+    app: FastifyInstance,
+    options: { maxBufferBytes: number; corsOrigins: string[] | '*'; redisKeyPrefix: string },
+  ) => {
     const io: RelayServer = new Server(app.server, {
       maxHttpBufferSize: options.maxBufferBytes,
       cors: { origin: options.corsOrigins },
@@ -42,7 +45,9 @@ export const realtime = fp(
     if (app.redis) {
       const pub = app.redis.duplicate()
       const sub = app.redis.duplicate()
-      io.adapter(createAdapter(pub, sub, { requestsTimeout: 3000 }))
+      io.adapter(
+        createAdapter(pub, sub, { key: `${options.redisKeyPrefix}:socket.io`, requestsTimeout: 3000 }),
+      )
       app.addHook('onClose', async () => {
         await Promise.allSettled([pub.quit(), sub.quit()])
       })

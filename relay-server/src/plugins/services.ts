@@ -28,6 +28,7 @@ declare module 'fastify' {
 export interface ServicesOptions {
   sessionTtlDays: number
   rateLimits: RateLimits
+  redisKeyPrefix: string
   clock?: () => number
 }
 
@@ -49,7 +50,7 @@ export const services = fp(
     const loginFailures: RateLimiterAbstract = app.redis
       ? new RateLimiterRedis({
           storeClient: app.redis,
-          keyPrefix: 'parley-login-failures',
+          keyPrefix: `${options.redisKeyPrefix}:login-failures`,
           points: options.rateLimits.loginFailuresPerUsername,
           duration: lockSeconds,
         })

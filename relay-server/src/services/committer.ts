@@ -67,6 +67,7 @@ export class Committer {
   #queue: Pending[] = []
   #flushing: Promise<void> | null = null
   #closed = false
+  #stats = { transactions: 0, operations: 0 }
 
   constructor(db: Kysely<Database>, options: CommitterOptions) {
     this.#db = db
@@ -82,6 +83,11 @@ export class Committer {
       if (!this.#flushing)
         this.#flushing = new Promise<void>((done) => setImmediate(() => this.#flush().then(done)))
     })
+  }
+
+  /** Committed transactions and the operations they carried (their ratio is the batch size). */
+  get stats(): { transactions: number; operations: number } {
+    return { ...this.#stats }
   }
 
   /** Refuses new writes and waits for the queued ones to commit. */
@@ -114,6 +120,8 @@ export class Committer {
       batch[0]?.reject(error)
       return
     }
+    this.#stats.transactions += 1
+    this.#stats.operations += batch.length
     const events = outcomes.flatMap((o) => (o.ok ? o.events : []))
     if (events.length > 0) {
       try {
