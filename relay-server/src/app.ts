@@ -34,9 +34,28 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.maxBodyBytes,
     trustProxy: config.trustProxy,
-    return503OnClosing: true,
+    // Closing is handled below, so late requests get our error shape and connections let go.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   })
+
+  // While closing: refuse new requests with shutting_down, and answer everything with
+  // Connection: close so keep-alive clients let go instead of holding the server open.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return
+    reply.header('connection', 'close')
+    throw new AppError('shutting_down', 'The relay is shutting down; try again shortly')
+  })
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
+  // JSON only: a text/plain body is refused with 415 rather than read as a string.
+  app.removeContentTypeParser('text/plain')
 
   // Bodies are checked exactly (a "5" is not a number); query strings and paths are text, so
   // those are coerced to the schema's types.
@@ -77,7 +96,10 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(contactRoutes)
   await app.register(messageRoutes)
   await app.register(syncRoutes)
-  await app.register(socketHandlers, { eventsPerSecond: config.rateLimits.socketEventsPerSecond })
+  await app.register(socketHandlers, {
+    eventsPerSecond: config.rateLimits.socketEventsPerSecond,
+    ...(options.clock && { clock: options.clock }),
+  })
   await app.ready()
   return app
 }

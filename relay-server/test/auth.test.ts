@@ -141,6 +141,25 @@ describe('session expiry', () => {
   })
 })
 
+describe('sockets and token expiry', () => {
+  it('a socket is cut when its token expires', async () => {
+    const day = 24 * 3600 * 1000
+    let now = Date.now()
+    const relay = await startRelay({ clock: () => now, env: { SESSION_TTL_DAYS: '1' } })
+    try {
+      const user = await registerUser(relay.url)
+      now += day - 400
+      const socket = await connect(relay.url, user.token)
+      const cut = await new Promise<string>((resolve) => socket.on('disconnect', resolve))
+      expect(cut).toBe('io server disconnect')
+      now += 500
+      await expect(connect(relay.url, user.token)).rejects.toThrow(/unauthorized/)
+    } finally {
+      await relay.close()
+    }
+  })
+})
+
 describe('rate limits', () => {
   it('locks a username after repeated failed sign-ins, even with the right password', async () => {
     const relay = await startRelay({ env: { LOGIN_FAILURES_PER_USERNAME: '3' } })

@@ -152,6 +152,25 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect(byBen.body).toMatchObject({ error: { code: 'not_message_sender' } })
   })
 
+  it('edits and deletes over the socket reach the other side live', async () => {
+    const [ann, ben] = await pair()
+    const { message } = await sendMessage(ann, ben, 'typo hree')
+    const annSocket = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const updated = nextEvent(benSocket, 'message_updated')
+      const edit = await emit(annSocket, 'message_updated', { id: message.id, text: 'typo here' })
+      expect(edit).toMatchObject({ ok: true, message: { id: message.id, text: 'typo here' } })
+      expect((await updated).data.text).toBe('typo here')
+      const deleted = nextEvent(benSocket, 'message_deleted')
+      expect(await emit(annSocket, 'message_deleted', { id: message.id })).toMatchObject({ ok: true })
+      expect((await deleted).data).toMatchObject({ id: message.id, text: null })
+    } finally {
+      annSocket.close()
+      benSocket.close()
+    }
+  })
+
   it('delete for everyone leaves a tombstone without text, history or reactions, and is idempotent', async () => {
     const [ann, ben] = await pair()
     const sent = await sendMessage(ann, ben, 'regrettable')

@@ -8,6 +8,8 @@ import { type Realtime, sessionRoom, userRoom } from '../services/realtime'
 export interface SocketData {
   userId: number
   sessionId: number
+  /** When the token used for the handshake expires (as of the handshake). */
+  expiresAt: number
   status: 'online' | 'away'
 }
 

@@ -99,8 +99,16 @@ export async function mutualContactIds(db: Db, userId: number): Promise<number[]
   return rows.map((r) => r.peer_id)
 }
 
-/** Everyone who has `userId` in their contact list, whatever the status. */
+/** Everyone who has `userId` in their contact list, except those `userId` has blocked. */
 export async function ownersOfContact(db: Db, userId: number): Promise<number[]> {
-  const rows = await db.selectFrom('contacts').select('owner_id').where('peer_id', '=', userId).execute()
+  const rows = await db
+    .selectFrom('contacts as theirs')
+    .leftJoin('contacts as mine', (join) =>
+      join.onRef('mine.owner_id', '=', 'theirs.peer_id').onRef('mine.peer_id', '=', 'theirs.owner_id'),
+    )
+    .select('theirs.owner_id')
+    .where('theirs.peer_id', '=', userId)
+    .where((eb) => eb.or([eb('mine.status', 'is', null), eb('mine.status', '!=', 'blocked')]))
+    .execute()
   return rows.map((r) => r.owner_id)
 }

@@ -67,7 +67,8 @@ export class ContactService {
         const row = await write(ctx, ownerId, peer, 'blocked', mine ? 'contact_updated' : 'contact_added')
         // Blocking withdraws your own pending request to them.
         if (theirs?.status === 'incoming') await remove(ctx, peer.id, ownerId)
-        return { contact: row, hideFromPeer: true }
+        // Only someone who could see your presence is told to forget it.
+        return { contact: row, hideFromPeer: mine?.status === 'accepted' && theirs?.status === 'accepted' }
       }
       if (!mine) throw new AppError('contact_not_found', `${peer.username} is not in your contacts`)
       if (mine.status === 'accepted') return { contact: contacts.toContact(mine, peer) }
@@ -92,7 +93,10 @@ export class ContactService {
       if (!mine) throw new AppError('contact_not_found', `${peer.username} is not in your contacts`)
       await remove(ctx, ownerId, peerId)
       if (theirs && theirs.status !== 'blocked') await remove(ctx, peerId, ownerId)
-      return { contact: contacts.toContact(mine, peer), hideFromPeer: mine.status === 'accepted' }
+      return {
+        contact: contacts.toContact(mine, peer),
+        hideFromPeer: mine.status === 'accepted' && theirs?.status === 'accepted',
+      }
     })
   }
 

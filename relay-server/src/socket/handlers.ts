@@ -16,6 +16,9 @@ import type { SocketData } from '../plugins/realtime'
 import { sessionRoom, userRoom } from '../services/realtime'
 import { syncPage } from '../services/sync'
 
+/** setTimeout's ceiling (about 24.8 days); longer sessions are re-checked on reconnect. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 type Handlers = {
   [E in ClientEventName]: (data: SocketData, payload: ClientEventPayload<E>) => Promise<ClientEventResults[E]>
 }
@@ -25,7 +28,8 @@ type Handlers = {
  * shared schema, rate limited per socket, and answered through its ack, never by a crash.
  */
 export const socketHandlers = fp(
-  async (app: FastifyInstance, options: { eventsPerSecond: number }) => {
+  async (app: FastifyInstance, options: { eventsPerSecond: number; clock?: () => number }) => {
+    const clock = options.clock ?? Date.now
     const { io, services, db } = app
     const { messages, presence } = services
     const limiter = new RateLimiterMemory({ points: options.eventsPerSecond, duration: 1 })
@@ -54,7 +58,12 @@ export const socketHandlers = fp(
         error.data = { code: 'unauthorized', message: 'Sign in first: the handshake needs auth.token' }
         return next(error)
       }
-      socket.data = { userId: principal.userId, sessionId: principal.sessionId, status: 'online' }
+      socket.data = {
+        userId: principal.userId,
+        sessionId: principal.sessionId,
+        expiresAt: principal.expiresAt,
+        status: 'online',
+      }
       next()
     })
 
@@ -75,7 +84,16 @@ export const socketHandlers = fp(
           )
         })
       }
-      socket.on('disconnect', () => publish(data.userId))
+      // A socket lives no longer than its token: at expiry it is cut, and the client's reconnect
+      // succeeds only if the session was extended meanwhile.
+      const expiry = setTimeout(
+        () => socket.disconnect(true),
+        Math.min(data.expiresAt - clock(), MAX_TIMER_MS),
+      )
+      socket.on('disconnect', () => {
+        clearTimeout(expiry)
+        publish(data.userId)
+      })
     })
 
     function publish(userId: number) {

@@ -22,7 +22,7 @@ export const Contact = Strict({
 })
 export type Contact = Type.Static<typeof Contact>
 
-/** In the contact list; presence is known only for accepted contacts (null otherwise). */
+/** In the contact list; presence is shown only where both sides accepted (null otherwise). */
 export const ContactWithPresence = Strict({
   user: PublicUser,
   status: ContactStatus,

@@ -5,7 +5,7 @@
 export const errorCodes = {
   validation_failed: { status: 400, meaning: 'The body, query or payload does not match the schema.' },
   invalid_json: { status: 400, meaning: 'The body is not valid JSON.' },
-  cannot_contact_self: { status: 400, meaning: 'You cannot add yourself as a contact.' },
+  cannot_contact_self: { status: 400, meaning: 'You cannot add or message yourself.' },
   unauthorized: { status: 401, meaning: 'No token, or an unknown, revoked or expired one.' },
   invalid_credentials: { status: 401, meaning: 'Unknown username or wrong password.' },
   forbidden: { status: 403, meaning: 'You may not do this to that resource.' },

@@ -1,14 +1,12 @@
 import Type from 'typebox'
 import { Id, Strict, Timestamp } from './common'
 import type { ApiError } from './errors'
-import { EditMessageBody, Emoji, type MessageResponse, SendMessageBody } from './messages'
-import { type FeedEvent, type FeedEventOf, type FeedEventType, SyncQuery, type SyncResponse } from './sync'
+import { Emoji, type MessageResponse, MessageText, SendMessageBody } from './messages'
+import { type FeedEventOf, type FeedEventType, SyncQuery, type SyncResponse } from './sync'
 import { PresenceStatus } from './users'
 
 export const MessageIdPayload = Strict({ id: Id })
-export const EditMessagePayload = Type.Intersect([MessageIdPayload, EditMessageBody], {
-  unevaluatedProperties: false,
-})
+export const EditMessagePayload = Strict({ id: Id, text: MessageText })
 export const ReactionPayload = Strict({ messageId: Id, emoji: Emoji })
 export type ReactionPayload = Type.Static<typeof ReactionPayload>
 export const ReceiptPayload = Strict({ with: Id, upTo: Id })
@@ -77,5 +75,3 @@ export type ServerToClientEvents = {
   typing: (event: TypingEvent) => void
   user_status_change: (event: StatusChangeEvent) => void
 }
-
-export type { FeedEvent }
