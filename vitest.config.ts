@@ -8,5 +8,6 @@ export default defineConfig({
     // Each file builds its own relays and databases; two workers match the two cores.
     pool: 'forks',
     maxWorkers: 2,
+    reporters: ['default', './scripts/test-summary.ts'],
   },
 })
