@@ -2,7 +2,7 @@ import cors from '@fastify/cors'
 import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { createAjv } from '@parley/shared'
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import type { RelayConfig } from './config'
 import { AppError } from './errors'
 import { auth } from './plugins/auth'
@@ -37,6 +37,26 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     // Closing is handled below, so late requests get our error shape and connections let go.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
+    // Requests Fastify rejects before routing (a malformed URL encoding, say) keep our shape.
+    frameworkErrors: (error, _request, reply) => {
+      ;(reply as FastifyReply)
+        .code(400)
+        .send({ error: { code: 'validation_failed', message: error.message } })
+    },
+    // Requests Node cannot even parse as HTTP are answered in our shape, then the connection closes.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return socket.destroy()
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+      const body = JSON.stringify({
+        error: tooLarge
+          ? { code: 'payload_too_large', message: 'The request headers are too large' }
+          : { code: 'validation_failed', message: 'The request is not valid HTTP' },
+      })
+      socket.end(
+        `HTTP/1.1 ${tooLarge ? '413 Payload Too Large' : '400 Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      )
+    },
   })
 
   // While closing: refuse new requests with shutting_down, and answer everything with

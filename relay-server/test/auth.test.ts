@@ -167,7 +167,7 @@ describe('rate limits', () => {
       const user = await registerUser(relay.url, { password: 'the real password' })
       for (let i = 0; i < 3; i++) {
         const r = await http(relay.url, 'POST', '/login', {
-          body: { username: user.user.username, password: 'guess ' + i },
+          body: { username: user.user.username, password: `guess ${i}` },
         })
         expect(r.status).toBe(401)
       }

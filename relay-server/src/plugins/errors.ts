@@ -10,6 +10,8 @@ const BY_FASTIFY_CODE: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
 }
 
+const POSTGRES_BAD_TEXT = new Set(['22021', '22P05'])
+
 const BY_STATUS: Record<number, ErrorCode> = {
   400: 'validation_failed',
   401: 'unauthorized',
@@ -43,6 +45,15 @@ export const errorHandling = fp(
         return reply
           .status(400)
           .send({ error: { code: 'validation_failed', message: `${where}${path} ${detail}` } })
+      }
+      // A backstop behind the schemas: text PostgreSQL cannot store is the client's mistake.
+      if (POSTGRES_BAD_TEXT.has(String(error.code))) {
+        return reply.status(400).send({
+          error: {
+            code: 'validation_failed',
+            message: 'The text contains characters that cannot be stored',
+          },
+        })
       }
       const status = error.statusCode ?? 500
       if (status >= 400 && status < 500) {

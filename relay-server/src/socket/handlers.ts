@@ -73,15 +73,15 @@ export const socketHandlers = fp(
       publish(data.userId)
 
       for (const name of Object.keys(handlers) as ClientEventName[]) {
-        socket.on(name, (payload: unknown, ack: unknown) => {
-          // An event sent with only a callback puts the callback first.
-          if (typeof payload === 'function' && ack === undefined) [payload, ack] = [undefined, payload]
-          void handle(
-            socket as Socket,
-            name,
-            payload,
-            typeof ack === 'function' ? (ack as (result: Ack) => void) : undefined,
-          )
+        socket.on(name, (...args: unknown[]) => {
+          // The ack, if any, is the last argument; exactly one payload may come before it.
+          const ack = typeof args.at(-1) === 'function' ? (args.pop() as (result: Ack) => void) : undefined
+          if (args.length > 1) {
+            const message = `${name}: send one payload, not ${args.length}`
+            ack?.({ ok: false, error: { code: 'validation_failed', message } })
+            return
+          }
+          void handle(socket as Socket, name, args[0], ack)
         })
       }
       // A socket lives no longer than its token: at expiry it is cut, and the client's reconnect

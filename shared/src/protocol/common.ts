@@ -11,6 +11,14 @@ export const Uuid = Type.String({
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
 })
 
+/**
+ * Text that every database stores as sent: no NUL (PostgreSQL refuses it) and no unpaired UTF-16
+ * surrogate (each dialect would mangle it differently).
+ */
+export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$'
+/** Storable text with at least one visible character (checked by a lookahead, in linear time). */
+export const VISIBLE_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF]*$'
+
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({

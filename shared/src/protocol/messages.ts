@@ -1,10 +1,14 @@
 import Type from 'typebox'
-import { Id, Strict, Timestamp, Uuid } from './common'
+import { Id, Strict, Timestamp, Uuid, VISIBLE_TEXT_PATTERN } from './common'
 
 export const MAX_MESSAGE_LENGTH = 4000
 
 /** Message text: up to 4,000 characters, at least one of them visible. */
-export const MessageText = Type.String({ minLength: 1, maxLength: MAX_MESSAGE_LENGTH, pattern: '\\S' })
+export const MessageText = Type.String({
+  minLength: 1,
+  maxLength: MAX_MESSAGE_LENGTH,
+  pattern: VISIBLE_TEXT_PATTERN,
+})
 
 /**
  * One emoji (with its modifiers, joiners and flags): reactions carry no free text.

@@ -1,11 +1,11 @@
 import Type from 'typebox'
-import { Id, Strict, Timestamp } from './common'
+import { Id, STORABLE_TEXT_PATTERN, Strict, Timestamp, VISIBLE_TEXT_PATTERN } from './common'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: USERNAME_PATTERN })
 export const Password = Type.String({ minLength: 8, maxLength: 256 })
 /** Names must hold at least one visible character. */
-export const PersonName = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' })
+export const PersonName = Type.String({ minLength: 1, maxLength: 64, pattern: VISIBLE_TEXT_PATTERN })
 export const Email = Type.String({ format: 'email', maxLength: 254 })
 
 export const PresenceStatus = Type.Union([
@@ -53,7 +53,7 @@ export const RegisterBody = Strict({
 export type RegisterBody = Type.Static<typeof RegisterBody>
 
 export const LoginBody = Strict({
-  username: Type.String({ minLength: 1, maxLength: 64 }),
+  username: Type.String({ minLength: 1, maxLength: 64, pattern: STORABLE_TEXT_PATTERN }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
 })
 export type LoginBody = Type.Static<typeof LoginBody>
@@ -80,7 +80,7 @@ export const PatchUserBody = Type.Object(
 export type PatchUserBody = Type.Static<typeof PatchUserBody>
 
 export const UserSearchQuery = Strict({
-  q: Type.String({ minLength: 1, maxLength: 32 }),
+  q: Type.String({ minLength: 1, maxLength: 32, pattern: STORABLE_TEXT_PATTERN }),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
 })
 export type UserSearchQuery = Type.Static<typeof UserSearchQuery>

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Kysely } from 'kysely'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type DatabaseHandle, migrateToLatest, openDatabase } from '../src/db/connect'
+import type { Database } from '../src/db/schema'
+import { AppError } from '../src/errors'
+import { type CommittedEvent, Committer } from '../src/services/committer'
+import { createPostgresSchema, dialects } from './helpers/dialects'
+
+describe.each(dialects)('group commit (%s)', (dialect) => {
+  let handle: DatabaseHandle
+  let db: Kysely<Database>
+  const cleanups: (() => Promise<void> | void)[] = []
+  let userIds: number[] = []
+
+  beforeAll(async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-committer-'))
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
+    let databaseUrl: string | undefined
+    if (dialect === 'postgres') {
+      const schema = await createPostgresSchema()
+      cleanups.push(schema.drop)
+      databaseUrl = schema.url
+    }
+    handle = openDatabase({ dataDir, databaseUrl })
+    db = handle.db
+    cleanups.push(() => db.destroy())
+    await migrateToLatest(db, handle.dialect)
+    for (const name of ['one', 'two', 'three']) {
+      const row = await db
+        .insertInto('users')
+        .values({
+          username: name,
+          username_key: name,
+          password_hash: 'x',
+          first_name: name,
+          last_name: name,
+          email: `${name}@example.com`,
+          last_seen_at: null,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      userIds.push(row.id)
+    }
+  })
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup()
+    userIds = []
+  })
+
+  const nameOf = async (id: number) =>
+    (await db.selectFrom('users').select('first_name').where('id', '=', id).executeTakeFirstOrThrow())
+      .first_name
+
+  it('a refused operation in a batch rolls back only its own writes', async () => {
+    const published: CommittedEvent[] = []
+    const committer = new Committer(db, { onCommitted: (events) => published.push(...events) })
+    const [a, b] = userIds as [number, number]
+    const results = await Promise.allSettled([
+      committer.run(async ({ trx, append }) => {
+        await trx.updateTable('users').set({ first_name: 'kept' }).where('id', '=', a).execute()
+        append(a, 'contact_removed', { userId: b })
+      }),
+      committer.run(async ({ trx, append }) => {
+        await trx.updateTable('users').set({ first_name: 'undone' }).where('id', '=', b).execute()
+        append(b, 'contact_removed', { userId: a })
+        throw new AppError('forbidden', 'refused after writing')
+      }),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected'])
+    expect(committer.stats).toEqual({ transactions: 1, operations: 2 })
+    expect(await nameOf(a)).toBe('kept')
+    expect(await nameOf(b)).toBe('two')
+    expect(published.map((e) => e.userId)).toEqual([a])
+    const feedOfB = await db.selectFrom('feed_events').selectAll().where('user_id', '=', b).execute()
+    expect(feedOfB).toEqual([])
+    await committer.close()
+  })
+
+  it('an unexpected failure aborts the batch and the others are retried one by one', async () => {
+    const committer = new Committer(db, { onCommitted: () => undefined })
+    const [, , c] = userIds as [number, number, number]
+    const results = await Promise.allSettled([
+      committer.run(async ({ trx }) => {
+        await trx.updateTable('users').set({ first_name: 'survivor' }).where('id', '=', c).execute()
+      }),
+      committer.run(async ({ trx }) => {
+        await trx
+          .insertInto('users')
+          .values({ id: c } as never)
+          .execute() // violates NOT NULL
+      }),
+      committer.run(async ({ append }) => append(c, 'contact_removed', { userId: c })),
+    ])
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    // One failed batch, then three single transactions, of which two committed.
+    expect(committer.stats).toEqual({ transactions: 2, operations: 2 })
+    const seqs = await db.selectFrom('feed_events').select('seq').where('user_id', '=', c).execute()
+    expect(seqs.map((r) => r.seq)).toEqual([1])
+    expect(await nameOf(c)).toBe('survivor')
+    await committer.close()
+  })
+
+  it('after close, new writes are refused with shutting_down and queued ones still commit', async () => {
+    const committer = new Committer(db, { onCommitted: () => undefined })
+    const [a] = userIds as [number]
+    const queued = committer.run(async ({ append }) => append(a, 'contact_removed', { userId: a }))
+    const closing = committer.close()
+    await expect(committer.run(async () => undefined)).rejects.toMatchObject({ code: 'shutting_down' })
+    await expect(queued).resolves.toMatchObject({ events: [{ userId: a }] })
+    await closing
+  })
+})

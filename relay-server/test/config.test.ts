@@ -1,0 +1,45 @@
+import path from 'node:path'
+import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../src/config'
+
+describe('relay configuration', () => {
+  it('has defaults that run on one machine with nothing else installed', () => {
+    const config = loadConfig({})
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      databaseUrl: undefined,
+      redisUrl: undefined,
+    })
+    expect(config.dataDir).toBe(path.resolve('./data'))
+  })
+
+  it('refuses settings that make no sense, naming the variable', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT must be a whole number/)
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT/)
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL/)
+    expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/)
+    expect(() => loadConfig({ SESSION_TTL_DAYS: '0' })).toThrow(/SESSION_TTL_DAYS/)
+  })
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATA_DIR: '/var/lib/parley',
+      DATABASE_URL: 'postgres://u@db/parley',
+      REDIS_URL: 'redis://cache:6379',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      RATE_LIMIT_AUTH_PER_MINUTE: '5',
+    })
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      dataDir: '/var/lib/parley',
+      databaseUrl: 'postgres://u@db/parley',
+      redisUrl: 'redis://cache:6379',
+      corsOrigins: ['https://a.example', 'https://b.example'],
+    })
+    expect(config.rateLimits.authPerMinute).toBe(5)
+  })
+})
