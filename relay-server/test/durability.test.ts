@@ -52,7 +52,8 @@ describe.each(dialects)('durability (%s)', (dialect) => {
     for (const cleanup of cleanups.reverse()) await cleanup()
   })
 
-  it('every acked message survives kill -9 of the relay mid-burst', async () => {
+  /** A fresh data folder, and on PostgreSQL a fresh schema, for one relay's lifetimes. */
+  async function relayEnv(): Promise<Record<string, string>> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-durability-'))
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
     const env: Record<string, string> = { DATA_DIR: dataDir }
@@ -61,6 +62,11 @@ describe.each(dialects)('durability (%s)', (dialect) => {
       cleanups.push(schema.drop)
       env.DATABASE_URL = schema.url
     }
+    return env
+  }
+
+  it('every acked message survives kill -9 of the relay mid-burst', async () => {
+    const env = await relayEnv()
     const first = await spawnRelay(env)
     cleanups.push(() => void first.child.kill('SIGKILL'))
     const ann = await registerUser(first.url)
@@ -115,14 +121,7 @@ describe.each(dialects)('durability (%s)', (dialect) => {
   })
 
   it('a graceful stop finishes queued writes: every answered send is stored, none fails with 5xx', async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-shutdown-'))
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    const env: Record<string, string> = { DATA_DIR: dataDir }
-    if (dialect === 'postgres') {
-      const schema = await createPostgresSchema()
-      cleanups.push(schema.drop)
-      env.DATABASE_URL = schema.url
-    }
+    const env = await relayEnv()
     const relay = await spawnRelay(env)
     cleanups.push(() => void relay.child.kill('SIGKILL'))
     const ann = await registerUser(relay.url)

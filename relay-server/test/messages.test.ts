@@ -7,6 +7,7 @@ import {
   emit,
   http,
   nextEvent,
+  registerContacts,
   registerUser,
   sendMessage,
   type TestUser,
@@ -21,12 +22,7 @@ describe.each(dialects)('messages (%s)', (dialect) => {
   })
   afterAll(() => relay.close())
 
-  async function pair(): Promise<[TestUser, TestUser]> {
-    const a = await registerUser(relay.url)
-    const b = await registerUser(relay.url)
-    await befriend(a, b)
-    return [a, b]
-  }
+  const pair = () => registerContacts(relay.url)
   const page = async (user: TestUser, peer: TestUser, query = '') =>
     (
       await http<{ messages: Message[]; hasMore: boolean }>(

@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { FeedEvent, Message, SyncResponse } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { befriend, connect, emit, http, registerUser, sendMessage, type TestUser } from './helpers/client'
+import {
+  befriend,
+  connect,
+  emit,
+  http,
+  registerContacts,
+  registerUser,
+  sendMessage,
+  type TestUser,
+} from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { startRelay, type TestRelay } from './helpers/relay'
 
@@ -12,12 +21,7 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
   })
   afterAll(() => relay.close())
 
-  async function pair(): Promise<[TestUser, TestUser]> {
-    const a = await registerUser(relay.url)
-    const b = await registerUser(relay.url)
-    await befriend(a, b)
-    return [a, b]
-  }
+  const pair = () => registerContacts(relay.url)
 
   async function syncAll(
     user: TestUser,

@@ -82,6 +82,14 @@ export async function registerUser(
   return { ...result.body, password, base }
 }
 
+/** Two new users who are already accepted contacts of each other. */
+export async function registerContacts(base: string): Promise<[TestUser, TestUser]> {
+  const a = await registerUser(base)
+  const b = await registerUser(base)
+  await befriend(a, b)
+  return [a, b]
+}
+
 /** Makes `a` and `b` accepted contacts of each other. */
 export async function befriend(a: TestUser, b: TestUser): Promise<void> {
   const asked = await http(a.base, 'POST', '/contacts', {

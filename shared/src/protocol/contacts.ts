@@ -24,10 +24,7 @@ export type Contact = Type.Static<typeof Contact>
 
 /** In the contact list; presence is shown only where both sides accepted (null otherwise). */
 export const ContactWithPresence = Strict({
-  user: PublicUser,
-  status: ContactStatus,
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
+  ...Contact.properties,
   presence: Type.Union([Presence, Type.Null()]),
 })
 export type ContactWithPresence = Type.Static<typeof ContactWithPresence>

@@ -33,14 +33,7 @@ export const PublicUser = Strict({
 export type PublicUser = Type.Static<typeof PublicUser>
 
 /** What the owner sees of their own account. */
-export const OwnUser = Strict({
-  id: Id,
-  username: Username,
-  firstName: Type.String(),
-  lastName: Type.String(),
-  email: Type.String(),
-  createdAt: Timestamp,
-})
+export const OwnUser = Strict({ ...PublicUser.properties, email: Type.String() })
 export type OwnUser = Type.Static<typeof OwnUser>
 
 export const RegisterBody = Strict({
