@@ -14,10 +14,14 @@ import { services } from './plugins/services'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
 import { healthRoutes } from './routes/health'
+import { imageRoutes } from './routes/images'
 import { messageRoutes } from './routes/messages'
 import { syncRoutes } from './routes/sync'
 import { userRoutes } from './routes/users'
 import { socketHandlers } from './socket/handlers'
+
+/** How long a closing relay waits for in-flight requests before cutting their connections. */
+const FORCE_CLOSE_AFTER_MS = 5000
 
 export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
@@ -64,6 +68,9 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+    // In-flight requests get a few seconds; then connections still open (a client that keeps
+    // streaming a body nobody reads, say) are cut so the relay can stop.
+    setTimeout(() => app.server.closeAllConnections(), FORCE_CLOSE_AFTER_MS).unref()
   })
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return
@@ -73,6 +80,11 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   app.addHook('onSend', async (_request, reply, payload) => {
     if (closing) reply.header('connection', 'close')
     return payload
+  })
+  // A response that was still finishing when closing began kept its connection off the idle
+  // list that close() sweeps once; end it now that it is done.
+  app.addHook('onResponse', async (request) => {
+    if (closing) request.raw.socket?.end()
   })
   // JSON only: a text/plain body is refused with 415 rather than read as a string.
   app.removeContentTypeParser('text/plain')
@@ -106,6 +118,8 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     sessionTtlDays: config.sessionTtlDays,
     rateLimits: config.rateLimits,
     redisKeyPrefix: config.redisKeyPrefix,
+    dataDir: config.dataDir,
+    imageGraceMs: config.imageGraceHours * 3600_000,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)
@@ -116,6 +130,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(contactRoutes)
   await app.register(messageRoutes)
   await app.register(syncRoutes)
+  await app.register(imageRoutes)
   await app.register(socketHandlers, {
     eventsPerSecond: config.rateLimits.socketEventsPerSecond,
     ...(options.clock && { clock: options.clock }),

@@ -28,6 +28,8 @@ export interface RelayConfig {
   /** Largest accepted JSON body and Socket.IO message, in bytes. */
   maxBodyBytes: number
   trustProxy: boolean
+  /** How long an upload no message or profile uses is kept before garbage collection. */
+  imageGraceHours: number
 }
 
 export class ConfigError extends Error {}
@@ -72,5 +74,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     },
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    imageGraceHours: integer(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
   }
 }

@@ -295,9 +295,12 @@ function checkHttp(route: RouteSpec, text: string): Check {
     return failure('the route needs an Authorization: Bearer <token> header the relay accepts')
   if (!route.auth && authorization !== undefined) return failure('the route takes no Authorization header')
   const contentType = headers.get('content-type')
-  if (route.body && contentType !== 'application/json')
+  if ('consumes' in route && route.consumes) {
+    if (!contentType?.startsWith(`${route.consumes}; boundary=`))
+      return failure(`the route takes ${route.consumes}: show its Content-Type with a boundary`)
+  } else if (route.body && contentType !== 'application/json')
     return failure('the route takes a body: show Content-Type: application/json')
-  if (!route.body && contentType !== undefined)
+  else if (!route.body && contentType !== undefined)
     return failure('the route takes no body: a Content-Type with an empty body is refused')
   return pass
 }

@@ -246,6 +246,7 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
         const result = await call<{ user: Record<string, unknown> }>(viewer, 'GET', `/users/${alice.user.id}`)
         expect(result.status).toBe(200)
         expect(Object.keys(result.body.user).sort()).toEqual([
+          'avatarImageId',
           'createdAt',
           'firstName',
           'id',

@@ -5,6 +5,7 @@ import {
   clientEventPayloads,
   createAjv,
   errorCodes,
+  ImageId,
   isErrorCode,
   type RouteSpec,
   routes,
@@ -83,14 +84,25 @@ function idForField(field: string, ids: SampleIds): number {
   return ids.peer
 }
 
+const IMAGE_ID_PATTERN = (ImageId as JsonSchema).pattern
+
+const refersToImage = (schema: JsonSchema): boolean =>
+  schema.pattern === IMAGE_ID_PATTERN || !!schema.anyOf?.some(refersToImage)
+
 /** A well-formed value for `schema` (fresh usernames and UUIDs each time, existing ids). */
 function sample(schema: JsonSchema, ids: SampleIds, field = ''): unknown {
   if ('const' in schema) return schema.const
-  if (schema.anyOf) return sample(schema.anyOf[0]!, ids, field)
+  // An object's own anyOf only says which optional fields must appear; its properties decide.
+  if (schema.anyOf && schema.type !== 'object') return sample(schema.anyOf[0]!, ids, field)
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s) => sample(s, ids, field) as object))
   switch (schema.type) {
     case 'object':
-      return Object.fromEntries(fieldsOf(schema).map((f) => [f.name, sample(f.schema, ids, f.name)]))
+      // An optional image id is left out: a sample cannot point at an upload that exists.
+      return Object.fromEntries(
+        fieldsOf(schema)
+          .filter((f) => f.required || !refersToImage(f.schema))
+          .map((f) => [f.name, sample(f.schema, ids, f.name)]),
+      )
     case 'integer':
     case 'number':
       return idForField(field, ids)
@@ -103,6 +115,7 @@ function sample(schema: JsonSchema, ids: SampleIds, field = ''): unknown {
       if (schema.format === 'uuid' || schema.pattern?.includes('{8}-')) return randomUUID()
       if (schema.pattern?.includes('Extended_Pictographic')) return '👍'
       if (schema.pattern === USERNAME_PATTERN) return uniqueName()
+      if (schema.pattern === IMAGE_ID_PATTERN) return 'f'.repeat(64)
       return 'Perfectly fine text'
     default:
       return null
@@ -344,6 +357,8 @@ function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
     )
     add('a 1 MB array', JSON.stringify(new Array(250_000).fill(1)), tooLarge)
     add('1,000 levels of nesting', `${'['.repeat(1000)}${']'.repeat(1000)}`, bodyExpectation([]))
+    // A multipart route reads multipart bodies: a broken or empty one is a 400, not a 415.
+    const multipart = route.consumes === 'multipart/form-data'
     for (const contentType of [
       'text/plain',
       'application/x-www-form-urlencoded',
@@ -351,7 +366,8 @@ function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
       'application/xml',
       'application/vnd.api+json',
     ]) {
-      add(`valid JSON sent as ${contentType}`, sampleText(), unsupported, { 'content-type': contentType })
+      const expected = multipart && contentType.startsWith('multipart/') ? validationFailed : unsupported
+      add(`valid JSON sent as ${contentType}`, sampleText(), expected, { 'content-type': contentType })
     }
     add('a form body', 'username=a&password=b', unsupported, {
       'content-type': 'application/x-www-form-urlencoded',
@@ -359,7 +375,7 @@ function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
     add(
       'a multipart body',
       '--x\r\nContent-Disposition: form-data; name="a"\r\n\r\nb\r\n--x--\r\n',
-      unsupported,
+      multipart ? validationFailed : unsupported,
       {
         'content-type': 'multipart/form-data; boundary=x',
       },

@@ -49,6 +49,7 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
       username: ann.user.username,
       firstName: ann.user.firstName,
       lastName: ann.user.lastName,
+      avatarImageId: null,
       createdAt: ann.user.createdAt,
     })
     const missing = await http(relay.url, 'GET', '/users/999999999', { token: ben.token })

@@ -5,6 +5,7 @@ import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialec
 import pg from 'pg'
 import { migrations } from './migrations/index'
 import type { Database } from './schema'
+import { withStatementCache } from './statement-cache'
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -56,7 +57,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     dialect: 'sqlite',
     location: file,
   }

@@ -10,6 +10,7 @@ export interface UsersTable {
   first_name: string
   last_name: string
   email: string
+  avatar_image_id: Generated<string | null>
   /** The last seq handed out in this user's feed. */
   feed_seq: Generated<number>
   last_seen_at: number | null
@@ -45,6 +46,7 @@ export interface MessagesTable {
   user_high: number
   client_id: string
   text: string | null
+  image_id: Generated<string | null>
   created_at: number
   edited_at: number | null
   deleted_at: number | null
@@ -74,6 +76,22 @@ export interface ReceiptsTable {
   updated_at: number
 }
 
+/** One stored image; `id` is the SHA-256 of its (re-encoded) bytes. */
+export interface ImagesTable {
+  id: string
+  mime: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp'
+  width: number
+  height: number
+  bytes: number
+  created_at: number
+}
+
+export interface ImageUploadsTable {
+  image_id: string
+  user_id: number
+  created_at: number
+}
+
 export interface FeedEventsTable {
   user_id: number
   seq: number
@@ -94,6 +112,8 @@ export interface Database {
   reactions: ReactionsTable
   receipts: ReceiptsTable
   feed_events: FeedEventsTable
+  images: ImagesTable
+  image_uploads: ImageUploadsTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -103,3 +123,4 @@ export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>
 export type ReactionRow = Selectable<ReactionsTable>
 export type FeedEventRow = Selectable<FeedEventsTable>
+export type ImageRow = Selectable<ImagesTable>

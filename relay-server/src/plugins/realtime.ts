@@ -55,16 +55,26 @@ export const realtime = fp(
       })
     }
 
+    // Once closing, nothing more goes out: the Redis clients may already be gone, and the
+    // adapter does not await its publishes, so a failure there would escape unhandled.
+    let closing = false
+    const emit = (rooms: string[], event: string, args: unknown[]) => {
+      if (rooms.length === 0 || closing)
+        return // The typed surface is Realtime's signature; here the event name is already checked.
+      ;(io.to(rooms).emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
+    }
     const service: Realtime = {
       toUsers(userIds, event, ...args) {
-        if (userIds.length === 0)
-          return // biome-ignore lint/suspicious/noExplicitAny: the typed signature is enforced by Realtime
-        ;(io.to(userIds.map(userRoom)) as any).emit(event, ...args)
+        emit(userIds.map(userRoom), event, args)
+      },
+      publishFeed(events) {
+        for (const { userId, event } of events) emit([userRoom(userId)], event.type, [event])
       },
       async liveStatuses(userIds) {
         const result = new Map<number, Exclude<PresenceStatus, 'offline'>>()
         if (userIds.length === 0) return result
-        const sockets = await io.in(userIds.map(userRoom)).fetchSockets()
+        const rooms = io.in(userIds.map(userRoom))
+        const sockets = closing ? await rooms.local.fetchSockets() : await rooms.fetchSockets()
         for (const socket of sockets) {
           const { userId, status } = socket.data
           if (result.get(userId) !== 'online') result.set(userId, status)
@@ -72,7 +82,7 @@ export const realtime = fp(
         return result
       },
       disconnectSession(sessionId) {
-        io.in(sessionRoom(sessionId)).disconnectSockets(true)
+        if (!closing) io.in(sessionRoom(sessionId)).disconnectSockets(true)
       },
     }
     app.decorate('io', io)
@@ -80,6 +90,7 @@ export const realtime = fp(
 
     // Sockets are cut first so nothing new arrives while queued writes drain.
     app.addHook('preClose', async () => {
+      closing = true
       io.local.disconnectSockets(true)
       io.engine.close()
     })

@@ -1,17 +1,20 @@
+import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import type { RateLimits } from '../config'
+import { FileBlobStore } from '../images/blob-store'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
+import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
-import { userRoom } from '../services/realtime'
 import { UserService } from '../services/users'
 
 export interface Services {
   auth: AuthService
+  images: ImageService
   users: UserService
   contacts: ContactService
   messages: MessageService
@@ -29,22 +32,18 @@ export interface ServicesOptions {
   sessionTtlDays: number
   rateLimits: RateLimits
   redisKeyPrefix: string
+  dataDir: string
+  imageGraceMs: number
   clock?: () => number
 }
 
 export const services = fp(
   async (app: FastifyInstance, options: ServicesOptions) => {
-    const { db, io, realtime } = app
+    const { db, realtime } = app
     const clock = options.clock ?? Date.now
     const committer = new Committer(db, {
       clock,
-      // Live copies of committed feed events, to every socket of each user on every relay.
-      onCommitted: (events) => {
-        for (const { userId, event } of events) {
-          // biome-ignore lint/suspicious/noExplicitAny: the event union matches ServerToClientEvents by type
-          ;(io.to(userRoom(userId)) as any).emit(event.type, event)
-        }
-      },
+      onCommitted: (events) => realtime.publishFeed(events),
     })
     const lockSeconds = options.rateLimits.loginLockMinutes * 60
     const loginFailures: RateLimiterAbstract = app.redis
@@ -55,17 +54,35 @@ export const services = fp(
           duration: lockSeconds,
         })
       : new RateLimiterMemory({ points: options.rateLimits.loginFailuresPerUsername, duration: lockSeconds })
-    const presence = new PresenceService({ db, realtime, clock })
+    const presence = new PresenceService({ db, committer, realtime, clock })
+    const images = new ImageService({
+      db,
+      store: new FileBlobStore(path.join(options.dataDir, 'images')),
+      clock,
+      graceMs: options.imageGraceMs,
+    })
     app.decorate('services', {
       committer,
       presence,
+      images,
       auth: new AuthService({ db, realtime, sessionTtlDays: options.sessionTtlDays, loginFailures, clock }),
-      users: new UserService({ db, committer }),
+      users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime }),
     })
+    // Unused uploads are collected hourly (and once shortly after start).
+    const collect = () =>
+      images
+        .collectGarbage()
+        .then((removed) => removed > 0 && app.log.info({ removed }, 'unused images collected'))
+        .catch((err) => app.log.warn({ err }, 'image collection failed'))
+    const firstCollection = setTimeout(collect, 60_000).unref()
+    const collection = setInterval(collect, 60 * 60_000).unref()
+
     // Registered after the database plugin, so this runs before the database closes.
     app.addHook('onClose', async () => {
+      clearTimeout(firstCollection)
+      clearInterval(collection)
       await committer.close()
     })
   },

@@ -1,4 +1,4 @@
-import type { Message, MessageVersion, Reaction } from '@parley/shared'
+import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database, MessageRow } from '../db/schema'
 
@@ -8,17 +8,51 @@ export function conversationKey(a: number, b: number): { user_low: number; user_
   return a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a }
 }
 
-export function toMessage(row: MessageRow, reactions: Reaction[]): Message {
+/** A message row with its image's facts (null columns when it has none). */
+export type MessageWithImage = MessageRow & {
+  image_mime: ImageInfo['mime'] | null
+  image_width: number | null
+  image_height: number | null
+  image_bytes: number | null
+}
+
+function selectMessages(db: Db) {
+  return db
+    .selectFrom('messages')
+    .leftJoin('images', 'images.id', 'messages.image_id')
+    .selectAll('messages')
+    .select([
+      'images.mime as image_mime',
+      'images.width as image_width',
+      'images.height as image_height',
+      'images.bytes as image_bytes',
+    ])
+}
+
+function imageOf(row: MessageWithImage): ImageInfo | null {
+  if (row.image_id === null || row.image_mime === null) return null
+  return {
+    id: row.image_id,
+    mime: row.image_mime,
+    width: row.image_width!,
+    height: row.image_height!,
+    bytes: row.image_bytes!,
+  }
+}
+
+export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message {
+  const live = row.deleted_at === null
   return {
     id: row.id,
     clientId: row.client_id,
     senderId: row.sender_id,
     recipientId: row.recipient_id,
-    text: row.deleted_at === null ? row.text : null,
+    text: live ? row.text : null,
+    image: live ? imageOf(row) : null,
     createdAt: row.created_at,
     editedAt: row.edited_at,
     deletedAt: row.deleted_at,
-    reactions: row.deleted_at === null ? reactions : [],
+    reactions: live ? reactions : [],
   }
 }
 
@@ -47,7 +81,7 @@ export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<
   const result = new Map<number, Message>()
   if (ids.length === 0) return result
   const unique = [...new Set(ids)]
-  const rows = await db.selectFrom('messages').selectAll().where('id', 'in', unique).execute()
+  const rows = await selectMessages(db).where('messages.id', 'in', unique).execute()
   const reactions = await reactionsFor(
     db,
     rows.filter((r) => r.deleted_at === null).map((r) => r.id),
@@ -79,7 +113,14 @@ export async function findByClientId(
 
 export async function insertMessage(
   db: Db,
-  message: { sender_id: number; recipient_id: number; client_id: string; text: string; created_at: number },
+  message: {
+    sender_id: number
+    recipient_id: number
+    client_id: string
+    text: string | null
+    image_id: string | null
+    created_at: number
+  },
 ): Promise<MessageRow> {
   return db
     .insertInto('messages')
@@ -97,14 +138,12 @@ export async function conversationPage(
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const key = conversationKey(a, b)
-  let query = db
-    .selectFrom('messages')
-    .selectAll()
-    .where('user_low', '=', key.user_low)
-    .where('user_high', '=', key.user_high)
-  if (before !== undefined) query = query.where('id', '<', before)
+  let query = selectMessages(db)
+    .where('messages.user_low', '=', key.user_low)
+    .where('messages.user_high', '=', key.user_high)
+  if (before !== undefined) query = query.where('messages.id', '<', before)
   const rows = await query
-    .orderBy('id', 'desc')
+    .orderBy('messages.id', 'desc')
     .limit(limit + 1)
     .execute()
   const hasMore = rows.length > limit

@@ -10,6 +10,7 @@ export function toPublicUser(row: UserRow): PublicUser {
     username: row.username,
     firstName: row.first_name,
     lastName: row.last_name,
+    avatarImageId: row.avatar_image_id,
     createdAt: row.created_at,
   }
 }
@@ -62,7 +63,7 @@ export async function searchUsersByPrefix(db: Db, prefix: string, limit: number)
 export async function updateProfile(
   db: Db,
   id: number,
-  fields: { first_name?: string; last_name?: string; email?: string },
+  fields: { first_name?: string; last_name?: string; email?: string; avatar_image_id?: string | null },
   now: number,
 ): Promise<UserRow> {
   return db

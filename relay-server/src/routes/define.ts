@@ -13,7 +13,11 @@ export interface RouteRequest<R extends RouteSpec> {
   raw: FastifyRequest
 }
 
-type Result<R extends RouteSpec> = R['response'] extends Type.TSchema ? Type.Static<R['response']> : undefined
+type Result<R extends RouteSpec> = R['produces'] extends 'image'
+  ? FastifyReply
+  : R['response'] extends Type.TSchema
+    ? Type.Static<R['response']>
+    : undefined
 
 /**
  * Registers a route from the shared table: its schemas validate the input and serialize the
@@ -23,8 +27,16 @@ export function defineRoute<R extends RouteSpec>(
   app: FastifyInstance,
   spec: R,
   handler: (request: RouteRequest<R>, reply: FastifyReply) => Promise<Result<R>>,
-  options: { rateLimit?: { max: number; timeWindow: number } } = {},
+  options: {
+    rateLimit?: { max: number; timeWindow: number }
+    /** Runs after the token check, before the body is read. */
+    onRequest?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  } = {},
 ): void {
+  const onRequest = [
+    ...(spec.auth ? [app.authenticate] : []),
+    ...(options.onRequest ? [options.onRequest] : []),
+  ]
   app.route({
     method: spec.method,
     url: spec.url,
@@ -34,7 +46,7 @@ export function defineRoute<R extends RouteSpec>(
       ...(spec.params && { params: spec.params }),
       ...(spec.response && { response: { [spec.status]: spec.response } }),
     },
-    ...(spec.auth && { onRequest: app.authenticate }),
+    ...(onRequest.length > 0 && { onRequest }),
     ...(options.rateLimit && { config: { rateLimit: options.rateLimit } }),
     handler: async (request, reply) => {
       const value = await handler(
@@ -47,6 +59,8 @@ export function defineRoute<R extends RouteSpec>(
         },
         reply,
       )
+      // An image route has written its own reply (status, headers, stream).
+      if (spec.produces === 'image') return value
       reply.status(spec.status)
       return spec.response ? value : reply.send()
     },

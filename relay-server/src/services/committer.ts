@@ -47,6 +47,8 @@ export interface CommitterOptions {
   onCommitted: (events: CommittedEvent[]) => void
   clock?: () => number
   maxBatch?: number
+  /** Writes waiting beyond which new ones are refused with rate_limited. */
+  maxQueue?: number
 }
 
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01'])
@@ -64,6 +66,7 @@ export class Committer {
   readonly #onCommitted: (events: CommittedEvent[]) => void
   readonly #clock: () => number
   readonly #maxBatch: number
+  readonly #maxQueue: number
   #queue: Pending[] = []
   #flushing: Promise<void> | null = null
   #closed = false
@@ -74,10 +77,16 @@ export class Committer {
     this.#onCommitted = options.onCommitted
     this.#clock = options.clock ?? Date.now
     this.#maxBatch = options.maxBatch ?? 256
+    this.#maxQueue = options.maxQueue ?? 10_000
   }
 
   run<T>(op: WriteOp<T>): Promise<Committed<T>> {
     if (this.#closed) return Promise.reject(new AppError('shutting_down', 'The relay is shutting down'))
+    // Past this backlog the relay is over capacity: refusing now (the client retries with
+    // backoff) beats queueing work whose acks would come too late to matter.
+    if (this.#queue.length >= this.#maxQueue) {
+      return Promise.reject(new AppError('rate_limited', 'The relay is busy; retry shortly'))
+    }
     return new Promise<Committed<T>>((resolve, reject) => {
       this.#queue.push({ op, resolve: resolve as Pending['resolve'], reject })
       if (!this.#flushing)
@@ -100,6 +109,9 @@ export class Committer {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch)
       await this.#commit(batch)
+      // SQLite calls complete synchronously, so without this a backlog would starve sockets,
+      // timers and pings until it drained; yielding also lets acks and live events go out.
+      await new Promise<void>((resolve) => setImmediate(resolve))
     }
     this.#flushing = null
   }

@@ -12,6 +12,7 @@ import type { Database, MessageRow } from '../db/schema'
 import { AppError } from '../errors'
 import { areMutualContacts } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
+import { findUploadedImage } from '../repositories/images'
 import * as messages from '../repositories/messages'
 import type { Committed, Committer, WriteContext } from './committer'
 import type { Realtime } from './realtime'
@@ -37,9 +38,12 @@ export class MessageService {
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
       if (existing) {
-        const sameText =
-          existing.edited_at !== null || existing.deleted_at !== null || existing.text === body.text
-        if (existing.recipient_id !== body.recipientId || !sameText) {
+        const changedSince = existing.edited_at !== null || existing.deleted_at !== null
+        const same =
+          existing.recipient_id === body.recipientId &&
+          (changedSince ||
+            (existing.text === (body.text ?? null) && existing.image_id === (body.imageId ?? null)))
+        if (!same) {
           throw new AppError('client_id_conflict', 'That clientId was already used for another message')
         }
         return { message: (await messages.loadMessage(ctx.trx, existing.id))!, changed: false }
@@ -47,14 +51,27 @@ export class MessageService {
       if (body.recipientId === senderId)
         throw new AppError('cannot_contact_self', 'You cannot message yourself')
       await requireMutual(ctx, senderId, body.recipientId)
+      const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
+      if (body.imageId && !image)
+        throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
       const row = await messages.insertMessage(ctx.trx, {
         sender_id: senderId,
         recipient_id: body.recipientId,
         client_id: body.clientId,
-        text: body.text,
+        text: body.text ?? null,
+        image_id: image?.id ?? null,
         created_at: ctx.now,
       })
-      const message = messages.toMessage(row, [])
+      const message = messages.toMessage(
+        {
+          ...row,
+          image_mime: image?.mime ?? null,
+          image_width: image?.width ?? null,
+          image_height: image?.height ?? null,
+          image_bytes: image?.bytes ?? null,
+        },
+        [],
+      )
       ctx.append(senderId, 'message', message, row.id)
       ctx.append(body.recipientId, 'message', message, row.id)
       return { message, changed: true }
@@ -91,12 +108,14 @@ export class MessageService {
       const row = await this.#visible(ctx, userId, id)
       if (row.sender_id !== userId)
         throw new AppError('not_message_sender', 'Only the sender can delete a message')
-      if (row.deleted_at !== null) return { message: messages.toMessage(row, []), changed: false }
+      if (row.deleted_at !== null)
+        return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
       await ctx.trx.deleteFrom('message_versions').where('message_id', '=', id).execute()
       await ctx.trx.deleteFrom('reactions').where('message_id', '=', id).execute()
+      // The image goes with it: the recipient can no longer fetch it, and unused bytes get collected.
       await ctx.trx
         .updateTable('messages')
-        .set({ text: null, deleted_at: ctx.now })
+        .set({ text: null, image_id: null, deleted_at: ctx.now })
         .where('id', '=', id)
         .execute()
       return this.#announce(ctx, row, 'message_deleted')

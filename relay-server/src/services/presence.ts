@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { mutualContactIds } from '../repositories/contacts'
 import { findUsersByIds, setLastSeen } from '../repositories/users'
+import type { Committer } from './committer'
 import type { Realtime } from './realtime'
 
 /**
@@ -14,8 +15,16 @@ export class PresenceService {
   readonly #realtime: Realtime
   readonly #clock: () => number
 
-  constructor(deps: { db: Kysely<Database>; realtime: Realtime; clock?: () => number }) {
+  readonly #committer: Committer
+
+  constructor(deps: {
+    db: Kysely<Database>
+    committer: Committer
+    realtime: Realtime
+    clock?: () => number
+  }) {
     this.#db = deps.db
+    this.#committer = deps.committer
     this.#realtime = deps.realtime
     this.#clock = deps.clock ?? Date.now
   }
@@ -41,7 +50,8 @@ export class PresenceService {
       event = { userId, status: presence.status, lastSeen: null }
     } else {
       const lastSeen = this.#clock()
-      await setLastSeen(this.#db, userId, lastSeen)
+      // Through the committer, so a burst of disconnects shares transactions.
+      await this.#committer.run(({ trx }) => setLastSeen(trx, userId, lastSeen))
       event = { userId, status: 'offline', lastSeen }
     }
     const contacts = await mutualContactIds(this.#db, userId)

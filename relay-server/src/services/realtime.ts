@@ -1,4 +1,5 @@
 import type { PresenceStatus, ServerToClientEvents } from '@parley/shared'
+import type { CommittedEvent } from './committer'
 
 /**
  * What services need from the live layer. The Socket.IO implementation works across relays
@@ -10,6 +11,8 @@ export interface Realtime {
     event: E,
     ...args: Parameters<ServerToClientEvents[E]>
   ): void
+  /** Live copies of committed feed events, to every socket of each event's user. */
+  publishFeed(events: readonly CommittedEvent[]): void
   /** The live status of each user with at least one connected socket, on any relay. */
   liveStatuses(userIds: readonly number[]): Promise<Map<number, Exclude<PresenceStatus, 'offline'>>>
   disconnectSession(sessionId: number): void

@@ -3,16 +3,21 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { AppError } from '../errors'
 import { ownersOfContact } from '../repositories/contacts'
+import { findUploadedImage } from '../repositories/images'
 import * as users from '../repositories/users'
 import type { Committer } from './committer'
+import type { ImageService } from './images'
 
 export class UserService {
   readonly #db: Kysely<Database>
   readonly #committer: Committer
 
-  constructor(deps: { db: Kysely<Database>; committer: Committer }) {
+  readonly #images: ImageService
+
+  constructor(deps: { db: Kysely<Database>; committer: Committer; images: ImageService }) {
     this.#db = deps.db
     this.#committer = deps.committer
+    this.#images = deps.images
   }
 
   async profile(viewerId: number, id: number): Promise<OwnUser | PublicUser> {
@@ -28,6 +33,13 @@ export class UserService {
   /** Changes the caller's own profile and tells every device of theirs and everyone who lists them. */
   async patch(viewerId: number, id: number, body: PatchUserBody): Promise<OwnUser> {
     if (id !== viewerId) throw new AppError('forbidden', 'You can only change your own profile')
+    const avatar = body.avatarImageId
+    if (avatar) {
+      if (!(await findUploadedImage(this.#db, id, avatar))) {
+        throw new AppError('image_not_found', 'Use an image you uploaded yourself as your picture')
+      }
+      await this.#images.prepareAvatar(avatar)
+    }
     const { value } = await this.#committer.run(async ({ trx, now, append }) => {
       const row = await users.updateProfile(
         trx,
@@ -36,6 +48,7 @@ export class UserService {
           ...(body.firstName !== undefined && { first_name: body.firstName.trim() }),
           ...(body.lastName !== undefined && { last_name: body.lastName.trim() }),
           ...(body.email !== undefined && { email: body.email }),
+          ...(avatar !== undefined && { avatar_image_id: avatar }),
         },
         now,
       )

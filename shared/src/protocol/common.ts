@@ -19,6 +19,26 @@ export const STORABLE_TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$'
 /** Storable text with at least one visible character (checked by a lookahead, in linear time). */
 export const VISIBLE_TEXT_PATTERN = '^(?=[\\s\\S]*\\S)[^\\u0000\\uD800-\\uDFFF]*$'
 
+/** Images are content-addressed: the id is the SHA-256 (hex) of the stored bytes. */
+export const ImageId = Type.String({ pattern: '^[0-9a-f]{64}$' })
+
+export const ImageInfo = Type.Object(
+  {
+    id: ImageId,
+    width: Type.Integer({ minimum: 1 }),
+    height: Type.Integer({ minimum: 1 }),
+    bytes: Type.Integer({ minimum: 1 }),
+    mime: Type.Union([
+      Type.Literal('image/png'),
+      Type.Literal('image/jpeg'),
+      Type.Literal('image/gif'),
+      Type.Literal('image/webp'),
+    ]),
+  },
+  { additionalProperties: false },
+)
+export type ImageInfo = Type.Static<typeof ImageInfo>
+
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({

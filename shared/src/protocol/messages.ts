@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Id, Strict, Timestamp, Uuid, VISIBLE_TEXT_PATTERN } from './common'
+import { Id, ImageId, ImageInfo, Strict, Timestamp, Uuid, VISIBLE_TEXT_PATTERN } from './common'
 
 export const MAX_MESSAGE_LENGTH = 4000
 
@@ -29,8 +29,10 @@ export const Message = Strict({
   clientId: Uuid,
   senderId: Id,
   recipientId: Id,
-  /** Null once deleted (a tombstone keeps only ids and times). */
+  /** The text, or the caption of an image; null for an image without one, and once deleted. */
   text: Type.Union([Type.String(), Type.Null()]),
+  /** The attached image (GET /images/{id}, ?size=thumb for 320 px); null for none or once deleted. */
+  image: Type.Union([ImageInfo, Type.Null()]),
   createdAt: Timestamp,
   editedAt: Type.Union([Timestamp, Type.Null()]),
   deletedAt: Type.Union([Timestamp, Type.Null()]),
@@ -38,12 +40,17 @@ export const Message = Strict({
 })
 export type Message = Type.Static<typeof Message>
 
-export const SendMessageBody = Strict({
-  /** Chosen by the client (a UUID); a resend with the same one returns the first message. */
-  clientId: Uuid,
-  recipientId: Id,
-  text: MessageText,
-})
+/** Text, an image you uploaded, or both (the text is then its caption). */
+export const SendMessageBody = Type.Object(
+  {
+    /** Chosen by the client (a UUID); a resend with the same one returns the first message. */
+    clientId: Uuid,
+    recipientId: Id,
+    text: Type.Optional(MessageText),
+    imageId: Type.Optional(ImageId),
+  },
+  { additionalProperties: false, anyOf: [{ required: ['text'] }, { required: ['imageId'] }] },
+)
 export type SendMessageBody = Type.Static<typeof SendMessageBody>
 
 export const EditMessageBody = Strict({ text: MessageText })

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { ErrorBody, IdParams, Strict, Timestamp } from './common'
+import { ErrorBody, IdParams, ImageId, ImageInfo, Strict, Timestamp } from './common'
 import { AddContactBody, ContactListResponse, ContactResponse, PatchContactBody } from './contacts'
 import {
   EditMessageBody,
@@ -28,6 +28,16 @@ export const HealthResponse = Strict({
   time: Timestamp,
 })
 
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+export const ImageResponse = Strict({ image: ImageInfo })
+export const ImageParams = Strict({ id: ImageId })
+export const ImageQuery = Strict({
+  /** `thumb`: longest side 320 px, WebP. `avatar`: 256 px square, WebP (profile pictures only). */
+  size: Type.Optional(Type.Union([Type.Literal('thumb'), Type.Literal('avatar')])),
+})
+export type ImageQuery = Type.Static<typeof ImageQuery>
+
 export interface RouteSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   url: string
@@ -35,6 +45,10 @@ export interface RouteSpec {
   auth: boolean
   summary: string
   body?: Type.TSchema
+  /** A request body other than JSON (the body schema then does not apply). */
+  consumes?: 'multipart/form-data'
+  /** The success body is image bytes rather than JSON. */
+  produces?: 'image'
   querystring?: Type.TSchema
   params?: Type.TSchema
   /** The success response; `null` for 204 No Content. */
@@ -192,6 +206,27 @@ export const routes = {
     params: IdParams,
     status: 200,
     response: MessageHistoryResponse,
+  }),
+  uploadImage: route({
+    method: 'POST',
+    url: '/uploadimage',
+    auth: true,
+    summary:
+      'Upload a PNG, JPEG, GIF or WebP (multipart field `file`, up to 10 MB) to attach or use as avatar.',
+    consumes: 'multipart/form-data',
+    status: 201,
+    response: ImageResponse,
+  }),
+  getImage: route({
+    method: 'GET',
+    url: '/images/:id',
+    auth: true,
+    summary: 'The bytes of an image you uploaded, were sent, or that is a profile picture.',
+    params: ImageParams,
+    querystring: ImageQuery,
+    produces: 'image',
+    status: 200,
+    response: null,
   }),
   sync: route({
     method: 'GET',

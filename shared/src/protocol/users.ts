@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Id, STORABLE_TEXT_PATTERN, Strict, Timestamp, VISIBLE_TEXT_PATTERN } from './common'
+import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, VISIBLE_TEXT_PATTERN } from './common'
 
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: USERNAME_PATTERN })
@@ -28,6 +28,8 @@ export const PublicUser = Strict({
   username: Username,
   firstName: Type.String(),
   lastName: Type.String(),
+  /** The profile picture: GET /images/{id}?size=avatar (256 px square); null for none. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
   createdAt: Timestamp,
 })
 export type PublicUser = Type.Static<typeof PublicUser>
@@ -67,6 +69,8 @@ export const PatchUserBody = Type.Object(
     firstName: Type.Optional(PersonName),
     lastName: Type.Optional(PersonName),
     email: Type.Optional(Email),
+    /** An image you uploaded, or null to remove the picture. */
+    avatarImageId: Type.Optional(Type.Union([ImageId, Type.Null()])),
   },
   { additionalProperties: false, minProperties: 1 },
 )

@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import type { ImageInfo, ImageQuery } from '@parley/shared'
+import { type Kysely, sql } from 'kysely'
+import type { Database, ImageRow } from '../db/schema'
+import { AppError } from '../errors'
+import type { BlobStore } from '../images/blob-store'
+import { makeAvatar, processImage } from '../images/process'
+
+/** How long an upload that no message or profile uses is kept before it is collected. */
+export const DEFAULT_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000
+
+type Size = NonNullable<ImageQuery['size']> | 'original'
+
+export const blobKey = (id: string, size: Size) => (size === 'original' ? id : `${id}.${size}`)
+
+export function toImageInfo(row: Pick<ImageRow, 'id' | 'mime' | 'width' | 'height' | 'bytes'>): ImageInfo {
+  return { id: row.id, mime: row.mime, width: row.width, height: row.height, bytes: row.bytes }
+}
+
+export interface ServedImage {
+  stream: Readable
+  size: number
+  mime: string
+  etag: string
+}
+
+/**
+ * Uploads, variants, access and garbage collection. Bytes live in a BlobStore under their
+ * SHA-256, so the same picture uploaded twice is stored once; rows say who may use and see it.
+ */
+export class ImageService {
+  readonly #db: Kysely<Database>
+  readonly #store: BlobStore
+  readonly #clock: () => number
+  readonly #graceMs: number
+  /** Uploads and collection take turns, so a collection never removes bytes an upload just wrote. */
+  #turn: Promise<unknown> = Promise.resolve()
+
+  constructor(deps: { db: Kysely<Database>; store: BlobStore; clock?: () => number; graceMs?: number }) {
+    this.#db = deps.db
+    this.#store = deps.store
+    this.#clock = deps.clock ?? Date.now
+    this.#graceMs = deps.graceMs ?? DEFAULT_IMAGE_GRACE_MS
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#turn.then(task, task)
+    this.#turn = run.catch(() => undefined)
+    return run
+  }
+
+  async upload(userId: number, input: Buffer): Promise<ImageInfo> {
+    const processed = await processImage(input)
+    const id = createHash('sha256').update(processed.data).digest('hex')
+    return this.#exclusive(async () => {
+      const now = this.#clock()
+      await this.#store.put(blobKey(id, 'original'), processed.data)
+      await this.#store.put(blobKey(id, 'thumb'), processed.thumb)
+      const row = {
+        id,
+        mime: processed.mime,
+        width: processed.width,
+        height: processed.height,
+        bytes: processed.data.length,
+      }
+      await this.#db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('images')
+          .values({ ...row, created_at: now })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .execute()
+        await trx
+          .insertInto('image_uploads')
+          .values({ image_id: id, user_id: userId, created_at: now })
+          .onConflict((oc) => oc.columns(['image_id', 'user_id']).doUpdateSet({ created_at: now }))
+          .execute()
+      })
+      return toImageInfo(row)
+    })
+  }
+
+  /** Makes the 256 px square for a profile picture, once. */
+  async prepareAvatar(id: string): Promise<void> {
+    const key = blobKey(id, 'avatar')
+    if (await this.#store.has(key)) return
+    const original = await this.#store.get(blobKey(id, 'original'))
+    if (!original) throw new AppError('image_not_found', 'The image bytes are gone')
+    const chunks: Buffer[] = []
+    for await (const chunk of original.stream) chunks.push(chunk as Buffer)
+    await this.#store.put(key, await makeAvatar(Buffer.concat(chunks)))
+  }
+
+  /**
+   * The bytes, for someone allowed to see them: the uploader, a participant of a conversation
+   * where a (not deleted) message carries the image, or anyone signed in for a profile picture.
+   * Everyone else gets the same 404 as for an image that does not exist.
+   */
+  async open(userId: number, id: string, size: Size): Promise<ServedImage> {
+    const row = await this.#db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst()
+    if (!row || !(await this.#maySee(userId, id))) throw new AppError('image_not_found', `No image ${id}`)
+    const blob = await this.#store.get(blobKey(id, size))
+    if (!blob) throw new AppError('image_not_found', `No ${size} version of image ${id}`)
+    const mime = size === 'original' ? row.mime : 'image/webp'
+    return { ...blob, mime, etag: `"${id}.${size}"` }
+  }
+
+  async #maySee(userId: number, id: string): Promise<boolean> {
+    const { rows } = await sql<{ allowed: number }>`
+      select 1 as allowed where
+        exists (select 1 from image_uploads where image_id = ${id} and user_id = ${userId})
+        or exists (select 1 from users where avatar_image_id = ${id})
+        or exists (
+          select 1 from messages
+          where image_id = ${id} and deleted_at is null and (sender_id = ${userId} or recipient_id = ${userId})
+        )`.execute(this.#db)
+    return rows.length > 0
+  }
+
+  /**
+   * Removes images that no message or profile uses and that nobody uploaded within the grace
+   * period. Returns how many went.
+   */
+  async collectGarbage(): Promise<number> {
+    return this.#exclusive(async () => {
+      const cutoff = this.#clock() - this.#graceMs
+      const doomed = await this.#db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('images as i')
+          .select('i.id')
+          .where('i.created_at', '<', cutoff)
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('messages as m').select('m.id').whereRef('m.image_id', '=', 'i.id'))),
+          )
+          .where(({ not, exists, selectFrom }) =>
+            not(exists(selectFrom('users as u').select('u.id').whereRef('u.avatar_image_id', '=', 'i.id'))),
+          )
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('image_uploads as up')
+                  .select('up.image_id')
+                  .whereRef('up.image_id', '=', 'i.id')
+                  .where('up.created_at', '>=', cutoff),
+              ),
+            ),
+          )
+          .execute()
+        const ids = rows.map((r) => r.id)
+        if (ids.length > 0) {
+          await trx.deleteFrom('image_uploads').where('image_id', 'in', ids).execute()
+          await trx.deleteFrom('images').where('id', 'in', ids).execute()
+        }
+        return ids
+      })
+      for (const id of doomed) {
+        for (const size of ['original', 'thumb', 'avatar'] as const)
+          await this.#store.delete(blobKey(id, size))
+      }
+      return doomed.length
+    })
+  }
+}

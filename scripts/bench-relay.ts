@@ -1,0 +1,660 @@
+/**
+ * Relay benchmark (`npm run bench`): starts a relay as a child process on 127.0.0.1 with SQLite in
+ * a temp directory, drives it from load-worker processes, and measures, in this order:
+ *   1. idle sockets: 10,000 authenticated Socket.IO connections, their time and relay memory;
+ *   2. messages: sender/receiver pairs at an open-loop offered rate of 2,000/s: persisted and
+ *      delivered rates, send→receive and send→ack latency, errors; when that is over capacity,
+ *      again at about half the rate the relay achieved, to show latency where it keeps up;
+ *   3. sync: a user pulls 10,000 messages sent while they were offline, over the socket and GET /sync;
+ *   4. disconnect storm: the idle sockets close at once; how long until the relay has settled;
+ *   2b. saturation: 5,000/s and 10,000/s offered (last, as far over capacity the relay may stall).
+ * Every loop is bounded in count and time; children and the temp directory go away on any exit.
+ *
+ * Knobs (environment): BENCH_IDLE_SOCKETS, BENCH_WORKERS, BENCH_PAIRS, BENCH_RATE, BENCH_SECONDS,
+ * BENCH_SATURATION (e.g. "5000,10000"; empty for none), BENCH_SATURATION_SECONDS,
+ * BENCH_SYNC_MESSAGES, BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
+ * time went; the profiler slows the relay down).
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import type { Ack, ClientToServerEvents, ServerToClientEvents, SyncResponse } from '@parley/shared'
+import { io, type Socket } from 'socket.io-client'
+import { Child, forkTs } from './bench/ipc'
+import type { WorkerApi } from './bench/load-worker'
+import type { ProfileSummary } from './bench/profile'
+import type { RelayApi } from './bench/relay-process'
+import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
+
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const value = Number(raw)
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, not '${raw}'`)
+  }
+  return value
+}
+
+const settings = {
+  idleSockets: envInt('BENCH_IDLE_SOCKETS', 10_000, 0, 50_000),
+  workers: envInt('BENCH_WORKERS', 2, 1, 8),
+  pairs: envInt('BENCH_PAIRS', 100, 1, 2000),
+  rate: envInt('BENCH_RATE', 2000, 1, 100_000),
+  seconds: envInt('BENCH_SECONDS', 10, 1, 60),
+  saturation: (process.env.BENCH_SATURATION ?? '5000,10000')
+    .split(',')
+    .filter((s) => s.trim() !== '')
+    .map((s) => {
+      const rate = Number(s)
+      if (!Number.isInteger(rate) || rate < 1 || rate > 100_000)
+        throw new Error(`bad BENCH_SATURATION '${s}'`)
+      return rate
+    }),
+  saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
+  syncMessages: envInt('BENCH_SYNC_MESSAGES', 10_000, 1, 100_000),
+  profile: process.env.BENCH_PROFILE === '1',
+}
+
+const MAX_SOCKETS_PER_WORKER = 19_000
+const CONNECT_CONCURRENCY = 200
+const IDLE_CONNECT_DEADLINE_MS = 90_000
+const DRAIN_MS = 30_000
+const ACK_TIMEOUT_MS = 30_000
+const SETTLE_MS = 90_000
+const IPC_MS = 120_000
+const WATCHDOG_MS = 8 * 60_000
+const SYNC_PAGE = 1000
+const BACKFILL_IN_FLIGHT = 1000
+const TEXT = `bench message ${'lorem ipsum dolor sit amet '.repeat(3).trim()}`
+
+const tempDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'))
+const children: Child<RelayApi | WorkerApi>[] = []
+const failures: string[] = []
+/** The closing summary, printed in this order whatever order the steps ran in. */
+const SUMMARY_ORDER = ['head', 'idle', 'messages', 'half', 'saturation', 'sync', 'disconnect'] as const
+const summary = new Map<(typeof SUMMARY_ORDER)[number], string>()
+const clientSockets: ClientSocket[] = []
+
+function cleanup() {
+  for (const socket of clientSockets) socket.close()
+  for (const child of children) child.kill()
+  rmSync(tempDir, { recursive: true, force: true })
+}
+process.on('exit', cleanup)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}, cleaning up`)
+    process.exit(130)
+  })
+}
+setTimeout(() => {
+  console.error(`bench: still running after ${WATCHDOG_MS / 60_000} min; giving up`)
+  process.exit(1)
+}, WATCHDOG_MS).unref()
+
+const log = (line = '') => console.log(line)
+const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))
+
+type RelayStats = Awaited<ReturnType<RelayApi['stats']>>
+type RunResult = Awaited<ReturnType<WorkerApi['run']>>
+
+/** Relay CPU (as % of one core), event-loop delay and group commits between two stats readings. */
+function relayUse(before: RelayStats, after: RelayStats): string {
+  const wall = after.at - before.at
+  const cpu = ((after.cpuMicros - before.cpuMicros) / 1000 / wall) * 100
+  const txs = after.transactions - before.transactions
+  const ops = after.committerOps - before.committerOps
+  const txMs = after.transactionMs - before.transactionMs
+  const commits =
+    txs > 0
+      ? `; ${int(txs)} transactions, ${(ops / txs).toFixed(1)} writes each, avg ${ms(txMs / txs)}, ` +
+        `longest ${ms(after.longestTransactionMs)}`
+      : ''
+  return (
+    `relay CPU ${cpu.toFixed(0)}% of a core, RSS ${mb(after.rss)}, event-loop delay p99 ${ms(after.loop.p99Ms)} ` +
+    `max ${ms(after.loop.maxMs)}${commits}`
+  )
+}
+
+function printProfile(summaryOf: ProfileSummary | null) {
+  if (!summaryOf) return
+  const share = (x: number) => `${((x / summaryOf.busyMs) * 100).toFixed(1)}%`
+  log(`    relay CPU profile: ${int(summaryOf.busyMs)} ms busy of ${int(summaryOf.totalMs)} ms sampled`)
+  log('      self time by area:')
+  for (const a of summaryOf.areas) log(`        ${share(a.ms).padStart(6)}  ${a.name}`)
+  log('      self time by function:')
+  for (const f of summaryOf.selfTop) log(`        ${share(f.ms).padStart(6)}  ${f.name}`)
+  log('      inclusive time, relay functions:')
+  for (const f of summaryOf.relayInclusive) log(`        ${share(f.ms).padStart(6)}  ${f.name}`)
+}
+
+async function main() {
+  log(
+    `relay bench: ${int(settings.idleSockets)} idle sockets, ${settings.pairs} pairs over ` +
+      `${settings.workers} load workers, ${settings.rate}/s for ${settings.seconds} s then ` +
+      `${settings.saturation.map((r) => `${r}/s`).join(', ') || 'no'} saturation steps, ` +
+      `sync of ${int(settings.syncMessages)} messages`,
+  )
+  log(
+    `machine: ${availableParallelism()} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} (other busy processes skew every figure)`,
+  )
+  if (settings.pairs < settings.workers) throw new Error('BENCH_PAIRS must be at least BENCH_WORKERS')
+  const socketsPerWorker = Math.ceil(settings.idleSockets / settings.workers) + 2 * settings.pairs
+  if (socketsPerWorker > MAX_SOCKETS_PER_WORKER) {
+    throw new Error(`${socketsPerWorker} sockets per worker is over ${MAX_SOCKETS_PER_WORKER}: add workers`)
+  }
+
+  // The relay, configured through its environment like the real server.
+  const relay = new Child<RelayApi>(
+    'relay',
+    forkTs('./relay-process.ts', {
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        PORT: '0',
+        DATA_DIR: path.join(tempDir, 'data'),
+        DATABASE_URL: '',
+        REDIS_URL: '',
+        LOG_LEVEL: 'silent',
+        RATE_LIMIT_PER_MINUTE: '1000000',
+        RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
+        SOCKET_EVENTS_PER_SECOND: '1000000',
+      },
+      execArgv: ['--expose-gc'],
+    }),
+  )
+  children.push(relay)
+  let relayClosing = false
+  relay.process.once('exit', (code, signal) => {
+    if (relayClosing) return
+    failures.push(`the relay exited unexpectedly (code ${code}, signal ${signal})`)
+    finish()
+  })
+  const workers = Array.from({ length: settings.workers }, (_, i) => {
+    const worker = new Child<WorkerApi>(`load worker ${i + 1}`, forkTs('./load-worker.ts'))
+    children.push(worker)
+    return worker
+  })
+  const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
+  await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
+  const url = `http://127.0.0.1:${ready.port}`
+  summary.set('head', `relay bench (SQLite, synchronous=FULL, node ${ready.node})`)
+  log(`relay on ${url} (pid ${relay.process.pid}), data in ${tempDir}`)
+
+  const stats = (options: { gc?: boolean; reset?: boolean } = {}) => relay.call('stats', options, IPC_MS)
+  /** Waits until the relay has no presence updates or writes in flight and all sockets are as expected. */
+  const settle = async (sockets?: number) => {
+    const deadline = performance.now() + SETTLE_MS
+    for (;;) {
+      const s = await stats()
+      if (
+        s.publishInflight === 0 &&
+        s.committerInflight === 0 &&
+        (sockets === undefined || s.sockets === sockets)
+      )
+        return { settled: true, stats: s }
+      if (performance.now() > deadline) return { settled: false, stats: s }
+      await sleep(50)
+    }
+  }
+  const profiled = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (settings.profile) await relay.call('profileStart', undefined, IPC_MS)
+    try {
+      return await fn()
+    } finally {
+      if (settings.profile) printProfile(await relay.call('profileStop', undefined, IPC_MS))
+    }
+  }
+
+  // Users: idle ones, the pairs, and a peer and a recipient for the sync test.
+  let started = performance.now()
+  const total = settings.idleSockets + 2 * settings.pairs + 2
+  const users = await relay.call('seedUsers', { count: total }, 120_000)
+  const idleUsers = users.slice(0, settings.idleSockets)
+  const pairUsers = users.slice(settings.idleSockets, settings.idleSockets + 2 * settings.pairs)
+  const [syncPeer, syncUser] = users.slice(-2) as [(typeof users)[0], (typeof users)[0]]
+  const pairs = Array.from({ length: settings.pairs }, (_, i) => ({
+    sender: pairUsers[2 * i]!,
+    receiver: pairUsers[2 * i + 1]!,
+  }))
+  await relay.call(
+    'befriend',
+    {
+      pairs: [
+        ...pairs.map((p): [number, number] => [p.sender.id, p.receiver.id]),
+        [syncPeer.id, syncUser.id],
+      ],
+    },
+    60_000,
+  )
+  log(
+    `seeded ${int(total)} users with sessions and ${settings.pairs + 1} contact pairs in ${seconds(performance.now() - started)}`,
+  )
+
+  // 1. Idle sockets.
+  log()
+  log(
+    `[1] idle sockets: connecting ${int(settings.idleSockets)} (${CONNECT_CONCURRENCY} handshakes in flight per worker)`,
+  )
+  const before = await stats({ gc: true, reset: true })
+  started = performance.now()
+  const connects = await profiled(() =>
+    Promise.all(
+      workers.map((w, k) =>
+        w.call(
+          'connectIdle',
+          {
+            url,
+            tokens: idleUsers.filter((_, i) => i % workers.length === k).map((u) => u.token),
+            concurrency: CONNECT_CONCURRENCY,
+            deadlineMs: IDLE_CONNECT_DEADLINE_MS,
+          },
+          IDLE_CONNECT_DEADLINE_MS + 60_000,
+        ),
+      ),
+    ),
+  )
+  const connectMs = performance.now() - started
+  const connected = connects.reduce((n, c) => n + c.connected, 0)
+  const connectErrors: Record<string, number> = {}
+  for (const c of connects)
+    for (const [k, v] of Object.entries(c.errors)) connectErrors[k] = (connectErrors[k] ?? 0) + v
+  const handshakes = sorted(...connects.map((c) => c.latencies))
+  const settledIdle = await settle(connected)
+  const after = await stats({ gc: true })
+  const rssDelta = after.rss - before.rss
+  const perThousand = connected > 0 ? rssDelta / (connected / 1000) : Number.NaN
+  log(
+    `    ${int(connected)} of ${int(settings.idleSockets)} connected in ${seconds(connectMs)} ` +
+      `(${int(perSecond(connected, connectMs))}/s); handshake p50 ${ms(percentile(handshakes, 50))} ` +
+      `p99 ${ms(percentile(handshakes, 99))} max ${ms(percentile(handshakes, 100))}; errors: ${counts(connectErrors)}`,
+  )
+  log(
+    `    relay sees ${int(after.sockets)} sockets${settledIdle.settled ? '' : ' (presence updates still running)'}`,
+  )
+  log(
+    `    relay RSS ${mb(before.rss)} → ${mb(after.rss)} (+${mb(rssDelta)}, ${mb(perThousand)} per 1,000 sockets); ` +
+      `heap ${mb(before.heapUsed)} → ${mb(after.heapUsed)} (${mb((after.heapUsed - before.heapUsed) / Math.max(1, connected / 1000))} per 1,000)`,
+  )
+  log(`    ${relayUse(before, after)}`)
+  if (connected < settings.idleSockets)
+    failures.push(`only ${connected} of ${settings.idleSockets} idle sockets connected`)
+  summary.set(
+    'idle',
+    `  idle sockets: ${int(connected)} connected in ${seconds(connectMs)}; relay RSS +${mb(rssDelta)} → ` +
+      `${mb(perThousand)} per 1,000 sockets`,
+  )
+
+  // 2. Messages between pairs, open loop.
+  log()
+  const pairConnects = await Promise.all(
+    workers.map((w, k) =>
+      w.call(
+        'connectPairs',
+        {
+          url,
+          pairs: pairs
+            .filter((_, i) => i % workers.length === k)
+            .map((p) => ({
+              senderToken: p.sender.token,
+              receiverToken: p.receiver.token,
+              receiverId: p.receiver.id,
+            })),
+          deadlineMs: 30_000,
+        },
+        60_000,
+      ),
+    ),
+  )
+  const pairFailures = pairConnects.reduce((n, c) => n + c.failed, 0)
+  if (pairFailures > 0) throw new Error(`${pairFailures} pair sockets failed to connect`)
+  await settle()
+  log(
+    `[2] messages: ${settings.pairs} sender→receiver pairs connected (${int(connected)} idle sockets still open)`,
+  )
+
+  /** Sockets dropped since the last look (not closed by the bench), by reason. */
+  const drops = async () => {
+    const all: Record<string, number> = {}
+    for (const d of await Promise.all(workers.map((w) => w.call('drops', undefined, IPC_MS))))
+      for (const [k, v] of Object.entries(d)) all[k] = (all[k] ?? 0) + v
+    return all
+  }
+
+  const messagePhase = async (label: string, rate: number, durationS: number, strict: boolean) => {
+    log(`  ${label}: ${int(rate)}/s offered for ${durationS} s`)
+    const quiet = await settle()
+    if (!quiet.settled) log('    (relay still busy with the previous step)')
+    const s0 = await stats({ reset: true })
+    const startAt = Date.now() + 300
+    const results: RunResult[] = await profiled(() =>
+      Promise.all(
+        workers.map((w) =>
+          w.call(
+            'run',
+            {
+              startAt,
+              rate: rate / workers.length,
+              durationMs: durationS * 1000,
+              drainMs: DRAIN_MS,
+              ackTimeoutMs: ACK_TIMEOUT_MS,
+              text: TEXT,
+            },
+            durationS * 1000 + DRAIN_MS + ACK_TIMEOUT_MS + 30_000,
+          ),
+        ),
+      ),
+    )
+    const s1 = await stats()
+    // Over capacity, the relay may still be working through queued sends the clients gave up on.
+    const backlog = s1.committerInflight
+    const drainStarted = performance.now()
+    const drained = backlog > 0 ? await settle() : { settled: true }
+    const drainMs = performance.now() - drainStarted
+    const dropped = await drops()
+    const sum = (f: (r: RunResult) => number) => results.reduce((n, r) => n + f(r), 0)
+    const first = Math.min(...results.map((r) => r.firstSendAt))
+    const lastSend = Math.max(...results.map((r) => r.lastSendAt))
+    const lastAck = Math.max(...results.map((r) => r.lastOkAckAt))
+    const lastRecv = Math.max(...results.map((r) => r.lastRecvAt))
+    const sent = sum((r) => r.sent)
+    const ackOk = sum((r) => r.ackOk)
+    const received = sum((r) => r.received)
+    const unacked = sum((r) => r.unacked)
+    const undelivered = sum((r) => r.undelivered)
+    const duplicates = sum((r) => r.duplicates)
+    const errors: Record<string, number> = {}
+    for (const r of results)
+      for (const [k, v] of Object.entries(r.ackErrors)) errors[k] = (errors[k] ?? 0) + v
+    const recv = sorted(...results.map((r) => r.recvLatencies))
+    const acks = sorted(...results.map((r) => r.ackLatencies))
+    const sentRate = perSecond(sent, lastSend - first)
+    const persisted = perSecond(ackOk, lastAck - first)
+    const delivered = perSecond(received, lastRecv - first)
+    const workerCpu = results.map((r) => `${((r.cpuMicros / 1000 / r.wallMs) * 100).toFixed(0)}%`).join(', ')
+    const droppedCount = Object.values(dropped).reduce((a, b) => a + b, 0)
+    const errorText = [
+      Object.keys(errors).length > 0 ? `ack errors: ${counts(errors)}` : '',
+      unacked > 0 ? `${int(unacked)} never acked` : '',
+      undelivered > 0 ? `${int(undelivered)} acked but never delivered live` : '',
+      duplicates > 0 ? `${int(duplicates)} duplicate deliveries` : '',
+      droppedCount > 0 ? `${int(droppedCount)} sockets dropped (${counts(dropped)})` : '',
+    ]
+      .filter(Boolean)
+      .join('; ')
+    const pairsUsed = sum((r) => r.pairs)
+    log(
+      `    sent ${int(sent)} over ${pairsUsed} pairs (${int(sentRate)}/s, client schedule lag max ` +
+        `${ms(Math.max(...results.map((r) => r.maxLagMs)))})`,
+    )
+    log(
+      `    persisted (ack ok) ${int(ackOk)} → ${int(persisted)}/s; delivered live ${int(received)} → ${int(delivered)}/s; ` +
+        `last ok ack ${seconds(lastAck - lastSend)} after last send`,
+    )
+    log(
+      `    send→receive p50 ${ms(percentile(recv, 50))} p99 ${ms(percentile(recv, 99))} max ${ms(percentile(recv, 100))}; ` +
+        `send→ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))} max ${ms(percentile(acks, 100))}`,
+    )
+    log(`    errors: ${errorText || 'none'}`)
+    if (backlog > 0) {
+      log(
+        `    relay still had ${int(backlog)} sends queued when the clients stopped waiting; ` +
+          `${drained.settled ? `finished them ${seconds(drainMs)} later` : `not done after ${seconds(drainMs)}`}`,
+      )
+    }
+    log(`    ${relayUse(s0, s1)}; load workers CPU ${workerCpu}`)
+    if (strict && (errorText || ackOk < sent || received < sent)) {
+      failures.push(`messages @${rate}/s: ${errorText || 'not every message was acked and delivered'}`)
+    }
+    return {
+      persisted,
+      line:
+        `persisted ${int(persisted)}/s, delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
+        `p99 ${ms(percentile(recv, 99))}; ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))}` +
+        (errorText ? ` [${errorText}]` : ''),
+    }
+  }
+
+  const base = await messagePhase('offered rate', settings.rate, settings.seconds, true)
+  summary.set('messages', `  messages @${settings.rate}/s offered: ${base.line}`)
+  if (base.persisted < 0.95 * settings.rate) {
+    // The offered rate was over capacity: also show latency where the relay keeps up.
+    const rate = Math.max(1, Math.round(base.persisted / 2 / 100) * 100)
+    const under = await messagePhase(
+      'at about half the persisted rate',
+      rate,
+      settings.saturationSeconds,
+      true,
+    )
+    summary.set('half', `  messages @${rate}/s offered (≈½ of capacity): ${under.line}`)
+  }
+
+  // 3. Sync of messages missed while offline (before the saturation steps, which may leave the
+  // relay stalled for a while).
+  log()
+  await settle()
+  log(
+    `[3] sync: ${int(settings.syncMessages)} messages to an offline user (${BACKFILL_IN_FLIGHT} sends in flight)`,
+  )
+  const syncResult = await syncPhase(url, syncPeer, syncUser, stats, profiled)
+  summary.set(
+    'sync',
+    `  sync ${int(settings.syncMessages)} missed messages: socket ${int(syncResult.overSocket.ms)} ms ` +
+      `(${int(perSecond(syncResult.overSocket.events, syncResult.overSocket.ms))} events/s); GET /sync ` +
+      `${int(syncResult.httpCold.ms)} ms first time, ${int(syncResult.httpWarm.ms)} ms again ` +
+      `(${int(perSecond(syncResult.httpWarm.events, syncResult.httpWarm.ms))} events/s); ` +
+      `written at ${int(syncResult.backfillRate)} msgs/s`,
+  )
+
+  // 4. The idle sockets all go at once (a network blip or a proxy restart looks like this).
+  log()
+  log(`[4] disconnect storm: the ${int(connected)} idle sockets close at once`)
+  const droppedBefore = await drops()
+  if (Object.keys(droppedBefore).length > 0) log(`    (dropped earlier: ${counts(droppedBefore)})`)
+  const s0 = await stats({ reset: true })
+  started = performance.now()
+  const closed = (await Promise.all(workers.map((w) => w.call('closeIdle', undefined, IPC_MS)))).reduce(
+    (a, b) => a + b,
+    0,
+  )
+  const gone = await profiled(() => settle(s0.sockets - closed))
+  const disconnectMs = performance.now() - started
+  const updates = gone.stats.publishDone - s0.publishDone
+  log(
+    `    ${int(closed)} sockets closed; relay ${gone.settled ? 'settled' : 'NOT settled'} in ${seconds(disconnectMs)} ` +
+      `(${int(updates)} presence updates, each writing last_seen_at: ${int(perSecond(updates, disconnectMs))}/s; ` +
+      `${gone.stats.publishFailed - s0.publishFailed} failed)`,
+  )
+  log(`    ${relayUse(s0, gone.stats)}`)
+  summary.set(
+    'disconnect',
+    `  disconnect storm, ${int(closed)} sockets: relay settled in ${seconds(disconnectMs)}` +
+      (gone.settled ? '' : ' (timed out)'),
+  )
+  if (!gone.settled) failures.push('the relay did not settle after the idle sockets disconnected')
+
+  // 2b. Saturation (last: far over capacity the relay can stall long enough to drop sockets).
+  if (settings.saturation.length > 0) {
+    log()
+    log(`[2b] saturation: open loop above capacity (${settings.pairs} pairs, no idle sockets)`)
+    const saturation: string[] = []
+    for (const rate of settings.saturation) {
+      const step = await messagePhase('saturation', rate, settings.saturationSeconds, false)
+      saturation.push(`@${rate}/s: ${step.line}`)
+    }
+    summary.set('saturation', `  saturation ${saturation.join('\n             ')}`)
+  }
+
+  log()
+  const remaining = (await Promise.all(workers.map((w) => w.call('closeAll', undefined, IPC_MS)))).reduce(
+    (a, b) => a + b,
+    0,
+  )
+  await settle(0)
+  relayClosing = true
+  const shutdown = await relay.call('close', undefined, 60_000)
+  log(`closed the last ${int(remaining)} sockets; relay shut down in ${ms(shutdown.ms)}`)
+  await relay.stop(5000)
+  await Promise.all(workers.map((w) => w.call('exit', undefined, IPC_MS).then(() => w.stop(5000))))
+}
+
+async function syncPhase(
+  url: string,
+  peer: { id: number; token: string },
+  user: { id: number; token: string },
+  stats: () => Promise<RelayStats>,
+  profiled: <T>(fn: () => Promise<T>) => Promise<T>,
+) {
+  const n = settings.syncMessages
+  const connect = async (token: string) => {
+    const socket: ClientSocket = io(url, {
+      auth: { token },
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+    })
+    clientSockets.push(socket)
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('sync: connect timeout')), 30_000)
+      socket.once('connect', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      socket.once('connect_error', (error) => {
+        clearTimeout(timer)
+        reject(error)
+      })
+    })
+    return socket
+  }
+
+  // The peer writes n messages while the user is offline, as fast as acks allow.
+  const sender = await connect(peer.token)
+  const s0 = await stats()
+  let next = 0
+  let ok = 0
+  const errors: Record<string, number> = {}
+  const deadline = performance.now() + 120_000
+  const started = performance.now()
+  await profiled(() =>
+    Promise.all(
+      Array.from({ length: Math.min(BACKFILL_IN_FLIGHT, n) }, async () => {
+        while (next < n && performance.now() < deadline) {
+          const i = next++
+          try {
+            const ack = (await sender.timeout(ACK_TIMEOUT_MS).emitWithAck('message', {
+              clientId: randomUUID(),
+              recipientId: user.id,
+              text: `${TEXT} #${i}`,
+            })) as Ack
+            if (ack.ok) ok++
+            else errors[ack.error.code] = (errors[ack.error.code] ?? 0) + 1
+          } catch {
+            errors['ack timeout'] = (errors['ack timeout'] ?? 0) + 1
+          }
+        }
+      }),
+    ),
+  )
+  const backfillMs = performance.now() - started
+  const backfillRate = perSecond(ok, backfillMs)
+  log(
+    `    written: ${int(ok)} acked in ${seconds(backfillMs)} (${int(backfillRate)} msgs/s closed loop); errors: ${counts(errors)}`,
+  )
+  log(`    ${relayUse(s0, await stats())}`)
+  sender.close()
+  if (ok !== n) failures.push(`sync: only ${ok} of ${n} messages were written`)
+
+  const check = (label: string, events: SyncResponse['events']) => {
+    const problems: string[] = []
+    const messages = events.filter((e) => e.type === 'message')
+    if (messages.length !== n) problems.push(`${messages.length} message events, expected ${n}`)
+    if (events.length !== messages.length) problems.push(`${events.length - messages.length} other events`)
+    if (new Set(messages.map((e) => e.data.id)).size !== messages.length)
+      problems.push('duplicate message ids')
+    if (events.some((e, i) => e.seq !== i + 1)) problems.push('seqs are not 1..n in order')
+    if (messages.some((e) => e.data.senderId !== peer.id || e.data.recipientId !== user.id))
+      problems.push('a message with the wrong sender or recipient')
+    if (problems.length > 0) failures.push(`${label}: ${problems.join('; ')}`)
+    return problems.length === 0 ? 'all present, in order' : problems.join('; ')
+  }
+  const maxPages = Math.ceil(n / SYNC_PAGE) + 5
+
+  /** Pulls the whole feed page by page; every page timed, the whole bounded in pages. */
+  const pull = async (label: string, page: (after: number) => Promise<SyncResponse>) => {
+    let events: SyncResponse['events'] = []
+    const pageMs: number[] = []
+    let cursor = 0
+    const started = performance.now()
+    await profiled(async () => {
+      for (let more = true; more && pageMs.length < maxPages; ) {
+        const t0 = performance.now()
+        const body = await page(cursor)
+        pageMs.push(performance.now() - t0)
+        events = events.concat(body.events)
+        cursor = body.cursor
+        more = body.hasMore
+      }
+    })
+    const totalMs = performance.now() - started
+    const sortedPages = Float64Array.from(pageMs).sort()
+    log(
+      `    ${label}: ${int(events.length)} events in ${pageMs.length} pages of ≤${SYNC_PAGE}: ${int(totalMs)} ms ` +
+        `(${int(perSecond(events.length, totalMs))} events/s; page first ${ms(pageMs[0] ?? Number.NaN)}, ` +
+        `median ${ms(percentile(sortedPages, 50))}, max ${ms(percentile(sortedPages, 100))}); ${check(label, events)}`,
+    )
+    return { ms: totalMs, events: events.length }
+  }
+
+  // Over the socket, as the desktop app catches up after reconnecting.
+  const socket = await connect(user.token)
+  const overSocket = await pull('socket sync', async (after) => {
+    const ack = (await socket
+      .timeout(30_000)
+      .emitWithAck('sync', { after, limit: SYNC_PAGE })) as Ack<SyncResponse>
+    if (!ack.ok) throw new Error(`sync over the socket failed: ${ack.error.code} ${ack.error.message}`)
+    return ack
+  })
+  socket.close()
+
+  // Over HTTP: the first GET /sync of this relay, then again.
+  const get = async (after: number) => {
+    const response = await fetch(`${url}/sync?after=${after}&limit=${SYNC_PAGE}`, {
+      headers: { authorization: `Bearer ${user.token}` },
+      signal: AbortSignal.timeout(30_000),
+    })
+    if (response.status !== 200) throw new Error(`GET /sync: ${response.status} ${await response.text()}`)
+    return (await response.json()) as SyncResponse
+  }
+  const httpCold = await pull('GET /sync, first time', get)
+  const httpWarm = await pull('GET /sync, again', get)
+  return { overSocket, httpCold, httpWarm, backfillRate }
+}
+
+let finished = false
+/** Prints the summary and any failures, then exits (the exit handler cleans up). */
+function finish(): never {
+  if (!finished) {
+    finished = true
+    log()
+    for (const key of SUMMARY_ORDER) if (summary.has(key)) log(summary.get(key))
+    log(`  (load average at the end: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`)
+    if (failures.length > 0) {
+      console.error(`\nbench FAILED:\n  ${failures.join('\n  ')}`)
+      process.exitCode = 1
+    }
+  }
+  process.exit()
+}
+
+main()
+  .catch((error) => {
+    failures.push(error instanceof Error ? (error.stack ?? error.message) : String(error))
+  })
+  .finally(finish)

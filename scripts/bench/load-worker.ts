@@ -1,0 +1,344 @@
+/**
+ * A load generator process: holds idle sockets, and runs sender/receiver pairs at an open-loop
+ * rate. A sender and its receiver live in the same process, so send→receive latency is measured
+ * on one clock. Everything is bounded by count and by time.
+ */
+import { randomUUID } from 'node:crypto'
+import type { Ack, ClientToServerEvents, FeedEventOf, ServerToClientEvents } from '@parley/shared'
+import { io, type Socket } from 'socket.io-client'
+import { notify, serve } from './ipc'
+
+type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
+
+/** Under the 20,000 open files a process may have here. */
+const MAX_SOCKETS = 19_000
+
+const now = () => performance.timeOrigin + performance.now()
+
+interface ConnectResult {
+  connected: number
+  failed: number
+  errors: Record<string, number>
+  ms: number
+  /** Handshake times of the sockets that connected, in ms. */
+  latencies: Float64Array
+}
+
+interface Pair {
+  sender: ClientSocket
+  receiver: ClientSocket
+  receiverId: number
+}
+
+interface Pending {
+  sentAt: number
+  acked: boolean
+  received: boolean
+}
+
+interface Run {
+  pending: Map<string, Pending>
+  received: number
+  duplicates: number
+  recvLatencies: number[]
+  lastRecvAt: number
+}
+
+const idle: ClientSocket[] = []
+const pairs: Pair[] = []
+let run: Run | null = null
+/** Sockets that went away without us closing them, by reason, since the last `drops` call. */
+let dropped: Record<string, number> = {}
+
+function countSockets() {
+  return idle.length + pairs.length * 2
+}
+
+function bump(map: Record<string, number>, key: string) {
+  map[key] = (map[key] ?? 0) + 1
+}
+
+function connectOne(url: string, token: string, timeoutMs: number): Promise<ClientSocket> {
+  const socket: ClientSocket = io(url, {
+    auth: { token },
+    transports: ['websocket'],
+    reconnection: false,
+    forceNew: true,
+    timeout: timeoutMs,
+  })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.close()
+      reject(new Error('connect timeout'))
+    }, timeoutMs)
+    socket.once('connect', () => {
+      clearTimeout(timer)
+      socket.on('disconnect', (reason) => {
+        if (reason !== 'io client disconnect') bump(dropped, reason)
+      })
+      resolve(socket)
+    })
+    socket.once('connect_error', (error) => {
+      clearTimeout(timer)
+      socket.close()
+      reject(error)
+    })
+  })
+}
+
+/** Connects one socket per token, `concurrency` handshakes at a time, none started after `deadlineMs`. */
+async function connectMany(
+  url: string,
+  tokens: string[],
+  concurrency: number,
+  deadlineMs: number,
+  keep: (socket: ClientSocket, index: number) => void,
+): Promise<ConnectResult> {
+  if (countSockets() + tokens.length > MAX_SOCKETS) {
+    throw new Error(`a worker may hold at most ${MAX_SOCKETS} sockets`)
+  }
+  const started = performance.now()
+  const deadline = started + deadlineMs
+  const errors: Record<string, number> = {}
+  const latencies: number[] = []
+  let next = 0
+  let failed = 0
+  const lane = async () => {
+    while (next < tokens.length) {
+      const index = next++
+      const left = deadline - performance.now()
+      if (left <= 0) {
+        failed++
+        bump(errors, 'not started: deadline passed')
+        continue
+      }
+      const t0 = performance.now()
+      try {
+        const socket = await connectOne(url, tokens[index]!, Math.min(left, 30_000))
+        latencies.push(performance.now() - t0)
+        keep(socket, index)
+      } catch (error) {
+        failed++
+        bump(errors, error instanceof Error ? error.message : String(error))
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, tokens.length) }, lane))
+  return {
+    connected: latencies.length,
+    failed,
+    errors,
+    ms: performance.now() - started,
+    latencies: Float64Array.from(latencies),
+  }
+}
+
+function closeSockets(sockets: ClientSocket[]): number {
+  let open = 0
+  for (const socket of sockets) {
+    if (socket.connected) open++
+    socket.close()
+  }
+  return open
+}
+
+function onLiveMessage(event: FeedEventOf<'message'>) {
+  if (!run) return
+  const entry = run.pending.get(event.data.clientId)
+  if (!entry) return
+  if (entry.received) {
+    run.duplicates++
+    return
+  }
+  const at = now()
+  entry.received = true
+  run.received++
+  run.recvLatencies.push(at - entry.sentAt)
+  run.lastRecvAt = at
+  if (entry.acked) run.pending.delete(event.data.clientId)
+}
+
+const handlers = {
+  async connectIdle(p: { url: string; tokens: string[]; concurrency: number; deadlineMs: number }) {
+    return connectMany(p.url, p.tokens, p.concurrency, p.deadlineMs, (socket) => idle.push(socket))
+  },
+
+  async connectPairs(p: {
+    url: string
+    pairs: { senderToken: string; receiverToken: string; receiverId: number }[]
+    deadlineMs: number
+  }) {
+    const tokens = p.pairs.flatMap((pair) => [pair.senderToken, pair.receiverToken])
+    const sockets: ClientSocket[] = []
+    const result = await connectMany(p.url, tokens, 50, p.deadlineMs, (socket, i) => {
+      sockets[i] = socket
+    })
+    if (result.failed > 0) {
+      for (const socket of sockets) socket?.close()
+      return result
+    }
+    p.pairs.forEach((pair, i) => {
+      const receiver = sockets[2 * i + 1]!
+      receiver.on('message', onLiveMessage)
+      pairs.push({ sender: sockets[2 * i]!, receiver, receiverId: pair.receiverId })
+    })
+    return result
+  },
+
+  /**
+   * Sends `rate` messages a second for `durationMs` from `startAt` (epoch ms), round robin over
+   * the pairs, on timer ticks whatever the acks do; then waits up to `drainMs` for the acks and
+   * deliveries still owed.
+   */
+  async run(p: {
+    startAt: number
+    rate: number
+    durationMs: number
+    drainMs: number
+    ackTimeoutMs: number
+    text: string
+  }) {
+    if (run) throw new Error('a run is already going')
+    // Pairs whose sockets were dropped (a relay stall can time out pings) sit this one out.
+    const live = pairs.filter((pair) => pair.sender.connected && pair.receiver.connected)
+    if (live.length === 0) throw new Error('no pair has both sockets connected')
+    const total = Math.round((p.rate * p.durationMs) / 1000)
+    const current: Run = { pending: new Map(), received: 0, duplicates: 0, recvLatencies: [], lastRecvAt: 0 }
+    run = current
+    const ackLatencies: number[] = []
+    const ackErrors: Record<string, number> = {}
+    let sent = 0
+    let acked = 0
+    let ackOk = 0
+    let lastOkAckAt = 0
+    let maxLag = 0
+    let firstSendAt = 0
+    let lastSendAt = 0
+    const cpuBefore = process.cpuUsage()
+
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, p.startAt - Date.now())))
+    const t0 = now()
+    const send = () => {
+      const i = sent++
+      const pair = live[i % live.length]!
+      const clientId = randomUUID()
+      const sentAt = now()
+      if (i === 0) firstSendAt = sentAt
+      lastSendAt = sentAt
+      maxLag = Math.max(maxLag, sentAt - (t0 + (i * 1000) / p.rate))
+      const entry: Pending = { sentAt, acked: false, received: false }
+      current.pending.set(clientId, entry)
+      pair.sender
+        .timeout(p.ackTimeoutMs)
+        .emit(
+          'message',
+          { clientId, recipientId: pair.receiverId, text: p.text },
+          (error: Error | null, result: Ack) => {
+            const at = now()
+            acked++
+            entry.acked = true
+            if (error) {
+              bump(ackErrors, 'ack timeout')
+              current.pending.delete(clientId)
+            } else if (!result.ok) {
+              bump(ackErrors, result.error.code)
+              current.pending.delete(clientId)
+            } else {
+              ackOk++
+              lastOkAckAt = at
+              ackLatencies.push(at - sentAt)
+              if (entry.received) current.pending.delete(clientId)
+            }
+          },
+        )
+    }
+
+    // Open loop: each tick sends whatever the schedule says is due by now.
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const elapsed = now() - t0
+        const due = elapsed >= p.durationMs ? total : Math.min(total, Math.floor((elapsed * p.rate) / 1000))
+        while (sent < due) send()
+        if (sent >= total) {
+          clearInterval(timer)
+          resolve()
+        }
+      }
+      const timer = setInterval(tick, 2)
+    })
+    const sendEnd = now()
+
+    const drainDeadline = performance.now() + p.drainMs
+    while (current.pending.size > 0 && performance.now() < drainDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    run = null
+    let unacked = 0
+    let undelivered = 0
+    for (const entry of current.pending.values()) {
+      if (!entry.acked) unacked++
+      if (!entry.received) undelivered++
+    }
+    const cpu = process.cpuUsage(cpuBefore)
+    return {
+      offered: p.rate,
+      pairs: live.length,
+      sent,
+      acked,
+      ackOk,
+      ackErrors,
+      unacked,
+      received: current.received,
+      undelivered,
+      duplicates: current.duplicates,
+      firstSendAt,
+      lastSendAt,
+      sendEnd,
+      lastOkAckAt,
+      lastRecvAt: current.lastRecvAt,
+      maxLagMs: maxLag,
+      ackLatencies: Float64Array.from(ackLatencies),
+      recvLatencies: Float64Array.from(current.recvLatencies),
+      cpuMicros: cpu.user + cpu.system,
+      wallMs: now() - t0,
+    }
+  },
+
+  /** Closes every socket; returns how many were still connected. */
+  async closeAll() {
+    const n = closeSockets([...idle, ...pairs.flatMap((pair) => [pair.sender, pair.receiver])])
+    idle.length = 0
+    pairs.length = 0
+    return n
+  },
+
+  /** Closes the idle sockets; returns how many were still connected. */
+  async closeIdle() {
+    const n = closeSockets(idle)
+    idle.length = 0
+    return n
+  },
+
+  /** Sockets dropped (not closed by us) since the last call, by disconnect reason. */
+  async drops() {
+    const result = dropped
+    dropped = {}
+    return result
+  },
+
+  async stats() {
+    const memory = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    return { sockets: countSockets(), rss: memory.rss, cpuMicros: cpu.user + cpu.system }
+  },
+
+  async exit() {
+    setTimeout(() => process.exit(0), 20)
+    return true
+  },
+}
+
+export type WorkerApi = typeof handlers
+
+serve(handlers, () => process.exit(1))
+notify('ready', { pid: process.pid })

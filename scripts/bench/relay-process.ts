@@ -1,0 +1,214 @@
+/**
+ * The relay under test, in its own process so its RSS and CPU are its own. Configured from the
+ * environment like the real server (the bench sets DATA_DIR, LOG_LEVEL and the rate limits),
+ * listening on 127.0.0.1 and an ephemeral port. The bench talks to it over IPC: seeding users,
+ * sessions and contacts straight into its database, and reading its resource use.
+ */
+import { randomBytes } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { buildApp } from '../../relay-server/src/app'
+import { loadConfig } from '../../relay-server/src/config'
+// The plugins' augmentations of FastifyInstance (app.db, app.io, app.services).
+import type {} from '../../relay-server/src/plugins/database'
+import type {} from '../../relay-server/src/plugins/realtime'
+import type {} from '../../relay-server/src/plugins/services'
+import { hashToken } from '../../relay-server/src/services/auth'
+import { hashPassword } from '../../relay-server/src/services/passwords'
+import { notify, repoRoot, serve } from './ipc'
+import { startProfile, stopProfile } from './profile'
+
+const SEED_CHUNK = 500
+const FAR_FUTURE = Date.UTC(2100, 0, 1)
+
+const config = loadConfig(process.env)
+const app = await buildApp(config)
+await app.listen({ host: '127.0.0.1', port: 0 })
+const address = app.server.address()
+if (!address || typeof address === 'string') throw new Error('relay did not bind a TCP port')
+
+// Presence publishing runs on every connect and disconnect (and writes last_seen_at on the last
+// disconnect); count it so the bench can tell when a connect or disconnect storm has settled.
+const presence = app.services.presence
+const publish = presence.publish.bind(presence)
+let publishInflight = 0
+let publishDone = 0
+let publishFailed = 0
+presence.publish = async (userId: number) => {
+  publishInflight++
+  try {
+    return await publish(userId)
+  } catch (error) {
+    publishFailed++
+    throw error
+  } finally {
+    publishInflight--
+    publishDone++
+  }
+}
+
+// Writes queued in the committer (one per send), and its transactions (one per group-commit batch):
+// ops per transaction is the batch size, and the time a transaction takes includes its fsync.
+const committer = app.services.committer
+const run = committer.run.bind(committer)
+let committerInflight = 0
+let committerOps = 0
+committer.run = ((op) => {
+  committerInflight++
+  committerOps++
+  return run(op).finally(() => committerInflight--)
+}) as typeof committer.run
+const transaction = app.db.transaction.bind(app.db)
+let transactions = 0
+let transactionMs = 0
+let transactionMaxMs = 0
+app.db.transaction = (() => {
+  const builder = transaction()
+  const execute = builder.execute.bind(builder)
+  builder.execute = (async (fn) => {
+    const started = performance.now()
+    try {
+      return await execute(fn)
+    } finally {
+      const ms = performance.now() - started
+      transactions++
+      transactionMs += ms
+      transactionMaxMs = Math.max(transactionMaxMs, ms)
+    }
+  }) as typeof builder.execute
+  return builder
+}) as typeof app.db.transaction
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
+const gc = (globalThis as { gc?: () => void }).gc
+
+let passwordHash: string | undefined
+let seeded = 0
+
+const handlers = {
+  /** Creates `count` users with one session each; returns their ids and bearer tokens. */
+  async seedUsers({ count }: { count: number }) {
+    passwordHash ??= await hashPassword('bench password, never used to sign in')
+    const now = Date.now()
+    const users: { id: number; token: string }[] = []
+    await app.db.transaction().execute(async (trx) => {
+      for (let start = 0; start < count; start += SEED_CHUNK) {
+        const n = Math.min(SEED_CHUNK, count - start)
+        const rows = Array.from({ length: n }, () => {
+          const k = ++seeded
+          return {
+            username: `Bench${k}`,
+            username_key: `bench${k}`,
+            password_hash: passwordHash!,
+            first_name: 'Bench',
+            last_name: `User ${k}`,
+            email: `bench${k}@example.com`,
+            last_seen_at: null,
+            created_at: now,
+            updated_at: now,
+          }
+        })
+        const ids = await trx.insertInto('users').values(rows).returning('id').execute()
+        const tokens = ids.map(() => randomBytes(32).toString('base64url'))
+        await trx
+          .insertInto('sessions')
+          .values(
+            ids.map((row, i) => ({
+              user_id: row.id,
+              token_hash: hashToken(tokens[i]!),
+              created_at: now,
+              // Used just now, so authenticating never has to extend (write) the session.
+              last_used_at: now,
+              expires_at: FAR_FUTURE,
+            })),
+          )
+          .execute()
+        for (const [i, row] of ids.entries()) users.push({ id: Number(row.id), token: tokens[i]! })
+      }
+    })
+    return users
+  },
+
+  /** Makes each pair mutual accepted contacts (two rows per pair, as the contact routes would). */
+  async befriend({ pairs }: { pairs: [number, number][] }) {
+    const now = Date.now()
+    const rows = pairs.flatMap(([a, b]) => [
+      { owner_id: a, peer_id: b, status: 'accepted' as const, created_at: now, updated_at: now },
+      { owner_id: b, peer_id: a, status: 'accepted' as const, created_at: now, updated_at: now },
+    ])
+    await app.db.transaction().execute(async (trx) => {
+      for (let i = 0; i < rows.length; i += SEED_CHUNK) {
+        await trx
+          .insertInto('contacts')
+          .values(rows.slice(i, i + SEED_CHUNK))
+          .execute()
+      }
+    })
+    return rows.length
+  },
+
+  /** Resource use now; `gc` collects first (the relay runs with --expose-gc) for steadier memory figures. */
+  /** With `reset`, the event-loop delay histogram and the longest transaction start over. */
+  async stats({ gc: collect, reset }: { gc?: boolean; reset?: boolean }) {
+    if (collect && gc) {
+      gc()
+      await new Promise((resolve) => setImmediate(resolve))
+      gc()
+    }
+    const memory = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    const loop = {
+      p50Ms: loopDelay.percentile(50) / 1e6,
+      p99Ms: loopDelay.percentile(99) / 1e6,
+      maxMs: loopDelay.max / 1e6,
+    }
+    const longestTransactionMs = transactionMaxMs
+    if (reset) {
+      loopDelay.reset()
+      transactionMaxMs = 0
+    }
+    return {
+      at: performance.timeOrigin + performance.now(),
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external + memory.arrayBuffers,
+      cpuMicros: cpu.user + cpu.system,
+      sockets: app.io.of('/').sockets.size,
+      engineClients: app.io.engine.clientsCount,
+      publishInflight,
+      publishDone,
+      publishFailed,
+      committerInflight,
+      committerOps,
+      transactions,
+      transactionMs,
+      longestTransactionMs,
+      loop,
+    }
+  },
+
+  async profileStart() {
+    await startProfile()
+    return true
+  },
+
+  async profileStop() {
+    return stopProfile(repoRoot)
+  },
+
+  async close() {
+    const started = performance.now()
+    await app.close()
+    setTimeout(() => process.exit(0), 50)
+    return { ms: performance.now() - started }
+  },
+}
+
+export type RelayApi = typeof handlers
+
+serve(handlers, () => {
+  // The bench is gone: do not linger holding the port and the temp directory.
+  setTimeout(() => process.exit(1), 2000).unref()
+  void app.close().finally(() => process.exit(1))
+})
+notify('ready', { port: address.port, pid: process.pid, node: process.version })
