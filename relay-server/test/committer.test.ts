@@ -1,13 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import type { Kysely } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type DatabaseHandle, migrateToLatest, openDatabase } from '../src/db/connect'
+import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import type { Database } from '../src/db/schema'
 import { AppError } from '../src/errors'
 import { type CommittedEvent, Committer } from '../src/services/committer'
-import { createPostgresSchema, dialects } from './helpers/dialects'
+import { dialects, openTestDatabase } from './helpers/dialects'
 
 describe.each(dialects)('group commit (%s)', (dialect) => {
   let handle: DatabaseHandle
@@ -16,17 +13,10 @@ describe.each(dialects)('group commit (%s)', (dialect) => {
   let userIds: number[] = []
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-committer-'))
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    let databaseUrl: string | undefined
-    if (dialect === 'postgres') {
-      const schema = await createPostgresSchema()
-      cleanups.push(schema.drop)
-      databaseUrl = schema.url
-    }
-    handle = openDatabase({ dataDir, databaseUrl })
+    const opened = await openTestDatabase(dialect)
+    cleanups.push(opened.close)
+    handle = opened.handle
     db = handle.db
-    cleanups.push(() => db.destroy())
     await migrateToLatest(db, handle.dialect)
     for (const name of ['one', 'two', 'three']) {
       const row = await db

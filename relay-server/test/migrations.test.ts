@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import { Migrator, NO_MIGRATIONS, sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type DatabaseHandle, migrateToLatest, openDatabase } from '../src/db/connect'
+import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import { migrations } from '../src/db/migrations/index'
-import { createPostgresSchema, dialects } from './helpers/dialects'
+import { dialects, openTestDatabase } from './helpers/dialects'
 
 describe.each(dialects)('migrations (%s)', (dialect) => {
   const cleanups: (() => Promise<void> | void)[] = []
@@ -14,17 +11,9 @@ describe.each(dialects)('migrations (%s)', (dialect) => {
   })
 
   async function open(): Promise<DatabaseHandle> {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-migrations-'))
-    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    let databaseUrl: string | undefined
-    if (dialect === 'postgres') {
-      const schema = await createPostgresSchema()
-      cleanups.push(schema.drop)
-      databaseUrl = schema.url
-    }
-    const handle = openDatabase({ dataDir, databaseUrl })
-    cleanups.push(() => handle.db.destroy())
-    return handle
+    const opened = await openTestDatabase(dialect)
+    cleanups.push(opened.close)
+    return opened.handle
   }
 
   /** The tables of this database (on PostgreSQL, of this test's schema only) with their columns. */

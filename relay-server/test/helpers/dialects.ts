@@ -1,5 +1,9 @@
 import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import pg from 'pg'
+import { type DatabaseHandle, openDatabase } from '../../src/db/connect'
 
 export type TestDialect = 'sqlite' | 'postgres'
 
@@ -28,6 +32,26 @@ export async function createPostgresSchema(): Promise<{ url: string; drop: () =>
       await client.connect()
       await client.query(`drop schema if exists ${schema} cascade`)
       await client.end()
+    },
+  }
+}
+
+/**
+ * A database of the given dialect in a fresh place (a temporary folder, or a new PostgreSQL
+ * schema), not yet migrated. `close` destroys the connection and removes the place.
+ */
+export async function openTestDatabase(
+  dialect: TestDialect,
+): Promise<{ handle: DatabaseHandle; close: () => Promise<void> }> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-db-'))
+  const schema = dialect === 'postgres' ? await createPostgresSchema() : undefined
+  const handle = openDatabase({ dataDir, databaseUrl: schema?.url })
+  return {
+    handle,
+    close: async () => {
+      await handle.db.destroy()
+      await schema?.drop()
+      rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
