@@ -60,19 +60,24 @@ export async function processImage(input: Buffer): Promise<ProcessedImage> {
     const source = sharp(input, { animated, limitInputPixels: MAX_PIXELS, failOn: 'error' })
     // EXIF orientation applies to stills only; animations carry none.
     const oriented = frames > 1 ? source : source.rotate()
+    // Both outputs come from the one decoded input (clone() shares it), at the same time.
+    const original = oriented.clone()
     const encoded =
       mime === 'image/jpeg'
-        ? oriented.jpeg({ quality: 88, mozjpeg: true })
+        ? original.jpeg({ quality: 88 })
         : mime === 'image/png'
-          ? oriented.png({ compressionLevel: 6 })
+          ? original.png({ compressionLevel: 6 })
           : mime === 'image/webp'
-            ? oriented.webp({ quality: 88 })
-            : oriented.gif()
-    const { data, info } = await encoded.toBuffer({ resolveWithObject: true })
-    const thumb = await sharp(data, { animated, limitInputPixels: MAX_PIXELS })
+            ? original.webp({ quality: 88 })
+            : original.gif()
+    const thumbnail = oriented
+      .clone()
       .resize({ width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true })
       .webp({ quality: 80 })
-      .toBuffer()
+    const [{ data, info }, thumb] = await Promise.all([
+      encoded.toBuffer({ resolveWithObject: true }),
+      thumbnail.toBuffer(),
+    ])
     return { mime, width: info.width, height: info.pageHeight ?? info.height, data, thumb }
   } catch (error) {
     if (error instanceof AppError) throw error
