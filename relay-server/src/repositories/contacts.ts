@@ -1,5 +1,6 @@
 import type { Contact, ContactStatus } from '@parley/shared'
 import type { Kysely } from 'kysely'
+import { fixedQuery } from '../db/fixed-query'
 import type { ContactRow, Database, UserRow } from '../db/schema'
 import { toPublicUser } from './users'
 
@@ -68,20 +69,14 @@ export async function deleteContact(db: Db, ownerId: number, peerId: number): Pr
   return Number(result.numDeletedRows) > 0
 }
 
+const acceptedRows = fixedQuery<{ owner_id: number }, [number, number, number, number]>(
+  `select owner_id from contacts
+   where ((owner_id = ? and peer_id = ?) or (owner_id = ? and peer_id = ?)) and status = 'accepted'`,
+)
+
 /** Whether both sides have accepted each other: the condition for messages, typing, presence. */
 export async function areMutualContacts(db: Db, a: number, b: number): Promise<boolean> {
-  const rows = await db
-    .selectFrom('contacts')
-    .select('owner_id')
-    .where((eb) =>
-      eb.or([
-        eb.and([eb('owner_id', '=', a), eb('peer_id', '=', b)]),
-        eb.and([eb('owner_id', '=', b), eb('peer_id', '=', a)]),
-      ]),
-    )
-    .where('status', '=', 'accepted')
-    .execute()
-  return rows.length === 2
+  return (await acceptedRows(db, a, b, b, a)).length === 2
 }
 
 /** The users with whom `userId` has mutually accepted contact. */

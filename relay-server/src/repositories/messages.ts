@@ -1,5 +1,6 @@
 import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
 import type { Kysely } from 'kysely'
+import { fixedQuery } from '../db/fixed-query'
 import type { Database, MessageRow } from '../db/schema'
 
 type Db = Kysely<Database>
@@ -98,18 +99,25 @@ export async function findMessageRow(db: Db, id: number): Promise<MessageRow | u
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+const selectByClientId = fixedQuery<MessageRow, [number, string]>(
+  'select * from messages where sender_id = ? and client_id = ?',
+)
+
 export async function findByClientId(
   db: Db,
   senderId: number,
   clientId: string,
 ): Promise<MessageRow | undefined> {
-  return db
-    .selectFrom('messages')
-    .selectAll()
-    .where('sender_id', '=', senderId)
-    .where('client_id', '=', clientId)
-    .executeTakeFirst()
+  return (await selectByClientId(db, senderId, clientId))[0]
 }
+
+const insertMessageRow = fixedQuery<
+  MessageRow,
+  [number, number, number, number, string, string | null, string | null, number]
+>(
+  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, image_id, created_at)
+   values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+)
 
 export async function insertMessage(
   db: Db,
@@ -122,11 +130,20 @@ export async function insertMessage(
     created_at: number
   },
 ): Promise<MessageRow> {
-  return db
-    .insertInto('messages')
-    .values({ ...message, ...conversationKey(message.sender_id, message.recipient_id) })
-    .returningAll()
-    .executeTakeFirstOrThrow()
+  const { user_low, user_high } = conversationKey(message.sender_id, message.recipient_id)
+  const [row] = await insertMessageRow(
+    db,
+    message.sender_id,
+    message.recipient_id,
+    user_low,
+    user_high,
+    message.client_id,
+    message.text,
+    message.image_id,
+    message.created_at,
+  )
+  if (!row) throw new Error('insert into messages returned no row')
+  return row
 }
 
 /** A page of the conversation between `a` and `b`, newest first, plus whether older ones exist. */

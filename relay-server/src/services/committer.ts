@@ -1,5 +1,6 @@
 import type { FeedEvent, FeedEventType } from '@parley/shared'
 import { type Kysely, sql, type Transaction } from 'kysely'
+import { fixedQuery } from '../db/fixed-query'
 import type { Database } from '../db/schema'
 import { AppError, isAppError } from '../errors'
 
@@ -190,10 +191,11 @@ export class Committer {
       created_at: now,
     }))
     for (let i = 0; i < rows.length; i += FEED_INSERT_CHUNK) {
-      await trx
-        .insertInto('feed_events')
-        .values(rows.slice(i, i + FEED_INSERT_CHUNK))
-        .execute()
+      const chunk = rows.slice(i, i + FEED_INSERT_CHUNK)
+      await insertFeedRows(chunk.length)(
+        trx,
+        ...chunk.flatMap((r) => [r.user_id, r.seq, r.type, r.message_id, r.payload, r.created_at]),
+      )
     }
 
     let next = 0
@@ -208,6 +210,24 @@ export class Committer {
   }
 }
 
+const bumpFeedSeq = fixedQuery<{ feed_seq: number }, [number, number]>(
+  'update users set feed_seq = feed_seq + ? where id = ? returning feed_seq',
+)
+
+/** One multi-row insert statement per row count, written once and reused. */
+const feedInserts = new Map<number, ReturnType<typeof fixedQuery<never, unknown[]>>>()
+function insertFeedRows(count: number) {
+  let insert = feedInserts.get(count)
+  if (!insert) {
+    const values = Array.from({ length: count }, () => '(?, ?, ?, ?, ?, ?)').join(', ')
+    insert = fixedQuery<never, unknown[]>(
+      `insert into feed_events (user_id, seq, type, message_id, payload, created_at) values ${values}`,
+    )
+    feedInserts.set(count, insert)
+  }
+  return insert
+}
+
 /**
  * Hands out consecutive seqs per user: one UPDATE ... RETURNING per user per batch, taken in
  * ascending user id so concurrent relays on PostgreSQL lock users in the same order.
@@ -218,12 +238,8 @@ async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): 
   const nextSeq = new Map<number, number>()
   for (const userId of [...counts.keys()].sort((a, b) => a - b)) {
     const n = counts.get(userId)!
-    const row = await trx
-      .updateTable('users')
-      .set((eb) => ({ feed_seq: eb('feed_seq', '+', n) }))
-      .where('id', '=', userId)
-      .returning('feed_seq')
-      .executeTakeFirstOrThrow()
+    const [row] = await bumpFeedSeq(trx, n, userId)
+    if (!row) throw new Error(`no user ${userId} for a feed event`)
     nextSeq.set(userId, Number(row.feed_seq) - n + 1)
   }
   return appends.map((a) => {
