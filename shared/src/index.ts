@@ -1,3 +1,4 @@
+export * from './bridge/index'
 export * from './protocol/common'
 export * from './protocol/contacts'
 export * from './protocol/errors'

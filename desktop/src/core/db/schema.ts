@@ -1,0 +1,139 @@
+import type { Generated, Selectable } from 'kysely'
+
+// The local store of one account on one device. Times are integer milliseconds since the epoch;
+// ids of relay objects (users, messages) are the relay's. Booleans are 0/1 integers (SQLite).
+
+/** A single row (id = 1): who this database belongs to, and how to reach their relay. */
+export interface AccountTable {
+  id: number
+  user_id: number
+  username: string
+  first_name: string
+  last_name: string
+  email: string
+  created_at: number
+  relay_url: string
+  /** Null after sign-out or once the relay refused it; the shell may encrypt it later. */
+  token: string | null
+  token_expires_at: number | null
+}
+
+/** Every user this device has heard of (contacts, message peers), as last seen. */
+export interface UsersTable {
+  id: number
+  username: string
+  first_name: string
+  last_name: string
+  created_at: number
+}
+
+export interface ContactsTable {
+  user_id: number
+  status: 'outgoing' | 'incoming' | 'accepted' | 'blocked'
+  created_at: number
+  updated_at: number
+  /** Live only: null while unknown (not mutual, or we are not connected). */
+  presence_status: 'online' | 'away' | 'offline' | null
+  last_seen: number | null
+}
+
+export interface MessagesTable {
+  /** This device's id; the row keeps it from the optimistic write to the relay's copy. */
+  local_id: Generated<number>
+  /** The relay's id; null while the message has not been accepted. */
+  server_id: number | null
+  client_id: string
+  sender_id: number
+  recipient_id: number
+  /** The other person, from this account's side: one index serves a conversation. */
+  peer_id: number
+  text: string | null
+  created_at: number
+  edited_at: number | null
+  deleted_at: number | null
+  /** JSON array of {emoji, userIds}, as the relay sends it (small, read with the message). */
+  reactions: string
+  /** Only for messages written here: pending (in the outbox), sent, failed. */
+  send_state: 'pending' | 'sent' | 'failed'
+  failure_code: string | null
+  failure_message: string | null
+  /** Generated: server_id, or past every server id for a pending message (kept last, in order). */
+  sort_key: Generated<number>
+}
+
+export interface MessageVersionsTable {
+  message_server_id: number
+  text: string
+  written_at: number
+  replaced_at: number
+}
+
+/** One row per peer: activity and the four receipt markers (message ids; 0 = none). */
+export interface ConversationsTable {
+  peer_id: number
+  last_activity_at: number
+  own_delivered_up_to: number
+  own_read_up_to: number
+  peer_delivered_up_to: number
+  peer_read_up_to: number
+}
+
+export interface SyncStateTable {
+  id: number
+  /** The highest feed seq applied. */
+  cursor: number
+  /** Messages up to this local_id are in the full-text index. */
+  text_indexed_up_to: number
+}
+
+export type OutboxKind = 'send' | 'edit' | 'delete' | 'react' | 'read' | 'delivered'
+/** `acked`: the relay did it; kept (as an overlay) until the feed has caught up to `ack_seq`. */
+export type OutboxState = 'queued' | 'acked' | 'failed'
+
+export interface OutboxTable {
+  id: Generated<number>
+  kind: OutboxKind
+  peer_id: number
+  message_local_id: number | null
+  /** JSON: edit {text}, react {emoji, present}, read/delivered {upTo}, send/delete {}. */
+  payload: string
+  state: OutboxState
+  attempts: number
+  next_attempt_at: number
+  ack_seq: number | null
+  error_code: string | null
+  error_message: string | null
+  created_at: number
+}
+
+export interface DraftsTable {
+  peer_id: number
+  text: string
+  updated_at: number
+}
+
+export interface SettingsTable {
+  key: string
+  /** JSON. */
+  value: string
+}
+
+export interface LocalDatabase {
+  account: AccountTable
+  users: UsersTable
+  contacts: ContactsTable
+  messages: MessagesTable
+  message_versions: MessageVersionsTable
+  conversations: ConversationsTable
+  sync_state: SyncStateTable
+  outbox: OutboxTable
+  drafts: DraftsTable
+  settings: SettingsTable
+}
+
+export type AccountRow = Selectable<AccountTable>
+export type UserRow = Selectable<UsersTable>
+export type ContactRow = Selectable<ContactsTable>
+export type MessageRow = Selectable<MessagesTable>
+export type ConversationRow = Selectable<ConversationsTable>
+export type OutboxRow = Selectable<OutboxTable>

@@ -1,0 +1,78 @@
+import { describeErrors, FeedEvent, type SyncResponse } from '@parley/shared'
+import { Ajv, type ValidateFunction } from 'ajv'
+import addFormats from 'ajv-formats'
+import Type from 'typebox'
+
+/**
+ * Checks what the relay sends against the shared schemas, as a tolerant reader: fields this build
+ * does not know (a newer relay's additions, such as image attachments) are dropped rather than
+ * refused, so an older desktop keeps working against a newer relay. Everything it does know must
+ * have the right type.
+ */
+const tolerantAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: true, strict: false })
+addFormats(tolerantAjv, ['email', 'uuid', 'date-time', 'uri'])
+const cache = new WeakMap<object, ValidateFunction>()
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
+
+export function checkIncoming<S extends Type.TSchema>(
+  schema: S,
+  value: unknown,
+  what: string,
+): Checked<Type.Static<S>> {
+  let check = cache.get(schema)
+  if (!check) {
+    check = tolerantAjv.compile(schema)
+    cache.set(schema, check)
+  }
+  if (check(value)) return { ok: true, value: value as Type.Static<S> }
+  return { ok: false, message: describeErrors(check.errors ?? [], what) }
+}
+
+type Branch = Type.TSchema & { properties: { type: { const: string } } }
+
+/** Each feed event type's own schema: checking by type is several times faster than the union. */
+const feedSchemas = new Map<string, Type.TSchema>(
+  (FeedEvent as unknown as { anyOf: Branch[] }).anyOf.map((branch) => [branch.properties.type.const, branch]),
+)
+
+export type CheckedEvent =
+  | { ok: true; event: FeedEvent }
+  | { ok: false; unknownType: boolean; message: string }
+
+/**
+ * Checks one feed event. An event of a type this build does not know (a newer relay's) is
+ * reported as such, so the caller can skip it instead of stalling on it.
+ */
+export function checkFeedEvent(value: unknown, what = 'event'): CheckedEvent {
+  const type = (value as { type?: unknown } | null)?.type
+  const schema = typeof type === 'string' ? feedSchemas.get(type) : undefined
+  if (!schema)
+    return { ok: false, unknownType: typeof type === 'string', message: `${what} has an unknown type` }
+  const checked = checkIncoming(schema, value, what)
+  return checked.ok
+    ? { ok: true, event: checked.value as FeedEvent }
+    : { ok: false, unknownType: false, message: checked.message }
+}
+
+const SyncEnvelope = Type.Object({
+  events: Type.Array(Type.Unknown()),
+  cursor: Type.Integer({ minimum: 0 }),
+  hasMore: Type.Boolean(),
+})
+
+/**
+ * Checks a sync page: the envelope, then each event by its type. Events of unknown types are
+ * left out (the page's cursor still moves past them); a malformed known event fails the page.
+ */
+export function checkSyncPage(value: unknown): Checked<SyncResponse> {
+  const envelope = checkIncoming(SyncEnvelope, value, 'sync')
+  if (!envelope.ok) return envelope
+  const events: FeedEvent[] = []
+  for (const [index, raw] of envelope.value.events.entries()) {
+    const checked = checkFeedEvent(raw, `sync.events.${index}`)
+    if (checked.ok) events.push(checked.event)
+    else if (!checked.unknownType) return { ok: false, message: checked.message }
+  }
+  return { ok: true, value: { events, cursor: envelope.value.cursor, hasMore: envelope.value.hasMore } }
+}

@@ -1,0 +1,136 @@
+import {
+  type BridgeError,
+  isErrorCode,
+  type Result,
+  type RouteName,
+  type RouteSpec,
+  routes,
+} from '@parley/shared'
+import type Type from 'typebox'
+import { checkIncoming } from './incoming'
+
+type Routes = typeof routes
+type StaticOf<S> = S extends Type.TSchema ? Type.Static<S> : never
+
+export type RouteBody<R extends RouteName> = Routes[R] extends { body: infer S } ? StaticOf<S> : undefined
+export type RouteResponse<R extends RouteName> = Routes[R]['response'] extends infer S
+  ? S extends Type.TSchema
+    ? Type.Static<S>
+    : null
+  : never
+
+export interface RouteInput<R extends RouteName> {
+  params?: Record<string, string | number>
+  query?: Record<string, string | number | undefined>
+  body?: RouteBody<R>
+}
+
+export interface RelayClientOptions {
+  token?: string | null
+  fetch?: typeof fetch
+  timeoutMs?: number
+  /** Called when the relay refuses the token (401), so the session can end. */
+  onUnauthorized?: () => void
+}
+
+/**
+ * The relay's REST API, typed from the shared route table. Every call resolves to a Result: relay
+ * errors keep their code; a connection that fails is `network`, an answer this build cannot read
+ * is `invalid_response`.
+ */
+export class RelayClient {
+  readonly baseUrl: string
+  #token: string | null
+  readonly #fetch: typeof fetch
+  readonly #timeoutMs: number
+  readonly #onUnauthorized: (() => void) | undefined
+
+  constructor(baseUrl: string, options: RelayClientOptions = {}) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '')
+    this.#token = options.token ?? null
+    this.#fetch = options.fetch ?? fetch
+    this.#timeoutMs = options.timeoutMs ?? 15_000
+    this.#onUnauthorized = options.onUnauthorized
+  }
+
+  set token(token: string | null) {
+    this.#token = token
+  }
+
+  async call<R extends RouteName>(name: R, input: RouteInput<R> = {}): Promise<Result<RouteResponse<R>>> {
+    const spec: RouteSpec = routes[name]
+    let url = spec.url.replace(/:(\w+)/g, (_, key: string) => encodeURIComponent(String(input.params?.[key])))
+    if (input.query) {
+      const query = new URLSearchParams()
+      for (const [key, value] of Object.entries(input.query))
+        if (value !== undefined) query.set(key, String(value))
+      const text = query.toString()
+      if (text) url += `?${text}`
+    }
+    const headers: Record<string, string> = {}
+    if (spec.auth) {
+      if (!this.#token) return failure('not_signed_in', 'Sign in first')
+      headers.authorization = `Bearer ${this.#token}`
+    }
+    let body: string | undefined
+    if (input.body !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(input.body)
+    }
+    let response: Response
+    let text: string
+    try {
+      response = await this.#fetch(`${this.baseUrl}${url}`, {
+        method: spec.method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      })
+      text = await response.text()
+    } catch (error) {
+      return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
+    }
+    if (response.status !== spec.status) return this.#failed(response.status, text)
+    if (spec.response === null) return { ok: true, value: null as RouteResponse<R> }
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return failure('invalid_response', `${spec.method} ${spec.url} answered with something other than JSON`)
+    }
+    const checked = checkIncoming(spec.response, parsed, 'response')
+    if (!checked.ok) return failure('invalid_response', `${spec.method} ${spec.url}: ${checked.message}`)
+    return { ok: true, value: checked.value as RouteResponse<R> }
+  }
+
+  #failed(status: number, text: string): { ok: false; error: BridgeError } {
+    let code: unknown
+    let message = `The relay answered ${status}`
+    try {
+      const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }
+      code = body.error?.code
+      if (typeof body.error?.message === 'string') message = body.error.message
+    } catch {
+      // Not our error shape: judged by the status below.
+    }
+    if (code === 'unauthorized') this.#onUnauthorized?.()
+    if (isErrorCode(code)) return { ok: false, error: { code, message } }
+    // A relay that is closing may answer before its routes run, without our error shape.
+    if (status === 503) return failure('shutting_down', message)
+    if (status === 429) return failure('rate_limited', message)
+    if (status >= 500) return failure('internal_error', message)
+    return failure('invalid_response', message)
+  }
+}
+
+export function failure(code: BridgeError['code'], message: string): { ok: false; error: BridgeError } {
+  return { ok: false, error: { code, message } }
+}
+
+export function describe(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : ''
+    return `${error.message}${cause}`
+  }
+  return String(error)
+}

@@ -1,0 +1,299 @@
+import { EventEmitter } from 'node:events'
+import type { BridgeError, ConnectionInfo, ConnectionState, FeedEvent } from '@parley/shared'
+import { type ApplyOptions, type ApplySummary, applyEvents, queueDeliveredReceipts } from '../db/apply'
+import { clearPresence, setPresence } from '../db/contacts'
+import type { LocalDb } from '../db/local-db'
+import { cursorOf } from '../db/small-tables'
+import { INDEX_CHUNK, indexText, textBacklog } from '../db/text-index'
+import { backoff, type Logger, type Timing } from '../logger'
+import type { RelayClient } from '../net/relay-client'
+
+type ContactLister = Pick<RelayClient, 'call'>
+
+import type { RelayLink, TypingEvent } from '../net/relay-socket'
+
+/** The relay's largest page: fewer round trips. */
+const SYNC_PAGE = 1000
+/**
+ * A catch-up writes up to this many events per transaction: each commit rewrites the index pages
+ * it touched (one set per busy conversation), so five pages in one commit are a third faster.
+ */
+const EVENTS_PER_TRANSACTION = 5000
+
+export interface SyncEngineEvents {
+  state: [info: ConnectionInfo]
+  applied: [summary: ApplySummary]
+  /** Caught up and live: the outbox may send. */
+  online: []
+  presence: [userIds: number[]]
+  typing: [event: TypingEvent]
+  unauthorized: []
+}
+
+/**
+ * Keeps the local store in step with the account's feed. On every (re)connect it pulls the feed
+ * after the stored cursor, page by page, while holding live events; then it applies live events
+ * whose seq is cursor + 1, skips those at or below the cursor, and catches up again on a gap.
+ */
+export class SyncEngine extends EventEmitter<SyncEngineEvents> {
+  readonly #db: LocalDb
+  readonly #me: number
+  readonly #socket: RelayLink
+  readonly #relay: ContactLister
+  readonly #clock: () => number
+  readonly #timing: Timing
+  readonly #logger: Logger
+  #state: ConnectionState = 'offline'
+  #since: number
+  #lastError: BridgeError | null = null
+  #started = false
+  #catchingUp = false
+  #again = false
+  #failures = 0
+  #retryTimer: NodeJS.Timeout | undefined
+  /** Live events that arrived during a catch-up, by seq. */
+  readonly #held = new Map<number, FeedEvent>()
+  #catchUpDone: Promise<void> = Promise.resolve()
+  #indexing: Promise<void> | undefined
+
+  constructor(deps: {
+    db: LocalDb
+    me: number
+    socket: RelayLink
+    relay: ContactLister
+    clock: () => number
+    timing: Timing
+    logger: Logger
+  }) {
+    super()
+    this.#db = deps.db
+    this.#me = deps.me
+    this.#socket = deps.socket
+    this.#relay = deps.relay
+    this.#clock = deps.clock
+    this.#timing = deps.timing
+    this.#logger = deps.logger
+    this.#since = this.#clock()
+    this.#listen()
+  }
+
+  get info(): ConnectionInfo {
+    return { state: this.#state, since: this.#since, lastError: this.#lastError }
+  }
+
+  get online(): boolean {
+    return this.#state === 'online'
+  }
+
+  start(): void {
+    if (this.#started) return
+    this.#started = true
+    this.#setState('connecting')
+    this.#socket.open()
+  }
+
+  async stop(): Promise<void> {
+    this.#started = false
+    clearTimeout(this.#retryTimer)
+    this.#socket.close()
+    await this.#catchUpDone.catch(() => undefined)
+    await this.#indexing
+    this.#held.clear()
+    this.#forgetPresence()
+    this.#setState('offline')
+  }
+
+  #listen(): void {
+    const socket = this.#socket
+    socket.on('connected', () => {
+      this.#failures = 0
+      this.#held.clear()
+      this.#catchUp()
+      void this.#refreshPresence()
+    })
+    socket.on('disconnected', () => {
+      this.#held.clear()
+      this.#forgetPresence()
+      if (this.#started) this.#setState('connecting')
+    })
+    socket.on('connectFailed', (error) => {
+      this.#lastError = error
+      this.#emitState()
+    })
+    socket.on('unauthorized', () => {
+      this.#lastError = { code: 'unauthorized', message: 'The relay no longer accepts this session' }
+      this.emit('unauthorized')
+    })
+    socket.on('feed', (event) => this.#onLive(event))
+    socket.on('typing', (event) => this.emit('typing', event))
+    socket.on('presence', (event) => {
+      const presence = event.status === 'offline' && event.lastSeen === null ? null : event
+      if (
+        setPresence(
+          this.#db,
+          event.userId,
+          presence && { status: presence.status, lastSeen: presence.lastSeen },
+        )
+      ) {
+        this.emit('presence', [event.userId])
+      }
+    })
+    socket.on('invalid', (what, message) =>
+      this.#logger.warn('dropped something the relay sent', { what, message }),
+    )
+  }
+
+  #onLive(event: FeedEvent): void {
+    if (this.#catchingUp) {
+      this.#held.set(event.seq, event)
+      return
+    }
+    const cursor = cursorOf(this.#db)
+    if (event.seq <= cursor) return
+    if (event.seq === cursor + 1) {
+      this.#apply([event])
+      return
+    }
+    // A gap: something was missed (it happens across a reconnect). The feed has it.
+    this.#held.set(event.seq, event)
+    this.#catchUp()
+  }
+
+  #catchUp(): void {
+    if (this.#catchingUp) {
+      this.#again = true
+      return
+    }
+    this.#catchingUp = true
+    this.#catchUpDone = this.#runCatchUp().finally(() => {
+      this.#catchingUp = false
+      // Asked for again while a failed round was ending: the request must not be lost.
+      if (this.#again && this.#socket.connected && this.#started) {
+        this.#again = false
+        this.#catchUp()
+      }
+    })
+  }
+
+  async #runCatchUp(): Promise<void> {
+    this.#setState('syncing')
+    try {
+      do {
+        this.#again = false
+        const received = new Map<number, number>()
+        let batch: FeedEvent[] = []
+        let after = cursorOf(this.#db)
+        for (;;) {
+          const page = await this.#socket.request(
+            'sync',
+            { after, limit: SYNC_PAGE },
+            this.#timing.syncTimeoutMs,
+          )
+          if (!page.ok) throw new CatchUpError(page.error)
+          batch = batch.concat(page.value.events)
+          after = page.value.cursor
+          if (batch.length >= EVENTS_PER_TRANSACTION || !page.value.hasMore) {
+            const summary = this.#apply(batch, { receipts: false, advanceTo: after })
+            for (const [peerId, upTo] of summary?.received ?? []) {
+              received.set(peerId, Math.max(received.get(peerId) ?? 0, upTo))
+            }
+            batch = []
+            if (textBacklog(this.#db) >= INDEX_CHUNK) indexText(this.#db)
+          }
+          if (!page.value.hasMore) break
+        }
+        // Once per catch-up rather than per page: only the highest message of each conversation counts.
+        this.#db.transaction(() => queueDeliveredReceipts(this.#db, received, this.#clock()))
+        this.#applyHeld()
+      } while (this.#again && this.#socket.connected)
+      if (!this.#socket.connected) return
+      this.#lastError = null
+      this.#failures = 0
+      this.#setState('online')
+      this.emit('online')
+      this.#indexing ??= this.#indexBacklog().finally(() => {
+        this.#indexing = undefined
+      })
+    } catch (error) {
+      const reason: BridgeError =
+        error instanceof CatchUpError ? error.error : { code: 'internal', message: String(error) }
+      this.#lastError = reason
+      this.#logger.warn('catch-up failed', { code: reason.code, message: reason.message })
+      this.#emitState()
+      // Still connected (a timeout, a busy relay): try again later. Otherwise the reconnect will.
+      if (this.#socket.connected && this.#started) {
+        this.#failures += 1
+        clearTimeout(this.#retryTimer)
+        this.#retryTimer = setTimeout(
+          () => this.#catchUp(),
+          backoff(this.#failures, this.#timing.retryBaseMs, this.#timing.retryMaxMs),
+        )
+      }
+    }
+  }
+
+  /** Indexes what a catch-up left for search, a chunk per event-loop turn so the app stays responsive. */
+  async #indexBacklog(): Promise<void> {
+    while (this.#started && indexText(this.#db) > 0) {
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+  }
+
+  /** Applies held live events that continue the cursor; a gap left among them means another round. */
+  #applyHeld(): void {
+    const seqs = [...this.#held.keys()].sort((a, b) => a - b)
+    for (const seq of seqs) {
+      const cursor = cursorOf(this.#db)
+      const event = this.#held.get(seq)!
+      if (seq <= cursor) {
+        this.#held.delete(seq)
+      } else if (seq === cursor + 1) {
+        this.#held.delete(seq)
+        this.#apply([event])
+      } else {
+        this.#again = true
+        return
+      }
+    }
+  }
+
+  #apply(events: readonly FeedEvent[], options: ApplyOptions = {}): ApplySummary | undefined {
+    if (events.length === 0 && options.advanceTo === undefined) return undefined
+    const summary = applyEvents(this.#db, this.#me, events, this.#clock(), options)
+    if (summary.applied > 0) this.emit('applied', summary)
+    return summary
+  }
+
+  /** Presence is not in the feed: after a connect, read it from the contact list. */
+  async #refreshPresence(): Promise<void> {
+    const result = await this.#relay.call('listContacts')
+    if (!result.ok) return
+    const changed: number[] = []
+    for (const contact of result.value.contacts) {
+      if (setPresence(this.#db, contact.user.id, contact.presence)) changed.push(contact.user.id)
+    }
+    if (changed.length > 0) this.emit('presence', changed)
+  }
+
+  #forgetPresence(): void {
+    const changed = clearPresence(this.#db)
+    if (changed.length > 0) this.emit('presence', changed)
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state) return
+    this.#state = state
+    this.#since = this.#clock()
+    this.#emitState()
+  }
+
+  #emitState(): void {
+    this.emit('state', this.info)
+  }
+}
+
+class CatchUpError extends Error {
+  constructor(readonly error: BridgeError) {
+    super(error.message)
+  }
+}

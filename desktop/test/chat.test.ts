@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
+import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+
+describe('two cores chat through a real relay', () => {
+  let relay: TestRelay
+  const cores: TestCore[] = []
+  beforeAll(async () => {
+    relay = await startRelay()
+  })
+  afterAll(async () => {
+    for (const core of cores) await core.dispose()
+    await relay.close()
+  })
+
+  it('a message shows as pending at once, reaches the peer, and ends read', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    await waitOnline(alice)
+    await waitOnline(bob)
+
+    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'hello bob' })
+    expect(sent).toMatchObject({ state: 'pending', id: null, mine: true, text: 'hello bob' })
+
+    const received = await waitFor(async () =>
+      (await conversation(bob, a.user.id)).find((m) => m.text === 'hello bob'),
+    )
+    expect(received).toMatchObject({
+      mine: false,
+      senderId: a.user.id,
+      state: 'delivered',
+      clientId: sent.clientId,
+    })
+    expect((await bob.ok('unread.get', {})).total).toBe(1)
+
+    // Bob's core says "delivered" by itself; reading moves it to read on Alice's side.
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.state === 'delivered')
+    const unread = await bob.ok('messages.markRead', { peerId: a.user.id })
+    expect(unread.total).toBe(0)
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.state === 'read')
+    const own = (await conversation(alice, b.user.id))[0]!
+    expect(own.localId).toBe(sent.localId)
+    expect(own.id).toBe(received.id)
+
+    // The reply comes back the other way, and each side's unread total follows.
+    await bob.ok('messages.send', { peerId: a.user.id, text: 'hi alice' })
+    await waitFor(async () => (await alice.ok('unread.get', {})).total === 1)
+    await waitFor(() => alice.events('unread.changed').at(-1)?.total === 1)
+    const conversations = await alice.ok('conversations.list', {})
+    expect(conversations[0]).toMatchObject({
+      peerId: b.user.id,
+      unread: 1,
+      lastMessage: { text: 'hi alice' },
+    })
+  })
+})

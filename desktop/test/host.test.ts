@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import type { BridgeEvent, BridgeMethod, BridgeParams, BridgeResult } from '@parley/shared'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
+import { silentLogger } from '../src/core/logger'
+import { type RunningHost, startHost } from '../src/host/server'
+import { fastTiming, waitFor } from './helpers/core'
+
+interface Client {
+  call<M extends BridgeMethod>(method: M, params: BridgeParams<M>): Promise<BridgeResult<M>>
+  raw(text: string): Promise<unknown>
+  events: { event: BridgeEvent; payload: unknown }[]
+  close(): void
+}
+
+/** A renderer stand-in: speaks the bridge's WebSocket frames. */
+async function connect(url: string, headers: Record<string, string> = {}): Promise<Client> {
+  const ws = new WebSocket(url, { headers })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  let next = 1
+  const waiting = new Map<number | null, (result: unknown) => void>()
+  const events: Client['events'] = []
+  ws.on('message', (data) => {
+    const frame = JSON.parse(data.toString()) as {
+      type: string
+      id: number | null
+      result: unknown
+      event: BridgeEvent
+      payload: unknown
+    }
+    if (frame.type === 'event') events.push({ event: frame.event, payload: frame.payload })
+    else waiting.get(frame.id)?.(frame.result)
+  })
+  const request = (id: number | null, text: string) =>
+    new Promise<unknown>((resolve) => {
+      waiting.set(id, resolve)
+      ws.send(text)
+    })
+  return {
+    call: (method, params) => {
+      const id = next++
+      return request(id, JSON.stringify({ type: 'invoke', id, method, params })) as never
+    },
+    raw: (text) => request(null, text),
+    events,
+    close: () => ws.close(),
+  }
+}
+
+async function refusal(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const ws = new WebSocket(url, { headers })
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => reject(new Error('the host accepted the connection')))
+    ws.once('unexpected-response', (_, response) => resolve(response.statusCode ?? 0))
+    ws.once('error', () => resolve(-1))
+  })
+}
+
+const dirs: string[] = []
+const hosts: RunningHost[] = []
+let relay: TestRelay
+
+async function newHost(): Promise<RunningHost> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
+  dirs.push(dataDir)
+  const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming })
+  hosts.push(host)
+  return host
+}
+
+beforeAll(async () => {
+  relay = await startRelay()
+})
+afterAll(async () => {
+  for (const host of hosts) await host.close()
+  await relay.close()
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('the browser-mode host', () => {
+  it('refuses a bridge connection without the right token', async () => {
+    const host = await newHost()
+    const base = `ws://127.0.0.1:${host.port}/bridge`
+    expect(await refusal(`${base}?token=wrong`)).toBe(401)
+    expect(await refusal(`${base}?token=${host.token.slice(0, -1)}`)).toBe(401)
+    expect(await refusal(base)).toBe(401)
+    expect(await refusal(`ws://127.0.0.1:${host.port}/elsewhere?token=${host.token}`)).toBe(404)
+  })
+
+  it('refuses a page from another origin even with the token', async () => {
+    const host = await newHost()
+    expect(await refusal(host.bridgeUrl, { origin: 'https://evil.example' })).toBe(403)
+    const own = await connect(host.bridgeUrl, { origin: `http://127.0.0.1:${host.port}` })
+    own.close()
+  })
+
+  it('serves its page only with the token, without leaking it through a Referer', async () => {
+    const host = await newHost()
+    expect((await fetch(`http://127.0.0.1:${host.port}/`)).status).toBe(404)
+    const page = await fetch(host.url)
+    expect(page.status).toBe(200)
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+  })
+
+  it('answers bridge calls, refuses malformed frames, and validates params', async () => {
+    const host = await newHost()
+    const client = await connect(host.bridgeUrl)
+    expect(await client.call('connection.get', {})).toMatchObject({ ok: true, value: { state: 'offline' } })
+    expect(await client.call('messages.send', { peerId: -1, text: '' } as never)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_params' },
+    })
+    expect(await client.raw('not json')).toMatchObject({ ok: false, error: { code: 'invalid_params' } })
+    expect(
+      await client.raw(JSON.stringify({ type: 'invoke', method: 'auth.session', params: {} })),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_params' },
+    })
+    client.close()
+  })
+
+  it('two hosts with their own data folders chat, and events reach their pages', async () => {
+    const one = await newHost()
+    const two = await newHost()
+    const alice = await connect(one.bridgeUrl)
+    const bob = await connect(two.bridgeUrl)
+    const register = async (client: Client, name: string) => {
+      const username = `${name}${process.pid}${Math.random().toString(36).slice(2, 6)}`
+      const result = await client.call('auth.register', {
+        relayUrl: relay.url,
+        username,
+        password: 'correct horse battery',
+        firstName: name,
+        lastName: 'Host',
+        email: `${username}@example.com`,
+      })
+      if (!result.ok) throw new Error(result.error.message)
+      return result.value
+    }
+    const a = await register(alice, 'alice')
+    const b = await register(bob, 'bob')
+    expect(alice.events.some((e) => e.event === 'session.changed')).toBe(true)
+    await alice.call('contacts.add', { username: b.user.username })
+    await bob.call('contacts.accept', { userId: a.user.id })
+    await waitFor(async () => {
+      const state = await alice.call('connection.get', {})
+      return state.ok && state.value.state === 'online'
+    })
+    await alice.call('messages.send', { peerId: b.user.id, text: 'over the host' })
+    await waitFor(() =>
+      bob.events.some(
+        (e) =>
+          e.event === 'messages.changed' &&
+          (e.payload as { messages: { text: string }[] }).messages.some((m) => m.text === 'over the host'),
+      ),
+    )
+    await waitFor(() =>
+      bob.events.some((e) => e.event === 'unread.changed' && (e.payload as { total: number }).total === 1),
+    )
+    alice.close()
+    bob.close()
+  })
+})

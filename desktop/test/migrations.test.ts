@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import SQLite from 'better-sqlite3'
+import { describe, expect, it } from 'vitest'
+import { LocalDb, StoreTooNewError } from '../src/core/db/local-db'
+import { migrations } from '../src/core/db/migrations/index'
+import { cursorOf } from '../src/core/db/small-tables'
+import { indexText, textBacklog } from '../src/core/db/text-index'
+import { openTestDb, tempFile } from './helpers/store'
+
+function objects(db: LocalDb): string[] {
+  return db.sqlite
+    .prepare(`select type || ' ' || name from sqlite_master where name not like 'sqlite_%' order by 1`)
+    .pluck()
+    .all() as string[]
+}
+
+const fingerprint = (file: string) => ({
+  sha256: createHash('sha256').update(readFileSync(file)).digest('hex'),
+  mtimeMs: statSync(file).mtimeMs,
+})
+
+describe('local store migrations', () => {
+  it('0001 creates every table, index and trigger, with the cursor at 0', async () => {
+    const db = await LocalDb.open(tempFile())
+    expect(objects(db)).toEqual(
+      expect.arrayContaining([
+        'table account',
+        'table contacts',
+        'table conversations',
+        'table drafts',
+        'table message_versions',
+        'table messages',
+        'table messages_fts',
+        'table outbox',
+        'table settings',
+        'table sync_state',
+        'table users',
+        'index messages_conversation',
+        'index messages_pending',
+        'trigger messages_fts_update',
+        'trigger messages_fts_delete',
+      ]),
+    )
+    expect(cursorOf(db)).toBe(0)
+    expect(db.sqlite.pragma('journal_mode', { simple: true })).toBe('wal')
+    await db.close()
+  })
+
+  it('0001 keeps the full-text index in step with every insert, edit and delete', async () => {
+    const db = await LocalDb.open(tempFile())
+    const insert = db.prepare(
+      `insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at)
+       values (?, ?, 2, 1, 2, ?, 1)`,
+    )
+    for (let i = 1; i <= 50; i++) insert.run(i, `client-${i}`, `text number ${i}`)
+    expect(indexText(db)).toBe(0)
+    // Rows the index already holds, changed through the triggers...
+    db.prepare(`update messages set text = 'rewritten' where server_id <= 10`).run()
+    db.prepare(`update messages set text = null where server_id between 11 and 20`).run()
+    db.prepare(`update messages set reactions = '[]' where server_id > 20`).run()
+    db.prepare(`delete from messages where server_id between 46 and 50`).run()
+    // ...and rows not indexed yet, changed before the bulk step reaches them.
+    for (let i = 51; i <= 60; i++) insert.run(i, `client-${i}`, `late number ${i}`)
+    db.prepare(`update messages set text = 'late and rewritten' where server_id = 51`).run()
+    db.prepare(`delete from messages where server_id = 52`).run()
+    expect(textBacklog(db)).toBe(10)
+    expect(indexText(db)).toBe(0)
+    // FTS5 compares the index with the content table and throws if they differ.
+    expect(() =>
+      db.prepare(`insert into messages_fts (messages_fts) values ('integrity-check')`).run(),
+    ).not.toThrow()
+    const count = (q: string) =>
+      db.prepare(`select count(*) from messages_fts where messages_fts match ?`).pluck().get(q)
+    expect(count('rewritten')).toBe(11)
+    expect(count('number')).toBe(25 + 8)
+    await db.close()
+  })
+
+  it('reopening runs nothing again and keeps the data', async () => {
+    const file = tempFile()
+    const db = await openTestDb(file)
+    db.prepare('update sync_state set cursor = 42').run()
+    await db.close()
+    const again = await LocalDb.open(file)
+    expect(cursorOf(again)).toBe(42)
+    expect(again.sqlite.prepare('select name from kysely_migration').pluck().all()).toEqual(
+      Object.keys(migrations),
+    )
+    await again.close()
+  })
+
+  it('a database an older build left behind is brought forward', async () => {
+    const file = tempFile()
+    const old = await LocalDb.open(file, { migrations: {} })
+    expect(objects(old)).not.toContain('table messages')
+    await old.close()
+    const current = await LocalDb.open(file)
+    expect(objects(current)).toContain('table messages')
+    await current.close()
+  })
+
+  it('a database written by a newer version is refused with a clear error and left untouched', async () => {
+    const file = tempFile()
+    const db = await openTestDb(file)
+    db.prepare(
+      `insert into kysely_migration (name, timestamp) values ('0002-from-the-future', '2030-01-01')`,
+    ).run()
+    await db.close()
+    expect(existsSync(`${file}-wal`)).toBe(false)
+    const before = fingerprint(file)
+
+    const error = await LocalDb.open(file).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(StoreTooNewError)
+    expect((error as StoreTooNewError).unknownMigrations).toEqual(['0002-from-the-future'])
+    expect((error as Error).message).toMatch(/newer version of Parley.*0002-from-the-future.*update Parley/)
+    expect(fingerprint(file)).toEqual(before)
+    // Still a healthy database for the newer build.
+    const check = new SQLite(file, { readonly: true })
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok')
+    check.close()
+  })
+})

@@ -1,0 +1,148 @@
+import SQLite from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { http } from '../../relay-server/test/helpers/client'
+import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
+import { accountFile } from '../src/core/accounts'
+import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+
+let relay: TestRelay
+const cores: TestCore[] = []
+beforeAll(async () => {
+  relay = await startRelay()
+})
+afterAll(async () => {
+  for (const core of cores) await core.dispose()
+  await relay.close()
+})
+
+async function twoFriends() {
+  const alice = await startCore()
+  const bob = await startCore()
+  cores.push(alice, bob)
+  const a = await signUp(alice, relay.url)
+  const b = await signUp(bob, relay.url)
+  await befriend(alice, a, bob, b)
+  await waitOnline(alice)
+  await waitOnline(bob)
+  return { alice, bob, a, b }
+}
+
+describe('sessions', () => {
+  it('signing out stops syncing; signing in again reuses the cache and carries on', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    await bob.ok('messages.send', { peerId: a.user.id, text: 'first' })
+    await waitFor(async () => (await conversation(alice, b.user.id)).length === 1)
+    expect(await alice.ok('auth.logout', {})).toBeNull()
+    expect(await alice.ok('auth.session', {})).toBeNull()
+    expect((await alice.ok('connection.get', {})).state).toBe('offline')
+    expect(alice.events('session.changed').at(-1)).toMatchObject({ session: null, reason: 'signed_out' })
+
+    await bob.ok('messages.send', { peerId: a.user.id, text: 'second' })
+    const restarted = await alice.restart()
+    cores.push(restarted)
+    expect(await restarted.ok('auth.session', {})).toBeNull()
+    await restarted.ok('auth.login', {
+      relayUrl: relay.url,
+      username: a.user.username,
+      password: 'correct horse battery',
+    })
+    await waitFor(async () => (await conversation(restarted, b.user.id)).length === 2)
+    expect((await conversation(restarted, b.user.id)).map((m) => m.text)).toEqual(['first', 'second'])
+  })
+
+  it('a token revoked elsewhere ends the session here with `expired`', async () => {
+    const alice = await startCore()
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    await waitOnline(alice)
+    const file = accountFile(alice.dataDir, relay.url, a.user.id)
+    const reader = new SQLite(file, { readonly: true })
+    const token = reader.prepare('select token from account').pluck().get() as string
+    reader.close()
+    expect((await http(relay.url, 'DELETE', '/logout', { token })).status).toBe(204)
+    await waitFor(() => alice.events('session.changed').some((e) => e.reason === 'expired'))
+    expect(await alice.ok('auth.session', {})).toBeNull()
+    expect((await alice.call('unread.get', {})).ok).toBe(false)
+  })
+
+  it('signing in twice is refused until signing out', async () => {
+    const alice = await startCore()
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    expect(
+      await alice.call('auth.login', {
+        relayUrl: relay.url,
+        username: a.user.username,
+        password: 'correct horse battery',
+      }),
+    ).toMatchObject({ ok: false, error: { code: 'already_signed_in' } })
+  })
+
+  it('wrong credentials come back as the relay’s error code', async () => {
+    const core = await startCore()
+    cores.push(core)
+    expect(
+      await core.call('auth.login', { relayUrl: relay.url, username: 'nobody-here', password: 'wrong' }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_credentials' },
+    })
+  })
+})
+
+describe('live signals and other methods', () => {
+  it('typing shows on the other side and stops by itself', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    await alice.ok('typing.set', { peerId: b.user.id, typing: true })
+    await waitFor(() => bob.events('typing.changed').some((e) => e.userId === a.user.id && e.typing))
+    await waitFor(() => bob.events('typing.changed').at(-1)?.typing === false, 3000)
+  })
+
+  it('presence of a contact shows while connected and turns offline when they leave', async () => {
+    const { alice, bob, a } = await twoFriends()
+    await waitFor(async () => (await bob.ok('contacts.list', {}))[0]?.presence?.status === 'online')
+    await alice.stop()
+    await waitFor(() =>
+      bob.events('presence.changed').some((e) => e.userId === a.user.id && e.presence?.status === 'offline'),
+    )
+    const [contact] = await bob.ok('contacts.list', {})
+    expect(contact?.presence?.lastSeen).toBeGreaterThan(0)
+  })
+
+  it('an edited message shows its history; reactions and deletes reach the other side', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'version one' })
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.id !== null)
+    await alice.ok('messages.edit', { localId: sent.localId, text: 'version two' })
+    const received = await waitFor(async () =>
+      (await conversation(bob, a.user.id)).find((m) => m.text === 'version two'),
+    )
+    const history = await bob.ok('messages.history', { localId: received.localId })
+    expect(history.versions.map((v) => v.text)).toEqual(['version one'])
+    await bob.ok('messages.react', { localId: received.localId, emoji: '❤️' })
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.reactions[0]?.emoji === '❤️')
+    await alice.ok('messages.delete', { localId: sent.localId })
+    await waitFor(async () => (await conversation(bob, a.user.id))[0]?.deletedAt !== null)
+    expect(await bob.call('messages.edit', { localId: received.localId, text: 'not mine' })).toMatchObject({
+      ok: false,
+      error: { code: 'not_message_sender' },
+    })
+  })
+
+  it('a profile change and a draft are kept', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    const user = await alice.ok('profile.update', { lastName: 'King' })
+    expect(user.lastName).toBe('King')
+    await waitFor(async () => (await bob.ok('contacts.list', {}))[0]?.user.lastName === 'King')
+    await alice.ok('drafts.set', { peerId: b.user.id, text: 'half a thought' })
+    expect(await alice.ok('drafts.get', { peerId: b.user.id })).toMatchObject({ text: 'half a thought' })
+    const [conversationView] = await alice.ok('conversations.list', {})
+    expect(conversationView).toBeUndefined() // no messages yet: drafts alone do not make a conversation
+    await alice.ok('messages.send', { peerId: b.user.id, text: 'the thought' })
+    expect(await alice.ok('drafts.get', { peerId: b.user.id })).toBeNull()
+    expect((await alice.ok('users.search', { q: a.user.username.slice(0, 6) })).map((u) => u.id)).toContain(
+      a.user.id,
+    )
+    expect(await alice.ok('settings.set', { theme: 'dark' })).toMatchObject({ theme: 'dark' })
+  })
+})

@@ -1,0 +1,408 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { applyEvents } from '../src/core/db/apply'
+import { contactViews } from '../src/core/db/contacts'
+import type { LocalDb } from '../src/core/db/local-db'
+import {
+  insertPendingMessage,
+  messagePage,
+  messageRow,
+  messageView,
+  moveOwnReadMarker,
+  unreadCounts,
+} from '../src/core/db/messages'
+import {
+  ackOp,
+  confirmSent,
+  discardFailed,
+  failOp,
+  nextQueued,
+  queueDelete,
+  queueEdit,
+  queueReaction,
+  retryMessage,
+} from '../src/core/db/outbox'
+import { cursorOf, saveSettings, settingsOf } from '../src/core/db/small-tables'
+import { feed, ME, message, openTestDb, wireUser } from './helpers/store'
+
+const PEER = 2
+const NOW = 1_800_000_000_000
+let db: LocalDb
+
+afterEach(async () => {
+  await db?.close()
+})
+
+function all(peerId = PEER) {
+  return messagePage(db, ME, peerId, undefined, 500).messages.reverse()
+}
+
+describe('applying the feed', () => {
+  it('applying the same page twice leaves the store as applying it once', async () => {
+    db = await openTestDb()
+    const page = feed(1, [
+      { type: 'message', data: message({ id: 10 }) },
+      { type: 'message', data: message({ id: 11, senderId: ME, recipientId: PEER }) },
+      { type: 'message_updated', data: message({ id: 10, text: 'edited', editedAt: 5 }) },
+      { type: 'read', data: { userId: PEER, peerId: ME, upTo: 11 } },
+    ])
+    applyEvents(db, ME, page, NOW)
+    const once = all()
+    const again = applyEvents(db, ME, page, NOW)
+    expect(again.applied).toBe(0)
+    expect(all()).toEqual(once)
+    expect(once.map((m) => [m.id, m.text, m.state])).toEqual([
+      [10, 'edited', 'delivered'],
+      [11, 'message 11', 'read'],
+    ])
+    expect(cursorOf(db)).toBe(4)
+  })
+
+  it('skips events at or below the cursor and applies the rest in order', async () => {
+    db = await openTestDb()
+    applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 10, text: 'first' }) }]), NOW)
+    const overlapping = feed(1, [
+      { type: 'message', data: message({ id: 10, text: 'stale copy' }) },
+      { type: 'message', data: message({ id: 12 }) },
+    ])
+    const summary = applyEvents(db, ME, overlapping, NOW)
+    expect(summary.applied).toBe(1)
+    expect(all().map((m) => m.text)).toEqual(['first', 'message 12'])
+  })
+
+  it('a message event with the clientId of a pending message turns that row into the sent message', async () => {
+    db = await openTestDb()
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      peerId: PEER,
+      text: 'hi',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0001',
+      now: NOW,
+    })
+    expect(messageView(db, ME, localId)?.state).toBe('pending')
+    applyEvents(
+      db,
+      ME,
+      feed(1, [
+        {
+          type: 'message',
+          data: message({
+            id: 40,
+            senderId: ME,
+            recipientId: PEER,
+            text: 'hi',
+            clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0001',
+          }),
+        },
+      ]),
+      NOW,
+    )
+    const rows = all()
+    expect(rows).toHaveLength(1)
+    expect(rows[0]).toMatchObject({ localId, id: 40, state: 'sent' })
+    // The send is done: its outbox entry went with the feed event, so nothing is resent.
+    expect(nextQueued(db)).toBeUndefined()
+  })
+
+  it('another user reusing one of our clientIds does not touch our message', async () => {
+    db = await openTestDb()
+    const clientId = 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0002'
+    const localId = insertPendingMessage(db, { me: ME, peerId: PEER, text: 'mine', clientId, now: NOW })
+    applyEvents(
+      db,
+      ME,
+      feed(1, [{ type: 'message', data: message({ id: 41, clientId, text: 'theirs' }) }]),
+      NOW,
+    )
+    expect(messageView(db, ME, localId)).toMatchObject({ text: 'mine', state: 'pending', id: null })
+    expect(all()).toHaveLength(2)
+  })
+
+  it('a delete drops the text from the store and from search', async () => {
+    db = await openTestDb()
+    applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 10, text: 'secret plans' }) }]), NOW)
+    const hits = () =>
+      db.prepare(`select count(*) from messages_fts where messages_fts match 'secret'`).pluck().get()
+    expect(hits()).toBe(1)
+    applyEvents(
+      db,
+      ME,
+      feed(2, [{ type: 'message_deleted', data: message({ id: 10, text: null, deletedAt: 9 }) }]),
+      NOW,
+    )
+    expect(all()[0]).toMatchObject({ text: null, deletedAt: 9 })
+    expect(hits()).toBe(0)
+  })
+
+  it('receipt markers only move forward', async () => {
+    db = await openTestDb()
+    applyEvents(
+      db,
+      ME,
+      feed(1, [
+        { type: 'message', data: message({ id: 10, senderId: ME, recipientId: PEER }) },
+        { type: 'message', data: message({ id: 11, senderId: ME, recipientId: PEER }) },
+        { type: 'read', data: { userId: PEER, peerId: ME, upTo: 11 } },
+        { type: 'delivered', data: { userId: PEER, peerId: ME, upTo: 10 } },
+      ]),
+      NOW,
+    )
+    expect(all().map((m) => m.state)).toEqual(['read', 'read'])
+  })
+
+  it('unread counts are the peer’s messages above the own read marker, not deleted', async () => {
+    db = await openTestDb()
+    applyEvents(
+      db,
+      ME,
+      feed(1, [
+        { type: 'message', data: message({ id: 10 }) },
+        { type: 'message', data: message({ id: 11 }) },
+        { type: 'message', data: message({ id: 12, senderId: ME, recipientId: PEER }) },
+        { type: 'message', data: message({ id: 13 }) },
+        { type: 'message', data: message({ id: 14, senderId: 3 }) },
+        { type: 'message_deleted', data: message({ id: 13, text: null, deletedAt: 5 }) },
+      ]),
+      NOW,
+    )
+    expect(unreadCounts(db)).toEqual({
+      total: 3,
+      conversations: [
+        { peerId: 2, count: 2 },
+        { peerId: 3, count: 1 },
+      ],
+    })
+    moveOwnReadMarker(db, PEER, 10)
+    expect(unreadCounts(db).total).toBe(2)
+    applyEvents(db, ME, feed(7, [{ type: 'read', data: { userId: ME, peerId: 3, upTo: 14 } }]), NOW)
+    expect(unreadCounts(db)).toEqual({ total: 1, conversations: [{ peerId: 2, count: 1 }] })
+  })
+
+  it('received messages queue one delivered receipt per conversation, moved forward', async () => {
+    db = await openTestDb()
+    applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 10 }) }]), NOW)
+    applyEvents(db, ME, feed(2, [{ type: 'message', data: message({ id: 11 }) }]), NOW)
+    const ops = db.prepare(`select kind, peer_id, payload from outbox`).all()
+    expect(ops).toEqual([{ kind: 'delivered', peer_id: PEER, payload: '{"upTo":11}' }])
+  })
+
+  it('contact events keep the contact list; a removal takes the entry away', async () => {
+    db = await openTestDb()
+    const user = { id: PEER, username: 'grace', firstName: 'Grace', lastName: 'Hopper', createdAt: 1 }
+    applyEvents(
+      db,
+      ME,
+      feed(1, [
+        {
+          type: 'contact_added',
+          data: { user: wireUser(user), status: 'outgoing', createdAt: 2, updatedAt: 2 },
+        },
+        {
+          type: 'contact_updated',
+          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 3 },
+        },
+        { type: 'user_updated', data: wireUser({ ...user, lastName: 'Murray Hopper' }) },
+      ]),
+      NOW,
+    )
+    expect(contactViews(db)).toEqual([
+      {
+        user: { ...user, lastName: 'Murray Hopper' },
+        status: 'accepted',
+        createdAt: 2,
+        updatedAt: 3,
+        presence: null,
+      },
+    ])
+    applyEvents(db, ME, feed(4, [{ type: 'contact_removed', data: { userId: PEER } }]), NOW)
+    expect(contactViews(db)).toEqual([])
+  })
+})
+
+describe('the outbox as the messages show it', () => {
+  async function sentMessage(text = 'original') {
+    db = await openTestDb()
+    applyEvents(
+      db,
+      ME,
+      feed(1, [{ type: 'message', data: message({ id: 10, senderId: ME, recipientId: PEER, text }) }]),
+      NOW,
+    )
+    return messageRow(db, all()[0]!.localId)!
+  }
+
+  it('an edit made offline shows at once and survives a feed event carrying the old text', async () => {
+    const row = await sentMessage()
+    queueEdit(db, row, 'changed', NOW)
+    expect(messageView(db, ME, row.local_id)).toMatchObject({ text: 'changed', changePending: true })
+    applyEvents(
+      db,
+      ME,
+      feed(2, [
+        { type: 'reaction', data: message({ id: 10, senderId: ME, recipientId: PEER, text: 'original' }) },
+      ]),
+      NOW,
+    )
+    expect(messageView(db, ME, row.local_id)?.text).toBe('changed')
+  })
+
+  it('an acked change keeps showing until the feed reaches its seq', async () => {
+    const row = await sentMessage()
+    queueEdit(db, row, 'changed', NOW)
+    const op = nextQueued(db)!
+    ackOp(db, op.id, 5, cursorOf(db))
+    expect(messageView(db, ME, row.local_id)?.text).toBe('changed')
+    applyEvents(
+      db,
+      ME,
+      feed(2, [
+        { type: 'delivered', data: { userId: PEER, peerId: ME, upTo: 10 } },
+        { type: 'delivered', data: { userId: PEER, peerId: ME, upTo: 10 } },
+        { type: 'delivered', data: { userId: PEER, peerId: ME, upTo: 10 } },
+        {
+          type: 'message_updated',
+          data: message({ id: 10, senderId: ME, recipientId: PEER, text: 'changed', editedAt: 7 }),
+        },
+      ]),
+      NOW,
+    )
+    expect(messageView(db, ME, row.local_id)).toMatchObject({
+      text: 'changed',
+      editedAt: 7,
+      changePending: false,
+    })
+  })
+
+  it('editing a message that never left the device rewrites it instead of queueing an edit', async () => {
+    db = await openTestDb()
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      peerId: PEER,
+      text: 'typo',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0003',
+      now: NOW,
+    })
+    queueEdit(db, messageRow(db, localId)!, 'fixed', NOW)
+    expect(db.prepare('select kind from outbox').pluck().all()).toEqual(['send'])
+    expect(messageView(db, ME, localId)).toMatchObject({ text: 'fixed', state: 'pending' })
+  })
+
+  it('deleting a message that never left the device removes it; a sent one is tombstoned at once', async () => {
+    db = await openTestDb()
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      peerId: PEER,
+      text: 'oops',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0004',
+      now: NOW,
+    })
+    expect(queueDelete(db, messageRow(db, localId)!, NOW)).toBe('removed')
+    expect(messageRow(db, localId)).toBeUndefined()
+    expect(nextQueued(db)).toBeUndefined()
+    await db.close()
+    const row = await sentMessage()
+    expect(queueDelete(db, row, NOW)).toBe('queued')
+    expect(messageView(db, ME, row.local_id)).toMatchObject({
+      text: null,
+      deletedAt: NOW,
+      changePending: true,
+    })
+  })
+
+  it('a reaction toggled twice before it went out sends nothing', async () => {
+    const row = await sentMessage()
+    queueReaction(db, row, ME, '👍', NOW)
+    expect(messageView(db, ME, row.local_id)?.reactions).toEqual([{ emoji: '👍', userIds: [ME] }])
+    queueReaction(db, row, ME, '👍', NOW)
+    expect(messageView(db, ME, row.local_id)?.reactions).toEqual([])
+    expect(nextQueued(db)).toBeUndefined()
+  })
+
+  it('a failed send shows why, can be retried, and can be discarded', async () => {
+    db = await openTestDb()
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      peerId: PEER,
+      text: 'hi',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0005',
+      now: NOW,
+    })
+    failOp(db, nextQueued(db)!, { code: 'contact_required', message: 'not a contact' })
+    expect(messageView(db, ME, localId)).toMatchObject({
+      state: 'failed',
+      failure: { code: 'contact_required', message: 'not a contact' },
+    })
+    expect(nextQueued(db)).toBeUndefined()
+    expect(retryMessage(db, localId)).toBe(true)
+    expect(messageView(db, ME, localId)).toMatchObject({ state: 'pending', failure: null })
+    failOp(db, nextQueued(db)!, { code: 'contact_required', message: 'still not' })
+    expect(discardFailed(db, localId)).toBe('removed')
+    expect(all()).toEqual([])
+  })
+
+  it('a failed edit reverts to the relay’s text once discarded', async () => {
+    const row = await sentMessage()
+    queueEdit(db, row, 'changed', NOW)
+    failOp(db, nextQueued(db)!, { code: 'message_deleted', message: 'gone' })
+    expect(messageView(db, ME, row.local_id)).toMatchObject({
+      text: 'original',
+      failure: { code: 'message_deleted' },
+    })
+    expect(discardFailed(db, row.local_id)).toBe('reverted')
+    expect(messageView(db, ME, row.local_id)).toMatchObject({ text: 'original', failure: null })
+  })
+
+  it('a send acked after the feed already linked the message changes nothing', async () => {
+    db = await openTestDb()
+    const clientId = 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0006'
+    const localId = insertPendingMessage(db, { me: ME, peerId: PEER, text: 'hi', clientId, now: NOW })
+    const op = nextQueued(db)!
+    applyEvents(
+      db,
+      ME,
+      feed(1, [
+        { type: 'message', data: message({ id: 50, senderId: ME, recipientId: PEER, clientId, text: 'hi' }) },
+      ]),
+      NOW,
+    )
+    confirmSent(db, op.id, localId, { id: 50, createdAt: 5 })
+    expect(all()).toHaveLength(1)
+    expect(messageView(db, ME, localId)).toMatchObject({ id: 50, state: 'sent' })
+  })
+})
+
+describe('pages and settings', () => {
+  it('pages go newest first, pending last-written on top, and continue with nextBefore', async () => {
+    db = await openTestDb()
+    applyEvents(
+      db,
+      ME,
+      feed(
+        1,
+        Array.from({ length: 5 }, (_, i) => ({ type: 'message' as const, data: message({ id: 10 + i }) })),
+      ),
+      NOW,
+    )
+    insertPendingMessage(db, {
+      me: ME,
+      peerId: PEER,
+      text: 'newest',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0007',
+      now: NOW,
+    })
+    const first = messagePage(db, ME, PEER, undefined, 4)
+    expect(first.messages.map((m) => m.text)).toEqual(['newest', 'message 14', 'message 13', 'message 12'])
+    const second = messagePage(db, ME, PEER, first.nextBefore!, 4)
+    expect(second.messages.map((m) => m.id)).toEqual([11, 10])
+    expect(second.nextBefore).toBeNull()
+  })
+
+  it('settings start at their defaults and keep what was set', async () => {
+    db = await openTestDb()
+    expect(settingsOf(db).theme).toBe('system')
+    saveSettings(db, { theme: 'dark', notifications: false })
+    expect(settingsOf(db)).toMatchObject({ theme: 'dark', notifications: false, notificationPreview: true })
+    // A value that no longer fits the schema (written by another version) falls back to the default.
+    db.prepare(`insert or replace into settings (key, value) values ('theme', '"sepia"')`).run()
+    expect(settingsOf(db).theme).toBe('system')
+  })
+})

@@ -1,0 +1,38 @@
+import Type from 'typebox'
+import { Id, Strict } from '../protocol/common'
+import { Presence } from '../protocol/users'
+import { ConnectionInfo, ContactView, MessageView, ProfileView, SessionView, UnreadCounts } from './views'
+
+/** Every event the core pushes to the renderer (past tense), with its payload. */
+export const bridgeEvents = {
+  /**
+   * Messages of one conversation changed (arrived, sent, edited, deleted, reacted to, read).
+   * `reload` means too many changed to list: read the page again.
+   */
+  'messages.changed': Strict({
+    peerId: Id,
+    messages: Type.Array(MessageView),
+    removedLocalIds: Type.Array(Id),
+    reload: Type.Boolean(),
+  }),
+  /** The whole contact list, after any change to it. */
+  'contacts.changed': Strict({ contacts: Type.Array(ContactView) }),
+  'presence.changed': Strict({ userId: Id, presence: Type.Union([Presence, Type.Null()]) }),
+  /** A `true` expires by itself: the core sends `false` when no repeat came for a few seconds. */
+  'typing.changed': Strict({ userId: Id, typing: Type.Boolean() }),
+  'connection.changed': ConnectionInfo,
+  /** Also the shell's badge: `total`. */
+  'unread.changed': UnreadCounts,
+  'profile.changed': Strict({ user: ProfileView }),
+  /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
+  'session.changed': Strict({
+    session: Type.Union([SessionView, Type.Null()]),
+    reason: Type.Union([Type.Literal('signed_in'), Type.Literal('signed_out'), Type.Literal('expired')]),
+  }),
+} as const
+
+export type BridgeEvents = typeof bridgeEvents
+export type BridgeEvent = keyof BridgeEvents
+export type BridgeEventPayload<E extends BridgeEvent> = Type.Static<BridgeEvents[E]>
+
+export const bridgeEventNames = Object.keys(bridgeEvents) as BridgeEvent[]

@@ -1,0 +1,194 @@
+import Type from 'typebox'
+import { Id, STORABLE_TEXT_PATTERN, Strict } from '../protocol/common'
+import { Emoji, MessageText } from '../protocol/messages'
+import { Email, Password, PersonName, Username } from '../protocol/users'
+import type { Result } from './errors'
+import {
+  ConnectionInfo,
+  ContactView,
+  ConversationView,
+  DraftText,
+  DraftView,
+  MessageHistoryView,
+  MessagePage,
+  MessageView,
+  ProfileView,
+  SearchHit,
+  SessionView,
+  Settings,
+  Theme,
+  UnreadCounts,
+  UserView,
+} from './views'
+
+/** An http(s) relay address: an origin, optionally with a path prefix (behind a reverse proxy). */
+export const RelayUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '^https?://' })
+
+const NoParams = Strict({})
+const Nothing = Type.Null()
+const UserIdParams = Strict({ userId: Id })
+const LocalIdParams = Strict({ localId: Id })
+
+interface MethodSpec {
+  params: Type.TSchema
+  result: Type.TSchema
+  summary: string
+}
+const method = <P extends Type.TSchema, R extends Type.TSchema>(params: P, result: R, summary: string) =>
+  ({ params, result, summary }) satisfies MethodSpec
+
+/**
+ * Every bridge method: `domain.verb`, its parameters (always an object) and its value on success.
+ * Electron's ipcMain handlers and the browser host validate calls against these; the core's service
+ * implements them. Every call resolves to `Result<value>`.
+ */
+export const bridgeMethods = {
+  'auth.register': method(
+    Strict({
+      relayUrl: RelayUrl,
+      username: Username,
+      password: Password,
+      firstName: PersonName,
+      lastName: PersonName,
+      email: Email,
+    }),
+    SessionView,
+    'Create an account on a relay and sign in on this device.',
+  ),
+  'auth.login': method(
+    Strict({
+      relayUrl: RelayUrl,
+      username: Type.String({ minLength: 1, maxLength: 64, pattern: STORABLE_TEXT_PATTERN }),
+      password: Type.String({ minLength: 1, maxLength: 256 }),
+    }),
+    SessionView,
+    'Sign in; messages cached earlier for this account on this device are kept.',
+  ),
+  'auth.logout': method(NoParams, Nothing, 'Sign out: revoke the token and stop syncing (the cache stays).'),
+  'auth.session': method(NoParams, Type.Union([SessionView, Type.Null()]), 'Who is signed in, if anyone.'),
+  'profile.update': method(
+    Type.Object(
+      {
+        firstName: Type.Optional(PersonName),
+        lastName: Type.Optional(PersonName),
+        email: Type.Optional(Email),
+      },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+    ProfileView,
+    'Change your own profile (online only).',
+  ),
+  'contacts.list': method(NoParams, Type.Array(ContactView), 'Your contacts and requests, by username.'),
+  'contacts.add': method(Strict({ username: Username }), ContactView, 'Ask a user to be your contact.'),
+  'contacts.accept': method(UserIdParams, ContactView, 'Accept a request, or lift a block.'),
+  'contacts.block': method(UserIdParams, ContactView, 'Block a user.'),
+  'contacts.remove': method(UserIdParams, Nothing, 'Remove a contact, cancel or decline a request.'),
+  'users.search': method(
+    Strict({
+      q: Type.String({ minLength: 1, maxLength: 32, pattern: STORABLE_TEXT_PATTERN }),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50 })),
+    }),
+    Type.Array(UserView),
+    'Find users on the relay by username prefix (online only).',
+  ),
+  'conversations.list': method(
+    NoParams,
+    Type.Array(ConversationView),
+    'Every conversation on this device, most recent activity first.',
+  ),
+  'messages.page': method(
+    Strict({
+      peerId: Id,
+      before: Type.Optional(Type.Integer({ minimum: 1 })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    }),
+    MessagePage,
+    'A page of a conversation from the local store, newest first.',
+  ),
+  'messages.send': method(
+    Strict({ peerId: Id, text: MessageText }),
+    MessageView,
+    'Write a message: stored at once as pending, sent when the relay is reachable.',
+  ),
+  'messages.edit': method(Strict({ localId: Id, text: MessageText }), MessageView, 'Edit your message.'),
+  'messages.delete': method(
+    LocalIdParams,
+    Type.Union([MessageView, Type.Null()]),
+    'Delete your message for everyone; null when it had never left this device (then it is simply gone).',
+  ),
+  'messages.react': method(
+    Strict({ localId: Id, emoji: Emoji }),
+    MessageView,
+    'Add your reaction, or take it back if you had it.',
+  ),
+  'messages.markRead': method(
+    Strict({ peerId: Id, upTo: Type.Optional(Id) }),
+    UnreadCounts,
+    'Mark a conversation read up to a message (default: all of it).',
+  ),
+  'messages.retry': method(LocalIdParams, MessageView, 'Queue a failed message, or failed change, again.'),
+  'messages.discard': method(
+    LocalIdParams,
+    Type.Union([MessageView, Type.Null()]),
+    'Give up a failed change (the message shows as the relay has it), or a failed message (gone: null).',
+  ),
+  'messages.history': method(LocalIdParams, MessageHistoryView, "A message's earlier versions."),
+  'typing.set': method(
+    Strict({ peerId: Id, typing: Type.Boolean() }),
+    Nothing,
+    'Say you are typing (live only).',
+  ),
+  'presence.set': method(
+    Strict({ status: Type.Union([Type.Literal('online'), Type.Literal('away')]) }),
+    Nothing,
+    'Set this device online or away.',
+  ),
+  'drafts.get': method(
+    Strict({ peerId: Id }),
+    Type.Union([DraftView, Type.Null()]),
+    'The draft of a conversation.',
+  ),
+  'drafts.set': method(
+    Strict({ peerId: Id, text: DraftText }),
+    Nothing,
+    'Keep a draft (an empty text clears it).',
+  ),
+  'search.query': method(
+    Strict({
+      q: Type.String({ minLength: 1, maxLength: 200, pattern: STORABLE_TEXT_PATTERN }),
+      peerId: Type.Optional(Id),
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+      offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
+    }),
+    Type.Array(SearchHit),
+    'Search message text on this device: words match by prefix; best first, newest first on ties.',
+  ),
+  'unread.get': method(NoParams, UnreadCounts, 'Unread counts per conversation and in total.'),
+  'settings.get': method(NoParams, Settings, "This account's settings on this device."),
+  'settings.set': method(
+    Type.Object(
+      {
+        notifications: Type.Optional(Type.Boolean()),
+        notificationPreview: Type.Optional(Type.Boolean()),
+        sendTypingIndicators: Type.Optional(Type.Boolean()),
+        theme: Type.Optional(Theme),
+      },
+      { additionalProperties: false, minProperties: 1 },
+    ),
+    Settings,
+    'Change some settings; returns them all.',
+  ),
+  'connection.get': method(NoParams, ConnectionInfo, 'The connection to the relay.'),
+} as const
+
+export type BridgeMethods = typeof bridgeMethods
+export type BridgeMethod = keyof BridgeMethods
+export type BridgeParams<M extends BridgeMethod> = Type.Static<BridgeMethods[M]['params']>
+export type BridgeValue<M extends BridgeMethod> = Type.Static<BridgeMethods[M]['result']>
+export type BridgeResult<M extends BridgeMethod> = Result<BridgeValue<M>>
+
+export const bridgeMethodNames = Object.keys(bridgeMethods) as BridgeMethod[]
+
+export function isBridgeMethod(value: unknown): value is BridgeMethod {
+  return typeof value === 'string' && Object.hasOwn(bridgeMethods, value)
+}

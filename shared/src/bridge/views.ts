@@ -1,0 +1,169 @@
+import Type from 'typebox'
+import { Id, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
+import { ContactStatus } from '../protocol/contacts'
+import { Reaction } from '../protocol/messages'
+import { Presence } from '../protocol/users'
+import { BridgeError } from './errors'
+
+// The renderer's view of the data. These are the desktop app's own shapes, versioned with it, and
+// deliberately not the relay's wire types: a relay that grows a field does not change the bridge
+// until the core stores and shows it.
+
+export const UserView = Strict({
+  id: Id,
+  username: Type.String(),
+  firstName: Type.String(),
+  lastName: Type.String(),
+  createdAt: Timestamp,
+})
+export type UserView = Type.Static<typeof UserView>
+
+export const ProfileView = Strict({ ...UserView.properties, email: Type.String() })
+export type ProfileView = Type.Static<typeof ProfileView>
+
+export const SessionView = Strict({
+  user: ProfileView,
+  /** The relay this account lives on, as given at sign-in (origin plus any path prefix). */
+  relayUrl: Type.String(),
+  expiresAt: Type.Union([Timestamp, Type.Null()]),
+})
+export type SessionView = Type.Static<typeof SessionView>
+
+export const ContactView = Strict({
+  user: UserView,
+  status: ContactStatus,
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  /** Known only for mutual contacts while connected; null otherwise. */
+  presence: Type.Union([Presence, Type.Null()]),
+})
+export type ContactView = Type.Static<typeof ContactView>
+
+/**
+ * For a message you sent: `pending` (in the outbox), `sent` (the relay has it), `delivered` and
+ * `read` (by the peer), or `failed` (will not be sent without a retry; see `failure`). For a
+ * message you received: `delivered`, or `read` once you have read it.
+ */
+export const MessageState = Type.Union([
+  Type.Literal('pending'),
+  Type.Literal('sent'),
+  Type.Literal('delivered'),
+  Type.Literal('read'),
+  Type.Literal('failed'),
+])
+export type MessageState = Type.Static<typeof MessageState>
+
+export const MessageView = Strict({
+  /** This device's id for the message; stable from the moment it is written, sent or not. */
+  localId: Id,
+  /** The relay's id; null until the relay has accepted it. */
+  id: Type.Union([Id, Type.Null()]),
+  clientId: Uuid,
+  senderId: Id,
+  recipientId: Id,
+  /** The other person in the conversation. */
+  peerId: Id,
+  mine: Type.Boolean(),
+  /** Null once deleted. Changes you made offline show here before the relay has them. */
+  text: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Timestamp,
+  editedAt: Type.Union([Timestamp, Type.Null()]),
+  deletedAt: Type.Union([Timestamp, Type.Null()]),
+  reactions: Type.Array(Reaction),
+  state: MessageState,
+  /** Why the send, or a change to the message, failed; retry or discard it. */
+  failure: Type.Union([BridgeError, Type.Null()]),
+  /** An edit, delete or reaction of yours is waiting in the outbox. */
+  changePending: Type.Boolean(),
+  /** Where it sorts in its conversation; pass it as `before` to page older messages. */
+  position: Type.Integer({ minimum: 1 }),
+})
+export type MessageView = Type.Static<typeof MessageView>
+
+export const MessagePage = Strict({
+  /** Newest first. */
+  messages: Type.Array(MessageView),
+  /** The `before` for the next (older) page, or null at the start of the conversation. */
+  nextBefore: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+})
+export type MessagePage = Type.Static<typeof MessagePage>
+
+export const MessageVersionView = Strict({ text: Type.String(), writtenAt: Timestamp, replacedAt: Timestamp })
+export const MessageHistoryView = Strict({
+  message: MessageView,
+  /** Earlier bodies, oldest first: from the relay when online, else as last fetched. */
+  versions: Type.Array(MessageVersionView),
+})
+export type MessageHistoryView = Type.Static<typeof MessageHistoryView>
+
+export const DraftView = Strict({ text: Type.String(), updatedAt: Timestamp })
+export type DraftView = Type.Static<typeof DraftView>
+
+export const ConversationView = Strict({
+  peerId: Id,
+  /** Null when this device has never seen the peer's profile (no contact, no profile event). */
+  peer: Type.Union([UserView, Type.Null()]),
+  lastMessage: Type.Union([MessageView, Type.Null()]),
+  unread: Type.Integer({ minimum: 0 }),
+  draft: Type.Union([DraftView, Type.Null()]),
+  lastActivityAt: Timestamp,
+})
+export type ConversationView = Type.Static<typeof ConversationView>
+
+export const UnreadCounts = Strict({
+  total: Type.Integer({ minimum: 0 }),
+  /** Only conversations with unread messages. */
+  conversations: Type.Array(Strict({ peerId: Id, count: Type.Integer({ minimum: 1 }) })),
+})
+export type UnreadCounts = Type.Static<typeof UnreadCounts>
+
+/** A piece of a search snippet; `match` pieces are the words that matched, to highlight. */
+export const SnippetPart = Strict({ text: Type.String(), match: Type.Boolean() })
+export const SearchHit = Strict({
+  message: MessageView,
+  snippet: Type.Array(SnippetPart),
+  /** bm25: lower is a better match. */
+  rank: Type.Number(),
+})
+export type SearchHit = Type.Static<typeof SearchHit>
+
+export const Theme = Type.Union([Type.Literal('system'), Type.Literal('light'), Type.Literal('dark')])
+
+/** Settings of this device for this account; every field has a default. */
+export const Settings = Strict({
+  notifications: Type.Boolean(),
+  /** Show the message text in notifications (off: only who wrote). */
+  notificationPreview: Type.Boolean(),
+  sendTypingIndicators: Type.Boolean(),
+  theme: Theme,
+})
+export type Settings = Type.Static<typeof Settings>
+
+export const defaultSettings: Settings = {
+  notifications: true,
+  notificationPreview: true,
+  sendTypingIndicators: true,
+  theme: 'system',
+}
+
+/**
+ * `offline`: not signed in, or stopped; `connecting`: trying to reach the relay (it is down or the
+ * network is); `syncing`: connected, catching up on the feed; `online`: caught up, live.
+ */
+export const ConnectionState = Type.Union([
+  Type.Literal('offline'),
+  Type.Literal('connecting'),
+  Type.Literal('syncing'),
+  Type.Literal('online'),
+])
+export type ConnectionState = Type.Static<typeof ConnectionState>
+
+export const ConnectionInfo = Strict({
+  state: ConnectionState,
+  since: Timestamp,
+  /** The last reason a connection attempt or catch-up failed, until the next success. */
+  lastError: Type.Union([BridgeError, Type.Null()]),
+})
+export type ConnectionInfo = Type.Static<typeof ConnectionInfo>
+
+export const DraftText = Type.String({ maxLength: 4000, pattern: STORABLE_TEXT_PATTERN })
