@@ -39,6 +39,7 @@ import {
   MessageText,
   type RouteSpec,
   routes,
+  SessionEndedEvent,
   StatusChangeEvent,
   Strict,
   SyncQuery,
@@ -204,7 +205,7 @@ const routeKey = (route: RouteSpec) => `${route.method} ${route.url}`
 const routesByKey = new Map(routeList.map((route) => [routeKey(route), route]))
 const ROUTE_HEADING = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\/\S*)$/
 const clientEvents = Object.keys(clientEventPayloads) as ClientEventName[]
-const relayEvents: string[] = [...feedEventTypes, 'typing', 'user_status_change']
+const relayEvents: string[] = [...feedEventTypes, 'typing', 'user_status_change', 'session_ended']
 const eventHeading = (name: string) => `\`${name}\``
 
 const routeSections = doc.sections.filter((s) => s.level === 3 && ROUTE_HEADING.test(s.title))
@@ -316,6 +317,7 @@ function checkAck(name: ClientEventName, value: unknown, allowed: readonly strin
 function checkEvent(name: string, value: unknown): Check {
   if (name === 'typing') return checkSchema(TypingEventSchema, value)
   if (name === 'user_status_change') return checkSchema(StatusChangeEvent, value)
+  if (name === 'session_ended') return checkSchema(SessionEndedEvent, value)
   const variants = (FeedEvent as unknown as { anyOf: Type.TSchema[] }).anyOf
   const variant = variants.find(
     (v) => (v as unknown as { properties: { type: { const: string } } }).properties.type.const === name,

@@ -111,8 +111,10 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     const doomed = await connect(relay.url, user.token)
     const survivor = await connect(relay.url, second.body.token)
     const disconnected = new Promise<string>((resolve) => doomed.on('disconnect', resolve))
+    const told = new Promise<unknown>((resolve) => doomed.on('session_ended', resolve))
     const out = await http(relay.url, 'DELETE', '/logout', { token: user.token })
     expect(out.status).toBe(204)
+    expect(await told).toEqual({ reason: 'signed_out' })
     expect(await disconnected).toBe('io server disconnect')
     expect((await http(relay.url, 'GET', '/session', { token: user.token })).status).toBe(401)
     expect((await http(relay.url, 'GET', '/session', { token: second.body.token })).status).toBe(200)
@@ -150,7 +152,9 @@ describe('sockets and token expiry', () => {
       const user = await registerUser(relay.url)
       now += day - 400
       const socket = await connect(relay.url, user.token)
+      const told = new Promise<unknown>((resolve) => socket.on('session_ended', resolve))
       const cut = await new Promise<string>((resolve) => socket.on('disconnect', resolve))
+      expect(await told).toEqual({ reason: 'expired' })
       expect(cut).toBe('io server disconnect')
       now += 500
       await expect(connect(relay.url, user.token)).rejects.toThrow(/unauthorized/)

@@ -238,6 +238,25 @@ describe.each(dialects)('messages (%s)', (dialect) => {
         { emoji: '❤️', userIds: [ben.user.id] },
       ])
       expect((await liveAtAnn).data.reactions).toEqual(off.message.reactions)
+      // With present, a resend after a lost ack changes nothing and writes nothing.
+      const set = await emit(annSocket, 'reaction', { messageId: message.id, emoji: '🎉', present: true })
+      const again = await emit(annSocket, 'reaction', { messageId: message.id, emoji: '🎉', present: true })
+      if (!set.ok || !again.ok) throw new Error('reaction refused')
+      expect(set.seq).toEqual(expect.any(Number))
+      expect(again).toMatchObject({ seq: null, message: { reactions: set.message.reactions } })
+      const cleared = await emit(annSocket, 'reaction', {
+        messageId: message.id,
+        emoji: '🎉',
+        present: false,
+      })
+      const clearedAgain = await emit(annSocket, 'reaction', {
+        messageId: message.id,
+        emoji: '🎉',
+        present: false,
+      })
+      if (!cleared.ok || !clearedAgain.ok) throw new Error('reaction refused')
+      expect(cleared.message.reactions).toEqual(off.message.reactions)
+      expect(clearedAgain.seq).toBeNull()
       const notEmoji = await emit(benSocket, 'reaction', { messageId: message.id, emoji: 'lol' })
       expect(notEmoji).toMatchObject({ ok: false, error: { code: 'validation_failed' } })
     } finally {

@@ -81,8 +81,10 @@ export const realtime = fp(
         }
         return result
       },
-      disconnectSession(sessionId) {
-        if (!closing) io.in(sessionRoom(sessionId)).disconnectSockets(true)
+      disconnectSession(sessionId, reason) {
+        if (closing) return
+        emit([sessionRoom(sessionId)], 'session_ended', [{ reason }])
+        io.in(sessionRoom(sessionId)).disconnectSockets(true)
       },
     }
     app.decorate('io', io)

@@ -130,6 +130,6 @@ export class AuthService {
 
   async logout(principal: Principal): Promise<void> {
     await sessions.deleteSession(this.#deps.db, principal.sessionId)
-    this.#deps.realtime.disconnectSession(principal.sessionId)
+    this.#deps.realtime.disconnectSession(principal.sessionId, 'signed_out')
   }
 }

@@ -124,31 +124,35 @@ export class MessageService {
   }
 
   /** Adds the emoji as the caller's reaction, or takes it away if it was there. */
-  async react(userId: number, { messageId, emoji }: ReactionPayload): Promise<MessageResponse> {
+  async react(userId: number, { messageId, emoji, present }: ReactionPayload): Promise<MessageResponse> {
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const row = await this.#visible(ctx, userId, messageId)
       if (row.deleted_at !== null)
         throw new AppError('message_deleted', 'A deleted message takes no reactions')
       await requireMutual(ctx, userId, peerOf(row, userId))
-      const removed = await ctx.trx
-        .deleteFrom('reactions')
+      const mine = await ctx.trx
+        .selectFrom('reactions')
+        .select('emoji')
         .where('message_id', '=', messageId)
         .where('user_id', '=', userId)
-        .where('emoji', '=', emoji)
-        .executeTakeFirst()
-      if (Number(removed.numDeletedRows) === 0) {
-        const mine = await ctx.trx
-          .selectFrom('reactions')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('message_id', '=', messageId)
-          .where('user_id', '=', userId)
-          .executeTakeFirstOrThrow()
-        if (Number(mine.n) >= MAX_REACTIONS_PER_USER) {
+        .execute()
+      const had = mine.some((r) => r.emoji === emoji)
+      const want = present ?? !had
+      if (want === had) return { message: (await messages.loadMessage(ctx.trx, messageId))!, changed: false }
+      if (want) {
+        if (mine.length >= MAX_REACTIONS_PER_USER) {
           throw new AppError('forbidden', `At most ${MAX_REACTIONS_PER_USER} reactions per message`)
         }
         await ctx.trx
           .insertInto('reactions')
           .values({ message_id: messageId, user_id: userId, emoji, created_at: ctx.now })
+          .execute()
+      } else {
+        await ctx.trx
+          .deleteFrom('reactions')
+          .where('message_id', '=', messageId)
+          .where('user_id', '=', userId)
+          .where('emoji', '=', emoji)
           .execute()
       }
       return this.#announce(ctx, row, 'reaction')

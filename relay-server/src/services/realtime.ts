@@ -15,7 +15,8 @@ export interface Realtime {
   publishFeed(events: readonly CommittedEvent[]): void
   /** The live status of each user with at least one connected socket, on any relay. */
   liveStatuses(userIds: readonly number[]): Promise<Map<number, Exclude<PresenceStatus, 'offline'>>>
-  disconnectSession(sessionId: number): void
+  /** Tells the session's sockets why, then cuts them, on every relay. */
+  disconnectSession(sessionId: number, reason: 'signed_out' | 'expired'): void
 }
 
 export const userRoom = (userId: number) => `user:${userId}`

@@ -87,7 +87,10 @@ export const socketHandlers = fp(
       // A socket lives no longer than its token: at expiry it is cut, and the client's reconnect
       // succeeds only if the session was extended meanwhile.
       const expiry = setTimeout(
-        () => socket.disconnect(true),
+        () => {
+          socket.emit('session_ended', { reason: 'expired' })
+          socket.disconnect(true)
+        },
         Math.min(data.expiresAt - clock(), MAX_TIMER_MS),
       )
       socket.on('disconnect', () => {

@@ -7,7 +7,11 @@ import { PresenceStatus } from './users'
 
 export const MessageIdPayload = Strict({ id: Id })
 export const EditMessagePayload = Strict({ id: Id, text: MessageText })
-export const ReactionPayload = Strict({ messageId: Id, emoji: Emoji })
+/**
+ * Without `present` the emoji toggles. With it, the reaction is set to that state, so a resend
+ * after a lost ack cannot undo itself.
+ */
+export const ReactionPayload = Strict({ messageId: Id, emoji: Emoji, present: Type.Optional(Type.Boolean()) })
 export type ReactionPayload = Type.Static<typeof ReactionPayload>
 export const ReceiptPayload = Strict({ with: Id, upTo: Id })
 export type ReceiptPayload = Type.Static<typeof ReceiptPayload>
@@ -69,9 +73,16 @@ export const StatusChangeEvent = Strict({
   lastSeen: Type.Union([Timestamp, Type.Null()]),
 })
 
+/** Sent to a session's sockets just before the relay cuts them: signed out, or the token expired. */
+export const SessionEndedEvent = Strict({
+  reason: Type.Union([Type.Literal('signed_out'), Type.Literal('expired')]),
+})
+export type SessionEndedEvent = Type.Static<typeof SessionEndedEvent>
+
 export type ServerToClientEvents = {
   [E in FeedEventType]: (event: FeedEventOf<E>) => void
 } & {
   typing: (event: TypingEvent) => void
   user_status_change: (event: StatusChangeEvent) => void
+  session_ended: (event: SessionEndedEvent) => void
 }

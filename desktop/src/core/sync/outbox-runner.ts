@@ -161,7 +161,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
         if (op.kind === 'react') {
           const reactions = JSON.parse(row.reactions) as { emoji: string; userIds: number[] }[]
           if (hasReaction(reactions, payload.emoji ?? '', this.#me) === payload.present) {
-            // The relay has it as wanted already (an earlier attempt whose ack was lost landed).
+            // The synced message shows it as wanted already: nothing to send.
             completeOp(db, op.id)
             notify()
             return false
@@ -173,9 +173,11 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
             ? await this.#socket.request('message_updated', { id: row.server_id, text: payload.text ?? '' })
             : op.kind === 'delete'
               ? await this.#socket.request('message_deleted', { id: row.server_id })
-              : await this.#socket.request('reaction', {
+              : // The wanted state, not a toggle: a resend after a lost ack cannot undo itself.
+                await this.#socket.request('reaction', {
                   messageId: row.server_id,
                   emoji: payload.emoji ?? '',
+                  present: payload.present ?? true,
                 })
         if (result.ok) {
           ackOp(db, op.id, result.value.seq, cursorOf(db))
