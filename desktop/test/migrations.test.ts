@@ -77,6 +77,52 @@ describe('local store migrations', () => {
     await db.close()
   })
 
+  it('0002 adds image and avatar columns and the media index to a 0001 database, keeping its rows', async () => {
+    const file = tempFile()
+    const old = await LocalDb.open(file, { migrations: { '0001-initial': migrations['0001-initial']! } })
+    old
+      .prepare(
+        `insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at)
+       values (7, 'c-7', 2, 1, 2, 'from before images', 1)`,
+      )
+      .run()
+    old
+      .prepare(
+        `insert into users (id, username, first_name, last_name, created_at) values (2, 'g', 'G', 'H', 1)`,
+      )
+      .run()
+    await old.close()
+    const db = await LocalDb.open(file)
+    expect(objects(db)).toEqual(expect.arrayContaining(['table media_files', 'index media_files_lru']))
+    expect(
+      db
+        .prepare('select text, image_id, image_width, image_mime, image_bytes, image_local from messages')
+        .get(),
+    ).toEqual({
+      text: 'from before images',
+      image_id: null,
+      image_width: null,
+      image_mime: null,
+      image_bytes: null,
+      image_local: 0,
+    })
+    expect(db.prepare('select avatar_image_id from users where id = 2').pluck().get()).toBeNull()
+    const columns = (table: string) =>
+      (db.prepare(`pragma table_info(${table})`).all() as { name: string }[]).map((c) => c.name)
+    expect(columns('account')).toContain('avatar_image_id')
+    expect(columns('messages')).toEqual(
+      expect.arrayContaining(['image_id', 'image_width', 'image_height', 'image_mime', 'image_bytes']),
+    )
+    expect(() =>
+      db
+        .prepare(
+          `insert into media_files (image_id, size, mime, bytes, last_used_at) values ('x', 'huge', 'a', 1, 1)`,
+        )
+        .run(),
+    ).toThrow(/CHECK/)
+    await db.close()
+  })
+
   it('reopening runs nothing again and keeps the data', async () => {
     const file = tempFile()
     const db = await openTestDb(file)

@@ -206,7 +206,7 @@ describe('applying the feed', () => {
     )
     expect(contactViews(db)).toEqual([
       {
-        user: { ...user, lastName: 'Murray Hopper' },
+        user: { ...user, lastName: 'Murray Hopper', avatarImageId: null },
         status: 'accepted',
         createdAt: 2,
         updatedAt: 3,

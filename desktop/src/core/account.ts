@@ -1,9 +1,13 @@
 import { EventEmitter } from 'node:events'
-import type { ConnectionInfo, SessionView } from '@parley/shared'
+import path from 'node:path'
+import type { ConnectionInfo, Result, SessionView } from '@parley/shared'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
+import { setUploadedImage } from './db/messages'
+import type { MessageRow } from './db/schema'
 import { account, clearToken, profileOf } from './db/small-tables'
 import type { Logger, Timing } from './logger'
+import { MediaCache } from './media/media-cache'
 import { RelayClient } from './net/relay-client'
 import { RelaySocket, type TypingEvent } from './net/relay-socket'
 import { OutboxRunner } from './sync/outbox-runner'
@@ -14,6 +18,8 @@ export interface AccountDeps {
   logger: Logger
   timing: Timing
   fetch?: typeof fetch
+  /** The media folder's size cap, in bytes. */
+  mediaCacheBytes?: number
 }
 
 export interface AccountEvents {
@@ -25,6 +31,8 @@ export interface AccountEvents {
   expired: []
   /** The outbox changed how a message looks. */
   outbox: [peerId: number, localId: number]
+  /** A message's picture is being uploaded. */
+  uploadProgress: [localId: number, sentBytes: number, totalBytes: number]
 }
 
 /**
@@ -36,6 +44,7 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly me: number
   readonly relayUrl: string
   readonly relay: RelayClient
+  readonly media: MediaCache
   readonly #deps: AccountDeps
   #socket: RelaySocket | undefined
   #engine: SyncEngine | undefined
@@ -55,6 +64,15 @@ export class Account extends EventEmitter<AccountEvents> {
       timeoutMs: deps.timing.restTimeoutMs,
       onUnauthorized: () => this.#expire(),
       ...(deps.fetch && { fetch: deps.fetch }),
+    })
+    // Next to the database: `<account>.sqlite` keeps its pictures in `<account>-media/`.
+    const base = path.basename(db.file, path.extname(db.file))
+    this.media = new MediaCache({
+      db,
+      dir: path.join(path.dirname(db.file), `${base}-media`),
+      fetchImage: (id, size) => this.relay.getImage(id, size),
+      clock: deps.clock,
+      ...(deps.mediaCacheBytes !== undefined && { capBytes: deps.mediaCacheBytes }),
     })
   }
 
@@ -112,6 +130,7 @@ export class Account extends EventEmitter<AccountEvents> {
       clock,
       timing,
       logger,
+      uploadImage: (row) => this.#uploadImage(row),
     })
     engine.on('state', (info) => this.emit('state', info))
     engine.on('applied', (summary) => {
@@ -148,6 +167,28 @@ export class Account extends EventEmitter<AccountEvents> {
   async close(): Promise<void> {
     await this.stop()
     await this.db.close()
+  }
+
+  /** Uploads a message's picture from the media cache and records the relay's image on it. */
+  async #uploadImage(row: MessageRow): Promise<Result<null>> {
+    const localId = row.image_id
+    const file = localId === null ? null : await this.media.local(localId, 'full')
+    if (localId === null || !file) {
+      return {
+        ok: false,
+        error: { code: 'not_found', message: 'The picture to send is no longer on this device' },
+      }
+    }
+    const total = file.bytes.length
+    // fetch() in Node reports no upload progress: the start and the end are what can be told.
+    this.emit('uploadProgress', row.local_id, 0, total)
+    const result = await this.relay.uploadImage(file.bytes, file.mime)
+    if (!result.ok) return result
+    this.emit('uploadProgress', row.local_id, total, total)
+    setUploadedImage(this.db, row.local_id, result.value.image)
+    // The original has served its purpose: from now on it is evictable like any cached file.
+    this.media.unpin(localId)
+    return { ok: true, value: null }
   }
 
   #expire(): void {

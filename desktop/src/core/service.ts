@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import {
   type AuthResponse,
@@ -13,6 +13,7 @@ import {
   type ConnectionInfo,
   defaultSettings,
   isBridgeMethod,
+  MAX_IMAGE_BYTES,
   type MessageView,
   type ProfileView,
   type Result,
@@ -56,6 +57,7 @@ import {
   updateProfile,
 } from './db/small-tables'
 import { consoleLogger, defaultTiming, type Logger, type Timing } from './logger'
+import { sniffImage } from './media/sniff'
 import { RelayClient } from './net/relay-client'
 
 export interface CoreOptions {
@@ -65,6 +67,8 @@ export interface CoreOptions {
   logger?: Logger
   timing?: Partial<Timing>
   fetch?: typeof fetch
+  /** Each account's media cache cap, in bytes (default 512 MiB). */
+  mediaCacheBytes?: number
 }
 
 /** A refusal with a bridge error code, thrown inside the service and returned as a Result. */
@@ -90,6 +94,7 @@ export class CoreService {
   readonly #logger: Logger
   readonly #timing: Timing
   readonly #fetch: typeof fetch | undefined
+  readonly #mediaCacheBytes: number | undefined
   readonly #events = new EventEmitter()
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
@@ -107,6 +112,7 @@ export class CoreService {
     this.#logger = options.logger ?? consoleLogger
     this.#timing = { ...defaultTiming, ...options.timing }
     this.#fetch = options.fetch
+    this.#mediaCacheBytes = options.mediaCacheBytes
     this.#startedAt = this.#clock()
   }
 
@@ -188,7 +194,11 @@ export class CoreService {
       logger: this.#logger,
       timing: this.#timing,
       ...(this.#fetch && { fetch: this.#fetch }),
+      ...(this.#mediaCacheBytes !== undefined && { mediaCacheBytes: this.#mediaCacheBytes }),
     })
+    account.on('uploadProgress', (localId, sentBytes, totalBytes) =>
+      this.#emit('media.uploadProgress', { localId, sentBytes, totalBytes }),
+    )
     account.on('state', (info) => this.#emit('connection.changed', info))
     account.on('applied', (summary) => this.#onApplied(account, summary))
     account.on('presence', (ids) => this.#onPresence(account, ids))
@@ -358,6 +368,11 @@ export class CoreService {
     )
   }
 
+  /** A message that never left this device is gone: its picture no longer needs to be kept. */
+  #releaseLocalImage(account: Account, row: MessageRow): void {
+    if (row.image_local === 1 && row.image_id !== null) account.media.unpin(row.image_id)
+  }
+
   #changed(account: Account, row: MessageRow): MessageView {
     account.kickOutbox()
     const view = this.#view(account, row.local_id)
@@ -438,6 +453,7 @@ export class CoreService {
           username: u.username,
           firstName: u.firstName,
           lastName: u.lastName,
+          avatarImageId: u.avatarImageId ?? null,
           createdAt: u.createdAt,
         }),
       )
@@ -463,6 +479,28 @@ export class CoreService {
       setDraft(account.db, peerId, '', this.#clock())
       return this.#changed(account, messageRow(account.db, localId)!)
     },
+    'messages.sendImage': async ({ peerId, dataBase64, text }) => {
+      const account = this.#signedIn()
+      if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
+      const bytes = Buffer.from(dataBase64, 'base64')
+      if (bytes.length === 0) refuse('invalid_params', 'messages.sendImage: the picture is empty')
+      if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
+      // Known by its content here until the relay gives it its own id: the bytes wait, pinned, in
+      // the media cache, so the sender sees the picture at once, offline and across restarts.
+      const localImageId = createHash('sha256').update(bytes).digest('hex')
+      const sniffed = sniffImage(bytes)
+      account.media.put(localImageId, 'full', { mime: sniffed.mime, bytes }, true)
+      const localId = insertPendingMessage(account.db, {
+        me: account.me,
+        peerId,
+        text: text ?? null,
+        clientId: randomUUID(),
+        now: this.#clock(),
+        localImage: { id: localImageId, ...sniffed, bytes: bytes.length },
+      })
+      if (text !== undefined) setDraft(account.db, peerId, '', this.#clock())
+      return this.#changed(account, messageRow(account.db, localId)!)
+    },
     'messages.edit': async ({ localId, text }) => {
       const account = this.#signedIn()
       const row = this.#ownMessage(account, localId)
@@ -475,6 +513,7 @@ export class CoreService {
       const account = this.#signedIn()
       const row = this.#ownMessage(account, localId)
       if (queueDelete(account.db, row, this.#clock()) === 'removed') {
+        this.#releaseLocalImage(account, row)
         this.#emit('messages.changed', {
           peerId: row.peer_id,
           messages: [],
@@ -527,6 +566,7 @@ export class CoreService {
       const outcome = discardFailed(account.db, localId)
       if (outcome === 'nothing') refuse('not_retryable', 'Nothing about this message failed')
       if (outcome === 'removed') {
+        this.#releaseLocalImage(account, row)
         this.#emit('messages.changed', {
           peerId: row.peer_id,
           messages: [],
@@ -572,6 +612,15 @@ export class CoreService {
     'unread.get': async () => this.#unreadCounts(this.#signedIn()),
     'settings.get': async () => (this.#account ? settingsOf(this.#account.db) : { ...defaultSettings }),
     'settings.set': async (changes) => saveSettings(this.#signedIn().db, changes),
+    'media.get': async ({ imageId, size }) => {
+      const account = this.#signedIn()
+      const result = await account.media.get(imageId, size)
+      if (!result.ok) {
+        if (result.error.code === 'network') refuse('offline', result.error.message)
+        throw new Refusal(result.error)
+      }
+      return { mime: result.value.mime, dataBase64: result.value.bytes.toString('base64') }
+    },
     'connection.get': async (): Promise<ConnectionInfo> =>
       this.#account?.connection ?? { state: 'offline', since: this.#startedAt, lastError: null },
   }
@@ -605,6 +654,7 @@ function ownProfile(user: {
   firstName: string
   lastName: string
   email: string
+  avatarImageId?: string | null
   createdAt: number
 }): ProfileView {
   // Picked field by field: the relay's user may carry more than this build shows.
@@ -614,6 +664,7 @@ function ownProfile(user: {
     firstName: user.firstName,
     lastName: user.lastName,
     email: user.email,
+    avatarImageId: user.avatarImageId ?? null,
     createdAt: user.createdAt,
   }
 }
@@ -625,6 +676,7 @@ function profileFields(row: NonNullable<ReturnType<typeof accountRow>>) {
     firstName: row.first_name,
     lastName: row.last_name,
     email: row.email,
+    avatarImageId: row.avatar_image_id,
     createdAt: row.created_at,
   }
 }

@@ -5,8 +5,12 @@ import { type EventFrame, InvokeFrame, type ResultFrame, validate } from '@parle
 import { type WebSocket, WebSocketServer } from 'ws'
 import { type CoreOptions, CoreService } from '../core/service'
 
-/** One bridge message is small; anything near this is not from our renderer. */
-const MAX_FRAME_BYTES = 1024 * 1024
+/**
+ * The largest frame the renderer may send. Most bridge calls are small; the largest is
+ * `messages.sendImage`, whose picture (up to 10 MB) arrives as base64 (about 13.4 MiB) inside the
+ * JSON frame. Frames from the host (`media.get` answers) are not bound by this.
+ */
+const MAX_FRAME_BYTES = 16 * 1024 * 1024
 const BRIDGE_PATH = '/bridge'
 
 export interface HostOptions extends CoreOptions {

@@ -14,7 +14,7 @@ import {
   validate,
 } from '@parley/shared'
 import { silentLogger, type Timing } from '../../src/core/logger'
-import { CoreService } from '../../src/core/service'
+import { type CoreOptions, CoreService } from '../../src/core/service'
 
 /** Short delays so tests that wait out a reconnect or a backoff stay quick. */
 export const fastTiming: Partial<Timing> = {
@@ -45,8 +45,9 @@ export interface TestCore {
 
 export async function startCore(
   dataDir = mkdtempSync(path.join(tmpdir(), 'parley-core-')),
+  options: Partial<Omit<CoreOptions, 'dataDir'>> = {},
 ): Promise<TestCore> {
-  const service = await CoreService.start({ dataDir, logger: silentLogger, timing: fastTiming })
+  const service = await CoreService.start({ dataDir, logger: silentLogger, timing: fastTiming, ...options })
   const seen = new Map<string, unknown[]>()
   service.onAny((event, payload) => {
     const list = seen.get(event) ?? []
@@ -73,7 +74,7 @@ export async function startCore(
     },
     restart: async () => {
       await core.stop()
-      return startCore(dataDir)
+      return startCore(dataDir, options)
     },
     dispose: async () => {
       await core.stop()

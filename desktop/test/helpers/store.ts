@@ -38,7 +38,6 @@ export function message(overrides: Partial<Message> & Pick<Message, 'id'>): Mess
     senderId: 2,
     recipientId: ME,
     text: `message ${overrides.id}`,
-    // The relay sends it since images landed; the core does not store it yet.
     image: null,
     createdAt: 1_700_000_000_000 + overrides.id * 1000,
     editedAt: null,
@@ -53,16 +52,14 @@ export function feed(firstSeq: number, events: Omit<FeedEvent, 'seq'>[]): FeedEv
   return events.map((event, index) => ({ ...event, seq: firstSeq + index }) as FeedEvent)
 }
 
-/**
- * A user as the relay sends it. Cast because the wire type is growing (profile pictures) while
- * the core does not store the new fields yet; applying must work with or without them.
- */
+/** A user as the relay sends it (no profile picture unless given). */
 export function wireUser(user: {
   id: number
   username: string
   firstName: string
   lastName: string
   createdAt: number
-}) {
-  return { ...user, avatarImageId: null } as unknown as PublicUser
+  avatarImageId?: string | null
+}): PublicUser {
+  return { avatarImageId: null, ...user }
 }

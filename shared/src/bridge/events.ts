@@ -24,6 +24,15 @@ export const bridgeEvents = {
   /** Also the shell's badge: `total`. */
   'unread.changed': UnreadCounts,
   'profile.changed': Strict({ user: ProfileView }),
+  /**
+   * An image message's upload: sent so far of total bytes. Emitted when the upload starts (0) and
+   * when the relay has taken it all (sentBytes = totalBytes).
+   */
+  'media.uploadProgress': Strict({
+    localId: Id,
+    sentBytes: Type.Integer({ minimum: 0 }),
+    totalBytes: Type.Integer({ minimum: 0 }),
+  }),
   /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
   'session.changed': Strict({
     session: Type.Union([SessionView, Type.Null()]),

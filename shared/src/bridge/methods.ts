@@ -1,6 +1,7 @@
 import Type from 'typebox'
-import { Id, STORABLE_TEXT_PATTERN, Strict } from '../protocol/common'
+import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict } from '../protocol/common'
 import { Emoji, MessageText } from '../protocol/messages'
+import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, Password, PersonName, Username } from '../protocol/users'
 import type { Result } from './errors'
 import {
@@ -9,6 +10,8 @@ import {
   ConversationView,
   DraftText,
   DraftView,
+  MediaSize,
+  MediaView,
   MessageHistoryView,
   MessagePage,
   MessageView,
@@ -23,6 +26,14 @@ import {
 
 /** An http(s) relay address: an origin, optionally with a path prefix (behind a reverse proxy). */
 export const RelayUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '^https?://' })
+
+/** Base64 of MAX_IMAGE_BYTES (about 13.4 MiB). */
+export const MAX_IMAGE_BASE64_LENGTH = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
+const ImageBase64 = Type.String({
+  minLength: 4,
+  maxLength: MAX_IMAGE_BASE64_LENGTH,
+  pattern: '^[A-Za-z0-9+/]*={0,2}$',
+})
 
 const NoParams = Strict({})
 const Nothing = Type.Null()
@@ -110,6 +121,11 @@ export const bridgeMethods = {
     MessageView,
     'Write a message: stored at once as pending, sent when the relay is reachable.',
   ),
+  'messages.sendImage': method(
+    Strict({ peerId: Id, dataBase64: ImageBase64, text: Type.Optional(MessageText) }),
+    MessageView,
+    'Send a picture (PNG, JPEG, GIF or WebP, up to 10 MB), with an optional caption: stored and shown at once as pending, uploaded and sent when the relay is reachable.',
+  ),
   'messages.edit': method(Strict({ localId: Id, text: MessageText }), MessageView, 'Edit your message.'),
   'messages.delete': method(
     LocalIdParams,
@@ -177,6 +193,11 @@ export const bridgeMethods = {
     ),
     Settings,
     'Change some settings; returns them all.',
+  ),
+  'media.get': method(
+    Strict({ imageId: ImageId, size: MediaSize }),
+    MediaView,
+    "An image's bytes: fetched from the relay once, then served from this device's cache (also offline).",
   ),
   'connection.get': method(NoParams, ConnectionInfo, 'The connection to the relay.'),
 } as const

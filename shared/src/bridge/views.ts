@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Id, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
+import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
 import { Reaction } from '../protocol/messages'
 import { Presence } from '../protocol/users'
@@ -14,6 +14,8 @@ export const UserView = Strict({
   username: Type.String(),
   firstName: Type.String(),
   lastName: Type.String(),
+  /** The profile picture: `media.get` with size `avatar`; null for none. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
   createdAt: Timestamp,
 })
 export type UserView = Type.Static<typeof UserView>
@@ -38,6 +40,26 @@ export const ContactView = Strict({
   presence: Type.Union([Presence, Type.Null()]),
 })
 export type ContactView = Type.Static<typeof ContactView>
+
+/**
+ * An image attached to a message: fetch it with `media.get` (`thumb` for the 320 px preview,
+ * `full` for the original). `local`: only this device has it yet (being uploaded); the id is then
+ * this device's own, replaced by the relay's once uploaded, and its size may be unknown (null).
+ */
+export const ImageView = Strict({
+  id: ImageId,
+  width: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  height: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  mime: Type.String(),
+  local: Type.Boolean(),
+})
+export type ImageView = Type.Static<typeof ImageView>
+
+export const MediaSize = Type.Union([Type.Literal('thumb'), Type.Literal('full'), Type.Literal('avatar')])
+export type MediaSize = Type.Static<typeof MediaSize>
+
+export const MediaView = Strict({ mime: Type.String(), dataBase64: Type.String() })
+export type MediaView = Type.Static<typeof MediaView>
 
 /**
  * For a message you sent: `pending` (in the outbox), `sent` (the relay has it), `delivered` and
@@ -66,6 +88,8 @@ export const MessageView = Strict({
   mine: Type.Boolean(),
   /** Null once deleted. Changes you made offline show here before the relay has them. */
   text: Type.Union([Type.String(), Type.Null()]),
+  /** The attached image (the text is then its caption); null for none and once deleted. */
+  image: Type.Union([ImageView, Type.Null()]),
   createdAt: Timestamp,
   editedAt: Type.Union([Timestamp, Type.Null()]),
   deletedAt: Type.Union([Timestamp, Type.Null()]),

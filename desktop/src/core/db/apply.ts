@@ -37,17 +37,21 @@ export function emptySummary(cursor: number): ApplySummary {
 // sender and clientId, through the small index of pending messages).
 const LINK_PENDING = `
   update messages set server_id = ?, text = ?, created_at = ?, edited_at = ?, deleted_at = ?,
-    reactions = ?, send_state = 'sent', failure_code = null, failure_message = null
+    reactions = ?, send_state = 'sent', failure_code = null, failure_message = null,
+    image_id = ?, image_width = ?, image_height = ?, image_mime = ?, image_bytes = ?, image_local = 0
   where sender_id = ? and client_id = ? and server_id is null
   returning local_id`
 
 // Every other message event is an upsert by relay id.
 const UPSERT_MESSAGE = `
   insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at,
-    edited_at, deleted_at, reactions, send_state)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')
+    edited_at, deleted_at, reactions, send_state, image_id, image_width, image_height, image_mime,
+    image_bytes)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?)
   on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
-    deleted_at = excluded.deleted_at, reactions = excluded.reactions
+    deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
+    image_width = excluded.image_width, image_height = excluded.image_height,
+    image_mime = excluded.image_mime, image_bytes = excluded.image_bytes, image_local = 0
   returning local_id`
 
 const TOUCH_CONVERSATION = `
@@ -65,9 +69,11 @@ const MOVE_MARKERS = `
     peer_read_up_to = max(peer_read_up_to, excluded.peer_read_up_to)`
 
 const UPSERT_USER = `
-  insert into users (id, username, first_name, last_name, created_at) values (?, ?, ?, ?, ?)
+  insert into users (id, username, first_name, last_name, created_at, avatar_image_id)
+  values (?, ?, ?, ?, ?, ?)
   on conflict (id) do update set username = excluded.username, first_name = excluded.first_name,
-    last_name = excluded.last_name, created_at = excluded.created_at`
+    last_name = excluded.last_name, created_at = excluded.created_at,
+    avatar_image_id = excluded.avatar_image_id`
 
 // A snapshot older than what is stored (a REST answer racing the feed) does not win.
 const UPSERT_CONTACT = `
@@ -134,7 +140,16 @@ export function applyEvents(
       firstName: string
       lastName: string
       createdAt: number
-    }) => upsertUser.run(user.id, user.username, user.firstName, user.lastName, user.createdAt)
+      avatarImageId?: string | null
+    }) =>
+      upsertUser.run(
+        user.id,
+        user.username,
+        user.firstName,
+        user.lastName,
+        user.createdAt,
+        user.avatarImageId ?? null,
+      )
     const applyContact = (contact: Contact) => {
       upsertUserRow(contact.user)
       upsertContact.run(contact.user.id, contact.status, contact.createdAt, contact.updatedAt)
@@ -154,6 +169,15 @@ export function applyEvents(
           const mine = m.senderId === me
           const peerId = mine ? m.recipientId : m.senderId
           const reactions = JSON.stringify(m.reactions)
+          // Optional chaining: a relay older than images sends no `image` at all.
+          const image = m.image ?? null
+          const imageFields = [
+            image?.id ?? null,
+            image?.width ?? null,
+            image?.height ?? null,
+            image?.mime ?? null,
+            image?.bytes ?? null,
+          ]
           const linked = mine
             ? (linkPending.get(
                 m.id,
@@ -162,6 +186,7 @@ export function applyEvents(
                 m.editedAt,
                 m.deletedAt,
                 reactions,
+                ...imageFields,
                 me,
                 m.clientId,
               ) as number | undefined)
@@ -179,6 +204,7 @@ export function applyEvents(
               m.editedAt,
               m.deletedAt,
               reactions,
+              ...imageFields,
             ) as number)
           noteMessage(peerId, localId)
           activity.set(peerId, Math.max(activity.get(peerId) ?? 0, m.createdAt))
@@ -211,8 +237,9 @@ export function applyEvents(
           upsertUserRow(user)
           if (user.id === me && 'email' in user) {
             db.prepare(
-              'update account set username = ?, first_name = ?, last_name = ?, email = ? where id = 1',
-            ).run(user.username, user.firstName, user.lastName, user.email)
+              `update account set username = ?, first_name = ?, last_name = ?, email = ?,
+                avatar_image_id = ? where id = 1`,
+            ).run(user.username, user.firstName, user.lastName, user.email, user.avatarImageId ?? null)
             summary.profileChanged = true
           }
           summary.contactsChanged = true

@@ -9,6 +9,7 @@ export function userView(db: LocalDb, id: number): UserView | null {
         username: row.username,
         firstName: row.first_name,
         lastName: row.last_name,
+        avatarImageId: row.avatar_image_id,
         createdAt: row.created_at,
       }
     : null
@@ -24,6 +25,7 @@ export function contactViews(db: LocalDb): ContactView[] {
         'users.username',
         'users.first_name',
         'users.last_name',
+        'users.avatar_image_id',
         'users.created_at as user_created_at',
       ])
       .orderBy('users.username'),
@@ -34,6 +36,7 @@ export function contactViews(db: LocalDb): ContactView[] {
       username: row.username,
       firstName: row.first_name,
       lastName: row.last_name,
+      avatarImageId: row.avatar_image_id,
       createdAt: row.user_created_at,
     },
     status: row.status,
@@ -52,10 +55,11 @@ export function saveContact(db: LocalDb, contact: Contact): void {
   db.transaction(() => {
     const u = contact.user
     db.prepare(
-      `insert into users (id, username, first_name, last_name, created_at) values (?, ?, ?, ?, ?)
+      `insert into users (id, username, first_name, last_name, created_at, avatar_image_id)
+       values (?, ?, ?, ?, ?, ?)
        on conflict (id) do update set username = excluded.username, first_name = excluded.first_name,
-         last_name = excluded.last_name`,
-    ).run(u.id, u.username, u.firstName, u.lastName, u.createdAt)
+         last_name = excluded.last_name, avatar_image_id = excluded.avatar_image_id`,
+    ).run(u.id, u.username, u.firstName, u.lastName, u.createdAt, u.avatarImageId ?? null)
     db.prepare(
       `insert into contacts (user_id, status, created_at, updated_at) values (?, ?, ?, ?)
        on conflict (user_id) do update set status = excluded.status, created_at = excluded.created_at,

@@ -25,16 +25,39 @@ export function messageRowByServerId(db: LocalDb, serverId: number): MessageRow 
 /** Writes a message at once, as pending, with its send queued in the outbox (one transaction). */
 export function insertPendingMessage(
   db: LocalDb,
-  input: { me: number; peerId: number; text: string; clientId: string; now: number },
+  input: {
+    me: number
+    peerId: number
+    text: string | null
+    clientId: string
+    now: number
+    /** A picture to upload before the send: its local id (bytes already in the media cache). */
+    localImage?: { id: string; width: number | null; height: number | null; mime: string; bytes: number }
+  },
 ): number {
   return db.transaction(() => {
+    const image = input.localImage
     const localId = db
       .prepare(
-        `insert into messages (client_id, sender_id, recipient_id, peer_id, text, created_at, send_state)
-         values (?, ?, ?, ?, ?, ?, 'pending') returning local_id`,
+        `insert into messages (client_id, sender_id, recipient_id, peer_id, text, created_at, send_state,
+           image_id, image_width, image_height, image_mime, image_bytes, image_local)
+         values (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?) returning local_id`,
       )
       .pluck()
-      .get(input.clientId, input.me, input.peerId, input.peerId, input.text, input.now) as number
+      .get(
+        input.clientId,
+        input.me,
+        input.peerId,
+        input.peerId,
+        input.text,
+        input.now,
+        image?.id ?? null,
+        image?.width ?? null,
+        image?.height ?? null,
+        image?.mime ?? null,
+        image?.bytes ?? null,
+        image ? 1 : 0,
+      ) as number
     touchConversation(db, input.peerId, input.now)
     db.prepare(
       `insert into outbox (kind, peer_id, message_local_id, payload, state, attempts, next_attempt_at, created_at)
@@ -43,6 +66,18 @@ export function insertPendingMessage(
     indexTextIfSmall(db)
     return localId
   })
+}
+
+/** A message's picture reached the relay: it now carries the relay's image instead of the local one. */
+export function setUploadedImage(
+  db: LocalDb,
+  localId: number,
+  image: { id: string; width: number; height: number; mime: string; bytes: number },
+): void {
+  db.prepare(
+    `update messages set image_id = ?, image_width = ?, image_height = ?, image_mime = ?, image_bytes = ?,
+       image_local = 0 where local_id = ? and image_local = 1`,
+  ).run(image.id, image.width, image.height, image.mime, image.bytes, localId)
 }
 
 export function touchConversation(db: LocalDb, peerId: number, at: number): void {
@@ -109,6 +144,16 @@ export function messageView(db: LocalDb, me: number, localId: number): MessageVi
 function toView(row: MessageRow, me: number, markers: Markers, ops: readonly OutboxRow[]): MessageView {
   const mine = row.sender_id === me
   let text = row.text
+  let image: MessageView['image'] =
+    row.image_id === null
+      ? null
+      : {
+          id: row.image_id,
+          width: row.image_width,
+          height: row.image_height,
+          mime: row.image_mime ?? 'application/octet-stream',
+          local: row.image_local === 1,
+        }
   let editedAt = row.edited_at
   let deletedAt = row.deleted_at
   let reactions = JSON.parse(row.reactions) as Reaction[]
@@ -129,6 +174,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
       editedAt = Math.max(editedAt ?? 0, op.created_at)
     } else if (op.kind === 'delete') {
       text = null
+      image = null
       deletedAt ??= op.created_at
       reactions = []
     } else if (op.kind === 'react') {
@@ -145,6 +191,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     peerId: row.peer_id,
     mine,
     text,
+    image,
     createdAt: row.created_at,
     editedAt,
     deletedAt,

@@ -16,6 +16,7 @@ export interface AccountTable {
   /** Null after sign-out or once the relay refused it; the shell may encrypt it later. */
   token: string | null
   token_expires_at: number | null
+  avatar_image_id: string | null
 }
 
 /** Every user this device has heard of (contacts, message peers), as last seen. */
@@ -25,6 +26,7 @@ export interface UsersTable {
   first_name: string
   last_name: string
   created_at: number
+  avatar_image_id: string | null
 }
 
 export interface ContactsTable {
@@ -57,6 +59,13 @@ export interface MessagesTable {
   send_state: 'pending' | 'sent' | 'failed'
   failure_code: string | null
   failure_message: string | null
+  image_id: string | null
+  image_width: number | null
+  image_height: number | null
+  image_mime: string | null
+  image_bytes: number | null
+  /** 1 while image_id is this device's id for bytes not uploaded yet. */
+  image_local: Generated<number>
   /** Generated: server_id, or past every server id for a pending message (kept last, in order). */
   sort_key: Generated<number>
 }
@@ -118,6 +127,18 @@ export interface SettingsTable {
   value: string
 }
 
+export type MediaSize = 'thumb' | 'full' | 'avatar'
+
+/** The on-disk media cache's index (files live in the account's media folder). */
+export interface MediaFilesTable {
+  image_id: string
+  size: MediaSize
+  mime: string
+  bytes: number
+  last_used_at: number
+  pinned: number
+}
+
 export interface LocalDatabase {
   account: AccountTable
   users: UsersTable
@@ -129,6 +150,7 @@ export interface LocalDatabase {
   outbox: OutboxTable
   drafts: DraftsTable
   settings: SettingsTable
+  media_files: MediaFilesTable
 }
 
 export type AccountRow = Selectable<AccountTable>

@@ -8,15 +8,21 @@ export function account(db: LocalDb): AccountRow | undefined {
 
 export function saveAccount(
   db: LocalDb,
-  input: { user: ProfileView; relayUrl: string; token: string; expiresAt: number },
+  input: {
+    user: Omit<ProfileView, 'avatarImageId'> & { avatarImageId?: string | null }
+    relayUrl: string
+    token: string
+    expiresAt: number
+  },
 ): void {
   const { user } = input
   db.prepare(
     `insert into account (id, user_id, username, first_name, last_name, email, created_at, relay_url, token,
-       token_expires_at) values (1, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       token_expires_at, avatar_image_id) values (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      on conflict (id) do update set username = excluded.username, first_name = excluded.first_name,
        last_name = excluded.last_name, email = excluded.email, relay_url = excluded.relay_url,
-       token = excluded.token, token_expires_at = excluded.token_expires_at
+       token = excluded.token, token_expires_at = excluded.token_expires_at,
+       avatar_image_id = excluded.avatar_image_id
      where account.user_id = excluded.user_id`,
   ).run(
     user.id,
@@ -28,16 +34,14 @@ export function saveAccount(
     input.relayUrl,
     input.token,
     input.expiresAt,
+    user.avatarImageId ?? null,
   )
 }
 
 export function updateProfile(db: LocalDb, user: ProfileView): void {
-  db.prepare('update account set username = ?, first_name = ?, last_name = ?, email = ? where id = 1').run(
-    user.username,
-    user.firstName,
-    user.lastName,
-    user.email,
-  )
+  db.prepare(
+    'update account set username = ?, first_name = ?, last_name = ?, email = ?, avatar_image_id = ? where id = 1',
+  ).run(user.username, user.firstName, user.lastName, user.email, user.avatarImageId)
 }
 
 export function clearToken(db: LocalDb): void {
@@ -55,6 +59,7 @@ export function profileOf(row: AccountRow): ProfileView {
     firstName: row.first_name,
     lastName: row.last_name,
     email: row.email,
+    avatarImageId: row.avatar_image_id,
     createdAt: row.created_at,
   }
 }

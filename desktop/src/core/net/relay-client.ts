@@ -103,6 +103,59 @@ export class RelayClient {
     return { ok: true, value: checked.value as RouteResponse<R> }
   }
 
+  /** An image's bytes (GET /images/:id): `full` is the image as uploaded (re-encoded by the relay). */
+  async getImage(
+    id: string,
+    size: 'thumb' | 'full' | 'avatar',
+  ): Promise<Result<{ mime: string; bytes: Buffer }>> {
+    if (!this.#token) return failure('not_signed_in', 'Sign in first')
+    const query = size === 'full' ? '' : `?size=${size}`
+    let response: Response
+    let bytes: Buffer
+    try {
+      response = await this.#fetch(`${this.baseUrl}/images/${encodeURIComponent(id)}${query}`, {
+        headers: { authorization: `Bearer ${this.#token}` },
+        signal: AbortSignal.timeout(Math.max(this.#timeoutMs, 60_000)),
+      })
+      bytes = Buffer.from(await response.arrayBuffer())
+    } catch (error) {
+      return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
+    }
+    if (response.status !== 200) return this.#failed(response.status, bytes.toString('utf8'))
+    const mime = response.headers.get('content-type')?.split(';')[0]?.trim() || 'application/octet-stream'
+    return { ok: true, value: { mime, bytes } }
+  }
+
+  /** POST /uploadimage: one multipart part named `file`. */
+  async uploadImage(bytes: Uint8Array, mime: string): Promise<Result<RouteResponse<'uploadImage'>>> {
+    if (!this.#token) return failure('not_signed_in', 'Sign in first')
+    const form = new FormData()
+    form.append('file', new Blob([bytes], { type: mime }), 'image')
+    let response: Response
+    let text: string
+    try {
+      response = await this.#fetch(`${this.baseUrl}/uploadimage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#token}` },
+        body: form,
+        signal: AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000)),
+      })
+      text = await response.text()
+    } catch (error) {
+      return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
+    }
+    if (response.status !== 201) return this.#failed(response.status, text)
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return failure('invalid_response', 'POST /uploadimage answered with something other than JSON')
+    }
+    const checked = checkIncoming(routes.uploadImage.response, parsed, 'response')
+    if (!checked.ok) return failure('invalid_response', `POST /uploadimage: ${checked.message}`)
+    return { ok: true, value: checked.value as RouteResponse<'uploadImage'> }
+  }
+
   #failed(status: number, text: string): { ok: false; error: BridgeError } {
     let code: unknown
     let message = `The relay answered ${status}`

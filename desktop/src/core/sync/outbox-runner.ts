@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events'
-import { type BridgeError, isBridgeErrorCode } from '@parley/shared'
+import { type BridgeError, isBridgeErrorCode, type Result } from '@parley/shared'
 import type { LocalDb } from '../db/local-db'
 import { hasReaction, messageRow } from '../db/messages'
 import { ackOp, completeOp, confirmSent, failOp, markAttempt, nextQueued, rescheduleOp } from '../db/outbox'
-import type { OutboxRow } from '../db/schema'
+import type { MessageRow, OutboxRow } from '../db/schema'
 import { cursorOf } from '../db/small-tables'
 import { backoff, type Logger, type Timing } from '../logger'
 import type { RelayLink } from '../net/relay-socket'
@@ -17,6 +17,13 @@ const TRANSIENT = new Set<BridgeError['code']>([
   'internal_error',
   'unauthorized',
 ])
+
+/**
+ * Uploads the picture of a message written here (its bytes are in the media cache) and records the
+ * relay's image on the message. The relay refuses some files for good (`unsupported_image`,
+ * `invalid_image`, `image_dimensions_too_large`, `image_too_large`): those end the send as failed.
+ */
+export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
 
 export interface OutboxEvents {
   /** A message's look changed (sent, failed, change confirmed), in conversation `peerId`. */
@@ -36,6 +43,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   readonly #clock: () => number
   readonly #timing: Timing
   readonly #logger: Logger
+  readonly #uploadImage: ImageUploader | undefined
   #running = false
   #again = false
   #closed = false
@@ -50,8 +58,10 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     clock: () => number
     timing: Timing
     logger: Logger
+    uploadImage?: ImageUploader
   }) {
     super()
+    this.#uploadImage = deps.uploadImage
     this.#db = deps.db
     this.#me = deps.me
     this.#socket = deps.socket
@@ -130,14 +140,30 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
           notify()
           return false
         }
+        let current = row
+        if (row.image_local === 1) {
+          // Not counted as an attempt: the relay cannot have the message before it has its picture.
+          const uploaded = this.#uploadImage
+            ? await this.#uploadImage(row)
+            : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
+          if (!uploaded.ok) {
+            error = uploaded.error
+            break
+          }
+          const after = messageRow(db, row.local_id)
+          if (!after || after.image_local === 1) return false
+          current = after
+          notify()
+        }
         markAttempt(db, op.id)
         const result = await this.#socket.request('message', {
-          clientId: row.client_id,
-          recipientId: row.recipient_id,
-          text: row.text ?? '',
+          clientId: current.client_id,
+          recipientId: current.recipient_id,
+          ...(current.text !== null && { text: current.text }),
+          ...(current.image_id !== null && { imageId: current.image_id }),
         })
         if (result.ok) {
-          confirmSent(db, op.id, row.local_id, result.value.message)
+          confirmSent(db, op.id, current.local_id, result.value.message)
           notify()
           return false
         }

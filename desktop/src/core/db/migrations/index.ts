@@ -1,7 +1,9 @@
 import type { Migration } from 'kysely'
 import * as m0001 from './0001-initial'
+import * as m0002 from './0002-media'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
+  '0002-media': m0002,
 }
