@@ -12,7 +12,7 @@ import type { LocalDb } from '../src/core/db/local-db'
 import { messageViews } from '../src/core/db/messages'
 import type { MediaSize } from '../src/core/db/schema'
 import { MediaCache, type MediaFile } from '../src/core/media/media-cache'
-import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+import { conversation, startContacts, type startCore, type TestCore, waitFor } from './helpers/core'
 import { startProxy } from './helpers/proxy'
 import { relayConversation, secondDevice } from './helpers/relay-truth'
 import { feed, ME, message, openTestDb, wireUser } from './helpers/store'
@@ -40,20 +40,11 @@ function countingFetch() {
   return { counter, fetch: counted }
 }
 
+/** Two signed-in cores that are mutual contacts, stopped after the test. */
 async function pair(relayUrl: string, options: Parameters<typeof startCore>[1] = {}) {
-  const alice = await startCore(undefined, options)
-  const bob = await startCore(undefined, options)
-  const cores = { alice, bob }
-  cleanup.push(async () => {
-    await cores.alice.dispose()
-    await cores.bob.dispose()
-  })
-  const a = await signUp(alice, relayUrl)
-  const b = await signUp(bob, relayUrl)
-  await befriend(alice, a, bob, b)
-  await waitOnline(alice)
-  await waitOnline(bob)
-  return { cores, a, b }
+  const contacts = await startContacts(relayUrl, options)
+  cleanup.push(contacts.dispose)
+  return contacts
 }
 
 async function imageMessage(core: TestCore, peerId: number): Promise<MessageView> {

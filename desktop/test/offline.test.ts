@@ -5,7 +5,7 @@ import type { MessageView, SessionView } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { http } from '../../relay-server/test/helpers/client'
 import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
-import { befriend, conversation, signUp, startCore, waitFor, waitOnline } from './helpers/core'
+import { befriend, conversation, signUp, startContacts, startCore, waitFor, waitOnline } from './helpers/core'
 import { startProxy, type TestProxy } from './helpers/proxy'
 import { relayConversation, secondDevice } from './helpers/relay-truth'
 
@@ -25,21 +25,11 @@ async function relayWithProxy(dataDir?: string): Promise<{ relay: TestRelay; pro
   return { relay, proxy }
 }
 
-/** Two signed-in cores that are mutual contacts, both reaching the relay at `relayUrl`. */
+/** Two signed-in cores that are mutual contacts, stopped after the test. */
 async function pair(relayUrl: string) {
-  const alice = await startCore()
-  const bob = await startCore()
-  const cores = { alice, bob }
-  cleanup.push(async () => {
-    await cores.alice.dispose()
-    await cores.bob.dispose()
-  })
-  const a = await signUp(alice, relayUrl)
-  const b = await signUp(bob, relayUrl)
-  await befriend(alice, a, bob, b)
-  await waitOnline(alice)
-  await waitOnline(bob)
-  return { cores, a, b }
+  const contacts = await startContacts(relayUrl)
+  cleanup.push(contacts.dispose)
+  return contacts
 }
 
 /** What must agree between a core and the relay for the conversation to count as caught up. */

@@ -50,6 +50,7 @@ import { searchMessages } from './db/search'
 import {
   account as accountRow,
   draftOf,
+  profileOf,
   saveAccount,
   saveSettings,
   setDraft,
@@ -266,7 +267,7 @@ export class CoreService {
     if (summary.contactsChanged) this.#emit('contacts.changed', { contacts: contactViews(account.db) })
     if (summary.profileChanged) {
       const row = accountRow(account.db)
-      if (row) this.#emit('profile.changed', { user: ownProfile({ ...profileFields(row) }) })
+      if (row) this.#emit('profile.changed', { user: profileOf(row) })
     }
     if (summary.messages.size > 0 || summary.receipts.size > 0) {
       this.#unreadChanged(account, [...summary.messages.keys(), ...summary.receipts])
@@ -369,6 +370,18 @@ export class CoreService {
   }
 
   /** A message that never left this device is gone: its picture no longer needs to be kept. */
+  /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
+  #removedLocally(account: Account, row: MessageRow): null {
+    this.#releaseLocalImage(account, row)
+    this.#emit('messages.changed', {
+      peerId: row.peer_id,
+      messages: [],
+      removedLocalIds: [row.local_id],
+      reload: false,
+    })
+    return null
+  }
+
   #releaseLocalImage(account: Account, row: MessageRow): void {
     if (row.image_local === 1 && row.image_id !== null) account.media.unpin(row.image_id)
   }
@@ -512,16 +525,7 @@ export class CoreService {
     'messages.delete': async ({ localId }) => {
       const account = this.#signedIn()
       const row = this.#ownMessage(account, localId)
-      if (queueDelete(account.db, row, this.#clock()) === 'removed') {
-        this.#releaseLocalImage(account, row)
-        this.#emit('messages.changed', {
-          peerId: row.peer_id,
-          messages: [],
-          removedLocalIds: [localId],
-          reload: false,
-        })
-        return null
-      }
+      if (queueDelete(account.db, row, this.#clock()) === 'removed') return this.#removedLocally(account, row)
       return this.#changed(account, row)
     },
     'messages.react': async ({ localId, emoji }) => {
@@ -565,16 +569,7 @@ export class CoreService {
         messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
       const outcome = discardFailed(account.db, localId)
       if (outcome === 'nothing') refuse('not_retryable', 'Nothing about this message failed')
-      if (outcome === 'removed') {
-        this.#releaseLocalImage(account, row)
-        this.#emit('messages.changed', {
-          peerId: row.peer_id,
-          messages: [],
-          removedLocalIds: [localId],
-          reload: false,
-        })
-        return null
-      }
+      if (outcome === 'removed') return this.#removedLocally(account, row)
       return this.#changed(account, row)
     },
     'messages.history': async ({ localId }) => {
@@ -666,17 +661,5 @@ function ownProfile(user: {
     email: user.email,
     avatarImageId: user.avatarImageId ?? null,
     createdAt: user.createdAt,
-  }
-}
-
-function profileFields(row: NonNullable<ReturnType<typeof accountRow>>) {
-  return {
-    id: row.user_id,
-    username: row.username,
-    firstName: row.first_name,
-    lastName: row.last_name,
-    email: row.email,
-    avatarImageId: row.avatar_image_id,
-    createdAt: row.created_at,
   }
 }

@@ -133,6 +133,29 @@ export async function conversation(core: TestCore, peerId: number): Promise<Mess
   return [...page.messages].reverse()
 }
 
+/**
+ * Two signed-in cores that are mutual contacts, both online at `relayUrl`. `dispose` stops the
+ * cores that `cores` holds when it runs, so a test may replace one with its restart.
+ */
+export async function startContacts(relayUrl: string, options: Partial<Omit<CoreOptions, 'dataDir'>> = {}) {
+  const cores = { alice: await startCore(undefined, options), bob: await startCore(undefined, options) }
+  const dispose = async () => {
+    await cores.alice.dispose()
+    await cores.bob.dispose()
+  }
+  try {
+    const a = await signUp(cores.alice, relayUrl)
+    const b = await signUp(cores.bob, relayUrl)
+    await befriend(cores.alice, a, cores.bob, b)
+    await waitOnline(cores.alice)
+    await waitOnline(cores.bob)
+    return { cores, a, b, dispose }
+  } catch (error) {
+    await dispose()
+    throw error
+  }
+}
+
 export async function waitOnline(core: TestCore, timeoutMs = 8000): Promise<void> {
   await waitFor(async () => (await core.ok('connection.get', {})).state === 'online', timeoutMs, 'online')
 }
