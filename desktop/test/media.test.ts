@@ -283,4 +283,35 @@ describe('images between two cores through a real relay', () => {
     // Bob's own core learns its new picture too.
     await waitFor(async () => (await cores.bob.ok('auth.session', {}))?.user.avatarImageId === image.id)
   })
+
+  it('sets and removes your own profile picture through the bridge', async () => {
+    const relay = await startRelay()
+    cleanup.push(() => relay.close())
+    const { cores, a } = await pair(relay.url)
+    const dataBase64 = (await png(120, 90, '#aa2244')).toString('base64')
+    const set = await cores.alice.ok('profile.setAvatar', { dataBase64 })
+    expect(set.avatarImageId).toMatch(/^[0-9a-f]{64}$/)
+    const token = await secondDevice(relay.url, a)
+    const onRelay = await http<{ user: { avatarImageId: string | null } }>(
+      relay.url,
+      'GET',
+      `/users/${a.user.id}`,
+      {
+        token,
+      },
+    )
+    expect(onRelay.body.user.avatarImageId).toBe(set.avatarImageId)
+    const seenByBob = await waitFor(async () =>
+      (await cores.bob.ok('contacts.list', {})).find((c) => c.user.avatarImageId === set.avatarImageId),
+    )
+    const avatar = await cores.bob.ok('media.get', { imageId: seenByBob.user.avatarImageId!, size: 'avatar' })
+    expect(avatar.mime).toBe('image/webp')
+
+    const text = Buffer.from('hello, not a picture').toString('base64')
+    const refused = await cores.alice.call('profile.setAvatar', { dataBase64: text })
+    expect(refused).toMatchObject({ ok: false, error: { code: 'unsupported_image' } })
+    const removed = await cores.alice.ok('profile.update', { avatarImageId: null })
+    expect(removed.avatarImageId).toBeNull()
+    await waitFor(async () => (await cores.bob.ok('contacts.list', {}))[0]?.user.avatarImageId === null)
+  })
 })

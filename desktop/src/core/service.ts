@@ -442,6 +442,20 @@ export class CoreService {
       this.#emit('profile.changed', { user })
       return user
     },
+    'profile.setAvatar': async ({ dataBase64 }) => {
+      const account = this.#signedIn()
+      const bytes = Buffer.from(dataBase64, 'base64')
+      if (bytes.length === 0) refuse('invalid_params', 'profile.setAvatar: the picture is empty')
+      if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
+      const { image } = await this.#online(account.relay.uploadImage(bytes, sniffImage(bytes).mime))
+      const result = await this.#online(
+        account.relay.call('patchUser', { params: { id: account.me }, body: { avatarImageId: image.id } }),
+      )
+      const user = ownProfile(result.user)
+      updateProfile(account.db, user)
+      this.#emit('profile.changed', { user })
+      return user
+    },
     'contacts.list': async () => contactViews(this.#signedIn().db),
     'contacts.add': async ({ username }) => {
       const account = this.#signedIn()

@@ -83,11 +83,18 @@ export const bridgeMethods = {
         firstName: Type.Optional(PersonName),
         lastName: Type.Optional(PersonName),
         email: Type.Optional(Email),
+        /** null removes your picture; a new one comes through profile.setAvatar. */
+        avatarImageId: Type.Optional(Type.Null()),
       },
       { additionalProperties: false, minProperties: 1 },
     ),
     ProfileView,
     'Change your own profile (online only).',
+  ),
+  'profile.setAvatar': method(
+    Strict({ dataBase64: ImageBase64 }),
+    ProfileView,
+    'Upload a picture (PNG, JPEG, GIF or WebP, up to 10 MB) and make it your profile picture (online only); the relay crops it to a square.',
   ),
   'contacts.list': method(NoParams, Type.Array(ContactView), 'Your contacts and requests, by username.'),
   'contacts.add': method(Strict({ username: Username }), ContactView, 'Ask a user to be your contact.'),
