@@ -66,6 +66,11 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
     const fromBenElsewhere = await sendMessage(ben, ann, 'from my phone')
 
     const { events, cursor: end, pages } = await syncAll(ben, cursor, 2)
+    // Part way through, the head already says how far the catch-up will go.
+    const firstPage = await http<SyncResponse>(relay.url, 'GET', `/sync?after=${cursor}&limit=2`, {
+      token: ben.token,
+    })
+    expect(firstPage.body).toMatchObject({ cursor: cursor + 2, hasMore: true, head: end })
     expect(pages).toBeGreaterThan(3)
     const seqs = events.map((e) => e.seq)
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => cursor + 1 + i))
@@ -94,7 +99,7 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
     expect(JSON.stringify(events)).not.toContain('while away 2')
 
     const nothingNew = await http<SyncResponse>(relay.url, 'GET', `/sync?after=${end}`, { token: ben.token })
-    expect(nothingNew.body).toEqual({ events: [], cursor: end, hasMore: false })
+    expect(nothingNew.body).toEqual({ events: [], cursor: end, hasMore: false, head: end })
   })
 
   it('each user’s seqs start at 1 and stay contiguous when many writes race', async () => {

@@ -14,7 +14,7 @@ export async function readFeed(
   userId: number,
   after: number,
   limit: number,
-): Promise<{ events: FeedEvent[]; hasMore: boolean }> {
+): Promise<{ events: FeedEvent[]; hasMore: boolean; head: number }> {
   const rows = await db
     .selectFrom('feed_events')
     .select(['seq', 'type', 'message_id', 'payload'])
@@ -23,6 +23,12 @@ export async function readFeed(
     .orderBy('seq')
     .limit(limit + 1)
     .execute()
+  // Read after the page, so the head is never behind the page's last seq.
+  const { feed_seq: head } = await db
+    .selectFrom('users')
+    .select('feed_seq')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow()
   const hasMore = rows.length > limit
   const page = rows.slice(0, limit)
   const messages = await loadMessages(
@@ -33,7 +39,7 @@ export async function readFeed(
     const data = row.message_id === null ? JSON.parse(row.payload ?? 'null') : messages.get(row.message_id)
     return { seq: row.seq, type: row.type, data } as FeedEvent
   })
-  return { events, hasMore }
+  return { events, hasMore, head: Number(head) }
 }
 
 /** The seq of the `message` event a send wrote to the sender's feed (for idempotent resends). */

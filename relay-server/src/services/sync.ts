@@ -9,6 +9,6 @@ export async function syncPage(
   userId: number,
   query: SyncQuery,
 ): Promise<SyncResponse> {
-  const { events, hasMore } = await readFeed(db, userId, query.after, query.limit ?? 500)
-  return { events, cursor: events.at(-1)?.seq ?? query.after, hasMore }
+  const { events, hasMore, head } = await readFeed(db, userId, query.after, query.limit ?? 500)
+  return { events, cursor: events.at(-1)?.seq ?? query.after, hasMore, head }
 }

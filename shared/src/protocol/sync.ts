@@ -57,5 +57,7 @@ export const SyncResponse = Strict({
   /** The seq of the last event returned, or `after` when there were none: ask again from here. */
   cursor: Seq,
   hasMore: Type.Boolean(),
+  /** The newest seq in your feed when this page was read: catch-up progress is cursor / head. */
+  head: Seq,
 })
 export type SyncResponse = Type.Static<typeof SyncResponse>

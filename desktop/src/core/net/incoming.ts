@@ -59,6 +59,8 @@ const SyncEnvelope = Type.Object({
   events: Type.Array(Type.Unknown()),
   cursor: Type.Integer({ minimum: 0 }),
   hasMore: Type.Boolean(),
+  /** Missing from relays older than this field. */
+  head: Type.Optional(Type.Integer({ minimum: 0 })),
 })
 
 /**
@@ -74,5 +76,6 @@ export function checkSyncPage(value: unknown): Checked<SyncResponse> {
     if (checked.ok) events.push(checked.event)
     else if (!checked.unknownType) return { ok: false, message: checked.message }
   }
-  return { ok: true, value: { events, cursor: envelope.value.cursor, hasMore: envelope.value.hasMore } }
+  const { cursor, hasMore, head } = envelope.value
+  return { ok: true, value: { events, cursor, hasMore, head: head ?? cursor } }
 }
