@@ -56,7 +56,9 @@ describe.each(dialects)('durability (%s)', (dialect) => {
   async function relayEnv(): Promise<Record<string, string>> {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-durability-'))
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }))
-    const env: Record<string, string> = { DATA_DIR: dataDir }
+    // Explicit on both counts: the child must not inherit CI's DATABASE_URL or REDIS_URL, or
+    // the SQLite variant would quietly run on PostgreSQL.
+    const env: Record<string, string> = { DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '' }
     if (dialect === 'postgres') {
       const schema = await createPostgresSchema()
       cleanups.push(schema.drop)
