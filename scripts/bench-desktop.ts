@@ -24,16 +24,10 @@ import { searchMessages } from '../desktop/src/core/db/search'
 import { saveAccount } from '../desktop/src/core/db/small-tables'
 import { INDEX_CHUNK, indexText, textBacklog } from '../desktop/src/core/db/text-index'
 import { checkSyncPage } from '../desktop/src/core/net/incoming'
+import { readInteger } from '../relay-server/src/config'
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, not '${raw}'`)
-  }
-  return value
-}
+const envInt = (name: string, fallback: number, min: number, max: number) =>
+  readInteger(process.env, name, fallback, min, max)
 
 const TOTAL = envInt('BENCH_DESKTOP_MESSAGES', 1_000_000, 1000, 5_000_000)
 const QUERIES = envInt('BENCH_DESKTOP_QUERIES', 300, 10, 10_000)

@@ -21,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Ack, ClientToServerEvents, ServerToClientEvents, SyncResponse } from '@parley/shared'
 import { io, type Socket } from 'socket.io-client'
+import { readInteger } from '../relay-server/src/config'
 import { Child, forkTs } from './bench/ipc'
 import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
@@ -29,15 +30,8 @@ import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './b
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, not '${raw}'`)
-  }
-  return value
-}
+const envInt = (name: string, fallback: number, min: number, max: number) =>
+  readInteger(process.env, name, fallback, min, max)
 
 const settings = {
   idleSockets: envInt('BENCH_IDLE_SOCKETS', 10_000, 0, 50_000),

@@ -34,7 +34,14 @@ export interface RelayConfig {
 
 export class ConfigError extends Error {}
 
-function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** A whole number from the environment within [min, max], or `fallback` when unset. */
+export function readInteger(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
   const value = Number(raw)
@@ -57,23 +64,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const origins = (env.CORS_ORIGINS ?? '*').trim()
   return {
     host: env.HOST || '127.0.0.1',
-    port: integer(env, 'PORT', 8080, 0, 65535),
+    port: readInteger(env, 'PORT', 8080, 0, 65535),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
     redisUrl,
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'parley',
     logLevel: env.LOG_LEVEL || 'info',
-    sessionTtlDays: integer(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
+    sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
     rateLimits: {
-      globalPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
-      authPerMinute: integer(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),
-      loginFailuresPerUsername: integer(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 1, 10_000_000),
-      loginLockMinutes: integer(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
-      socketEventsPerSecond: integer(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
+      globalPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
+      authPerMinute: readInteger(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),
+      loginFailuresPerUsername: readInteger(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 1, 10_000_000),
+      loginLockMinutes: readInteger(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+      socketEventsPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
     },
-    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
-    imageGraceHours: integer(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
   }
 }

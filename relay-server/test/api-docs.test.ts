@@ -605,7 +605,7 @@ describe('docs/API.md', () => {
 
   describe('settings and limits', () => {
     const configSource = readFileSync(CONFIG_URL, 'utf8')
-    const envNames = [...configSource.matchAll(/integer\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!)
+    const envNames = [...configSource.matchAll(/readInteger\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!)
     const apiSettings = envNames.filter((name) => /^(RATE_LIMIT|LOGIN_|SOCKET_|MAX_|SESSION_)/.test(name))
     const documented = doc.sections
       .flatMap(tableRows)
