@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { EventEmitter } from 'node:events'
 import {
+  type AppInfo,
   type AuthResponse,
   type BridgeError,
   type BridgeEvent,
@@ -26,13 +27,14 @@ import { Account } from './account'
 import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
 import type { ApplySummary } from './db/apply'
 import { coalesceReceipt } from './db/apply'
-import { contactView, contactViews, removeContact, saveContact } from './db/contacts'
+import { contactView, contactViews, removeContact, saveContact, userView } from './db/contacts'
 import { LocalDb, StoreTooNewError } from './db/local-db'
 import {
   cachedVersions,
   conversationMarkers,
   conversationViews,
   insertPendingMessage,
+  lastReceivedRow,
   lastServerId,
   messagePage,
   messageRow,
@@ -60,6 +62,7 @@ import {
 import { consoleLogger, defaultTiming, type Logger, type Timing } from './logger'
 import { sniffImage } from './media/sniff'
 import { RelayClient } from './net/relay-client'
+import { APP_VERSION } from './version'
 
 export interface CoreOptions {
   /** Where this device keeps its accounts (one SQLite file each) and which one was signed in last. */
@@ -70,6 +73,10 @@ export interface CoreOptions {
   fetch?: typeof fetch
   /** Each account's media cache cap, in bytes (default 512 MiB). */
   mediaCacheBytes?: number
+  /** Which app hosts this core (`app.info`); the browser-mode host by default. */
+  shell?: AppInfo['shell']
+  /** The app's version for `app.info` (default: this package's). */
+  version?: string
 }
 
 /** A refusal with a bridge error code, thrown inside the service and returned as a Result. */
@@ -99,6 +106,8 @@ export class CoreService {
   readonly #events = new EventEmitter()
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
+  readonly #appInfo: AppInfo
+  #viewing: number | null = null
   #account: Account | null = null
   /** Unread counts per conversation, kept up to date one conversation at a time. */
   #unread = new Map<number, number>()
@@ -114,6 +123,11 @@ export class CoreService {
     this.#timing = { ...defaultTiming, ...options.timing }
     this.#fetch = options.fetch
     this.#mediaCacheBytes = options.mediaCacheBytes
+    this.#appInfo = {
+      shell: options.shell ?? 'browser',
+      version: options.version ?? APP_VERSION,
+      platform: process.platform,
+    }
     this.#startedAt = this.#clock()
   }
 
@@ -167,6 +181,16 @@ export class CoreService {
   onAny(listener: <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void): () => void {
     this.#events.on('*', listener)
     return () => this.#events.off('*', listener)
+  }
+
+  /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
+  get viewing(): number | null {
+    return this.#viewing
+  }
+
+  /** The shell asks the renderer to show a conversation (a clicked notification, a parley:// link). */
+  openConversation(peerId: number, localId?: number): void {
+    this.#emit('app.openConversation', localId === undefined ? { peerId } : { peerId, localId })
   }
 
   async close(): Promise<void> {
@@ -271,6 +295,13 @@ export class CoreService {
     }
     if (summary.messages.size > 0 || summary.receipts.size > 0) {
       this.#unreadChanged(account, [...summary.messages.keys(), ...summary.receipts])
+    }
+    for (const [peerId, count] of summary.received) {
+      const row = lastReceivedRow(account.db, peerId)
+      const message = row && messageViews(account.db, account.me, [row])[0]
+      if (message && message.state !== 'read') {
+        this.#emit('messages.received', { peerId, count, message, sender: userView(account.db, peerId) })
+      }
     }
   }
 
@@ -620,7 +651,11 @@ export class CoreService {
     },
     'unread.get': async () => this.#unreadCounts(this.#signedIn()),
     'settings.get': async () => (this.#account ? settingsOf(this.#account.db) : { ...defaultSettings }),
-    'settings.set': async (changes) => saveSettings(this.#signedIn().db, changes),
+    'settings.set': async (changes) => {
+      const settings = saveSettings(this.#signedIn().db, changes)
+      this.#emit('settings.changed', settings)
+      return settings
+    },
     'media.get': async ({ imageId, size }) => {
       const account = this.#signedIn()
       const result = await account.media.get(imageId, size)
@@ -632,6 +667,11 @@ export class CoreService {
     },
     'connection.get': async (): Promise<ConnectionInfo> =>
       this.#account?.connection ?? { state: 'offline', since: this.#startedAt, lastError: null },
+    'app.info': async () => ({ ...this.#appInfo }),
+    'app.setViewing': async ({ peerId }) => {
+      this.#viewing = peerId
+      return null
+    },
   }
 
   #client(relayUrl: string): RelayClient {

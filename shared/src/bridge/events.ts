@@ -1,7 +1,16 @@
 import Type from 'typebox'
 import { Id, Strict } from '../protocol/common'
 import { Presence } from '../protocol/users'
-import { ConnectionInfo, ContactView, MessageView, ProfileView, SessionView, UnreadCounts } from './views'
+import {
+  ConnectionInfo,
+  ContactView,
+  MessageView,
+  ProfileView,
+  SessionView,
+  Settings,
+  UnreadCounts,
+  UserView,
+} from './views'
 
 /** Every event the core pushes to the renderer (past tense), with its payload. */
 export const bridgeEvents = {
@@ -33,6 +42,19 @@ export const bridgeEvents = {
     sentBytes: Type.Integer({ minimum: 0 }),
     totalBytes: Type.Integer({ minimum: 0 }),
   }),
+  /**
+   * New messages from a peer arrived (live or in a catch-up), one event per conversation and batch:
+   * the newest of them and how many. What the shell notifies about.
+   */
+  'messages.received': Strict({
+    peerId: Id,
+    count: Type.Integer({ minimum: 1 }),
+    message: MessageView,
+    sender: Type.Union([UserView, Type.Null()]),
+  }),
+  'settings.changed': Settings,
+  /** The shell asks the renderer to show a conversation (a notification was clicked, a parley:// link). */
+  'app.openConversation': Strict({ peerId: Id, localId: Type.Optional(Id) }),
   /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
   'session.changed': Strict({
     session: Type.Union([SessionView, Type.Null()]),

@@ -5,6 +5,7 @@ import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, Password, PersonName, Username } from '../protocol/users'
 import type { Result } from './errors'
 import {
+  AppInfo,
   ConnectionInfo,
   ContactView,
   ConversationView,
@@ -195,6 +196,10 @@ export const bridgeMethods = {
         notificationPreview: Type.Optional(Type.Boolean()),
         sendTypingIndicators: Type.Optional(Type.Boolean()),
         theme: Type.Optional(Theme),
+        sound: Type.Optional(Type.Boolean()),
+        mutedPeers: Type.Optional(Type.Array(Id, { maxItems: 10_000, uniqueItems: true })),
+        startAtLogin: Type.Optional(Type.Boolean()),
+        closeToTray: Type.Optional(Type.Boolean()),
       },
       { additionalProperties: false, minProperties: 1 },
     ),
@@ -207,6 +212,16 @@ export const bridgeMethods = {
     "An image's bytes: fetched from the relay once, then served from this device's cache (also offline).",
   ),
   'connection.get': method(NoParams, ConnectionInfo, 'The connection to the relay.'),
+  'app.setViewing': method(
+    Strict({ peerId: Type.Union([Id, Type.Null()]) }),
+    Nothing,
+    'Say which conversation the window shows (null: none), so the shell does not notify about it.',
+  ),
+  'app.info': method(
+    NoParams,
+    AppInfo,
+    'Which shell runs the app (Electron or browser mode), its version and OS.',
+  ),
 } as const
 
 export type BridgeMethods = typeof bridgeMethods

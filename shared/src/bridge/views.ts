@@ -160,6 +160,13 @@ export const Settings = Strict({
   notificationPreview: Type.Boolean(),
   sendTypingIndicators: Type.Boolean(),
   theme: Theme,
+  /** Play a sound with a notification. */
+  sound: Type.Boolean(),
+  /** Conversations whose notifications are silenced (contacts' user ids). */
+  mutedPeers: Type.Array(Id, { maxItems: 10_000, uniqueItems: true }),
+  /** Shell settings, shown only where the shell supports them (Electron): launch at login, close to tray. */
+  startAtLogin: Type.Boolean(),
+  closeToTray: Type.Boolean(),
 })
 export type Settings = Type.Static<typeof Settings>
 
@@ -168,7 +175,19 @@ export const defaultSettings: Settings = {
   notificationPreview: true,
   sendTypingIndicators: true,
   theme: 'system',
+  sound: true,
+  mutedPeers: [],
+  startAtLogin: false,
+  closeToTray: true,
 }
+
+/** Which app hosts the core: Electron shows the shell's settings (tray, start at login). */
+export const AppInfo = Strict({
+  shell: Type.Union([Type.Literal('electron'), Type.Literal('browser')]),
+  version: Type.String(),
+  platform: Type.String(),
+})
+export type AppInfo = Type.Static<typeof AppInfo>
 
 /**
  * `offline`: not signed in, or stopped; `connecting`: trying to reach the relay (it is down or the

@@ -277,6 +277,20 @@ export function lastMessageRow(db: LocalDb, peerId: number): MessageRow | undefi
   )
 }
 
+/** The newest live message the peer sent in a conversation. */
+export function lastReceivedRow(db: LocalDb, peerId: number): MessageRow | undefined {
+  return db.get(
+    db.kysely
+      .selectFrom('messages')
+      .selectAll()
+      .where('peer_id', '=', peerId)
+      .where('sender_id', '=', peerId)
+      .where('deleted_at', 'is', null)
+      .orderBy('sort_key', 'desc')
+      .limit(1),
+  )
+}
+
 /** The newest relay message id of a conversation (0 when none). */
 export function lastServerId(db: LocalDb, peerId: number): number {
   return (
