@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     const t0 = performance.now()
     db = await LocalDb.open(file)
     const peerId = mostRecentPeer(db)
-    const first = messagePage(db, ME, peerId ?? 0, undefined, 50)
+    const first = messagePage(db, ME, peerId ?? 0, {}, 50)
     const elapsed = performance.now() - t0
     if (first.messages.length !== 50) throw new Error('the first page is not full')
     opens.push(elapsed)

@@ -33,7 +33,7 @@ afterEach(async () => {
 })
 
 function all(peerId = PEER) {
-  return messagePage(db, ME, peerId, undefined, 500).messages.reverse()
+  return messagePage(db, ME, peerId, {}, 500).messages.reverse()
 }
 
 describe('applying the feed', () => {
@@ -389,11 +389,20 @@ describe('pages and settings', () => {
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0007',
       now: NOW,
     })
-    const first = messagePage(db, ME, PEER, undefined, 4)
+    const first = messagePage(db, ME, PEER, {}, 4)
     expect(first.messages.map((m) => m.text)).toEqual(['newest', 'message 14', 'message 13', 'message 12'])
-    const second = messagePage(db, ME, PEER, first.nextBefore!, 4)
+    expect(first.nextAfter).toBeNull()
+    const second = messagePage(db, ME, PEER, { before: first.nextBefore! }, 4)
     expect(second.messages.map((m) => m.id)).toEqual([11, 10])
     expect(second.nextBefore).toBeNull()
+    // Paging back toward the newest, as after opening the conversation at an old message.
+    expect(second.nextAfter).not.toBeNull()
+    const newer = messagePage(db, ME, PEER, { after: second.nextAfter! }, 2)
+    expect(newer.messages.map((m) => m.id)).toEqual([13, 12])
+    expect(newer.nextBefore).toBe(newer.messages.at(-1)!.position)
+    const newest = messagePage(db, ME, PEER, { after: newer.nextAfter! }, 2)
+    expect(newest.messages.map((m) => m.text)).toEqual(['newest', 'message 14'])
+    expect(newest.nextAfter).toBeNull()
   })
 
   it('settings start at their defaults and keep what was set', async () => {

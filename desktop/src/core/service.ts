@@ -520,9 +520,11 @@ export class CoreService {
       const account = this.#signedIn()
       return conversationViews(account.db, account.me)
     },
-    'messages.page': async ({ peerId, before, limit }) => {
+    'messages.page': async ({ peerId, before, after, limit }) => {
       const account = this.#signedIn()
-      return messagePage(account.db, account.me, peerId, before, limit ?? 50)
+      if (before !== undefined && after !== undefined)
+        refuse('invalid_params', 'Give before or after, not both')
+      return messagePage(account.db, account.me, peerId, { before, after }, limit ?? 50)
     },
     'messages.send': async ({ peerId, text }) => {
       const account = this.#signedIn()

@@ -119,10 +119,12 @@ export const bridgeMethods = {
     Strict({
       peerId: Id,
       before: Type.Optional(Type.Integer({ minimum: 1 })),
+      /** Instead of `before`: the messages just after this position (to page toward the newest). */
+      after: Type.Optional(Type.Integer({ minimum: 0 })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     }),
     MessagePage,
-    'A page of a conversation from the local store, newest first.',
+    'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
   ),
   'messages.send': method(
     Strict({ peerId: Id, text: MessageText }),

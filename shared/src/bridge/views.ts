@@ -109,6 +109,8 @@ export const MessagePage = Strict({
   messages: Type.Array(MessageView),
   /** The `before` for the next (older) page, or null at the start of the conversation. */
   nextBefore: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  /** The `after` for the next (newer) page, or null when this page reaches the newest message. */
+  nextAfter: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
 })
 export type MessagePage = Type.Static<typeof MessagePage>
 

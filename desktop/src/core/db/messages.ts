@@ -247,22 +247,43 @@ export function hasReaction(reactions: Reaction[], emoji: string, userId: number
   return reactions.some((r) => r.emoji === emoji && r.userIds.includes(userId))
 }
 
-/** A page of a conversation, newest first, before the position `before` (exclusive). */
+/**
+ * A page of a conversation, newest first: the newest `limit` messages before the position `before`
+ * (exclusive), or, with `after`, the oldest `limit` messages after that position (exclusive).
+ */
 export function messagePage(
   db: LocalDb,
   me: number,
   peerId: number,
-  before: number | undefined,
+  range: { before?: number | undefined; after?: number | undefined },
   limit: number,
-): { messages: MessageView[]; nextBefore: number | null } {
-  let query = db.kysely.selectFrom('messages').selectAll().where('peer_id', '=', peerId)
-  if (before !== undefined) query = query.where('sort_key', '<', before)
+): { messages: MessageView[]; nextBefore: number | null; nextAfter: number | null } {
+  const base = db.kysely.selectFrom('messages').selectAll().where('peer_id', '=', peerId)
+  const exists = (op: '<' | '>', at: number) =>
+    db.get(base.clearSelect().select('local_id').where('sort_key', op, at).limit(1)) !== undefined
+  if (range.after !== undefined) {
+    const rows = db.all(
+      base
+        .where('sort_key', '>', range.after)
+        .orderBy('sort_key', 'asc')
+        .limit(limit + 1),
+    )
+    const page = rows.slice(0, limit).reverse()
+    return {
+      messages: messageViews(db, me, page),
+      nextBefore: exists('<', range.after + 1) ? (page.at(-1)?.sort_key ?? range.after + 1) : null,
+      nextAfter: rows.length > limit ? (page[0]?.sort_key ?? null) : null,
+    }
+  }
+  let query = base
+  if (range.before !== undefined) query = query.where('sort_key', '<', range.before)
   const rows = db.all(query.orderBy('sort_key', 'desc').limit(limit + 1))
-  const hasMore = rows.length > limit
   const page = rows.slice(0, limit)
+  const newest = page[0]?.sort_key ?? (range.before === undefined ? undefined : range.before - 1)
   return {
     messages: messageViews(db, me, page),
-    nextBefore: hasMore ? (page.at(-1)?.sort_key ?? null) : null,
+    nextBefore: rows.length > limit ? (page.at(-1)?.sort_key ?? null) : null,
+    nextAfter: newest !== undefined && exists('>', newest) ? newest : null,
   }
 }
 
