@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { BridgeEvent, BridgeMethod, BridgeParams, BridgeResult } from '@parley/shared'
@@ -66,10 +66,10 @@ const dirs: string[] = []
 const hosts: RunningHost[] = []
 let relay: TestRelay
 
-async function newHost(): Promise<RunningHost> {
+async function newHost(options: { rendererDir?: string } = {}): Promise<RunningHost> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
   dirs.push(dataDir)
-  const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming })
+  const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...options })
   hosts.push(host)
   return host
 }
@@ -100,12 +100,41 @@ describe('the browser-mode host', () => {
     own.close()
   })
 
-  it('serves its page only with the token, without leaking it through a Referer', async () => {
-    const host = await newHost()
-    expect((await fetch(`http://127.0.0.1:${host.port}/`)).status).toBe(404)
+  it('serves the built renderer with a strict policy, and nothing outside it', async () => {
+    const rendererDir = mkdtempSync(path.join(tmpdir(), 'parley-renderer-'))
+    dirs.push(rendererDir)
+    mkdirSync(path.join(rendererDir, 'assets'))
+    writeFileSync(path.join(rendererDir, 'index.html'), '<!doctype html><title>Parley</title>')
+    writeFileSync(path.join(rendererDir, 'assets', 'app-1234.js'), 'console.log(1)')
+    writeFileSync(path.join(path.dirname(rendererDir), 'secret.txt'), 'not for the page')
+    const host = await newHost({ rendererDir })
+
     const page = await fetch(host.url)
     expect(page.status).toBe(200)
+    expect(await page.text()).toContain('<title>Parley</title>')
     expect(page.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(page.headers.get('cache-control')).toBe('no-store')
+    const csp = page.headers.get('content-security-policy') ?? ''
+    expect(csp).toContain("script-src 'self'")
+    expect(csp).not.toContain('unsafe-eval')
+    expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${host.port}`)
+
+    const script = await fetch(`http://127.0.0.1:${host.port}/assets/app-1234.js`)
+    expect(script.status).toBe(200)
+    expect(script.headers.get('content-type')).toContain('text/javascript')
+    expect(script.headers.get('cache-control')).toContain('immutable')
+
+    expect((await fetch(`http://127.0.0.1:${host.port}/assets/missing.js`)).status).toBe(404)
+    expect((await fetch(`http://127.0.0.1:${host.port}/%2e%2e/secret.txt`)).status).toBe(404)
+    expect((await fetch(`http://127.0.0.1:${host.port}/..%2fsecret.txt`)).status).toBe(404)
+    expect((await fetch(host.url, { method: 'POST' })).status).toBe(405)
+  })
+
+  it('says how to build the renderer when it is missing', async () => {
+    const host = await newHost({ rendererDir: path.join(tmpdir(), 'parley-no-such-renderer') })
+    const page = await fetch(host.url)
+    expect(page.status).toBe(503)
+    expect(await page.text()).toContain('npm run build:renderer')
   })
 
   it('answers bridge calls, refuses malformed frames, and validates params', async () => {

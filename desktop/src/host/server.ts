@@ -1,6 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import http from 'node:http'
+import path from 'node:path'
 import type { Duplex } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { type EventFrame, InvokeFrame, type ResultFrame, validate } from '@parley/shared'
 import { type WebSocket, WebSocketServer } from 'ws'
 import { type CoreOptions, CoreService } from '../core/service'
@@ -18,6 +21,22 @@ export interface HostOptions extends CoreOptions {
   port?: number
   /** Given by tests and scripts that need to know it; otherwise 256 random bits. */
   token?: string
+  /** The built renderer (`npm run build:renderer`); default desktop/dist/renderer. */
+  rendererDir?: string
+}
+
+/** Where `npm run build:renderer` puts the renderer, from this file's place in desktop/src/host. */
+export const DEFAULT_RENDERER_DIR = fileURLToPath(new URL('../../dist/renderer', import.meta.url))
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
 }
 
 export interface RunningHost {
@@ -42,22 +61,44 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   const sockets = new Set<WebSocket>()
   let port = 0
 
+  const rendererDir = path.resolve(options.rendererDir ?? DEFAULT_RENDERER_DIR)
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
-    // The renderer (issue 5) is served from here; until then a page that says so.
-    if (
-      request.method === 'GET' &&
-      url.pathname === '/' &&
-      tokenMatches(url.searchParams.get('token'), token)
-    ) {
-      response.writeHead(200, securityHeaders({ 'content-type': 'text/html; charset=utf-8' }))
-      response.end(
-        '<!doctype html><title>Parley</title><p>Parley host is running; the app UI is not built yet.</p>',
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(
+        405,
+        securityHeaders(port, { 'content-type': 'text/plain; charset=utf-8', allow: 'GET, HEAD' }),
       )
+      response.end('Method not allowed')
       return
     }
-    response.writeHead(404, securityHeaders({ 'content-type': 'text/plain; charset=utf-8' }))
-    response.end('Not found')
+    // The renderer's files hold nothing secret: the token guards the bridge, not the page.
+    const relative =
+      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+    const file = path.resolve(rendererDir, relative)
+    const inside = file.startsWith(rendererDir + path.sep)
+    if (!inside || !existsSync(file) || !statSync(file).isFile()) {
+      if (relative === 'index.html') {
+        response.writeHead(503, securityHeaders(port, { 'content-type': 'text/plain; charset=utf-8' }))
+        response.end('The Parley app is not built: run `npm run build:renderer` and reload.')
+        return
+      }
+      response.writeHead(404, securityHeaders(port, { 'content-type': 'text/plain; charset=utf-8' }))
+      response.end('Not found')
+      return
+    }
+    const hashed = relative.startsWith('assets/')
+    response.writeHead(
+      200,
+      securityHeaders(port, {
+        'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream',
+        'content-length': String(statSync(file).size),
+        // Built assets carry a content hash in their names; the page itself must always be fresh.
+        'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-store',
+      }),
+    )
+    if (request.method === 'HEAD') response.end()
+    else createReadStream(file).pipe(response)
   })
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES })
@@ -151,15 +192,29 @@ function refuse(socket: Duplex, status: number, reason: string): void {
   socket.destroy()
 }
 
-/** The token is in the page's URL: it must not leak through a Referer, and the page loads only its own files. */
-function securityHeaders(headers: Record<string, string>): Record<string, string> {
+/**
+ * The token is in the page's URL: it must not leak through a Referer, and the page loads only its
+ * own files and talks only to this host's bridge.
+ */
+function securityHeaders(port: number, headers: Record<string, string>): Record<string, string> {
   return {
+    'cache-control': 'no-store',
     ...headers,
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'content-security-policy':
-      "default-src 'self'; connect-src 'self' ws://127.0.0.1:* ws://localhost:*; frame-ancestors 'none'",
-    'cache-control': 'no-store',
+    'cross-origin-opener-policy': 'same-origin',
+    'content-security-policy': [
+      "default-src 'self'",
+      "script-src 'self'",
+      // Svelte sets inline style attributes (sizes, positions); no inline scripts are allowed.
+      "style-src 'self' 'unsafe-inline'",
+      "img-src 'self' blob: data:",
+      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join('; '),
   }
 }

@@ -1,0 +1,25 @@
+import { getContext } from 'svelte'
+import type { AppState } from './managers/app.svelte'
+import type { ChatsState } from './managers/chats.svelte'
+import type { MediaCache } from './managers/media.svelte'
+import type { UiState } from './managers/ui.svelte'
+
+export interface Managers {
+  app: AppState
+  chats: ChatsState
+  media: MediaCache
+  ui: UiState
+}
+
+const key = Symbol('parley.managers')
+
+/** The context map `mount` gives App: the managers every component reaches with managers(). */
+export function managersContext(managers: Managers): Map<symbol, Managers> {
+  return new Map([[key, managers]])
+}
+
+export function managers(): Managers {
+  const value = getContext<Managers | undefined>(key)
+  if (!value) throw new Error('managers() outside App')
+  return value
+}

@@ -1,0 +1,104 @@
+import type { AppInfo, ConnectionInfo, ProfileView, SessionView, Settings } from '@parley/shared'
+import type { Bridge } from '../bridge'
+import { call } from '../call'
+
+const defaultConnection: ConnectionInfo = { state: 'offline', since: 0, lastError: null }
+
+/**
+ * Who is signed in, the connection to the relay, this device's settings and the theme. One per
+ * window, created by App.svelte and shared through context.
+ */
+export class AppState {
+  readonly bridge: Bridge
+  #ready = $state(false)
+  #session = $state<SessionView | null>(null)
+  #connection = $state<ConnectionInfo>(defaultConnection)
+  #settings = $state<Settings | null>(null)
+  #info = $state<AppInfo>({ shell: 'browser', version: '', platform: '' })
+  #systemDark = $state(false)
+  /** Why the session ended, when it was not the user's choice (shown on the sign-in screen). */
+  sessionNotice = $state<string | null>(null)
+
+  constructor(bridge: Bridge) {
+    this.bridge = bridge
+    const media = window.matchMedia('(prefers-color-scheme: dark)')
+    this.#systemDark = media.matches
+    media.addEventListener('change', (event) => {
+      this.#systemDark = event.matches
+    })
+    bridge.on('session.changed', ({ session, reason }) => {
+      this.#session = session
+      if (reason === 'expired') this.sessionNotice = 'Your session ended. Sign in again to keep syncing.'
+      if (session) void this.#loadSettings()
+    })
+    bridge.on('connection.changed', (info) => {
+      this.#connection = info
+    })
+    bridge.on('settings.changed', (settings) => {
+      this.#settings = settings
+    })
+    bridge.on('profile.changed', ({ user }) => {
+      if (this.#session) this.#session = { ...this.#session, user }
+    })
+    bridge.onReconnect(() => void this.load())
+  }
+
+  get ready() {
+    return this.#ready
+  }
+  get session() {
+    return this.#session
+  }
+  get me(): ProfileView | null {
+    return this.#session?.user ?? null
+  }
+  get connection() {
+    return this.#connection
+  }
+  get settings() {
+    return this.#settings
+  }
+  get info() {
+    return this.#info
+  }
+  get dark(): boolean {
+    const theme = this.#settings?.theme ?? 'system'
+    return theme === 'dark' || (theme === 'system' && this.#systemDark)
+  }
+
+  async load(): Promise<void> {
+    const [session, connection, info] = await Promise.all([
+      call(this.bridge, 'auth.session', {}),
+      call(this.bridge, 'connection.get', {}),
+      call(this.bridge, 'app.info', {}),
+    ])
+    this.#session = session
+    this.#connection = connection
+    this.#info = info
+    await this.#loadSettings()
+    this.#ready = true
+  }
+
+  async #loadSettings(): Promise<void> {
+    this.#settings = await call(this.bridge, 'settings.get', {})
+  }
+
+  async updateSettings(changes: Partial<Settings>): Promise<void> {
+    this.#settings = await call(this.bridge, 'settings.set', changes)
+  }
+
+  async signOut(): Promise<void> {
+    await call(this.bridge, 'auth.logout', {})
+    this.#session = null
+  }
+
+  signedIn(session: SessionView): void {
+    this.sessionNotice = null
+    this.#session = session
+    void this.#loadSettings()
+  }
+
+  setProfile(user: ProfileView): void {
+    if (this.#session) this.#session = { ...this.#session, user }
+  }
+}

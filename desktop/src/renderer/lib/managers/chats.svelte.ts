@@ -1,0 +1,161 @@
+import type { ContactView, ConversationView, UserView } from '@parley/shared'
+import { SvelteMap, SvelteSet } from 'svelte/reactivity'
+import type { Bridge } from '../bridge'
+import { call } from '../call'
+
+/** One row of the sidebar: a conversation, or an accepted contact you have not written to yet. */
+export interface ChatEntry {
+  peerId: number
+  peer: UserView | null
+  contact: ContactView | null
+  conversation: ConversationView | null
+  unread: number
+  lastActivityAt: number
+}
+
+export function displayName(user: Pick<UserView, 'firstName' | 'lastName' | 'username'> | null): string {
+  if (!user) return 'Unknown user'
+  const full = `${user.firstName} ${user.lastName}`.trim()
+  return full || user.username
+}
+
+/**
+ * The sidebar's data: conversations, contacts and requests, presence, typing and unread counts,
+ * all kept current from the core's events.
+ */
+export class ChatsState {
+  readonly #bridge: Bridge
+  #conversations = $state<ConversationView[]>([])
+  #contacts = $state<ContactView[]>([])
+  readonly #unread = new SvelteMap<number, number>()
+  readonly typing = new SvelteSet<number>()
+  #unreadTotal = $state(0)
+  #loaded = $state(false)
+  #reloadTimer: ReturnType<typeof setTimeout> | undefined
+
+  constructor(bridge: Bridge) {
+    this.#bridge = bridge
+    bridge.on('contacts.changed', ({ contacts }) => {
+      this.#contacts = contacts
+    })
+    bridge.on('presence.changed', ({ userId, presence }) => {
+      this.#contacts = this.#contacts.map((c) => (c.user.id === userId ? { ...c, presence } : c))
+    })
+    bridge.on('typing.changed', ({ userId, typing }) => {
+      if (typing) this.typing.add(userId)
+      else this.typing.delete(userId)
+    })
+    bridge.on('unread.changed', (counts) => this.#setUnread(counts))
+    // New, sent, edited messages move conversations and change previews: reread the (short) list,
+    // at most a few times a second however fast messages come.
+    bridge.on('messages.changed', () => this.#scheduleReload())
+  }
+
+  get loaded() {
+    return this.#loaded
+  }
+  get contacts() {
+    return this.#contacts
+  }
+  get unreadTotal() {
+    return this.#unreadTotal
+  }
+
+  /** Conversations and accepted contacts, most recent activity first. */
+  get entries(): ChatEntry[] {
+    const byPeer = new Map<number, ChatEntry>()
+    for (const conversation of this.#conversations) {
+      byPeer.set(conversation.peerId, {
+        peerId: conversation.peerId,
+        peer: conversation.peer,
+        contact: null,
+        conversation,
+        unread: this.#unread.get(conversation.peerId) ?? 0,
+        lastActivityAt: conversation.lastActivityAt,
+      })
+    }
+    for (const contact of this.#contacts) {
+      const entry = byPeer.get(contact.user.id)
+      if (entry) {
+        entry.contact = contact
+        entry.peer = contact.user
+      } else if (contact.status === 'accepted') {
+        byPeer.set(contact.user.id, {
+          peerId: contact.user.id,
+          peer: contact.user,
+          contact,
+          conversation: null,
+          unread: 0,
+          lastActivityAt: contact.updatedAt,
+        })
+      }
+    }
+    return [...byPeer.values()].sort((a, b) => b.lastActivityAt - a.lastActivityAt)
+  }
+
+  get incoming(): ContactView[] {
+    return this.#contacts.filter((c) => c.status === 'incoming')
+  }
+  get outgoing(): ContactView[] {
+    return this.#contacts.filter((c) => c.status === 'outgoing')
+  }
+
+  contact(peerId: number): ContactView | null {
+    return this.#contacts.find((c) => c.user.id === peerId) ?? null
+  }
+
+  peer(peerId: number): UserView | null {
+    return this.contact(peerId)?.user ?? this.#conversations.find((c) => c.peerId === peerId)?.peer ?? null
+  }
+
+  async load(): Promise<void> {
+    const [conversations, contacts, unread] = await Promise.all([
+      call(this.#bridge, 'conversations.list', {}),
+      call(this.#bridge, 'contacts.list', {}),
+      call(this.#bridge, 'unread.get', {}),
+    ])
+    this.#conversations = conversations
+    this.#contacts = contacts
+    this.#setUnread(unread)
+    this.#loaded = true
+  }
+
+  async reloadConversations(): Promise<void> {
+    this.#conversations = await call(this.#bridge, 'conversations.list', {})
+  }
+
+  #scheduleReload(): void {
+    if (this.#reloadTimer !== undefined) return
+    this.#reloadTimer = setTimeout(() => {
+      this.#reloadTimer = undefined
+      void this.reloadConversations().catch(() => undefined)
+    }, 150)
+  }
+
+  #setUnread(counts: { total: number; conversations: { peerId: number; count: number }[] }): void {
+    this.#unreadTotal = counts.total
+    const seen = new Set<number>()
+    for (const { peerId, count } of counts.conversations) {
+      seen.add(peerId)
+      if (this.#unread.get(peerId) !== count) this.#unread.set(peerId, count)
+    }
+    for (const peerId of [...this.#unread.keys()]) if (!seen.has(peerId)) this.#unread.delete(peerId)
+  }
+
+  // Contact actions: the core emits contacts.changed, which updates the list.
+  add(username: string) {
+    return call(this.#bridge, 'contacts.add', { username })
+  }
+  accept(userId: number) {
+    return call(this.#bridge, 'contacts.accept', { userId })
+  }
+  block(userId: number) {
+    return call(this.#bridge, 'contacts.block', { userId })
+  }
+  remove(userId: number) {
+    return call(this.#bridge, 'contacts.remove', { userId })
+  }
+  search(q: string) {
+    return call(this.#bridge, 'users.search', { q, limit: 8 })
+  }
+}

@@ -1,0 +1,190 @@
+import type { BridgeEventPayload, MessagePage, MessageView } from '@parley/shared'
+import type { Bridge } from '../bridge'
+import { call } from '../call'
+
+const PAGE = 100
+
+/**
+ * The open conversation: a window of its messages (oldest first) that grows by pages as you scroll
+ * up, or down after jumping to an old message, and follows the core's messages.changed events.
+ */
+export class ConversationState {
+  readonly #bridge: Bridge
+  readonly peerId: number
+  #messages = $state<MessageView[]>([])
+  #nextBefore = $state<number | null>(null)
+  /** Null when the window reaches the newest message. */
+  #nextAfter = $state<number | null>(null)
+  #loading = $state(false)
+  #loaded = $state(false)
+  /** Set while older messages are being put in front, so the list keeps its place. */
+  prepending = $state(false)
+  /** A message to scroll to and mark (from search); cleared after it was shown. */
+  focusLocalId = $state<number | null>(null)
+  /** Bumped when the list should scroll to the newest message (after you send, or jump). */
+  scrollToLatestSignal = $state(0)
+  #closed = false
+  readonly #stop: () => void
+
+  constructor(bridge: Bridge, peerId: number) {
+    this.#bridge = bridge
+    this.peerId = peerId
+    this.#stop = bridge.on('messages.changed', (event) => {
+      if (event.peerId === this.peerId) void this.#apply(event)
+    })
+  }
+
+  get messages() {
+    return this.#messages
+  }
+  get hasOlder() {
+    return this.#nextBefore !== null
+  }
+  get atLatest() {
+    return this.#nextAfter === null
+  }
+  get loading() {
+    return this.#loading
+  }
+  get loaded() {
+    return this.#loaded
+  }
+
+  close(): void {
+    this.#closed = true
+    this.#stop()
+  }
+
+  /** Opens at the newest messages, or around `at` (a message found by search). */
+  async open(at?: MessageView): Promise<void> {
+    this.#loading = true
+    try {
+      if (at) {
+        const [older, newer] = await Promise.all([
+          this.#page({ before: at.position + 1, limit: PAGE }),
+          this.#page({ after: at.position, limit: PAGE }),
+        ])
+        this.#set(
+          [...older.messages.reverse(), ...newer.messages.reverse()],
+          older.nextBefore,
+          newer.nextAfter,
+        )
+        this.focusLocalId = at.localId
+      } else {
+        const page = await this.#page({ limit: PAGE })
+        this.#set(page.messages.reverse(), page.nextBefore, null)
+      }
+      this.#loaded = true
+    } finally {
+      this.#loading = false
+    }
+  }
+
+  async loadOlder(): Promise<void> {
+    if (this.#loading || this.#nextBefore === null) return
+    this.#loading = true
+    try {
+      const page = await this.#page({ before: this.#nextBefore, limit: PAGE })
+      if (this.#closed) return
+      const known = new Set(this.#messages.map((m) => m.localId))
+      const older = page.messages.reverse().filter((m) => !known.has(m.localId))
+      this.prepending = true
+      this.#messages = [...older, ...this.#messages]
+      this.#nextBefore = page.nextBefore
+    } finally {
+      this.#loading = false
+    }
+  }
+
+  async loadNewer(): Promise<void> {
+    if (this.#loading || this.#nextAfter === null) return
+    this.#loading = true
+    try {
+      const page = await this.#page({ after: this.#nextAfter, limit: PAGE })
+      if (this.#closed) return
+      const known = new Set(this.#messages.map((m) => m.localId))
+      this.prepending = false
+      this.#messages = [...this.#messages, ...page.messages.reverse().filter((m) => !known.has(m.localId))]
+      this.#nextAfter = page.nextAfter
+    } finally {
+      this.#loading = false
+    }
+  }
+
+  /** Back to the newest messages (the jump-to-latest button). */
+  async showLatest(): Promise<void> {
+    if (this.#nextAfter !== null) await this.open()
+    this.scrollToLatestSignal++
+  }
+
+  /** Puts a message you just wrote (or changed) in place without waiting for the event. */
+  upsert(message: MessageView): void {
+    this.#merge([message], [])
+  }
+
+  async #apply(event: BridgeEventPayload<'messages.changed'>): Promise<void> {
+    if (event.reload) {
+      await this.#reload()
+      return
+    }
+    this.#merge(event.messages, event.removedLocalIds)
+  }
+
+  #merge(changed: readonly MessageView[], removed: readonly number[]): void {
+    const gone = new Set(removed)
+    const byId = new Map(changed.map((m) => [m.localId, m]))
+    let list = this.#messages.filter((m) => !gone.has(m.localId))
+    let appended = false
+    list = list.map((m) => {
+      const update = byId.get(m.localId)
+      if (!update) return m
+      byId.delete(m.localId)
+      return update
+    })
+    const first = list[0]?.position ?? 0
+    for (const m of byId.values()) {
+      // New messages belong in the window only where it covers them: past its end only when it
+      // reaches the newest, before its start never (paging will bring them).
+      if (m.position < first && this.#nextBefore !== null) continue
+      if (this.#nextAfter !== null && m.position > (list.at(-1)?.position ?? 0)) continue
+      list.push(m)
+      appended = true
+    }
+    if (appended || changed.length > 0) list.sort((a, b) => a.position - b.position)
+    this.prepending = false
+    this.#messages = list
+  }
+
+  /** Reread the window (many messages changed at once, e.g. receipts moved). */
+  async #reload(): Promise<void> {
+    const oldest = this.#messages[0]
+    if (!oldest) return this.open()
+    const messages: MessageView[] = []
+    let after: number | null = oldest.position - 1
+    let nextAfter: number | null = null
+    while (after !== null && messages.length < this.#messages.length + PAGE) {
+      const page = await this.#page({ after, limit: 200 })
+      messages.push(...page.messages.reverse())
+      nextAfter = page.nextAfter
+      after = page.nextAfter
+      // A window that did not reach the newest stays where it was.
+      if (this.#nextAfter !== null && messages.length >= this.#messages.length) break
+    }
+    if (this.#closed) return
+    this.prepending = false
+    this.#messages = messages
+    this.#nextAfter = nextAfter
+  }
+
+  #set(messages: MessageView[], nextBefore: number | null, nextAfter: number | null): void {
+    if (this.#closed) return
+    this.prepending = false
+    this.#messages = messages
+    this.#nextBefore = nextBefore
+    this.#nextAfter = nextAfter
+  }
+
+  #page(params: { before?: number; after?: number; limit: number }): Promise<MessagePage> {
+    return call(this.#bridge, 'messages.page', { peerId: this.peerId, ...params })
+  }
+}

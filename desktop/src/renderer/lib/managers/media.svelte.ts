@@ -1,0 +1,47 @@
+import type { MediaSize } from '@parley/shared'
+import type { Bridge } from '../bridge'
+
+const MAX_ENTRIES = 400
+
+/**
+ * Images as object URLs, fetched through the bridge (the core keeps them on disk, also offline).
+ * One request per image and size however many components show it; the least recently used are
+ * released past a cap, which only costs a refetch from the core's disk cache.
+ */
+export class MediaCache {
+  readonly #bridge: Bridge
+  readonly #entries = new Map<string, Promise<string | null>>()
+
+  constructor(bridge: Bridge) {
+    this.#bridge = bridge
+  }
+
+  url(imageId: string, size: MediaSize): Promise<string | null> {
+    const key = `${size}:${imageId}`
+    const cached = this.#entries.get(key)
+    if (cached) {
+      this.#entries.delete(key)
+      this.#entries.set(key, cached)
+      return cached
+    }
+    const pending = this.#fetch(imageId, size)
+    this.#entries.set(key, pending)
+    // A failure (offline, not cached yet) is not remembered: the next look asks again.
+    void pending.then((url) => {
+      if (url === null && this.#entries.get(key) === pending) this.#entries.delete(key)
+    })
+    while (this.#entries.size > MAX_ENTRIES) {
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, Promise<string | null>]
+      this.#entries.delete(oldestKey)
+      void oldest.then((url) => url && URL.revokeObjectURL(url))
+    }
+    return pending
+  }
+
+  async #fetch(imageId: string, size: MediaSize): Promise<string | null> {
+    const result = await this.#bridge.invoke('media.get', { imageId, size })
+    if (!result.ok) return null
+    const bytes = Uint8Array.from(atob(result.value.dataBase64), (c) => c.charCodeAt(0))
+    return URL.createObjectURL(new Blob([bytes], { type: result.value.mime }))
+  }
+}

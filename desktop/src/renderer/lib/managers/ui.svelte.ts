@@ -1,0 +1,59 @@
+import type { MessageView } from '@parley/shared'
+import type { Bridge } from '../bridge'
+import { ConversationState } from './conversation.svelte'
+
+export type Dialog =
+  | { kind: 'settings' }
+  | { kind: 'profile' }
+  | { kind: 'contact'; peerId: number }
+  | { kind: 'add-contact' }
+  | { kind: 'switcher' }
+  | { kind: 'history'; localId: number }
+  | { kind: 'lightbox'; message: MessageView }
+
+/**
+ * What the window shows: the open conversation, the open dialog, the sidebar's query. Navigation
+ * lives here so shortcuts, search results and the shell (app.openConversation) all go through it.
+ */
+export class UiState {
+  readonly #bridge: Bridge
+  #conversation = $state<ConversationState | null>(null)
+  dialog = $state<Dialog | null>(null)
+  /** The sidebar's filter and message search box. */
+  query = $state('')
+  /** Bumped to put focus in the sidebar's search box (Ctrl/Cmd+F). */
+  focusSearchSignal = $state(0)
+  /** Bumped to put focus in the composer. */
+  focusComposerSignal = $state(0)
+
+  constructor(bridge: Bridge) {
+    this.#bridge = bridge
+    bridge.on('app.openConversation', ({ peerId }) => void this.open(peerId))
+  }
+
+  get conversation() {
+    return this.#conversation
+  }
+
+  /** Opens a conversation at its newest messages, or at `at` (a search result). */
+  async open(peerId: number, at?: MessageView): Promise<void> {
+    const current = this.#conversation
+    if (current?.peerId === peerId && !at) {
+      this.focusComposerSignal++
+      return
+    }
+    current?.close()
+    const next = new ConversationState(this.#bridge, peerId)
+    this.#conversation = next
+    this.dialog = null
+    void this.#bridge.invoke('app.setViewing', { peerId })
+    await next.open(at)
+    this.focusComposerSignal++
+  }
+
+  closeConversation(): void {
+    this.#conversation?.close()
+    this.#conversation = null
+    void this.#bridge.invoke('app.setViewing', { peerId: null })
+  }
+}
