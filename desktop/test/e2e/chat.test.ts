@@ -1,0 +1,124 @@
+import sharp from 'sharp'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  bubble,
+  canRunE2e,
+  chatRow,
+  connect,
+  messageLog,
+  openChat,
+  type Person,
+  register,
+  screenshots,
+  send,
+  World,
+} from './harness'
+
+describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
+  const world = new World()
+  let alice: Person
+  let bob: Person
+
+  beforeAll(async () => {
+    await world.start()
+    alice = await world.person('Alice')
+    bob = await world.person('Bob')
+  }, 60_000)
+  afterAll(() => world.stop(), 60_000)
+
+  it('register, become contacts, and talk both ways live', { timeout: 60_000 }, async () => {
+    await register(alice)
+    await register(bob)
+    await connect(alice, bob)
+
+    await openChat(alice.page, 'Bob')
+    await send(alice.page, 'Hi Bob, are you there?')
+    // Bob sees it arrive in his sidebar, unread, before opening the chat.
+    await chatRow(bob.page, 'Alice').getByText('Hi Bob, are you there?').waitFor()
+    await chatRow(bob.page, 'Alice').getByLabel('1 unread').waitFor()
+
+    await openChat(bob.page, 'Alice')
+    await bubble(bob.page, 'Hi Bob, are you there?').waitFor()
+    // Bob typing shows on Alice's side.
+    await bob.page.getByRole('textbox', { name: 'Message' }).pressSequentially('Hel')
+    await alice.page.getByText('typing…').first().waitFor()
+    await bob.page.getByRole('textbox', { name: 'Message' }).fill('')
+    await send(bob.page, 'Hello Alice! Yes, here.')
+    await bubble(alice.page, 'Hello Alice! Yes, here.').waitFor()
+
+    // Bob has read Alice's message: her ticks say so.
+    await bubble(alice.page, 'Hi Bob, are you there?').getByRole('img', { name: 'Read' }).waitFor()
+    expect(
+      await chatRow(bob.page, 'Alice')
+        .getByLabel(/unread/)
+        .count(),
+    ).toBe(0)
+  })
+
+  it('send a picture with a caption, and open it', { timeout: 40_000 }, async () => {
+    const png = await sharp({
+      create: { width: 640, height: 400, channels: 3, background: { r: 240, g: 140, b: 60 } },
+    })
+      .png()
+      .toBuffer()
+    await alice.page
+      .getByLabel('Picture to send')
+      .setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png })
+    await alice.page.getByText('sunset.png').waitFor()
+    const box = alice.page.getByRole('textbox', { name: 'Message' })
+    await box.fill('Sunset from the balcony')
+    await box.press('Enter')
+    const received = bob.page.getByRole('img', { name: 'Picture: Sunset from the balcony' })
+    await received.waitFor()
+    await expect.poll(() => received.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0)
+    await bob.page.getByRole('button', { name: 'Open picture' }).click()
+    await bob.page.getByRole('dialog', { name: 'Picture' }).waitFor()
+    await bob.page.keyboard.press('Escape')
+    await bob.page.getByRole('dialog', { name: 'Picture' }).waitFor({ state: 'detached' })
+  })
+
+  it('edit with the Up arrow, see the history, react, and delete for everyone', {
+    timeout: 60_000,
+  }, async () => {
+    await send(alice.page, 'Lunch at 12?')
+    await bubble(bob.page, 'Lunch at 12?').waitFor()
+
+    // Up in an empty composer edits your last message; Enter saves.
+    const box = alice.page.getByRole('textbox', { name: 'Message' })
+    await box.press('ArrowUp')
+    const editBox = alice.page.getByRole('textbox', { name: 'Edit message' })
+    await editBox.fill('Lunch at 1?')
+    await editBox.press('Enter')
+    const edited = bubble(bob.page, 'Lunch at 1?')
+    await edited.getByRole('button', { name: /Edited/ }).waitFor()
+    await edited.getByRole('button', { name: /Edited/ }).click()
+    const history = bob.page.getByRole('dialog', { name: 'Edit history' })
+    await history.getByText('Lunch at 12?').waitFor()
+    await bob.page.keyboard.press('Escape')
+
+    // Bob reacts; Alice sees who.
+    await edited.hover()
+    await edited.getByRole('button', { name: 'React with 👍' }).click()
+    await bubble(alice.page, 'Lunch at 1?')
+      .getByRole('button', { name: /👍 1: Bob Tester/ })
+      .waitFor()
+
+    await screenshots(alice.page, 'conversation')
+    await screenshots(bob.page, 'conversation-bob')
+
+    // Alice deletes it for everyone.
+    const mine = bubble(alice.page, 'Lunch at 1?')
+    await mine.hover()
+    await mine.getByRole('button', { name: 'Delete message' }).click()
+    await alice.page.getByRole('button', { name: 'Delete for everyone' }).click()
+    await messageLog(bob.page).getByText('This message was deleted').waitFor()
+    expect(await bubble(bob.page, 'Lunch at 1?').count()).toBe(0)
+  })
+
+  it('presence changes when one goes away', { timeout: 40_000 }, async () => {
+    const header = alice.page.getByRole('button', { name: 'Profile of Bob Tester' })
+    await header.getByText('online', { exact: true }).waitFor()
+    await bob.quit()
+    await header.getByText(/last seen/).waitFor()
+  })
+})

@@ -1,0 +1,162 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { startRelay, type TestRelay } from '../../../relay-server/test/helpers/relay'
+import { silentLogger } from '../../src/core/logger'
+import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
+import { fastTiming } from '../helpers/core'
+import { startProxy, type TestProxy } from '../helpers/proxy'
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+/** The scenarios need Chromium (Debian's `chromium` package) and the built renderer (`npm run build:renderer`). */
+export const canRunE2e = existsSync(CHROMIUM) && existsSync(path.join(DEFAULT_RENDERER_DIR, 'index.html'))
+
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/e2e', import.meta.url))
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+]
+
+export interface Person {
+  name: string
+  username: string
+  page: Page
+  context: BrowserContext
+  host: RunningHost
+  /** Between this person's core and the relay: cut it to take them offline. */
+  proxy: TestProxy
+  dataDir: string
+  /** Quit the app (the host stops; the page is left showing its last state). */
+  quit(): Promise<void>
+  /** Launch the app again on the same data folder and open it in a new page. */
+  relaunch(): Promise<void>
+}
+
+/** A real relay, Chromium, and people each with their own browser-mode host and data folder. */
+export class World {
+  relay!: TestRelay
+  browser!: Browser
+  readonly people: Person[] = []
+  readonly #dirs: string[] = []
+
+  async start(): Promise<void> {
+    this.relay = await startRelay()
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+  }
+
+  async person(name: string): Promise<Person> {
+    const dataDir = mkdtempSync(path.join(tmpdir(), `parley-e2e-${name.toLowerCase()}-`))
+    this.#dirs.push(dataDir)
+    const relayPort = Number(new URL(this.relay.url).port)
+    const proxy = await startProxy(relayPort)
+    const launch = async () => {
+      const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming })
+      const context = await this.browser.newContext({ viewport: { width: 1120, height: 720 } })
+      context.setDefaultTimeout(10_000)
+      const page = await context.newPage()
+      page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
+      await page.goto(host.url)
+      return { host, context, page }
+    }
+    const first = await launch()
+    const person: Person = {
+      name,
+      username: `${name.toLowerCase()}_${Math.random().toString(36).slice(2, 7)}`,
+      ...first,
+      proxy,
+      dataDir,
+      quit: async () => {
+        await person.host.close()
+      },
+      relaunch: async () => {
+        await person.context.close()
+        Object.assign(person, await launch())
+      },
+    }
+    this.people.push(person)
+    return person
+  }
+
+  async stop(): Promise<void> {
+    for (const person of this.people) {
+      await person.context.close().catch(() => undefined)
+      await person.host.close().catch(() => undefined)
+      await person.proxy.close().catch(() => undefined)
+    }
+    await this.browser?.close()
+    await this.relay?.close()
+    for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Creates an account through the first-run screen, with the relay reached through the person's proxy. */
+export async function register(person: Person): Promise<void> {
+  const { page } = person
+  await page.getByRole('tab', { name: 'Create account' }).click()
+  await page.getByLabel('Relay address').fill(person.proxy.url)
+  await page.getByLabel('Username').fill(person.username)
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByLabel('First name').fill(person.name)
+  await page.getByLabel('Last name').fill('Tester')
+  await page.getByLabel('Email').fill(`${person.username}@example.org`)
+  await page.getByRole('button', { name: 'Create account' }).click()
+  await page.getByRole('button', { name: 'Your profile' }).waitFor()
+}
+
+/** `from` asks `to` to be a contact through the add-contact dialog; `to` accepts from the requests list. */
+export async function connect(from: Person, to: Person): Promise<void> {
+  await from.page.getByRole('button', { name: 'Add contact' }).click()
+  await from.page.getByLabel('Username').fill(to.username)
+  await from.page.getByRole('button', { name: `Add ${to.username}` }).click()
+  await from.page.getByText('Request sent').first().waitFor()
+  await from.page.keyboard.press('Escape')
+  await to.page.getByRole('button', { name: `Accept ${from.username}` }).click()
+  await chatRow(to.page, from.name).waitFor()
+  await chatRow(from.page, to.name).waitFor()
+}
+
+export function chatRow(page: Page, name: string) {
+  return page
+    .getByRole('navigation', { name: 'Conversations' })
+    .getByRole('button', { name: new RegExp(name) })
+}
+
+export async function openChat(page: Page, name: string): Promise<void> {
+  await chatRow(page, name).click()
+  await page.getByRole('log').waitFor()
+}
+
+export function messageLog(page: Page) {
+  return page.getByRole('log')
+}
+
+/** The message bubble that holds this text. */
+export function bubble(page: Page, text: string) {
+  return messageLog(page).locator('article.message', { hasText: text })
+}
+
+export async function send(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' })
+  await box.fill(text)
+  await box.press('Enter')
+  await bubble(page, text).waitFor()
+}
+
+/** Saves the page in the light and the dark theme as test artifacts (test-artifacts/e2e). */
+export async function screenshots(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme })
+    await page.waitForTimeout(100)
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${scheme}.png`) })
+  }
+  await page.emulateMedia({ colorScheme: 'light' })
+}
