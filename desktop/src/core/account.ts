@@ -46,12 +46,14 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly relay: RelayClient
   readonly media: MediaCache
   readonly #deps: AccountDeps
+  /** The session token in plain text: the store may keep it sealed (CoreOptions.tokenCipher). */
+  #token: string | null
   #socket: RelaySocket | undefined
   #engine: SyncEngine | undefined
   #outbox: OutboxRunner | undefined
   #expired = false
 
-  private constructor(db: LocalDb, deps: AccountDeps) {
+  private constructor(db: LocalDb, deps: AccountDeps, token: string | null) {
     super()
     const row = account(db)
     if (!row) throw new Error(`${db.file} holds no account`)
@@ -59,8 +61,9 @@ export class Account extends EventEmitter<AccountEvents> {
     this.me = row.user_id
     this.relayUrl = row.relay_url
     this.#deps = deps
+    this.#token = token
     this.relay = new RelayClient(row.relay_url, {
-      token: row.token,
+      token,
       timeoutMs: deps.timing.restTimeoutMs,
       onUnauthorized: () => this.#expire(),
       ...(deps.fetch && { fetch: deps.fetch }),
@@ -76,9 +79,12 @@ export class Account extends EventEmitter<AccountEvents> {
     })
   }
 
-  /** Opens an account database that already holds its account row (see saveAccount). */
-  static async open(db: LocalDb, deps: AccountDeps): Promise<Account> {
-    return new Account(db, deps)
+  /**
+   * Opens an account database that already holds its account row (see saveAccount), with its
+   * session token in plain text (null: signed out).
+   */
+  static async open(db: LocalDb, deps: AccountDeps, token: string | null): Promise<Account> {
+    return new Account(db, deps, token)
   }
 
   get session(): SessionView | null {
@@ -102,13 +108,14 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Connects and syncs, if the account has a token. */
   start(): void {
     const row = account(this.db)
-    if (!row?.token || this.#engine) return
+    const token = this.#token
+    if (!row?.token || !token || this.#engine) return
     const { clock, logger, timing } = this.#deps
-    this.relay.token = row.token
+    this.relay.token = token
     this.#expired = false
     const socket = new RelaySocket({
       baseUrl: row.relay_url,
-      token: row.token,
+      token,
       ackTimeoutMs: timing.ackTimeoutMs,
       reconnectionDelayMs: timing.reconnectDelayMs,
       reconnectionDelayMaxMs: timing.reconnectDelayMaxMs,
@@ -195,6 +202,7 @@ export class Account extends EventEmitter<AccountEvents> {
     if (this.#expired) return
     this.#expired = true
     clearToken(this.db)
+    this.#token = null
     this.relay.token = null
     void this.stop().then(() => this.emit('expired'))
   }

@@ -77,6 +77,17 @@ export interface CoreOptions {
   shell?: AppInfo['shell']
   /** The app's version for `app.info` (default: this package's). */
   version?: string
+  /**
+   * Seals the session token before it is written to the account's database, and opens it when
+   * read (Electron: the OS keychain through safeStorage). Without one the token is stored as is.
+   */
+  tokenCipher?: TokenCipher
+}
+
+export interface TokenCipher {
+  encrypt(plain: string): string | Promise<string>
+  /** Throws when `stored` cannot be opened (another key, or not sealed by this cipher). */
+  decrypt(stored: string): string | Promise<string>
 }
 
 /** A refusal with a bridge error code, thrown inside the service and returned as a Result. */
@@ -107,6 +118,7 @@ export class CoreService {
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
   readonly #appInfo: AppInfo
+  readonly #tokenCipher: TokenCipher | undefined
   #viewing: number | null = null
   #account: Account | null = null
   /** Unread counts per conversation, kept up to date one conversation at a time. */
@@ -123,6 +135,7 @@ export class CoreService {
     this.#timing = { ...defaultTiming, ...options.timing }
     this.#fetch = options.fetch
     this.#mediaCacheBytes = options.mediaCacheBytes
+    this.#tokenCipher = options.tokenCipher
     this.#appInfo = {
       shell: options.shell ?? 'browser',
       version: options.version ?? APP_VERSION,
@@ -140,7 +153,8 @@ export class CoreService {
     const file = readCurrentAccount(options.dataDir)
     if (file) {
       const db = await LocalDb.open(file)
-      if (accountRow(db)?.token) await service.#adopt(db)
+      const token = await service.#storedToken(db)
+      if (token) await service.#adopt(db, token)
       else await db.close()
     }
     return service
@@ -213,14 +227,34 @@ export class CoreService {
     return this.#account ?? refuse('not_signed_in', 'Sign in first')
   }
 
-  async #adopt(db: LocalDb): Promise<Account> {
-    const account = await Account.open(db, {
-      clock: this.#clock,
-      logger: this.#logger,
-      timing: this.#timing,
-      ...(this.#fetch && { fetch: this.#fetch }),
-      ...(this.#mediaCacheBytes !== undefined && { mediaCacheBytes: this.#mediaCacheBytes }),
-    })
+  /** The saved session's token in plain text; null when signed out or when it cannot be opened. */
+  async #storedToken(db: LocalDb): Promise<string | null> {
+    const stored = accountRow(db)?.token
+    if (!stored || !this.#tokenCipher) return stored ?? null
+    try {
+      return await this.#tokenCipher.decrypt(stored)
+    } catch (error) {
+      // The keychain's key changed, or the token was written without this cipher. The row is
+      // kept (a later start may open it again); meanwhile the user signs in anew.
+      this.#logger.warn('the saved session could not be decrypted; sign in again', {
+        error: error instanceof Error ? error.message : String(error),
+      })
+      return null
+    }
+  }
+
+  async #adopt(db: LocalDb, token: string): Promise<Account> {
+    const account = await Account.open(
+      db,
+      {
+        clock: this.#clock,
+        logger: this.#logger,
+        timing: this.#timing,
+        ...(this.#fetch && { fetch: this.#fetch }),
+        ...(this.#mediaCacheBytes !== undefined && { mediaCacheBytes: this.#mediaCacheBytes }),
+      },
+      token,
+    )
     account.on('uploadProgress', (localId, sentBytes, totalBytes) =>
       this.#emit('media.uploadProgress', { localId, sentBytes, totalBytes }),
     )
@@ -239,7 +273,9 @@ export class CoreService {
   async #signIn(relayUrl: string, auth: AuthResponse): Promise<SessionView> {
     const file = accountFile(this.#dataDir, relayUrl, auth.user.id)
     let db: LocalDb
+    let storedToken: string
     try {
+      storedToken = this.#tokenCipher ? await this.#tokenCipher.encrypt(auth.token) : auth.token
       db = await LocalDb.open(file)
     } catch (error) {
       // Do not leave a live session behind that nothing on this device will use.
@@ -247,8 +283,8 @@ export class CoreService {
       throw error
     }
     const user = ownProfile(auth.user)
-    saveAccount(db, { user, relayUrl, token: auth.token, expiresAt: auth.expiresAt })
-    const account = await this.#adopt(db)
+    saveAccount(db, { user, relayUrl, token: storedToken, expiresAt: auth.expiresAt })
+    const account = await this.#adopt(db, auth.token)
     writeCurrentAccount(this.#dataDir, file)
     const session = account.session!
     this.#emit('session.changed', { session, reason: 'signed_in' })

@@ -70,7 +70,9 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
     await box.press('Enter')
     const received = bob.page.getByRole('img', { name: 'Picture: Sunset from the balcony' })
     await received.waitFor()
-    await expect.poll(() => received.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBeGreaterThan(0)
+    await expect
+      .poll(() => received.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(0)
     await bob.page.getByRole('button', { name: 'Open picture' }).click()
     await bob.page.getByRole('dialog', { name: 'Picture' }).waitFor()
     await bob.page.keyboard.press('Escape')

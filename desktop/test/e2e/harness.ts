@@ -131,16 +131,22 @@ export function chatRow(page: Page, name: string) {
 
 export async function openChat(page: Page, name: string): Promise<void> {
   await chatRow(page, name).click()
-  await page.getByRole('log').waitFor()
+  await settled(page)
+}
+
+/** The message list has loaded and taken its place (it is busy while it loads a page). */
+export async function settled(page: Page): Promise<void> {
+  await page.locator('[role="log"][aria-busy="false"]').waitFor()
 }
 
 export function messageLog(page: Page) {
   return page.getByRole('log')
 }
 
-/** The message bubble that holds this text. */
-export function bubble(page: Page, text: string) {
-  return messageLog(page).locator('article.message', { hasText: text })
+/** The message whose text is exactly this (or matches the pattern). */
+export function bubble(page: Page, text: string | RegExp) {
+  const body = typeof text === 'string' ? page.getByText(text, { exact: true }) : page.getByText(text)
+  return messageLog(page).locator('article.message').filter({ has: body })
 }
 
 export async function send(page: Page, text: string): Promise<void> {
@@ -159,4 +165,22 @@ export async function screenshots(page: Page, name: string): Promise<void> {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}-${scheme}.png`) })
   }
   await page.emulateMedia({ colorScheme: 'light' })
+}
+
+/** The user id of a contact, as a person's own device knows it. */
+export async function idOf(person: Person, username: string): Promise<number> {
+  const contacts = await person.host.core.call('contacts.list', {})
+  if (!contacts.ok) throw new Error(contacts.error.message)
+  const contact = contacts.value.find((c) => c.user.username === username)
+  if (!contact) throw new Error(`${person.name} has no contact ${username}`)
+  return contact.user.id
+}
+
+/** Waits for a condition outside the page (in a core, on the relay). */
+export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

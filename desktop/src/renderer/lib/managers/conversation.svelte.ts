@@ -122,9 +122,23 @@ export class ConversationState {
     this.#merge([message], [])
   }
 
+  #reloading: Promise<void> | null = null
+  #reloadAgain = false
+
   async #apply(event: BridgeEventPayload<'messages.changed'>): Promise<void> {
     if (event.reload) {
-      await this.#reload()
+      // Reloads never overlap: one more runs after the current one if asked meanwhile.
+      if (this.#reloading) {
+        this.#reloadAgain = true
+        return
+      }
+      this.#reloading = this.#reload().finally(() => {
+        this.#reloading = null
+        if (this.#reloadAgain) {
+          this.#reloadAgain = false
+          void this.#apply(event)
+        }
+      })
       return
     }
     this.#merge(event.messages, event.removedLocalIds)
@@ -155,24 +169,34 @@ export class ConversationState {
     this.#messages = list
   }
 
-  /** Reread the window (many messages changed at once, e.g. receipts moved). */
+  /**
+   * Reread the window (many messages changed at once, e.g. receipts moved): as many messages as
+   * it holds, back from its newest end, so the list keeps its length and its place. (Positions are
+   * not stable enough to reread by range: a message waiting to be sent sorts last until the relay
+   * has it.)
+   */
   async #reload(): Promise<void> {
-    const oldest = this.#messages[0]
-    if (!oldest) return this.open()
+    const newest = this.#messages.at(-1)
+    if (!newest) return this.open()
+    const want = Math.max(this.#messages.length, PAGE)
+    const atLatest = this.#nextAfter === null
     const messages: MessageView[] = []
-    let after: number | null = oldest.position - 1
-    let nextAfter: number | null = null
-    while (after !== null && messages.length < this.#messages.length + PAGE) {
-      const page = await this.#page({ after, limit: 200 })
-      messages.push(...page.messages.reverse())
-      nextAfter = page.nextAfter
-      after = page.nextAfter
-      // A window that did not reach the newest stays where it was.
-      if (this.#nextAfter !== null && messages.length >= this.#messages.length) break
+    let before: number | undefined = atLatest ? undefined : newest.position + 1
+    let nextBefore: number | null = null
+    let nextAfter: number | null = this.#nextAfter
+    while (messages.length < want) {
+      const limit = Math.min(200, want - messages.length)
+      const page = await this.#page({ ...(before !== undefined && { before }), limit })
+      if (messages.length === 0 && !atLatest) nextAfter = page.nextAfter
+      messages.push(...page.messages)
+      nextBefore = page.nextBefore
+      if (page.nextBefore === null) break
+      before = page.nextBefore
     }
     if (this.#closed) return
     this.prepending = false
-    this.#messages = messages
+    this.#messages = messages.reverse()
+    this.#nextBefore = nextBefore
     this.#nextAfter = nextAfter
   }
 

@@ -1,0 +1,77 @@
+/** The URL scheme the app registers with the OS: `parley://conversation/<peerId>`. */
+export const DEEP_LINK_SCHEME = 'parley'
+
+export interface DeepLink {
+  kind: 'conversation'
+  peerId: number
+}
+
+const PEER_ID = /^[1-9][0-9]{0,15}$/
+
+/**
+ * A `parley://` link as the OS hands it over, or null for anything else. Links come from any web
+ * page or document, so this accepts exactly one shape: `parley://conversation/<positive id>`, an
+ * optional trailing slash (Windows adds one), and nothing more (no query, fragment or credentials).
+ */
+export function parseDeepLink(raw: unknown): DeepLink | null {
+  if (typeof raw !== 'string' || raw.length > 256) return null
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return null
+  }
+  if (url.protocol !== `${DEEP_LINK_SCHEME}:`) return null
+  if (url.username || url.password || url.port || url.search || url.hash) return null
+  if (url.hostname.toLowerCase() !== 'conversation') return null
+  const id = url.pathname.replace(/^\//, '').replace(/\/$/, '')
+  if (!PEER_ID.test(id)) return null
+  const peerId = Number(id)
+  return Number.isSafeInteger(peerId) ? { kind: 'conversation', peerId } : null
+}
+
+/**
+ * The deep link among a process's arguments (Windows and Linux pass the URL on the command line,
+ * to the first launch and, through `second-instance`, to the running one). The last valid one wins.
+ */
+export function findDeepLink(argv: readonly string[]): DeepLink | null {
+  let found: DeepLink | null = null
+  for (const arg of argv) {
+    if (!arg.toLowerCase().startsWith(`${DEEP_LINK_SCHEME}:`)) continue
+    found = parseDeepLink(arg) ?? found
+  }
+  return found
+}
+
+/**
+ * Holds a link until the renderer can act on it: at launch the link arrives before the window has
+ * loaded, and an `app.openConversation` event sent then would reach nobody.
+ */
+export class DeepLinkQueue {
+  #pending: DeepLink | null = null
+  #ready = false
+  readonly #deliver: (link: DeepLink) => void
+
+  constructor(deliver: (link: DeepLink) => void) {
+    this.#deliver = deliver
+  }
+
+  open(link: DeepLink | null): void {
+    if (!link) return
+    if (this.#ready) this.#deliver(link)
+    else this.#pending = link
+  }
+
+  /** The renderer is listening (it made its first bridge call since it loaded). */
+  ready(): void {
+    this.#ready = true
+    const link = this.#pending
+    this.#pending = null
+    if (link) this.#deliver(link)
+  }
+
+  /** The renderer is loading again: hold links until it is back. */
+  unready(): void {
+    this.#ready = false
+  }
+}

@@ -1,0 +1,178 @@
+import type { BridgeEventPayload, MessageView, Settings, UnreadCounts, UserView } from '@parley/shared'
+
+/** What the notifier asks of a native notification (Electron's Notification, adapted in index.ts). */
+export interface NotificationHandle {
+  show(): void
+  close(): void
+  onClick(listener: () => void): void
+  /** The text typed into an inline reply (macOS, Windows). */
+  onReply(listener: (text: string) => void): void
+  onClose(listener: () => void): void
+}
+
+export interface NotificationSpec<Image> {
+  title: string
+  body: string
+  silent: boolean
+  icon?: Image
+  hasReply: boolean
+  replyPlaceholder?: string
+  /** Groups a conversation's notifications (macOS thread, Windows group) so they can be withdrawn together. */
+  groupId: string
+}
+
+export interface WindowAttention {
+  visible: boolean
+  focused: boolean
+}
+
+export interface NotifierDeps<Image> {
+  platform: NodeJS.Platform
+  create(spec: NotificationSpec<Image>): NotificationHandle
+  settings(): Settings
+  /** The tray's do-not-disturb. */
+  isMuted(): boolean
+  window(): WindowAttention
+  /** The conversation the window shows (`core.viewing`). */
+  viewing(): number | null
+  /** The sender's picture, or null (no picture, offline, too slow). */
+  avatar(imageId: string): Promise<Image | null>
+  /** Shows the window and that conversation. */
+  open(peerId: number, localId: number): void
+  /** Sends an inline reply. */
+  reply(peerId: number, text: string): Promise<void>
+  /** Clears delivered notifications of a group that no handle is kept for (macOS Notification Center). */
+  removeGroup?(groupId: string): void
+  /** How long to wait for an avatar before notifying without one. */
+  avatarTimeoutMs?: number
+}
+
+const PREVIEW_LENGTH = 200
+
+export function senderName(sender: UserView | null): string {
+  if (!sender) return 'New message'
+  const full = `${sender.firstName} ${sender.lastName}`.trim()
+  return full || sender.username
+}
+
+/** The body: the text (or what the message is), or only that something came when previews are off. */
+export function notificationBody(message: MessageView, count: number, preview: boolean): string {
+  if (!preview) return count > 1 ? `${count} new messages` : 'New message'
+  let text = message.text?.replace(/\s+/g, ' ').trim() ?? ''
+  if (!text) text = message.image ? 'Photo' : message.deletedAt !== null ? 'Message deleted' : 'New message'
+  else if (message.image) text = `Photo: ${text}`
+  if (text.length > PREVIEW_LENGTH) text = `${text.slice(0, PREVIEW_LENGTH - 1)}…`
+  return count > 1 ? `${text} (+${count - 1} more)` : text
+}
+
+export const conversationGroup = (peerId: number) => `conversation-${peerId}`
+
+/** Inline reply is offered where Electron supports it. */
+export const supportsInlineReply = (platform: NodeJS.Platform) =>
+  platform === 'darwin' || platform === 'win32'
+
+/**
+ * Native notifications for new messages: shown when the user cannot be looking at them (window
+ * hidden or unfocused, or another conversation open), within the settings and the tray's mute;
+ * one per conversation at a time, withdrawn once the conversation has nothing unread.
+ */
+export class Notifier<Image> {
+  readonly #deps: NotifierDeps<Image>
+  readonly #shown = new Map<number, Set<NotificationHandle>>()
+  /** Conversations with unread messages at the last count (their notifications may outlive a restart). */
+  #unread = new Set<number>()
+
+  constructor(deps: NotifierDeps<Image>) {
+    this.#deps = deps
+  }
+
+  /** Whether a new message in this conversation should notify now. */
+  shouldNotify(peerId: number, message: MessageView): boolean {
+    const settings = this.#deps.settings()
+    if (!settings.notifications || this.#deps.isMuted()) return false
+    if (message.mine || settings.mutedPeers.includes(peerId)) return false
+    const window = this.#deps.window()
+    return !(window.visible && window.focused && this.#deps.viewing() === peerId)
+  }
+
+  async received(event: BridgeEventPayload<'messages.received'>): Promise<void> {
+    const { peerId, count, message, sender } = event
+    if (!this.shouldNotify(peerId, message)) return
+    const icon = sender?.avatarImageId ? await this.#avatar(sender.avatarImageId) : null
+    // The avatar may take a moment: the user may have opened the conversation meanwhile.
+    if (!this.shouldNotify(peerId, message)) return
+    const settings = this.#deps.settings()
+    const hasReply = supportsInlineReply(this.#deps.platform)
+    const handle = this.#deps.create({
+      title: senderName(sender),
+      body: notificationBody(message, count, settings.notificationPreview),
+      silent: !settings.sound,
+      ...(icon && { icon }),
+      hasReply,
+      ...(hasReply && { replyPlaceholder: 'Reply…' }),
+      groupId: conversationGroup(peerId),
+    })
+    // One at a time per conversation: the newest says what is new, older ones would only pile up.
+    // (Closed by handle, not by group: a group removal could also catch the one about to show.)
+    this.#close(peerId)
+    const shown = new Set([handle])
+    this.#shown.set(peerId, shown)
+    const forget = () => {
+      shown.delete(handle)
+      if (shown.size === 0 && this.#shown.get(peerId) === shown) this.#shown.delete(peerId)
+    }
+    handle.onClick(() => {
+      forget()
+      this.#deps.open(peerId, message.localId)
+    })
+    handle.onReply((text) => {
+      forget()
+      const trimmed = text.trim()
+      if (trimmed) void this.#deps.reply(peerId, trimmed)
+    })
+    handle.onClose(forget)
+    handle.show()
+  }
+
+  /** Withdraws the notifications of conversations with nothing unread left (read here or elsewhere). */
+  unreadChanged(counts: UnreadCounts): void {
+    const unread = new Set(counts.conversations.filter((c) => c.count > 0).map((c) => c.peerId))
+    for (const peerId of new Set([...this.#shown.keys(), ...this.#unread])) {
+      if (!unread.has(peerId)) this.withdraw(peerId)
+    }
+    this.#unread = unread
+  }
+
+  /** Closes a conversation's notifications, also those delivered before a restart (macOS). */
+  withdraw(peerId: number): void {
+    this.#close(peerId)
+    this.#deps.removeGroup?.(conversationGroup(peerId))
+  }
+
+  /** Conversations that have a notification on screen (or in the notification centre). */
+  get showing(): number[] {
+    return [...this.#shown.keys()]
+  }
+
+  dispose(): void {
+    for (const peerId of [...this.#shown.keys()]) this.withdraw(peerId)
+  }
+
+  #close(peerId: number): void {
+    const shown = this.#shown.get(peerId)
+    this.#shown.delete(peerId)
+    for (const handle of shown ?? []) handle.close()
+  }
+
+  async #avatar(imageId: string): Promise<Image | null> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), this.#deps.avatarTimeoutMs ?? 1500)
+    })
+    try {
+      return await Promise.race([this.#deps.avatar(imageId).catch(() => null), timeout])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}

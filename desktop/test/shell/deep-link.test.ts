@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { DeepLinkQueue, findDeepLink, parseDeepLink } from '../../src/main/deep-link'
+
+describe('deep links', () => {
+  it('parley://conversation/<id> opens that conversation, with or without a trailing slash', () => {
+    expect(parseDeepLink('parley://conversation/42')).toEqual({ kind: 'conversation', peerId: 42 })
+    expect(parseDeepLink('parley://conversation/42/')).toEqual({ kind: 'conversation', peerId: 42 })
+    expect(parseDeepLink('PARLEY://Conversation/7')).toEqual({ kind: 'conversation', peerId: 7 })
+  })
+
+  it.each([
+    'parley://conversation/0',
+    'parley://conversation/-1',
+    'parley://conversation/01',
+    'parley://conversation/1.5',
+    'parley://conversation/99999999999999999',
+    'parley://conversation/',
+    'parley://conversation/42/extra',
+    'parley://conversation/42?text=hi',
+    'parley://conversation/42#x',
+    'parley://user:pw@conversation/42',
+    'parley://conversation:8080/42',
+    'parley://settings/42',
+    'parley:conversation/42',
+    'https://conversation/42',
+    'javascript:alert(1)',
+    `parley://conversation/${'1'.repeat(300)}`,
+  ])('refuses %s', (link) => {
+    expect(parseDeepLink(link)).toBeNull()
+  })
+
+  it('refuses what is not a string', () => {
+    expect(parseDeepLink(42)).toBeNull()
+    expect(parseDeepLink(null)).toBeNull()
+  })
+
+  it('finds the link among command-line arguments (second instance, Windows and Linux launch)', () => {
+    expect(findDeepLink(['/opt/Parley/parley', '--no-sandbox', 'parley://conversation/9'])).toEqual({
+      kind: 'conversation',
+      peerId: 9,
+    })
+    expect(findDeepLink(['/opt/Parley/parley', '--hidden'])).toBeNull()
+    expect(findDeepLink(['parley://conversation/bad', 'parley://conversation/3'])?.peerId).toBe(3)
+  })
+
+  it('holds a link until the renderer is listening, and again while it reloads', () => {
+    const delivered: number[] = []
+    const queue = new DeepLinkQueue((link) => delivered.push(link.peerId))
+    queue.open(parseDeepLink('parley://conversation/5'))
+    queue.open(null)
+    expect(delivered).toEqual([])
+    queue.ready()
+    expect(delivered).toEqual([5])
+    queue.open(parseDeepLink('parley://conversation/6'))
+    expect(delivered).toEqual([5, 6])
+    queue.unready()
+    queue.open(parseDeepLink('parley://conversation/7'))
+    expect(delivered).toEqual([5, 6])
+    queue.ready()
+    queue.ready()
+    expect(delivered).toEqual([5, 6, 7])
+  })
+})

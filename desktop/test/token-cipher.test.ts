@@ -1,0 +1,102 @@
+import SQLite from 'better-sqlite3'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
+import { accountFile } from '../src/core/accounts'
+import type { Logger } from '../src/core/logger'
+import type { TokenCipher } from '../src/core/service'
+import { signUp, startCore, type TestCore, waitOnline } from './helpers/core'
+
+let relay: TestRelay
+const cores: TestCore[] = []
+beforeAll(async () => {
+  relay = await startRelay()
+})
+afterAll(async () => {
+  for (const core of cores) await core.dispose()
+  await relay.close()
+})
+
+/** A stand-in for safeStorage: reversible, keyed, and refusing what it did not seal. */
+function fakeCipher(key: string): TokenCipher & { sealed: number; opened: number } {
+  const prefix = `sealed-by-${key}:`
+  const cipher = {
+    sealed: 0,
+    opened: 0,
+    encrypt: async (plain: string) => {
+      cipher.sealed += 1
+      return prefix + Buffer.from([...plain].reverse().join('')).toString('base64')
+    },
+    decrypt: (stored: string) => {
+      if (!stored.startsWith(prefix)) throw new Error('not sealed with this key')
+      cipher.opened += 1
+      return [...Buffer.from(stored.slice(prefix.length), 'base64').toString()].reverse().join('')
+    },
+  }
+  return cipher
+}
+
+function storedToken(core: TestCore, userId: number): string | null {
+  const reader = new SQLite(accountFile(core.dataDir, relay.url, userId), { readonly: true })
+  try {
+    return reader.prepare('select token from account').pluck().get() as string | null
+  } finally {
+    reader.close()
+  }
+}
+
+describe('session token cipher', () => {
+  it('the token is stored sealed, and a restart opens it and carries on online', async () => {
+    const cipher = fakeCipher('k1')
+    const alice = await startCore(undefined, { tokenCipher: cipher })
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    await waitOnline(alice)
+    expect(cipher.sealed).toBe(1)
+    const stored = storedToken(alice, a.user.id)
+    expect(stored).toMatch(/^sealed-by-k1:/)
+
+    const restarted = await alice.restart()
+    cores.push(restarted)
+    expect(cipher.opened).toBe(1)
+    expect((await restarted.ok('auth.session', {}))?.user.id).toBe(a.user.id)
+    // Online proves the opened token is the relay's real one, not the sealed text.
+    await waitOnline(restarted)
+    expect(storedToken(restarted, a.user.id)).toBe(stored)
+  })
+
+  it('a token that cannot be opened (another key) starts signed out, keeps the row, and warns', async () => {
+    const alice = await startCore(undefined, { tokenCipher: fakeCipher('k1') })
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    await alice.stop()
+    const warnings: string[] = []
+    const logger: Logger = {
+      info: () => undefined,
+      warn: (message) => warnings.push(message),
+      error: () => undefined,
+    }
+    const other = await startCore(alice.dataDir, { tokenCipher: fakeCipher('k2'), logger })
+    cores.push(other)
+    expect(await other.ok('auth.session', {})).toBeNull()
+    expect((await other.ok('connection.get', {})).state).toBe('offline')
+    expect(warnings.some((w) => w.includes('could not be decrypted'))).toBe(true)
+    expect(storedToken(other, a.user.id)).toMatch(/^sealed-by-k1:/)
+    // Signing in again replaces it with one this key opens.
+    await other.ok('auth.login', {
+      relayUrl: relay.url,
+      username: a.user.username,
+      password: 'correct horse battery',
+    })
+    expect(storedToken(other, a.user.id)).toMatch(/^sealed-by-k2:/)
+    await waitOnline(other)
+  })
+
+  it('without a cipher the token is stored as the relay gave it (browser mode)', async () => {
+    const alice = await startCore()
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    const stored = storedToken(alice, a.user.id)
+    expect(stored).toMatch(/^[A-Za-z0-9_-]{20,}$/)
+    expect(stored).not.toMatch(/^sealed/)
+  })
+})
