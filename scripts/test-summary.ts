@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs'
 import type { Reporter, TestModule } from 'vitest/node'
 
 /**
  * Ends a test run with one plain line, `tests: N passed, N failed, N skipped`, and names the
- * suites that did not run because a service was not configured (DATABASE_URL, REDIS_URL).
+ * suites that did not run because a service was not configured (DATABASE_URL, REDIS_URL) or
+ * Chromium is not installed.
  */
 export default class TestSummary implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -19,6 +21,11 @@ export default class TestSummary implements Reporter {
     if (!process.env.DATABASE_URL) missing.push('PostgreSQL suites (set DATABASE_URL to run them)')
     if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
       missing.push('two-relay suite (set DATABASE_URL and REDIS_URL to run it)')
+    }
+    if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
+      missing.push("browser scenarios (install Debian's chromium, or set CHROMIUM_PATH, to run them)")
+    } else if (!existsSync('desktop/dist/renderer/index.html')) {
+      missing.push('browser scenarios (run npm run build:renderer first)')
     }
     if (missing.length > 0) console.log(`\nskipped: ${missing.join('; ')}`)
     console.log(`tests: ${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped`)
