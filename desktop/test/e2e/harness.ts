@@ -159,6 +159,8 @@ export async function send(page: Page, text: string): Promise<void> {
 /** Saves the page in the light and the dark theme as test artifacts (test-artifacts/e2e). */
 export async function screenshots(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true })
+  // Away from any message, so no hover toolbar covers the picture.
+  await page.mouse.move(2, (page.viewportSize()?.height ?? 720) - 4)
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme })
     await page.waitForTimeout(100)

@@ -75,9 +75,8 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     // looking at stays where it was on screen.
     const height = () => log.evaluate((el) => el.scrollHeight)
     const firstHeight = await height()
-    await log.evaluate((el) => {
-      el.scrollTop = 0
-    })
+    await log.hover()
+    await alice.page.mouse.wheel(0, -20_000)
     const anchor = bubble(alice.page, 'message number 162')
     await anchor.waitFor()
     const before = (await anchor.boundingBox())!.y
@@ -87,7 +86,7 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     expect(Math.abs(after - before)).toBeLessThan(4)
 
     for (let i = 0; i < 40 && (await bubble(alice.page, 'message number 1').count()) === 0; i++) {
-      await log.evaluate((el) => el.scrollBy(0, -2000))
+      await alice.page.mouse.wheel(0, -2000)
       await alice.page.waitForTimeout(120)
     }
     await bubble(alice.page, 'message number 1').waitFor()
