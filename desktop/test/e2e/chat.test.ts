@@ -56,11 +56,17 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
   })
 
   it('send a picture with a caption, and open it', { timeout: 40_000 }, async () => {
-    const png = await sharp({
-      create: { width: 640, height: 400, channels: 3, background: { r: 240, g: 140, b: 60 } },
-    })
-      .png()
-      .toBuffer()
+    // A small painted sunset (sharp renders the SVG), so the screenshots show a real picture.
+    const sunset = `<svg xmlns="http://www.w3.org/2000/svg" width="640" height="400">
+      <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+        <stop offset="0" stop-color="#2b3a67"/><stop offset="0.55" stop-color="#f0834f"/>
+        <stop offset="1" stop-color="#ffd27a"/></linearGradient></defs>
+      <rect width="640" height="400" fill="url(#sky)"/>
+      <circle cx="320" cy="300" r="70" fill="#fff1b8"/>
+      <rect y="300" width="640" height="100" fill="#1f2a44"/>
+      <path d="M0 300 L120 250 L230 300 L360 240 L470 300 L560 260 L640 300 Z" fill="#34406a"/>
+    </svg>`
+    const png = await sharp(Buffer.from(sunset)).png().toBuffer()
     await alice.page
       .getByLabel('Picture to send')
       .setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png })
