@@ -61,8 +61,10 @@ export class ChatsState {
     return this.#unreadTotal
   }
 
-  /** Conversations and accepted contacts, most recent activity first. */
-  get entries(): ChatEntry[] {
+  /** Conversations and accepted contacts, most recent activity first (computed once per change). */
+  readonly entries: ChatEntry[] = $derived.by(() => this.#entries())
+
+  #entries(): ChatEntry[] {
     const byPeer = new Map<number, ChatEntry>()
     for (const conversation of this.#conversations) {
       byPeer.set(conversation.peerId, {
