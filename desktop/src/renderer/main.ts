@@ -6,15 +6,15 @@ import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
 import { UiState } from './lib/managers/ui.svelte'
+import { startWebNotifications } from './lib/managers/web-notifications'
 import './styles/app.css'
 
 const target = document.getElementById('app')
 if (!target) throw new Error('index.html has no #app element')
 const bridge = connectBridge()
-const context = managersContext({
-  app: new AppState(bridge),
-  chats: new ChatsState(bridge),
-  media: new MediaCache(bridge),
-  ui: new UiState(bridge),
-})
+const app = new AppState(bridge)
+const ui = new UiState(bridge)
+const context = managersContext({ app, chats: new ChatsState(bridge), media: new MediaCache(bridge), ui })
 mount(App, { target, context })
+// Electron notifies natively from its main process; a browser tab does it itself.
+if (!window.parley) startWebNotifications(bridge, app, ui)

@@ -23,6 +23,16 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
     await world.start()
     alice = await world.person('Alice')
     bob = await world.person('Bob')
+    // The OS shows notifications where a test cannot see them: Bob's page records them instead.
+    await bob.page.addInitScript(`
+      window.shownNotifications = []
+      window.Notification = class {
+        static permission = 'granted'
+        static requestPermission() { return Promise.resolve('granted') }
+        constructor(title, options) { window.shownNotifications.push({ title, body: options.body }) }
+        close() {}
+      }`)
+    await bob.page.reload()
   }, 60_000)
   afterAll(() => world.stop(), 60_000)
 
@@ -36,6 +46,10 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
     // Bob sees it arrive in his sidebar, unread, before opening the chat.
     await chatRow(bob.page, 'Alice').getByText('Hi Bob, are you there?').waitFor()
     await chatRow(bob.page, 'Alice').getByLabel('1 unread').waitFor()
+    // Not looking at that chat: a notification with who wrote and what.
+    expect(await bob.page.evaluate('window.shownNotifications')).toEqual([
+      { title: 'Alice Tester', body: 'Hi Bob, are you there?' },
+    ])
 
     await openChat(bob.page, 'Alice')
     await bubble(bob.page, 'Hi Bob, are you there?').waitFor()

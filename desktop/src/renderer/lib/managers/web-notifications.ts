@@ -1,0 +1,67 @@
+import type { BridgeEventPayload } from '@parley/shared'
+import type { Bridge } from '../bridge'
+import type { AppState } from './app.svelte'
+import { displayName } from './chats.svelte'
+import type { UiState } from './ui.svelte'
+
+/**
+ * Browser mode's notifications (Electron's shell shows native ones itself): the page's
+ * Notification API, for a new message while the tab is in the background or shows another chat,
+ * following the same settings (on/off, preview, muted chats). Permission is asked on your first
+ * click after signing in, as browsers allow it only from a gesture.
+ */
+export function startWebNotifications(bridge: Bridge, app: AppState, ui: UiState): void {
+  if (typeof Notification === 'undefined') return
+  const open = new Map<number, Notification>()
+
+  const ask = () => {
+    if (Notification.permission === 'default' && app.session && app.settings?.notifications) {
+      void Notification.requestPermission()
+    }
+  }
+  document.addEventListener('pointerdown', ask, { once: true })
+
+  bridge.on('messages.received', (event: BridgeEventPayload<'messages.received'>) => {
+    const settings = app.settings
+    if (!settings?.notifications || Notification.permission !== 'granted') return
+    if (settings.mutedPeers.includes(event.peerId)) return
+    const looking = !document.hidden && document.hasFocus() && ui.conversation?.peerId === event.peerId
+    if (looking) return
+    const who = displayName(event.sender)
+    const text = event.message.deletedAt
+      ? 'Message deleted'
+      : event.message.image && !event.message.text
+        ? '🖼 Photo'
+        : (event.message.text ?? '')
+    const body = settings.notificationPreview
+      ? event.count > 1
+        ? `${event.count} new messages · ${text}`
+        : text
+      : event.count > 1
+        ? `${event.count} new messages`
+        : 'New message'
+    open.get(event.peerId)?.close()
+    const notification = new Notification(who, {
+      body,
+      tag: `parley-${event.peerId}`,
+      silent: !settings.sound,
+    })
+    notification.onclick = () => {
+      window.focus()
+      void ui.open(event.peerId)
+      notification.close()
+    }
+    open.set(event.peerId, notification)
+  })
+
+  // A conversation read (here or on another device) takes its notification away.
+  bridge.on('unread.changed', ({ conversations }) => {
+    const unread = new Set(conversations.map((c) => c.peerId))
+    for (const [peerId, notification] of open) {
+      if (!unread.has(peerId)) {
+        notification.close()
+        open.delete(peerId)
+      }
+    }
+  })
+}
