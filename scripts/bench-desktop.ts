@@ -25,6 +25,7 @@ import { saveAccount } from '../desktop/src/core/db/small-tables'
 import { INDEX_CHUNK, indexText, textBacklog } from '../desktop/src/core/db/text-index'
 import { checkSyncPage } from '../desktop/src/core/net/incoming'
 import { readInteger } from '../relay-server/src/config'
+import { Corpus, rng } from './bench/seed-desktop'
 
 const envInt = (name: string, fallback: number, min: number, max: number) =>
   readInteger(process.env, name, fallback, min, max)
@@ -39,68 +40,11 @@ const VOCABULARY = 20_000
 const ME = 1
 const START = Date.UTC(2024, 0, 1)
 
-/** A deterministic generator, so every run measures the same store. */
-function rng(seed: number) {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 const random = rng(42)
+const corpus = new Corpus(random, VOCABULARY)
+const { words } = corpus
+const sentence = () => corpus.sentence()
 
-// Words with a Zipf distribution (as in real text): a few very common, most rare.
-const syllables = [
-  'ka',
-  'lo',
-  'mi',
-  're',
-  'su',
-  'ta',
-  'ne',
-  'vo',
-  'pi',
-  'da',
-  'gu',
-  'be',
-  'zo',
-  'li',
-  'fa',
-  'no',
-]
-const words = Array.from({ length: VOCABULARY }, (_, rank) => {
-  let n = rank + 1
-  let word = ''
-  while (n > 0) {
-    word += syllables[n % syllables.length]
-    n = Math.floor(n / syllables.length)
-  }
-  return word
-})
-const cumulative = new Float64Array(VOCABULARY)
-let sum = 0
-for (let r = 0; r < VOCABULARY; r++) {
-  sum += 1 / (r + 1)
-  cumulative[r] = sum
-}
-function zipfWord(): string {
-  const x = random() * sum
-  let lo = 0
-  let hi = VOCABULARY - 1
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1
-    if ((cumulative[mid] as number) < x) lo = mid + 1
-    else hi = mid
-  }
-  return words[lo] as string
-}
-function sentence(): string {
-  const length = 4 + Math.floor(random() * 12)
-  return Array.from({ length }, zipfWord).join(' ')
-}
 /** Conversations are skewed too: a few busy ones, many quiet ones. */
 function peer(): number {
   return 2 + Math.min(PEERS - 1, Math.floor(PEERS * random() ** 3))
