@@ -29,6 +29,8 @@ export class ChatsState {
   #contacts = $state<ContactView[]>([])
   readonly #unread = new SvelteMap<number, number>()
   readonly typing = new SvelteSet<number>()
+  /** Each chat's unsent text, for the sidebar (the composer keeps it in the core too). */
+  readonly drafts = new SvelteMap<number, string>()
   #unreadTotal = $state(0)
   #loaded = $state(false)
   #reloadTimer: ReturnType<typeof setTimeout> | undefined
@@ -119,6 +121,8 @@ export class ChatsState {
     this.#conversations = conversations
     this.#contacts = contacts
     this.#setUnread(unread)
+    this.drafts.clear()
+    for (const c of conversations) if (c.draft?.text.trim()) this.drafts.set(c.peerId, c.draft.text)
     this.#loaded = true
   }
 
@@ -142,6 +146,11 @@ export class ChatsState {
       if (this.#unread.get(peerId) !== count) this.#unread.set(peerId, count)
     }
     for (const peerId of [...this.#unread.keys()]) if (!seen.has(peerId)) this.#unread.delete(peerId)
+  }
+
+  noteDraft(peerId: number, text: string): void {
+    if (text.trim()) this.drafts.set(peerId, text)
+    else this.drafts.delete(peerId)
   }
 
   // Contact actions: the core emits contacts.changed, which updates the list.

@@ -1,0 +1,326 @@
+import sharp from 'sharp'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import {
+  bubble,
+  canRunE2e,
+  chatRow,
+  connect,
+  openChat,
+  type Person,
+  register,
+  screenshots,
+  send,
+  World,
+} from './harness'
+
+/** The size of the picture an <img> has loaded (0 × 0 until it has); runs in the page. */
+const pictureSize = (element: unknown) => {
+  const img = element as { naturalWidth: number; naturalHeight: number }
+  return { width: img.naturalWidth, height: img.naturalHeight }
+}
+
+/** How bright an element's background is, 0 (black) to 765 (white); runs in the page. */
+const brightness = (element: unknown) => {
+  const page = globalThis as unknown as { getComputedStyle(element: unknown): { backgroundColor: string } }
+  const channels = page.getComputedStyle(element).backgroundColor.match(/\d+/g) ?? []
+  return channels.slice(0, 3).reduce((sum: number, part: string) => sum + Number(part), 0)
+}
+
+describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => {
+  const world = new World()
+  let alice: Person
+  let bob: Person
+  let carol: Person
+
+  beforeAll(async () => {
+    await world.start()
+    alice = await world.person('Alice')
+    bob = await world.person('Bob')
+    carol = await world.person('Carol')
+    await Promise.all([register(alice), register(bob), register(carol)])
+  }, 60_000)
+  afterAll(() => world.stop(), 60_000)
+  // A step that failed with a dialog open must not take the next stories down with it.
+  afterEach(async () => {
+    for (const { page } of world.people) {
+      for (let i = 0; i < 3 && (await page.locator('dialog[open]').count()) > 0; i++) {
+        await page.keyboard.press('Escape')
+      }
+    }
+  })
+
+  it('a request you sent can be cancelled, and one you got can be declined', {
+    timeout: 30_000,
+  }, async () => {
+    await alice.page.getByRole('button', { name: 'Add contact' }).click()
+    await alice.page.getByLabel('Username').fill(carol.username)
+    await alice.page.getByRole('button', { name: `Add ${carol.username}` }).click()
+    await alice.page.getByRole('dialog', { name: 'Add contact' }).getByText('Request sent').waitFor()
+    await alice.page.keyboard.press('Escape')
+    const requests = alice.page.getByRole('region', { name: 'Contact requests' })
+    await requests.getByText(`Request sent to @${carol.username}`).waitFor()
+    await carol.page.getByRole('button', { name: `Accept ${alice.username}` }).waitFor()
+
+    // Alice changes her mind: the request is gone on both sides.
+    await alice.page.getByRole('button', { name: `Cancel request to ${carol.username}` }).click()
+    await requests.waitFor({ state: 'detached' })
+    await carol.page.getByRole('button', { name: `Accept ${alice.username}` }).waitFor({ state: 'detached' })
+
+    // Now Carol asks, and Alice declines: no chat with Carol appears for either of them.
+    await carol.page.getByRole('button', { name: 'Add contact' }).click()
+    await carol.page.getByLabel('Username').fill(alice.username)
+    await carol.page.getByRole('button', { name: `Add ${alice.username}` }).click()
+    await carol.page.getByRole('dialog', { name: 'Add contact' }).getByText('Request sent').waitFor()
+    await carol.page.keyboard.press('Escape')
+    await alice.page.getByText(`@${carol.username} wants to chat`).waitFor()
+    await alice.page.getByRole('button', { name: `Decline ${carol.username}` }).click()
+    await alice.page.getByText(`@${carol.username} wants to chat`).waitFor({ state: 'detached' })
+    await alice.page.waitForTimeout(300)
+    expect(await chatRow(alice.page, 'Carol').count()).toBe(0)
+    expect(await chatRow(carol.page, 'Alice').count()).toBe(0)
+  })
+
+  it('add contact finds people by the start of their username as you type', { timeout: 30_000 }, async () => {
+    const page = alice.page
+    await page.getByRole('button', { name: 'Add contact' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Add contact' })
+    const found = dialog.getByRole('list', { name: 'People found' })
+    const box = dialog.getByLabel('Username')
+    await box.pressSequentially('bo')
+    await found
+      .getByRole('listitem')
+      .filter({ hasText: `@${bob.username}` })
+      .waitFor()
+    expect(await found.getByText('Bob Tester').count()).toBe(1)
+    expect(await found.getByText(`@${carol.username}`).count()).toBe(0)
+
+    await box.fill('')
+    await box.pressSequentially('car')
+    await found.getByText(`@${carol.username}`).waitFor()
+    await found.getByText(`@${bob.username}`).waitFor({ state: 'detached' })
+
+    await box.fill('')
+    await box.pressSequentially('zzq')
+    await dialog.getByText('Nobody on this relay has a username starting with “zzq”.').waitFor()
+
+    // Found as she types, added from the list; Bob accepts.
+    await box.fill('')
+    await box.pressSequentially(bob.username.slice(0, 4))
+    await dialog.getByRole('button', { name: `Add ${bob.username}` }).click()
+    await dialog.getByText('Request sent').waitFor()
+    await page.keyboard.press('Escape')
+    await bob.page.getByRole('button', { name: `Accept ${alice.username}` }).click()
+    await chatRow(page, 'Bob').waitFor()
+    await chatRow(bob.page, 'Alice').waitFor()
+  })
+
+  it('the contact’s profile opens from the conversation header, and mute toggles', {
+    timeout: 30_000,
+  }, async () => {
+    const page = alice.page
+    await openChat(page, 'Bob')
+    await send(page, 'Hi Bob')
+    await page.getByRole('button', { name: 'Profile of Bob Tester' }).click()
+    const profile = page.getByRole('dialog', { name: 'Bob Tester' })
+    await profile.getByText(`@${bob.username}`).waitFor()
+    await profile.getByText(/In your contacts\s+since/).waitFor()
+    // The conversation is already open: no "Send message" to offer.
+    expect(await profile.getByRole('button', { name: 'Send message' }).count()).toBe(0)
+
+    const mute = profile.getByRole('button', { name: 'Mute notifications', exact: true })
+    expect(await mute.getAttribute('aria-pressed')).toBe('false')
+    await mute.click()
+    const unmute = profile.getByRole('button', { name: 'Unmute notifications' })
+    await unmute.waitFor()
+    expect(await unmute.getAttribute('aria-pressed')).toBe('true')
+    // It is remembered: closed and opened again, still muted.
+    await page.keyboard.press('Escape')
+    await profile.waitFor({ state: 'detached' })
+    await page.getByRole('button', { name: 'Contact info' }).click()
+    await profile.getByRole('button', { name: 'Unmute notifications' }).click()
+    await profile.getByRole('button', { name: 'Mute notifications', exact: true }).waitFor()
+    await page.keyboard.press('Escape')
+  })
+
+  it('blocking makes their new messages fail with the relay’s reason; after unblocking, Retry delivers', {
+    timeout: 40_000,
+  }, async () => {
+    await openChat(bob.page, 'Alice')
+    await bubble(bob.page, 'Hi Bob').waitFor()
+    const bobsHeader = bob.page.getByRole('button', { name: 'Profile of Alice Tester' })
+    await bobsHeader.getByText('online', { exact: true }).waitFor()
+
+    const page = alice.page
+    await page.getByRole('button', { name: 'Profile of Bob Tester' }).click()
+    const profile = page.getByRole('dialog', { name: 'Bob Tester' })
+    await profile.getByRole('button', { name: 'Block', exact: true }).click()
+    await profile.getByText('Block Bob Tester? They will not be able to message you').waitFor()
+    await profile.getByRole('button', { name: 'Block', exact: true }).click()
+    await profile.getByRole('button', { name: 'Unblock' }).waitFor()
+    await profile.getByText(/Blocked\s+since/).waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByText('You blocked Bob Tester. They cannot write to you.').waitFor()
+
+    // Bob no longer sees when Alice is online, and what he writes is refused with the relay's reason.
+    await bobsHeader.getByText('online', { exact: true }).waitFor({ state: 'detached' })
+    await send(bob.page, 'Are you ignoring me?')
+    const refused = bubble(bob.page, 'Are you ignoring me?')
+    await refused
+      .getByRole('alert')
+      .getByText('Not sent: You can only message an accepted contact who accepted you')
+      .waitFor()
+    await page.waitForTimeout(500)
+    expect(await bubble(page, 'Are you ignoring me?').count()).toBe(0)
+
+    await page.getByRole('button', { name: 'Unblock' }).click()
+    await page.getByRole('textbox', { name: 'Message' }).waitFor()
+    await refused.getByRole('button', { name: 'Retry' }).click()
+    await bubble(page, 'Are you ignoring me?').waitFor()
+    await refused.getByRole('alert').waitFor({ state: 'detached' })
+    await refused.getByRole('img', { name: /Sent|Delivered|Read/ }).waitFor()
+    expect(await bubble(page, 'Are you ignoring me?').count()).toBe(1)
+  })
+
+  it('removing a contact takes them out of both people’s chats', { timeout: 30_000 }, async () => {
+    await connect(alice, carol)
+    const page = alice.page
+    await openChat(page, 'Carol')
+    await page.getByRole('button', { name: 'Profile of Carol Tester' }).click()
+    const profile = page.getByRole('dialog', { name: 'Carol Tester' })
+    await profile.getByRole('button', { name: 'Remove contact' }).click()
+    await profile.getByText('Remove Carol Tester from your contacts?').waitFor()
+    await profile.getByRole('button', { name: 'Remove', exact: true }).click()
+    await profile.waitFor({ state: 'detached' })
+    await chatRow(page, 'Carol').waitFor({ state: 'detached' })
+    await chatRow(carol.page, 'Alice').waitFor({ state: 'detached' })
+    // She is someone Alice could add again.
+    await page.getByRole('button', { name: 'Add contact' }).click()
+    await page.getByLabel('Username').fill(carol.username)
+    await page.getByRole('button', { name: `Add ${carol.username}` }).waitFor()
+    await page.keyboard.press('Escape')
+  })
+
+  it('new names and email show in your header and, for names, in your contact’s app', {
+    timeout: 30_000,
+  }, async () => {
+    const page = alice.page
+    await page.getByRole('button', { name: 'Your profile' }).click()
+    const profile = page.getByRole('dialog', { name: 'Your profile' })
+    const save = profile.getByRole('button', { name: 'Save' })
+    expect(await save.isDisabled()).toBe(true)
+    // An empty name is pointed out and cannot be saved.
+    await profile.getByLabel('First name').fill('')
+    await profile.getByText('Enter your first name').waitFor()
+    expect(await profile.getByLabel('First name').getAttribute('aria-invalid')).toBe('true')
+
+    await profile.getByLabel('First name').fill('Alicia')
+    await profile.getByLabel('Last name').fill('Marsh')
+    await profile.getByLabel('Email').fill('alicia.marsh@example.org')
+    await save.click()
+    await profile.getByRole('status').getByText('Saved').waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('button', { name: 'Your profile' }).getByText('Alicia Marsh').waitFor()
+
+    // Bob's app hears of it: the chat and the conversation header carry the new name.
+    await chatRow(bob.page, 'Alicia Marsh').waitFor()
+    await bob.page.getByRole('button', { name: 'Profile of Alicia Marsh' }).waitFor()
+
+    // After a reload Alice's profile still has all three.
+    await page.reload()
+    await page.getByRole('button', { name: 'Your profile' }).getByText('Alicia Marsh').click()
+    expect(await profile.getByLabel('Email').inputValue()).toBe('alicia.marsh@example.org')
+    await page.keyboard.press('Escape')
+  })
+
+  it('a picture cropped to a square becomes your avatar, for you and for your contact', {
+    timeout: 40_000,
+  }, async () => {
+    const wide = await sharp({
+      create: { width: 900, height: 600, channels: 3, background: { r: 40, g: 150, b: 120 } },
+    })
+      .composite([
+        {
+          input: await sharp({
+            create: { width: 300, height: 300, channels: 3, background: { r: 250, g: 210, b: 60 } },
+          })
+            .png()
+            .toBuffer(),
+          top: 150,
+          left: 300,
+        },
+      ])
+      .png()
+      .toBuffer()
+    const page = alice.page
+    await page.getByRole('button', { name: 'Your profile' }).click()
+    const profile = page.getByRole('dialog', { name: 'Your profile' })
+    expect(await profile.getByRole('button', { name: 'Remove picture' }).count()).toBe(0)
+    await profile
+      .getByLabel('Profile picture file')
+      .setInputFiles({ name: 'garden.png', mimeType: 'image/png', buffer: wide })
+    await profile.getByRole('slider', { name: 'Zoom' }).waitFor()
+    await profile.getByRole('button', { name: 'Use this picture' }).click()
+    await profile.getByRole('button', { name: 'Remove picture' }).waitFor()
+
+    const mine = page.getByRole('button', { name: 'Your profile' }).locator('img')
+    await mine.waitFor()
+    await expect.poll(async () => (await mine.evaluate(pictureSize)).width).toBeGreaterThan(0)
+    await screenshots(page, 'profile')
+    await page.keyboard.press('Escape')
+
+    // Bob sees the picture in his chat list and in the conversation header, square.
+    const inList = chatRow(bob.page, 'Alicia Marsh').locator('img')
+    await inList.waitFor()
+    await expect.poll(async () => (await inList.evaluate(pictureSize)).width).toBeGreaterThan(0)
+    const size = await inList.evaluate(pictureSize)
+    expect(size.width).toBe(size.height)
+    await bob.page.getByRole('button', { name: 'Profile of Alicia Marsh' }).locator('img').waitFor()
+  })
+
+  it('Settings: the Dark theme darkens the app, and Electron-only switches are absent in a browser', {
+    timeout: 30_000,
+  }, async () => {
+    const page = alice.page
+    const theme = () => page.locator('html').getAttribute('data-theme')
+    const backgroundBrightness = () => page.locator('body').evaluate(brightness)
+    await page.getByRole('button', { name: 'Settings' }).click()
+    const settings = page.getByRole('dialog', { name: 'Settings' })
+    const themes = settings.getByRole('radiogroup', { name: 'Theme' })
+    expect(await themes.getByRole('radio', { name: 'System' }).isChecked()).toBe(true)
+    expect(await backgroundBrightness()).toBeGreaterThan(600)
+    await screenshots(page, 'settings')
+
+    for (const name of [/^Notifications/, /^Message preview/, /^Sound/, /^Typing indicator/]) {
+      await settings.getByRole('switch', { name }).waitFor()
+    }
+    expect(await settings.getByRole('switch', { name: /Start at login/ }).count()).toBe(0)
+    expect(await settings.getByRole('switch', { name: /Close to tray/ }).count()).toBe(0)
+    expect(await settings.getByText('Start at login').count()).toBe(0)
+    // Without notifications, their preview and sound have nothing to apply to.
+    await settings.getByRole('switch', { name: /^Notifications/ }).uncheck()
+    await expect.poll(() => settings.getByRole('switch', { name: /^Sound/ }).isDisabled()).toBe(true)
+    await settings.getByRole('switch', { name: /^Notifications/ }).check()
+    await expect.poll(() => settings.getByRole('switch', { name: /^Sound/ }).isDisabled()).toBe(false)
+
+    await themes.getByText('Dark', { exact: true }).click()
+    expect(await themes.getByRole('radio', { name: 'Dark' }).isChecked()).toBe(true)
+    await expect.poll(theme).toBe('dark')
+    expect(await backgroundBrightness()).toBeLessThan(150)
+
+    // A light system does not override the choice, and it survives a reload.
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.reload()
+    await page.getByRole('button', { name: 'Your profile' }).waitFor()
+    await expect.poll(theme).toBe('dark')
+
+    await page.getByRole('button', { name: 'Settings' }).click()
+    await themes.getByText('Light', { exact: true }).click()
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await page.waitForTimeout(200)
+    expect(await theme()).toBe('light')
+    await themes.getByText('System', { exact: true }).click()
+    await expect.poll(theme).toBe('dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+    await expect.poll(theme).toBe('light')
+  })
+})
