@@ -1,7 +1,7 @@
 import type { ContactView, ConversationView, UserView } from '@parley/shared'
 import { SvelteMap, SvelteSet } from 'svelte/reactivity'
 import type { Bridge } from '../bridge'
-import { call } from '../call'
+import { BridgeFailure, call } from '../call'
 
 /** One row of the sidebar: a conversation, or an accepted contact you have not written to yet. */
 export interface ChatEntry {
@@ -159,6 +159,18 @@ export class ChatsState {
   }
   accept(userId: number) {
     return call(this.#bridge, 'contacts.accept', { userId })
+  }
+  /**
+   * Lifts a block: back to being contacts where the other side still counts you as one, else the
+   * block simply goes (the relay refuses to "accept" someone who is not a contact any more).
+   */
+  async unblock(userId: number): Promise<void> {
+    try {
+      await call(this.#bridge, 'contacts.accept', { userId })
+    } catch (error) {
+      if (!(error instanceof BridgeFailure) || error.code !== 'invalid_transition') throw error
+      await call(this.#bridge, 'contacts.remove', { userId })
+    }
   }
   block(userId: number) {
     return call(this.#bridge, 'contacts.block', { userId })
