@@ -57,4 +57,38 @@ describe('two cores chat through a real relay', () => {
       lastMessage: { text: 'hi alice' },
     })
   })
+
+  it('new messages from a peer raise messages.received for the shell, and settings changes are announced', async () => {
+    const alice = await startCore()
+    const bob = await startCore(undefined, { shell: 'electron', version: '9.9.9' })
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    await waitOnline(alice)
+    await waitOnline(bob)
+
+    expect(await bob.ok('app.info', {})).toMatchObject({ shell: 'electron', version: '9.9.9' })
+    expect((await alice.ok('app.info', {})).shell).toBe('browser')
+    await bob.ok('app.setViewing', { peerId: a.user.id })
+    expect(bob.service.viewing).toBe(a.user.id)
+
+    await alice.ok('messages.send', { peerId: b.user.id, text: 'are you up?' })
+    const received = await waitFor(() => bob.events('messages.received').at(-1))
+    expect(received).toMatchObject({
+      peerId: a.user.id,
+      count: 1,
+      message: { text: 'are you up?', mine: false },
+      sender: { id: a.user.id, username: a.user.username },
+    })
+    // Your own messages never notify you.
+    expect(alice.events('messages.received')).toHaveLength(0)
+
+    const settings = await bob.ok('settings.set', { mutedPeers: [a.user.id], closeToTray: false })
+    expect(settings).toMatchObject({ mutedPeers: [a.user.id], closeToTray: false, startAtLogin: false })
+    expect(bob.events('settings.changed').at(-1)).toEqual(settings)
+    // The same peer twice is refused at the boundary.
+    const twice = await bob.call('settings.set', { mutedPeers: [a.user.id, a.user.id] })
+    expect(twice.ok).toBe(false)
+  })
 })

@@ -57,6 +57,26 @@ describe('applying the feed', () => {
     expect(cursorOf(db)).toBe(4)
   })
 
+  it('counts messages new to this device per peer, for notifications, but not replays or your own', async () => {
+    db = await openTestDb()
+    const first = applyEvents(
+      db,
+      ME,
+      feed(1, [
+        { type: 'message', data: message({ id: 10 }) },
+        { type: 'message', data: message({ id: 11, senderId: ME, recipientId: PEER }) },
+        { type: 'message', data: message({ id: 12 }) },
+        { type: 'message_updated', data: message({ id: 10, text: 'edited', editedAt: 5 }) },
+      ]),
+      NOW,
+    )
+    expect([...first.arrived]).toEqual([[PEER, 2]])
+    // The same messages again after a gap (a catch-up overlapping live events): nothing new.
+    db.prepare('update sync_state set cursor = 0 where id = 1').run()
+    const replay = applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 12 }) }]), NOW)
+    expect(replay.arrived.size).toBe(0)
+  })
+
   it('skips events at or below the cursor and applies the rest in order', async () => {
     db = await openTestDb()
     applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 10, text: 'first' }) }]), NOW)

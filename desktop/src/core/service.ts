@@ -332,7 +332,7 @@ export class CoreService {
     if (summary.messages.size > 0 || summary.receipts.size > 0) {
       this.#unreadChanged(account, [...summary.messages.keys(), ...summary.receipts])
     }
-    for (const [peerId, count] of summary.received) {
+    for (const [peerId, count] of summary.arrived) {
       const row = lastReceivedRow(account.db, peerId)
       const message = row && messageViews(account.db, account.me, [row])[0]
       if (message && message.state !== 'read') {

@@ -17,8 +17,10 @@ export interface ApplySummary {
   contactsChanged: boolean
   /** The account's own profile changed. */
   profileChanged: boolean
-  /** Messages received from peers in this batch (not ones this account sent), per conversation. */
+  /** Per conversation, the newest relay id of messages received from the peer in this batch (for receipts). */
   received: Map<number, number>
+  /** Per conversation, how many messages from the peer this device had not had before (for notifications). */
+  arrived: Map<number, number>
 }
 
 export function emptySummary(cursor: number): ApplySummary {
@@ -30,6 +32,7 @@ export function emptySummary(cursor: number): ApplySummary {
     contactsChanged: false,
     profileChanged: false,
     received: new Map(),
+    arrived: new Map(),
   }
 }
 
@@ -115,10 +118,12 @@ export function applyEvents(
   const upsertContact = db.prepare(UPSERT_CONTACT)
   const removeContact = db.prepare('delete from contacts where user_id = ?')
   const readCursor = db.prepare('select cursor from sync_state where id = 1').pluck()
+  const readMaxLocalId = db.prepare('select coalesce(max(local_id), 0) from messages').pluck()
   const writeCursor = db.prepare('update sync_state set cursor = ? where id = 1')
 
   return db.transaction(() => {
     const start = readCursor.get() as number
+    const maxLocalIdBefore = readMaxLocalId.get() as number
     const summary = emptySummary(start)
     let cursor = start
     const activity = new Map<number, number>()
@@ -211,6 +216,9 @@ export function applyEvents(
           if (mine) sentByMe = true
           else if (event.type === 'message') {
             summary.received.set(peerId, Math.max(summary.received.get(peerId) ?? 0, m.id))
+            // Local ids only grow: one above the batch's starting maximum is a new row.
+            if (localId > maxLocalIdBefore)
+              summary.arrived.set(peerId, (summary.arrived.get(peerId) ?? 0) + 1)
           }
           break
         }
