@@ -20,6 +20,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const relayPort = readInteger(process.env, 'PORT', 8080, 1, 65535)
 const relayUrl = `http://127.0.0.1:${relayPort}`
 const children: ChildProcess[] = []
+let stopping = false
 
 function electronBinary(): string | null {
   if (process.env.PARLEY_BROWSER_MODE === '1') return null
@@ -47,6 +48,7 @@ async function waitForRelay(): Promise<void> {
 }
 
 function stopAll(code: number): never {
+  stopping = true
   for (const child of children) child.kill('SIGTERM')
   process.exit(code)
 }
@@ -64,6 +66,8 @@ async function main(): Promise<void> {
   })
   children.push(relay)
   relay.on('exit', (code) => {
+    // Ctrl+C reaches the relay too: its exit is then expected.
+    if (stopping) return
     console.error(`parley: the relay stopped (exit ${code ?? 'signal'})`)
     stopAll(1)
   })
@@ -92,6 +96,8 @@ async function main(): Promise<void> {
   console.log(`  Relay address to sign in with: ${relayUrl}`)
   console.log('  Ctrl+C stops both.')
   const shutdown = async () => {
+    if (stopping) return
+    stopping = true
     await host.close()
     stopAll(0)
   }

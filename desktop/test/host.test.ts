@@ -128,6 +128,9 @@ describe('the browser-mode host', () => {
     expect((await fetch(`http://127.0.0.1:${host.port}/%2e%2e/secret.txt`)).status).toBe(404)
     expect((await fetch(`http://127.0.0.1:${host.port}/..%2fsecret.txt`)).status).toBe(404)
     expect((await fetch(host.url, { method: 'POST' })).status).toBe(405)
+    // A malformed escape is refused, and the host is still there afterwards.
+    expect((await fetch(`http://127.0.0.1:${host.port}/%E0%A4%A`)).status).toBe(400)
+    expect((await fetch(host.url)).status).toBe(200)
   })
 
   it('says how to build the renderer when it is missing', async () => {

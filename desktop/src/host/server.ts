@@ -73,8 +73,15 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       return
     }
     // The renderer's files hold nothing secret: the token guards the bridge, not the page.
-    const relative =
-      url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+    let relative: string
+    try {
+      relative = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname).replace(/^\/+/, '')
+    } catch {
+      // A malformed escape (`/%E0%A4%A`) is the client's mistake, not a reason to stop.
+      response.writeHead(400, securityHeaders(port, { 'content-type': 'text/plain; charset=utf-8' }))
+      response.end('Bad request')
+      return
+    }
     const file = path.resolve(rendererDir, relative)
     const inside = file.startsWith(rendererDir + path.sep)
     if (!inside || !existsSync(file) || !statSync(file).isFile()) {

@@ -125,6 +125,30 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
       .getByRole('button', { name: /👍 1: Bob Tester/ })
       .waitFor()
 
+    // Any emoji, from the full picker; it opens next to the message, inside the window.
+    await edited.hover()
+    await edited.getByRole('button', { name: 'More reactions' }).click()
+    const picker = bob.page.getByRole('dialog', { name: 'Choose an emoji' })
+    const placed = (await picker.boundingBox())!
+    expect(placed.y).toBeGreaterThanOrEqual(0)
+    expect(placed.y + placed.height).toBeLessThanOrEqual(720)
+    await picker.getByRole('combobox', { name: 'Search' }).fill('party popper')
+    await picker
+      .getByRole('option', { name: /party popper/ })
+      .first()
+      .click()
+    await bubble(alice.page, 'Lunch at 1?')
+      .getByRole('button', { name: /🎉 1: Bob Tester/ })
+      .waitFor()
+
+    // Closing a dialog puts focus back where it was.
+    await alice.page.getByRole('button', { name: 'Settings' }).click()
+    await alice.page.getByRole('dialog', { name: 'Settings' }).waitFor()
+    await alice.page.keyboard.press('Escape')
+    await expect
+      .poll(() => alice.page.getByRole('button', { name: 'Settings' }).evaluate((el) => el.matches(':focus')))
+      .toBe(true)
+
     await screenshots(alice.page, 'conversation')
     await screenshots(bob.page, 'conversation-bob')
 

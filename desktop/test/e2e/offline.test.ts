@@ -78,6 +78,11 @@ describe.skipIf(!canRunE2e)('offline in Chromium', () => {
     await alice.page.waitForTimeout(700)
     alice.proxy.goOffline()
     await alice.quit()
+    // The page says its app is gone rather than spinning.
+    await alice.page
+      .getByRole('alert')
+      .getByText(/Lost the connection to the Parley app/)
+      .waitFor()
     await alice.relaunch()
     await chatRow(alice.page, 'Bob').getByText(/Draft/).waitFor()
     await openChat(alice.page, 'Bob')

@@ -11,6 +11,8 @@ declare global {
 export interface Bridge extends BridgeApi {
   /** Called after the link to the core came back (browser mode): read state again. */
   onReconnect(listener: () => void): () => void
+  /** The link to the core went down or came back (browser mode; Electron's never drops). */
+  onStatus(listener: (connected: boolean) => void): () => void
 }
 
 /** Electron's preload bridge when there is one, else the browser-mode host's WebSocket. */
@@ -21,6 +23,7 @@ export function connectBridge(): Bridge {
       invoke: (method, params) => electron.invoke(method, params),
       on: (event, listener) => electron.on(event, listener),
       onReconnect: () => () => undefined,
+      onStatus: () => () => undefined,
     }
   }
   const token = new URLSearchParams(location.search).get('token') ?? ''

@@ -9,6 +9,8 @@ import type {
 } from '@parley/shared'
 
 type Listener = (payload: unknown) => void
+
+const LOST: BridgeError = { code: 'internal', message: 'The connection to the Parley app was lost' }
 interface Pending {
   resolve: (result: BridgeResult<BridgeMethod>) => void
 }
@@ -24,6 +26,7 @@ export class WebSocketBridge implements BridgeApi {
   readonly #listeners = new Map<string, Set<Listener>>()
   readonly #pending = new Map<number, Pending>()
   readonly #reconnectListeners = new Set<() => void>()
+  readonly #statusListeners = new Set<(connected: boolean) => void>()
   readonly #queue: string[] = []
   #socket: WebSocket | null = null
   #nextId = 1
@@ -39,8 +42,14 @@ export class WebSocketBridge implements BridgeApi {
     const id = this.#nextId++
     const frame = JSON.stringify({ type: 'invoke', id, method, params })
     return new Promise<BridgeResult<M>>((resolve) => {
+      const open = this.#socket?.readyState === WebSocket.OPEN
+      if (!open && this.#everOpened) {
+        // The host went away (stopped, or restarted with a new token): say so instead of waiting.
+        resolve({ ok: false, error: LOST } as BridgeResult<M>)
+        return
+      }
       this.#pending.set(id, { resolve: resolve as Pending['resolve'] })
-      if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(frame)
+      if (open) this.#socket?.send(frame)
       else this.#queue.push(frame)
     })
   }
@@ -53,6 +62,16 @@ export class WebSocketBridge implements BridgeApi {
     }
     set.add(listener as Listener)
     return () => set.delete(listener as Listener)
+  }
+
+  /** Whether the link to the host is up (false while it is lost, after it had been up). */
+  get connected(): boolean {
+    return this.#socket?.readyState === WebSocket.OPEN || !this.#everOpened
+  }
+
+  onStatus(listener: (connected: boolean) => void): () => void {
+    this.#statusListeners.add(listener)
+    return () => this.#statusListeners.delete(listener)
   }
 
   onReconnect(listener: () => void): () => void {
@@ -68,6 +87,7 @@ export class WebSocketBridge implements BridgeApi {
       for (const frame of this.#queue.splice(0)) socket.send(frame)
       if (this.#everOpened) for (const listener of this.#reconnectListeners) listener()
       this.#everOpened = true
+      for (const listener of this.#statusListeners) listener(true)
     })
     socket.addEventListener('message', (message) => {
       if (typeof message.data === 'string') this.#receive(message.data)
@@ -75,9 +95,9 @@ export class WebSocketBridge implements BridgeApi {
     socket.addEventListener('close', () => {
       if (this.#socket !== socket) return
       this.#socket = null
-      const lost: BridgeError = { code: 'internal', message: 'The connection to the Parley host was lost' }
-      for (const pending of this.#pending.values()) pending.resolve({ ok: false, error: lost })
+      for (const pending of this.#pending.values()) pending.resolve({ ok: false, error: LOST })
       this.#pending.clear()
+      if (this.#everOpened) for (const listener of this.#statusListeners) listener(false)
       setTimeout(() => this.#connect(), this.#retryMs)
       this.#retryMs = Math.min(this.#retryMs * 2, 5000)
     })

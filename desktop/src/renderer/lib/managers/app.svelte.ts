@@ -18,6 +18,8 @@ export class AppState {
   #systemDark = $state(false)
   /** Why the session ended, when it was not the user's choice (shown on the sign-in screen). */
   sessionNotice = $state<string | null>(null)
+  /** Browser mode: the page lost its link to the Parley host process. */
+  hostLost = $state(false)
 
   constructor(bridge: Bridge) {
     this.bridge = bridge
@@ -41,6 +43,9 @@ export class AppState {
       if (this.#session) this.#session = { ...this.#session, user }
     })
     bridge.onReconnect(() => void this.load())
+    bridge.onStatus((connected) => {
+      this.hostLost = !connected
+    })
   }
 
   get ready() {

@@ -51,6 +51,11 @@ export class ChatsState {
     // New, sent, edited messages move conversations and change previews: reread the (short) list,
     // at most a few times a second however fast messages come.
     bridge.on('messages.changed', () => this.#scheduleReload())
+    // Events were missed while the link to the core was down: read everything again.
+    bridge.onReconnect(() => {
+      this.typing.clear()
+      if (this.#loaded) void this.load().catch(() => undefined)
+    })
   }
 
   get loaded() {

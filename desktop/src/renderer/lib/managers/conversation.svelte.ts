@@ -77,11 +77,12 @@ export class ConversationState {
       this.#loaded = true
     } finally {
       this.#loading = false
+      this.#afterLoad()
     }
   }
 
   async loadOlder(): Promise<void> {
-    if (this.#loading || this.#nextBefore === null) return
+    if (this.#loading || this.#reloading || this.#nextBefore === null) return
     this.#loading = true
     try {
       const page = await this.#page({ before: this.#nextBefore, limit: PAGE })
@@ -93,11 +94,12 @@ export class ConversationState {
       this.#nextBefore = page.nextBefore
     } finally {
       this.#loading = false
+      this.#afterLoad()
     }
   }
 
   async loadNewer(): Promise<void> {
-    if (this.#loading || this.#nextAfter === null) return
+    if (this.#loading || this.#reloading || this.#nextAfter === null) return
     this.#loading = true
     try {
       const page = await this.#page({ after: this.#nextAfter, limit: PAGE })
@@ -108,6 +110,7 @@ export class ConversationState {
       this.#nextAfter = page.nextAfter
     } finally {
       this.#loading = false
+      this.#afterLoad()
     }
   }
 
@@ -119,6 +122,7 @@ export class ConversationState {
 
   /** Puts a message you just wrote (or changed) in place without waiting for the event. */
   upsert(message: MessageView): void {
+    if (message.peerId !== this.peerId) return
     this.#merge([message], [])
   }
 
@@ -127,8 +131,9 @@ export class ConversationState {
 
   async #apply(event: BridgeEventPayload<'messages.changed'>): Promise<void> {
     if (event.reload) {
-      // Reloads never overlap: one more runs after the current one if asked meanwhile.
-      if (this.#reloading) {
+      // Reloads never overlap, nor run while a page loads: one more runs after the current one
+      // (or after the page) if asked meanwhile.
+      if (this.#reloading || this.#loading) {
         this.#reloadAgain = true
         return
       }
@@ -142,6 +147,16 @@ export class ConversationState {
       return
     }
     this.#merge(event.messages, event.removedLocalIds)
+    // A reload in flight read the store before this change: read again once it is done.
+    if (this.#reloading) this.#reloadAgain = true
+  }
+
+  /** After a page load: the reload it held back. */
+  #afterLoad(): void {
+    if (this.#reloadAgain && !this.#reloading && !this.#closed) {
+      this.#reloadAgain = false
+      void this.#apply({ peerId: this.peerId, messages: [], removedLocalIds: [], reload: true })
+    }
   }
 
   #merge(changed: readonly MessageView[], removed: readonly number[]): void {

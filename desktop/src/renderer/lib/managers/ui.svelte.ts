@@ -29,6 +29,10 @@ export class UiState {
   constructor(bridge: Bridge) {
     this.#bridge = bridge
     bridge.on('app.openConversation', ({ peerId }) => void this.open(peerId))
+    bridge.onReconnect(() => {
+      const open = this.#conversation
+      if (open) void open.open()
+    })
   }
 
   get conversation() {
