@@ -1,7 +1,8 @@
 import Type from 'typebox'
 import { Id, ImageId, ImageInfo, Strict, Timestamp, Uuid, VISIBLE_TEXT_PATTERN } from './common'
+import { MAX_MESSAGE_LENGTH } from './limits'
 
-export const MAX_MESSAGE_LENGTH = 4000
+export { MAX_MESSAGE_LENGTH } from './limits'
 
 /** Message text: up to 4,000 characters, at least one of them visible. */
 export const MessageText = Type.String({

@@ -28,7 +28,7 @@ export const HealthResponse = Strict({
   time: Timestamp,
 })
 
-export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
+export { MAX_IMAGE_BYTES } from './limits'
 
 export const ImageResponse = Strict({ image: ImageInfo })
 export const ImageParams = Strict({ id: ImageId })

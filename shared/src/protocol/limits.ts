@@ -1,0 +1,8 @@
+// Plain numbers, with no schema library behind them: the renderer imports this module alone
+// (`@parley/shared/limits`) so its bundle does not carry TypeBox and Ajv.
+
+/** The largest picture the relay takes (upload body, before re-encoding). */
+export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+/** The longest message text, in characters. */
+export const MAX_MESSAGE_LENGTH = 4000
