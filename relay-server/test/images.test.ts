@@ -252,7 +252,8 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(seen.body.user.avatarImageId).toBe(image.id)
     const avatar = await download(relay.url, stranger.token, image.id, { size: 'avatar' })
     expect(avatar.status).toBe(200)
-    expect(await sharp(avatar.bytes).metadata()).toMatchObject({ format: 'webp', width: 256, height: 256 })
+    expect(avatar.headers.get('content-type')).toBe('image/jpeg')
+    expect(await sharp(avatar.bytes).metadata()).toMatchObject({ format: 'jpeg', width: 256, height: 256 })
 
     const theft = await http(relay.url, 'PATCH', `/users/${stranger.user.id}`, {
       token: stranger.token,

@@ -85,10 +85,15 @@ export async function processImage(input: Buffer): Promise<ProcessedImage> {
   }
 }
 
-/** A 256 px square, centred on what the image is about (sharp's attention strategy). */
+/**
+ * A 256 px square, centred on what the image is about (sharp's attention strategy). JPEG, not
+ * WebP: desktop notifications show it, and Electron's nativeImage decodes only PNG and JPEG.
+ * Transparency is laid on white.
+ */
 export async function makeAvatar(original: Buffer): Promise<Buffer> {
   return sharp(original, { limitInputPixels: MAX_PIXELS })
     .resize({ width: AVATAR_SIZE, height: AVATAR_SIZE, fit: 'cover', position: sharp.strategy.attention })
-    .webp({ quality: 85 })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 86 })
     .toBuffer()
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import type { ImageInfo, ImageQuery } from '@parley/shared'
 import { type Kysely, sql } from 'kysely'
 import type { Database, ImageRow } from '../db/schema'
@@ -101,8 +101,11 @@ export class ImageService {
     if (!row || !(await this.#maySee(userId, id))) throw new AppError('image_not_found', `No image ${id}`)
     const blob = await this.#store.get(blobKey(id, size))
     if (!blob) throw new AppError('image_not_found', `No ${size} version of image ${id}`)
-    const mime = size === 'original' ? row.mime : 'image/webp'
-    return { ...blob, mime, etag: `"${id}.${size}"` }
+    if (size === 'original') return { ...blob, mime: row.mime, etag: `"${id}.${size}"` }
+    if (size === 'thumb') return { ...blob, mime: 'image/webp', etag: `"${id}.${size}"` }
+    // Avatars are JPEG; ones made by earlier versions are WebP: the bytes say which.
+    const sniffed = await sniffStream(blob.stream)
+    return { ...blob, stream: sniffed.stream, mime: sniffed.mime, etag: `"${id}.${size}"` }
   }
 
   async #maySee(userId: number, id: string): Promise<boolean> {
@@ -160,4 +163,21 @@ export class ImageService {
       return doomed.length
     })
   }
+}
+
+/** Reads the first chunk to tell JPEG from WebP, and gives back a stream of all the bytes. */
+async function sniffStream(stream: Readable): Promise<{ stream: Readable; mime: string }> {
+  const chunks = stream[Symbol.asyncIterator]()
+  const first = await chunks.next()
+  const head = first.done ? Buffer.alloc(0) : (first.value as Buffer)
+  const mime = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff ? 'image/jpeg' : 'image/webp'
+  async function* all() {
+    if (!first.done) yield head
+    for (;;) {
+      const next = await chunks.next()
+      if (next.done) return
+      yield next.value as Buffer
+    }
+  }
+  return { stream: Readable.from(all()), mime }
 }
