@@ -158,6 +158,33 @@ describe('the media cache', () => {
 })
 
 describe('images between two cores through a real relay', () => {
+  it('a large picture reports its upload as it goes, not only at the start and the end', async () => {
+    const relay = await startRelay()
+    cleanup.push(() => relay.close())
+    const { cores, b } = await pair(relay.url)
+    // Random pixels do not compress: about 1.7 MB of PNG.
+    const noise = Buffer.from(Array.from({ length: 760 * 760 * 3 }, () => Math.floor(Math.random() * 256)))
+    const picture = await sharp(noise, { raw: { width: 760, height: 760, channels: 3 } })
+      .png()
+      .toBuffer()
+    expect(picture.length).toBeGreaterThan(1_000_000)
+
+    const sent = await cores.alice.ok('messages.sendImage', {
+      peerId: b.user.id,
+      dataBase64: picture.toString('base64'),
+    })
+    await waitFor(async () => (await imageMessage(cores.alice, b.user.id)).id !== null)
+    const progress = cores.alice
+      .events('media.uploadProgress')
+      .filter((p) => p.localId === sent.localId)
+      .map((p) => p.sentBytes)
+    expect(progress[0]).toBe(0)
+    expect(progress.at(-1)).toBe(picture.length)
+    const between = progress.filter((sentBytes) => sentBytes > 0 && sentBytes < picture.length)
+    expect(between.length).toBeGreaterThanOrEqual(3)
+    expect(progress).toEqual([...progress].sort((x, y) => x - y))
+  })
+
   it('an image arrives with its thumbnail, which is fetched once and then served from disk', async () => {
     const relay = await startRelay()
     cleanup.push(() => relay.close())

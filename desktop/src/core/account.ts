@@ -187,9 +187,14 @@ export class Account extends EventEmitter<AccountEvents> {
       }
     }
     const total = file.bytes.length
-    // fetch() in Node reports no upload progress: the start and the end are what can be told.
     this.emit('uploadProgress', row.local_id, 0, total)
-    const result = await this.relay.uploadImage(file.bytes, file.mime)
+    // At most one progress event per 5% of the picture, however small the chunks.
+    let reported = 0
+    const result = await this.relay.uploadImage(file.bytes, file.mime, (sent) => {
+      if (sent < total && sent - reported < total / 20) return
+      reported = sent
+      if (sent < total) this.emit('uploadProgress', row.local_id, sent, total)
+    })
     if (!result.ok) return result
     this.emit('uploadProgress', row.local_id, total, total)
     setUploadedImage(this.db, row.local_id, result.value.image)

@@ -34,8 +34,9 @@ export const bridgeEvents = {
   'unread.changed': UnreadCounts,
   'profile.changed': Strict({ user: ProfileView }),
   /**
-   * An image message's upload: sent so far of total bytes. Emitted when the upload starts (0) and
-   * when the relay has taken it all (sentBytes = totalBytes).
+   * An image message's upload: sent so far of total bytes. Emitted when the upload starts (0), as
+   * it goes (at most once per 5% of the picture), and when the relay has taken it all
+   * (sentBytes = totalBytes).
    */
   'media.uploadProgress': Strict({
     localId: Id,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import {
   type BridgeError,
   isErrorCode,
@@ -126,20 +127,57 @@ export class RelayClient {
     return { ok: true, value: { mime, bytes } }
   }
 
-  /** POST /uploadimage: one multipart part named `file`. */
-  async uploadImage(bytes: Uint8Array, mime: string): Promise<Result<RouteResponse<'uploadImage'>>> {
+  /**
+   * POST /uploadimage: one multipart part named `file`. The body is streamed in chunks, and
+   * `onProgress` hears how many bytes of the picture have gone to the network so far.
+   */
+  async uploadImage(
+    bytes: Uint8Array,
+    mime: string,
+    onProgress?: (sentBytes: number) => void,
+  ): Promise<Result<RouteResponse<'uploadImage'>>> {
     if (!this.#token) return failure('not_signed_in', 'Sign in first')
-    const form = new FormData()
-    form.append('file', new Blob([bytes], { type: mime }), 'image')
+    const boundary = `parley-${randomUUID()}`
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="image"\r\n` +
+        `Content-Type: ${mime}\r\n\r\n`,
+    )
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
+    const CHUNK = 64 * 1024
+    let offset = 0
+    let headSent = false
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (!headSent) {
+          headSent = true
+          controller.enqueue(head)
+          return
+        }
+        if (offset < bytes.length) {
+          const end = Math.min(offset + CHUNK, bytes.length)
+          controller.enqueue(bytes.subarray(offset, end))
+          offset = end
+          onProgress?.(offset)
+          return
+        }
+        controller.enqueue(tail)
+        controller.close()
+      },
+    })
     let response: Response
     let text: string
     try {
       response = await this.#fetch(`${this.baseUrl}/uploadimage`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${this.#token}` },
-        body: form,
+        headers: {
+          authorization: `Bearer ${this.#token}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(head.length + bytes.length + tail.length),
+        },
+        body,
+        duplex: 'half',
         signal: AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000)),
-      })
+      } as RequestInit)
       text = await response.text()
     } catch (error) {
       return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
