@@ -25,6 +25,7 @@ import {
 } from '@parley/shared'
 import { Account } from './account'
 import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
+import { lockDataDir } from './data-lock'
 import type { ApplySummary } from './db/apply'
 import { coalesceReceipt } from './db/apply'
 import { contactView, contactViews, removeContact, saveContact, userView } from './db/contacts'
@@ -127,6 +128,7 @@ export class CoreService {
   #unreadTimer: NodeJS.Timeout | undefined
   #lastUnread = ''
   #closed = false
+  #releaseLock: () => void = () => undefined
 
   private constructor(options: CoreOptions) {
     this.#dataDir = options.dataDir
@@ -149,13 +151,20 @@ export class CoreService {
    * with StoreTooNewError when that account's database was written by a newer Parley.
    */
   static async start(options: CoreOptions): Promise<CoreService> {
+    const release = lockDataDir(options.dataDir)
     const service = new CoreService(options)
-    const file = readCurrentAccount(options.dataDir)
-    if (file) {
-      const db = await LocalDb.open(file)
-      const token = await service.#storedToken(db)
-      if (token) await service.#adopt(db, token)
-      else await db.close()
+    service.#releaseLock = release
+    try {
+      const file = readCurrentAccount(options.dataDir)
+      if (file) {
+        const db = await LocalDb.open(file)
+        const token = await service.#storedToken(db)
+        if (token) await service.#adopt(db, token)
+        else await db.close()
+      }
+    } catch (error) {
+      release()
+      throw error
     }
     return service
   }
@@ -214,6 +223,7 @@ export class CoreService {
     clearTimeout(this.#unreadTimer)
     await this.#account?.close()
     this.#account = null
+    this.#releaseLock()
   }
 
   #emit<E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>): void {
