@@ -143,7 +143,10 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
 
   const icons = loadIcons()
   const mute = new NotificationMute()
-  const startHidden = process.argv.includes(HIDDEN_FLAG)
+  // Started at login: Windows and Linux pass the flag; macOS says so through the login item.
+  const startHidden =
+    process.argv.includes(HIDDEN_FLAG) ||
+    (platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)
   const stateFile = path.join(app.getPath('userData'), 'window-state.json')
   let window: BrowserWindow | null = null
   let maximizeOnShow = false
@@ -179,7 +182,15 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
       quitting: () => quitter.quitting,
     })
     win.webContents.on('did-start-loading', () => links.unready())
-    if (platform === 'win32') win.on('session-end', () => void quitter.closeCore())
+    if (platform === 'win32') {
+      // Windows asks before ending the session (query-session-end): hold it until the store is
+      // closed, then quit. session-end itself cannot wait; it is the last chance.
+      win.on('query-session-end', (event) => {
+        event.preventDefault()
+        void quitter.closeCore().then(() => app.quit())
+      })
+      win.on('session-end', () => void quitter.closeCore())
+    }
     win.once('ready-to-show', () => {
       if (!startHidden || (!tray && platform !== 'darwin')) showWindow()
     })
@@ -217,8 +228,7 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
   }
 
   let appliedStartAtLogin: boolean | null = null
-  const settings = new SettingsWatch(core, (next: Settings) => {
-    nativeTheme.themeSource = next.theme
+  const applyLogin = (next: Settings) => {
     if (next.startAtLogin === appliedStartAtLogin) return
     appliedStartAtLogin = next.startAtLogin
     // An unpackaged run would register the bare Electron binary.
@@ -236,6 +246,14 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
     } catch (error) {
       log('could not change start at login', error)
     }
+  }
+  const settings = new SettingsWatch(core, (next: Settings) => {
+    nativeTheme.themeSource = next.theme
+    // Signed out, the core reports default settings: they say nothing about this device's login
+    // item, which stays as the signed-in account last set it.
+    void core.call('auth.session', {}).then((session) => {
+      if (session.ok && session.value) applyLogin(next)
+    })
   })
   await settings.refresh()
 

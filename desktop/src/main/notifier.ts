@@ -130,7 +130,9 @@ export class Notifier<Image> {
       const trimmed = text.trim()
       if (trimmed) void this.#deps.reply(peerId, trimmed)
     })
-    handle.onClose(forget)
+    // On Windows a toast "closes" when it times out but lives on in Action Center, where it can
+    // still be clicked or must still be withdrawn: keep its handle there.
+    if (this.#deps.platform !== 'win32') handle.onClose(forget)
     handle.show()
   }
 

@@ -46,6 +46,8 @@ interface FakeNotification {
   closed: boolean
   click(): void
   reply(text: string): void
+  /** The OS took it off screen by itself (a timeout). */
+  expire(): void
 }
 
 function setup(
@@ -72,6 +74,7 @@ function setup(
         closed: false,
         click: () => listeners.click?.(),
         reply: (text) => listeners.reply?.(text),
+        expire: () => listeners.close?.(),
       }
       created.push(fake)
       return {
@@ -109,6 +112,20 @@ function setup(
 }
 
 describe('notifications', () => {
+  it('on Windows a toast that timed out (now in Action Center) is still withdrawn once read; elsewhere it is forgotten', async () => {
+    const windows = setup({ platform: 'win32' })
+    await windows.received()
+    windows.created[0]?.expire()
+    expect(windows.notifier.showing).toEqual([7])
+    windows.notifier.unreadChanged({ total: 0, conversations: [] })
+    expect(windows.created[0]?.closed).toBe(true)
+
+    const linux = setup({ platform: 'linux' })
+    await linux.received()
+    linux.created[0]?.expire()
+    expect(linux.notifier.showing).toEqual([])
+  })
+
   it('a message while the window is hidden notifies with the sender, text, avatar and sound', async () => {
     const { created, received } = setup()
     await received()
