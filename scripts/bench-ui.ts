@@ -23,6 +23,7 @@ import type { InvokeFrame, ResultFrame } from '@parley/shared'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { silentLogger } from '../desktop/src/core/logger'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../desktop/src/host/server'
+import { CHROMIUM, CHROMIUM_FLAGS } from '../desktop/test/e2e/chromium'
 import { readInteger } from '../relay-server/src/config'
 import { repoRoot } from './bench/ipc'
 import { int, ms, percentile } from './bench/report'
@@ -47,7 +48,6 @@ const SCROLL_MESSAGES = envInt('BENCH_UI_SCROLL_MESSAGES', 100_000, 1000, 2_000_
 const SCROLL_SECONDS = envInt('BENCH_UI_SCROLL_SECONDS', 8, 1, 60)
 const SCROLL_SPEED = envInt('BENCH_UI_SCROLL_SPEED', 3600, 100, 50_000)
 const SCROLL_ROUNDS = envInt('BENCH_UI_SCROLL_ROUNDS', 2, 1, 20)
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** A laptop-sized window. */
 const VIEWPORT = { width: 1280, height: 800 }
 /** The account's relay: nothing listens on the discard port, so the core stays offline. */
@@ -67,17 +67,7 @@ const FRAME_MS = 1000 / 60
  * behind shows as a late frame rather than as blank tiles that frame intervals would not see.
  * --disable-gpu: raster and compositing are done in software, slower than on a GPU.
  */
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--run-all-compositor-stages-before-draw',
-]
+const FLAGS = [...CHROMIUM_FLAGS, '--run-all-compositor-stages-before-draw']
 
 const PEERS: BenchPeer[] = [
   { id: 2, username: 'ada', firstName: 'Ada', lastName: 'Lovelace' },

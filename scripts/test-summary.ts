@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import type { Reporter, TestModule } from 'vitest/node'
+import { CHROMIUM } from '../desktop/test/e2e/chromium'
 
 /**
  * Ends a test run with one plain line, `tests: N passed, N failed, N skipped`, and names the
@@ -22,7 +23,7 @@ export default class TestSummary implements Reporter {
     if (!process.env.DATABASE_URL || !process.env.REDIS_URL) {
       missing.push('two-relay suite (set DATABASE_URL and REDIS_URL to run it)')
     }
-    if (!existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')) {
+    if (!existsSync(CHROMIUM)) {
       missing.push("browser scenarios (install Debian's chromium, or set CHROMIUM_PATH, to run them)")
     } else if (!existsSync('desktop/dist/renderer/index.html')) {
       missing.push('browser scenarios (run npm run build:renderer first)')

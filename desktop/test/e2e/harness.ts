@@ -8,22 +8,12 @@ import { silentLogger } from '../../src/core/logger'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
 import { fastTiming } from '../helpers/core'
 import { startProxy, type TestProxy } from '../helpers/proxy'
+import { CHROMIUM, CHROMIUM_FLAGS } from './chromium'
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 /** The scenarios need Chromium (Debian's `chromium` package) and the built renderer (`npm run build:renderer`). */
 export const canRunE2e = existsSync(CHROMIUM) && existsSync(path.join(DEFAULT_RENDERER_DIR, 'index.html'))
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/e2e', import.meta.url))
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
 
 export interface Person {
   name: string
@@ -49,7 +39,7 @@ export class World {
 
   async start(): Promise<void> {
     this.relay = await startRelay()
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS })
+    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
   }
 
   async person(name: string): Promise<Person> {
