@@ -4,5 +4,8 @@
 /** The largest picture the relay takes (upload body, before re-encoding). */
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024
 
+/** A username: 3 to 32 letters, digits, dots, dashes or underscores. */
+export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
+
 /** The longest message text, in characters. */
 export const MAX_MESSAGE_LENGTH = 4000

@@ -1,7 +1,8 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, VISIBLE_TEXT_PATTERN } from './common'
+import { USERNAME_PATTERN } from './limits'
 
-export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
+export { USERNAME_PATTERN } from './limits'
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: USERNAME_PATTERN })
 export const Password = Type.String({ minLength: 8, maxLength: 256 })
 /** Names must hold at least one visible character. */
