@@ -1,4 +1,12 @@
-import type { BridgeEventPayload, MessageView, Settings, UnreadCounts, UserView } from '@parley/shared'
+import {
+  type BridgeEventPayload,
+  displayName,
+  type MessageView,
+  notificationBody,
+  type Settings,
+  type UnreadCounts,
+  type UserView,
+} from '@parley/shared'
 
 /** What the notifier asks of a native notification (Electron's Notification, adapted in index.ts). */
 export interface NotificationHandle {
@@ -47,23 +55,10 @@ export interface NotifierDeps<Image> {
   avatarTimeoutMs?: number
 }
 
-const PREVIEW_LENGTH = 200
+/** Who a notification is from (an unknown sender is just "New message"). */
+export const senderName = (sender: UserView | null): string => displayName(sender, 'New message')
 
-export function senderName(sender: UserView | null): string {
-  if (!sender) return 'New message'
-  const full = `${sender.firstName} ${sender.lastName}`.trim()
-  return full || sender.username
-}
-
-/** The body: the text (or what the message is), or only that something came when previews are off. */
-export function notificationBody(message: MessageView, count: number, preview: boolean): string {
-  if (!preview) return count > 1 ? `${count} new messages` : 'New message'
-  let text = message.text?.replace(/\s+/g, ' ').trim() ?? ''
-  if (!text) text = message.image ? 'Photo' : message.deletedAt !== null ? 'Message deleted' : 'New message'
-  else if (message.image) text = `Photo: ${text}`
-  if (text.length > PREVIEW_LENGTH) text = `${text.slice(0, PREVIEW_LENGTH - 1)}…`
-  return count > 1 ? `${text} (+${count - 1} more)` : text
-}
+export { notificationBody }
 
 export const conversationGroup = (peerId: number) => `conversation-${peerId}`
 

@@ -1,3 +1,4 @@
+export * from './display'
 export * from './errors'
 export * from './events'
 export * from './methods'

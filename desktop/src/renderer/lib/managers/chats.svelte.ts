@@ -1,5 +1,8 @@
 import type { ContactView, ConversationView, UserView } from '@parley/shared'
 import { SvelteMap, SvelteSet } from 'svelte/reactivity'
+
+export { displayName } from '@parley/shared/display'
+
 import type { Bridge } from '../bridge'
 import { BridgeFailure, call } from '../call'
 
@@ -11,12 +14,6 @@ export interface ChatEntry {
   conversation: ConversationView | null
   unread: number
   lastActivityAt: number
-}
-
-export function displayName(user: Pick<UserView, 'firstName' | 'lastName' | 'username'> | null): string {
-  if (!user) return 'Unknown user'
-  const full = `${user.firstName} ${user.lastName}`.trim()
-  return full || user.username
 }
 
 /**

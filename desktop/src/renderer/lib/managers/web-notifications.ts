@@ -1,7 +1,7 @@
 import type { BridgeEventPayload } from '@parley/shared'
+import { displayName, notificationBody } from '@parley/shared/display'
 import type { Bridge } from '../bridge'
 import type { AppState } from './app.svelte'
-import { displayName } from './chats.svelte'
 import type { UiState } from './ui.svelte'
 
 /**
@@ -27,22 +27,10 @@ export function startWebNotifications(bridge: Bridge, app: AppState, ui: UiState
     if (settings.mutedPeers.includes(event.peerId)) return
     const looking = !document.hidden && document.hasFocus() && ui.conversation?.peerId === event.peerId
     if (looking) return
-    const who = displayName(event.sender)
-    const text = event.message.deletedAt
-      ? 'Message deleted'
-      : event.message.image && !event.message.text
-        ? '🖼 Photo'
-        : (event.message.text ?? '')
-    const body = settings.notificationPreview
-      ? event.count > 1
-        ? `${event.count} new messages · ${text}`
-        : text
-      : event.count > 1
-        ? `${event.count} new messages`
-        : 'New message'
     open.get(event.peerId)?.close()
-    const notification = new Notification(who, {
-      body,
+    // Worded as the Electron shell words its native ones.
+    const notification = new Notification(displayName(event.sender, 'New message'), {
+      body: notificationBody(event.message, event.count, settings.notificationPreview),
       tag: `parley-${event.peerId}`,
       silent: !settings.sound,
     })
