@@ -10,7 +10,6 @@ import {
   messageLog,
   openChat,
   type Person,
-  register,
   screenshots,
   send,
   until,
@@ -83,10 +82,7 @@ describe.skipIf(!canRunE2e)('the composer in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    alice = await world.person('Alice')
-    bob = await world.person('Bob')
-    carol = await world.person('Carol')
-    await Promise.all([register(alice), register(bob), register(carol)])
+    ;[alice, bob, carol] = await world.registered('Alice', 'Bob', 'Carol')
     await connect(alice, bob)
     await connect(alice, carol)
     await openChat(bob.page, 'Alice')

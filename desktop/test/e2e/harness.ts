@@ -75,6 +75,16 @@ export class World {
     return person
   }
 
+  /** People who have each created an account through the first-run screen. */
+  async registered<const Names extends readonly string[]>(
+    ...names: Names
+  ): Promise<{ [K in keyof Names]: Person }> {
+    const people: Person[] = []
+    for (const name of names) people.push(await this.person(name))
+    await Promise.all(people.map(register))
+    return people as { [K in keyof Names]: Person }
+  }
+
   async stop(): Promise<void> {
     for (const person of this.people) {
       await person.context.close().catch(() => undefined)

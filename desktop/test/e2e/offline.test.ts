@@ -6,7 +6,6 @@ import {
   connect,
   openChat,
   type Person,
-  register,
   screenshots,
   send,
   World,
@@ -19,10 +18,7 @@ describe.skipIf(!canRunE2e)('offline in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    alice = await world.person('Alice')
-    bob = await world.person('Bob')
-    await register(alice)
-    await register(bob)
+    ;[alice, bob] = await world.registered('Alice', 'Bob')
     await connect(alice, bob)
     await openChat(alice.page, 'Bob')
     await openChat(bob.page, 'Alice')

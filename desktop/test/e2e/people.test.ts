@@ -7,7 +7,6 @@ import {
   connect,
   openChat,
   type Person,
-  register,
   screenshots,
   send,
   World,
@@ -34,10 +33,7 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
 
   beforeAll(async () => {
     await world.start()
-    alice = await world.person('Alice')
-    bob = await world.person('Bob')
-    carol = await world.person('Carol')
-    await Promise.all([register(alice), register(bob), register(carol)])
+    ;[alice, bob, carol] = await world.registered('Alice', 'Bob', 'Carol')
   }, 60_000)
   afterAll(() => world.stop(), 60_000)
   // A step that failed with a dialog open must not take the next stories down with it.

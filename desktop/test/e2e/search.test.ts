@@ -7,7 +7,6 @@ import {
   messageLog,
   openChat,
   type Person,
-  register,
   screenshots,
   until,
   World,
@@ -21,10 +20,7 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    alice = await world.person('Alice')
-    bob = await world.person('Bob')
-    await register(alice)
-    await register(bob)
+    ;[alice, bob] = await world.registered('Alice', 'Bob')
     await connect(alice, bob)
     // A long conversation, written through Alice's core (the same outbox the composer uses): the
     // message to find is old enough that opening the chat does not load it.
