@@ -97,10 +97,10 @@ export class AppState {
     this.#session = null
   }
 
+  /** The sign-in screen's answer; the core's session.changed (which loads the settings) follows. */
   signedIn(session: SessionView): void {
     this.sessionNotice = null
     this.#session = session
-    void this.#loadSettings()
   }
 
   setProfile(user: ProfileView): void {

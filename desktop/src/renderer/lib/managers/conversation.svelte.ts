@@ -163,7 +163,6 @@ export class ConversationState {
     const gone = new Set(removed)
     const byId = new Map(changed.map((m) => [m.localId, m]))
     let list = this.#messages.filter((m) => !gone.has(m.localId))
-    let appended = false
     list = list.map((m) => {
       const update = byId.get(m.localId)
       if (!update) return m
@@ -177,9 +176,9 @@ export class ConversationState {
       if (m.position < first && this.#nextBefore !== null) continue
       if (this.#nextAfter !== null && m.position > (list.at(-1)?.position ?? 0)) continue
       list.push(m)
-      appended = true
     }
-    if (appended || changed.length > 0) list.sort((a, b) => a.position - b.position)
+    // A change can move a message (one waiting to be sent takes its place once the relay has it).
+    if (changed.length > 0) list.sort((a, b) => a.position - b.position)
     this.prepending = false
     this.#messages = list
   }
