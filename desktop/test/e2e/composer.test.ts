@@ -313,14 +313,15 @@ describe.skipIf(!canRunE2e)('the composer in Chromium', () => {
       .getByRole('button', { name: /Edited/ })
       .waitFor()
 
-    // From the message, Tab goes on into its toolbar (after its "edited" marker): react with Enter.
+    // From the message, Enter goes into its toolbar (the list is one Tab stop): react with Enter.
     const edited = bubble(page, 'Edited without a mouse')
     expect(await tabTo(page, edited, 'Shift+Tab', 10)).not.toBeNull()
     const thumbsUp = edited.getByRole('button', { name: 'React with 👍' })
-    const reached = await tabTo(page, thumbsUp, 'Tab', 3)
+    await page.keyboard.press('Enter')
+    const reached = await thumbsUp.count().then((n) => n > 0 && focused(thumbsUp))
     // Soft, so that Ctrl+F below is still tried when this fails.
-    expect.soft(reached, 'Tab from a message reaches its toolbar').not.toBeNull()
-    if (reached !== null) {
+    expect.soft(reached, 'Enter on a message reaches its toolbar').toBe(true)
+    if (reached) {
       await page.keyboard.press('Enter')
       await bubble(carol.page, 'Edited without a mouse')
         .getByRole('button', { name: /👍 1: Alice Tester/ })
