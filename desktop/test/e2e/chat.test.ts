@@ -125,7 +125,9 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
       .getByRole('button', { name: /👍 1: Bob Tester/ })
       .waitFor()
 
-    // Any emoji, from the full picker; it opens next to the message, inside the window.
+    // Any emoji, from the full picker; it opens next to the message, inside the window. (A reaction
+    // chosen hides the toolbar until the pointer leaves the message and comes back.)
+    await bob.page.mouse.move(1, 1)
     await edited.hover()
     await edited.getByRole('button', { name: 'More reactions' }).click()
     const picker = bob.page.getByRole('dialog', { name: 'Choose an emoji' })
