@@ -120,4 +120,22 @@ describe('local search', () => {
       { text: ' w21 w22 w23 w24 w25 w26 w27 w28…', match: false },
     ])
   })
+
+  it('keeps a snippet’s match near its start when long words come before it, and puts it on one line', () => {
+    const text =
+      'Notwithstanding extraordinarily comprehensive internationalization considerations, the needle was found'
+    expect(snippet(text, ['needle'])).toEqual([
+      { text: '…considerations, the ', match: false },
+      { text: 'needle', match: true },
+      { text: ' was found', match: false },
+    ])
+    // Near the end of a long text, the words before it still do not push it away.
+    const long = `${Array.from({ length: 30 }, (_, i) => `word${i}`).join(' ')} needle`
+    expect(snippet(long, ['needle'])[0]).toEqual({ text: '…word27 word28 word29 ', match: false })
+    expect(snippet('first line\n\n  second   line', ['second'])).toEqual([
+      { text: 'first line ', match: false },
+      { text: 'second', match: true },
+      { text: ' line', match: false },
+    ])
+  })
 })

@@ -25,6 +25,34 @@ const brightness = (element: unknown) => {
   return channels.slice(0, 3).reduce((sum: number, part: string) => sum + Number(part), 0)
 }
 
+interface TextBox {
+  scrollWidth: number
+  clientWidth: number
+}
+
+/** Whether an element's one line of text is wider than the element; runs in the page. */
+const cutShort = (element: unknown) => {
+  const box = element as TextBox
+  return box.scrollWidth > box.clientWidth
+}
+
+/**
+ * Whether the box that holds a text (the element itself: text-overflow draws an ellipsis only on a
+ * block container's own line, never on a flex box's) is too narrow for it, and ends it in "…".
+ */
+const endsInEllipsis = (element: unknown) => {
+  const box = element as TextBox
+  const page = globalThis as unknown as {
+    getComputedStyle(element: unknown): { display: string; textOverflow: string; overflowX: string }
+  }
+  const style = page.getComputedStyle(element)
+  return {
+    cut: box.scrollWidth > box.clientWidth,
+    ellipsis:
+      style.textOverflow === 'ellipsis' && style.overflowX === 'hidden' && !style.display.includes('flex'),
+  }
+}
+
 describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => {
   const world = new World()
   let alice: Person
@@ -74,6 +102,36 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await alice.page.waitForTimeout(300)
     expect(await chatRow(alice.page, 'Carol').count()).toBe(0)
     expect(await chatRow(carol.page, 'Alice').count()).toBe(0)
+  })
+
+  it('a request row shows the whole name where there is room, and a chat’s preview ends in an ellipsis', {
+    timeout: 40_000,
+  }, async () => {
+    const [dora] = await world.registered('Dorothea')
+    const renamed = await dora.host.core.call('profile.update', { lastName: 'Liddell-Hart' })
+    if (!renamed.ok) throw new Error(renamed.error.message)
+    await dora.page.getByRole('button', { name: 'Add contact' }).click()
+    await dora.page.getByLabel('Username').fill(alice.username)
+    await dora.page.getByRole('button', { name: `Add ${alice.username}` }).click()
+    await dora.page.getByRole('dialog', { name: 'Add contact' }).getByText('Request sent').waitFor()
+    await dora.page.keyboard.press('Escape')
+
+    const requests = alice.page.getByRole('region', { name: 'Contact requests' })
+    const name = requests.getByText('Dorothea Liddell-Hart', { exact: true })
+    await name.waitFor()
+    await screenshots(alice.page, 'requests')
+    expect(await name.evaluate(cutShort), 'the name is cut short').toBe(false)
+    const sentTo = dora.page.getByRole('region', { name: 'Contact requests' }).getByText('Alice Tester')
+    expect(await sentTo.evaluate(cutShort)).toBe(false)
+
+    await alice.page.getByRole('button', { name: `Accept ${dora.username}` }).click()
+    await openChat(dora.page, 'Alice')
+    const long = 'A preview longer than the chat list is wide, so that its end has to be left out of the row'
+    await send(dora.page, long)
+    const preview = chatRow(alice.page, 'Dorothea').getByText(long)
+    await preview.waitFor()
+    await screenshots(alice.page, 'chat-list')
+    expect(await preview.evaluate(endsInEllipsis)).toEqual({ cut: true, ellipsis: true })
   })
 
   it('add contact finds people by the start of their username as you type', { timeout: 30_000 }, async () => {

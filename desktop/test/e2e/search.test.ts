@@ -63,6 +63,30 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     await bubble(page, 'message number 260').waitFor()
   })
 
+  it('a result shows the word it found, however long the words before it', { timeout: 30_000 }, async () => {
+    const text =
+      'Notwithstanding extraordinarily comprehensive internationalization considerations, the needle was found in the haystack after all'
+    const sent = await alice.host.core.call('messages.send', { peerId: bobId, text })
+    if (!sent.ok) throw new Error(sent.error.message)
+    const aliceId = await idOf(bob, alice.username)
+    await until(async () => {
+      const latest = await bob.host.core.call('messages.page', { peerId: aliceId, limit: 1 })
+      return latest.ok && latest.value.messages[0]?.text === text
+    })
+    const page = bob.page
+    const search = page.getByRole('searchbox', { name: 'Search chats and messages' })
+    await search.fill('needle')
+    const hit = page.getByRole('list', { name: 'Message results' }).getByRole('button', { name: /needle/ })
+    await hit.waitFor()
+    await screenshots(page, 'search-snippet')
+    const shown = (await hit.locator('.snippet').boundingBox())!
+    const found = (await hit.locator('mark').first().boundingBox())!
+    expect(await hit.locator('mark').first().textContent()).toBe('needle')
+    expect(found.x).toBeGreaterThanOrEqual(shown.x)
+    expect(found.x + found.width).toBeLessThanOrEqual(shown.x + shown.width)
+    await search.fill('')
+  })
+
   it('older messages load as you scroll up, keeping your place', { timeout: 60_000 }, async () => {
     await openChat(alice.page, 'Bob')
     const log = messageLog(alice.page)

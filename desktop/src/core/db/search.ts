@@ -6,6 +6,12 @@ import type { MessageRow } from './schema'
 const MAX_TERMS = 16
 /** Words shown around the first match in a snippet. */
 const SNIPPET_WORDS = 12
+/**
+ * Context before the first match: up to this many words, within this many characters, so that the
+ * match stays in sight in a list one line wide (a few long words before it pushed it out of view).
+ */
+const LEAD_WORDS = 3
+const LEAD_CHARS = 24
 const WORD = /[\p{L}\p{N}\p{Co}]+/gu
 /**
  * bm25 ranks the newest this-many matches, not all of them: FTS5 hands matches over newest first
@@ -87,10 +93,12 @@ export function searchMessages(
 }
 
 /**
- * The words around the first match, matching words marked. Built here rather than with FTS5's
- * snippet(): that runs a query per hit, and each re-expands every prefix term (a word of four
- * letters or more has no prefix index), which made snippets cost several times the search itself.
- * Words match as the search does: a text word matches if it starts with a query word.
+ * The words around the first match, matching words marked, on one line (runs of white space are
+ * one space). The match comes early: a short text is shown from its start, a longer one from a
+ * few words before the match. Built here rather than with FTS5's snippet(): that runs a query per
+ * hit, and each re-expands every prefix term (a word of four letters or more has no prefix index),
+ * which made snippets cost several times the search itself. Words match as the search does: a
+ * text word matches if it starts with a query word.
  */
 export function snippet(text: string, prefixes: readonly string[]): { text: string; match: boolean }[] {
   const words = [...text.matchAll(WORD)].map((m) => ({
@@ -98,15 +106,19 @@ export function snippet(text: string, prefixes: readonly string[]): { text: stri
     end: m.index + m[0].length,
     match: prefixes.some((p) => fold(m[0]).startsWith(p)),
   }))
-  if (words.length === 0) return text ? [{ text, match: false }] : []
+  if (words.length === 0) return text ? [{ text: oneLine(text), match: false }] : []
   const first = Math.max(
     0,
     words.findIndex((w) => w.match),
   )
-  const from = Math.max(0, Math.min(first - 3, words.length - SNIPPET_WORDS))
+  const matchAt = words[first]!.start
+  let from = first
+  if (matchAt <= LEAD_CHARS) from = 0
+  else while (from > 0 && first - from < LEAD_WORDS && matchAt - words[from - 1]!.start <= LEAD_CHARS) from--
   const shown = words.slice(from, from + SNIPPET_WORDS)
   const parts: { text: string; match: boolean }[] = []
-  const push = (part: string, match: boolean) => {
+  const push = (raw: string, match: boolean) => {
+    const part = oneLine(raw)
     if (!part) return
     const last = parts.at(-1)
     if (last && last.match === match) last.text += part
@@ -124,4 +136,8 @@ export function snippet(text: string, prefixes: readonly string[]): { text: stri
     push(`${text.slice(at, words[from + SNIPPET_WORDS]!.start).trimEnd()}…`, false)
   else push(text.slice(lastShown.end), false)
   return parts
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ')
 }
