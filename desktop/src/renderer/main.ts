@@ -5,6 +5,7 @@ import { managersContext } from './lib/context'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
+import { NotificationPermissionState } from './lib/managers/notification-permission.svelte'
 import { UiState } from './lib/managers/ui.svelte'
 import { startWebNotifications } from './lib/managers/web-notifications'
 import './styles/app.css'
@@ -14,7 +15,14 @@ if (!target) throw new Error('index.html has no #app element')
 const bridge = connectBridge()
 const app = new AppState(bridge)
 const ui = new UiState(bridge)
-const context = managersContext({ app, chats: new ChatsState(bridge), media: new MediaCache(bridge), ui })
+const notifications = new NotificationPermissionState()
+const context = managersContext({
+  app,
+  chats: new ChatsState(bridge),
+  media: new MediaCache(bridge),
+  notifications,
+  ui,
+})
 mount(App, { target, context })
 // Electron notifies natively from its main process; a browser tab does it itself.
-if (!window.parley) startWebNotifications(bridge, app, ui)
+if (!window.parley) startWebNotifications(bridge, app, ui, notifications)

@@ -331,6 +331,57 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await bob.page.getByRole('button', { name: 'Profile of Alicia Marsh' }).locator('img').waitFor()
   })
 
+  it('Settings say when the browser blocks notifications, and ask the browser when it has not decided', {
+    timeout: 30_000,
+  }, async () => {
+    // A second tab of Alice's app, whose browser answers as the test says (site settings cannot be
+    // changed from a test): blocked at first.
+    const page = await alice.context.newPage()
+    await page.addInitScript(`
+      window.notificationPermission = 'denied'
+      window.permissionRequests = 0
+      Object.defineProperty(Notification, 'permission', { get: () => window.notificationPermission })
+      Notification.requestPermission = async () => {
+        window.permissionRequests++
+        window.notificationPermission = 'granted'
+        return 'granted'
+      }`)
+    await page.goto(alice.host.url)
+    /** What the person does in the browser's site settings, then back in the app's window. */
+    const browserSays = (permission: string) =>
+      page.evaluate(
+        `window.notificationPermission = '${permission}'; window.dispatchEvent(new Event('focus'))`,
+      )
+
+    await page.getByRole('button', { name: 'Settings' }).click()
+    const settings = page.getByRole('dialog', { name: 'Settings' })
+    const notifications = settings.getByRole('switch', { name: /^Notifications/ })
+    await settings
+      .getByText('Notifications are blocked for this page in your browser’s site settings')
+      .waitFor()
+    expect(await notifications.isChecked()).toBe(false)
+    expect(await notifications.isDisabled()).toBe(true)
+    expect(await settings.getByRole('switch', { name: /^Sound/ }).isDisabled()).toBe(true)
+    await screenshots(page, 'settings-notifications-blocked')
+
+    // Allowed in the site settings: the switch is on again, as it was set.
+    await browserSays('granted')
+    await expect.poll(() => notifications.isChecked()).toBe(true)
+    expect(await notifications.isDisabled()).toBe(false)
+    expect(await settings.getByText(/blocked for this page/).count()).toBe(0)
+
+    // Not decided (a prompt dismissed): Settings offer to ask, and asking takes the click.
+    await browserSays('default')
+    const allow = settings.getByRole('button', { name: 'Allow notifications' })
+    await allow.waitFor()
+    await screenshots(page, 'settings-notifications-ask')
+    await allow.click()
+    await allow.waitFor({ state: 'detached' })
+    expect(await page.evaluate('window.permissionRequests')).toBe(1)
+    expect(await notifications.isChecked()).toBe(true)
+    await page.close()
+  })
+
   it('Settings: the Dark theme darkens the app, and Electron-only switches are absent in a browser', {
     timeout: 30_000,
   }, async () => {

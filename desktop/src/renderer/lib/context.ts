@@ -2,12 +2,15 @@ import { getContext } from 'svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { MediaCache } from './managers/media.svelte'
+import type { NotificationPermissionState } from './managers/notification-permission.svelte'
 import type { UiState } from './managers/ui.svelte'
 
 export interface Managers {
   app: AppState
   chats: ChatsState
   media: MediaCache
+  /** What the browser allows for notifications (browser mode). */
+  notifications: NotificationPermissionState
   ui: UiState
 }
 

@@ -2,21 +2,28 @@ import type { BridgeEventPayload } from '@parley/shared'
 import { displayName, notificationBody } from '@parley/shared/display'
 import type { Bridge } from '../bridge'
 import type { AppState } from './app.svelte'
+import type { NotificationPermissionState } from './notification-permission.svelte'
 import type { UiState } from './ui.svelte'
 
 /**
  * Browser mode's notifications (Electron's shell shows native ones itself): the page's
  * Notification API, for a new message while the tab is in the background or shows another chat,
  * following the same settings (on/off, preview, muted chats). Permission is asked on your first
- * click after signing in, as browsers allow it only from a gesture.
+ * click after signing in, as browsers allow it only from a gesture; Settings says when the browser
+ * blocks them, and offers to ask again while it has not decided.
  */
-export function startWebNotifications(bridge: Bridge, app: AppState, ui: UiState): void {
+export function startWebNotifications(
+  bridge: Bridge,
+  app: AppState,
+  ui: UiState,
+  permission: NotificationPermissionState,
+): void {
   if (typeof Notification === 'undefined') return
   const open = new Map<number, Notification>()
 
   const ask = () => {
     if (Notification.permission === 'default' && app.session && app.settings?.notifications) {
-      void Notification.requestPermission()
+      void permission.request()
     }
   }
   document.addEventListener('pointerdown', ask, { once: true })
