@@ -331,6 +331,55 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await bob.page.getByRole('button', { name: 'Profile of Alicia Marsh' }).locator('img').waitFor()
   })
 
+  it('the crop area has a name, and the keyboard moves and zooms the picture in it', {
+    timeout: 30_000,
+  }, async () => {
+    const wide = await sharp({
+      create: { width: 900, height: 600, channels: 3, background: { r: 200, g: 90, b: 60 } },
+    })
+      .png()
+      .toBuffer()
+    const page = alice.page
+    await page.getByRole('button', { name: 'Your profile' }).click()
+    const profile = page.getByRole('dialog', { name: 'Your profile' })
+    await profile
+      .getByLabel('Profile picture file')
+      .setInputFiles({ name: 'wide.png', mimeType: 'image/png', buffer: wide })
+    const area = profile.getByRole('application', { name: 'Crop your picture' })
+    await area.waitFor()
+    // Every button in the dialog has a name (the cropper's own unnamed one is out of the tree).
+    const tree = await profile.ariaSnapshot()
+    expect(tree).not.toMatch(/- button\s*$/m)
+    expect(await area.getAttribute('aria-describedby')).toBeTruthy()
+
+    const picture = area.locator('img')
+    const shift = () =>
+      picture.evaluate((img) => {
+        const transform = (img as unknown as { style: { transform: string } }).style.transform
+        const [, x, y] = transform.match(/translate\((-?[\d.]+)px, (-?[\d.]+)px\)/) ?? []
+        return { x: Number(x), y: Number(y) }
+      })
+    const zoom = profile.getByRole('slider', { name: 'Zoom' })
+    await area.focus()
+    await page.keyboard.press('+')
+    await page.keyboard.press('+')
+    expect(Number(await zoom.inputValue())).toBeCloseTo(1.2)
+    await page.keyboard.press('ArrowRight')
+    await page.keyboard.press('ArrowUp')
+    expect(await shift()).toEqual({ x: 10, y: -10 })
+    // Never past the edge of the picture: far to the right, it stops.
+    for (let i = 0; i < 10; i++) await page.keyboard.press('Shift+ArrowRight')
+    const edge = (await shift()).x
+    expect(edge).toBeGreaterThan(10)
+    expect(edge).toBeLessThan(200)
+    await page.keyboard.press('-')
+    expect(Number(await zoom.inputValue())).toBeCloseTo(1.1)
+    expect((await shift()).x).toBeLessThan(edge)
+    await screenshots(page, 'profile-crop')
+    await profile.getByRole('button', { name: 'Cancel' }).click()
+    await page.keyboard.press('Escape')
+  })
+
   it('Settings say when the browser blocks notifications, and ask the browser when it has not decided', {
     timeout: 30_000,
   }, async () => {
