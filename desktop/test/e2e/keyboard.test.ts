@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Locator, Page } from 'playwright-core'
+import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   bubble,
@@ -203,6 +204,32 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     const editBox = page.getByRole('textbox', { name: 'Edit message' })
     await expect.poll(() => editBox.evaluate((el) => el.matches(':focus'))).toBe(true)
     await page.keyboard.press('Escape')
+
+    // On a picture, Enter opens the picture; its actions are on Shift+F10.
+    const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3a7' } })
+      .png()
+      .toBuffer()
+    const aliceId = await idOf(bob, alice.username)
+    const sent = await bob.host.core.call('messages.sendImage', {
+      peerId: aliceId,
+      dataBase64: png.toString('base64'),
+      text: 'A picture to open',
+    })
+    if (!sent.ok) throw new Error(sent.error.message)
+    await bubble(page, 'A picture to open').waitFor()
+    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.keyboard.press('Shift+Tab')
+    await page.keyboard.press('End')
+    await expect.poll(() => focusedMessage(page)).toBe('A picture to open')
+    await page.keyboard.press('Enter')
+    await page.getByRole('dialog', { name: 'Picture' }).waitFor()
+    await page.keyboard.press('Escape')
+    await page.getByRole('dialog', { name: 'Picture' }).waitFor({ state: 'detached' })
+    await expect.poll(() => focusedMessage(page)).toBe('A picture to open')
+    await page.keyboard.press('Shift+F10')
+    expect(await focusedLabel(page)).toBe('React with 👍')
+    await page.keyboard.press('Escape')
+    expect(await focusedMessage(page)).toBe('A picture to open')
   })
 
   it('the hover toolbar covers no other message’s text or time, and only one is ever shown', {
