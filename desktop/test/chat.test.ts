@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
@@ -56,6 +57,33 @@ describe('two cores chat through a real relay', () => {
       unread: 1,
       lastMessage: { text: 'hi alice' },
     })
+  })
+
+  it('a message handed over again with its clientId is written once, and a clientId is bound to its conversation', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    const clientId = randomUUID()
+    const first = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(first.clientId).toBe(clientId)
+    // The page did not hear back and asks again: the same message, pending or sent by now.
+    const again = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(again.localId).toBe(first.localId)
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.id !== null)
+    const afterSent = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(afterSent.localId).toBe(first.localId)
+    expect(afterSent.id).not.toBeNull()
+    const elsewhere = await alice.call('messages.send', { peerId: a.user.id + b.user.id, text: 'x', clientId })
+    expect(elsewhere.ok === false && elsewhere.error.code).toBe('client_id_conflict')
+    const received = await waitFor(async () => {
+      const messages = await conversation(bob, a.user.id)
+      return messages.length > 0 ? messages : undefined
+    })
+    expect(received.map((m) => m.text)).toEqual(['once only'])
+    expect(await conversation(alice, b.user.id)).toHaveLength(1)
   })
 
   it('new messages from a peer raise messages.received for the shell, and settings changes are announced', async () => {

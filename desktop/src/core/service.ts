@@ -13,6 +13,7 @@ import {
   bridgeMethods,
   type ConnectionInfo,
   defaultSettings,
+  isBridgeErrorCode,
   isBridgeMethod,
   MAX_IMAGE_BYTES,
   type MessageView,
@@ -23,6 +24,8 @@ import {
   type UserView,
   validate,
 } from '@parley/shared'
+import { canRetry } from '@parley/shared/sending'
+import { sniffImage } from '@parley/shared/sniff'
 import { Account } from './account'
 import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
 import { lockDataDir } from './data-lock'
@@ -43,6 +46,7 @@ import {
   messageView,
   messageViews,
   moveOwnReadMarker,
+  ownMessageByClientId,
   saveVersions,
   unreadCounts,
   unreadIn,
@@ -61,7 +65,6 @@ import {
   updateProfile,
 } from './db/small-tables'
 import { consoleLogger, defaultTiming, type Logger, type Timing } from './logger'
-import { sniffImage } from './media/sniff'
 import { RelayClient } from './net/relay-client'
 import { APP_VERSION } from './version'
 
@@ -446,7 +449,19 @@ export class CoreService {
     )
   }
 
-  /** A message that never left this device is gone: its picture no longer needs to be kept. */
+  /**
+   * The message a clientId already wrote (the caller did not hear back and asks again), or null.
+   * The same clientId for another conversation is the caller's bug, not a second message.
+   */
+  #writtenBefore(account: Account, peerId: number, clientId: string | undefined): MessageView | null {
+    if (clientId === undefined) return null
+    const row = ownMessageByClientId(account.db, account.me, clientId)
+    if (!row) return null
+    if (row.peer_id !== peerId)
+      refuse('client_id_conflict', 'That clientId was used for another conversation')
+    return this.#view(account, row.local_id)
+  }
+
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   #removedLocally(account: Account, row: MessageRow): null {
     this.#releaseLocalImage(account, row)
@@ -524,7 +539,10 @@ export class CoreService {
       const bytes = Buffer.from(dataBase64, 'base64')
       if (bytes.length === 0) refuse('invalid_params', 'profile.setAvatar: the picture is empty')
       if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
-      const { image } = await this.#online(account.relay.uploadImage(bytes, sniffImage(bytes).mime))
+      const mime =
+        sniffImage(bytes).mime ??
+        refuse('unsupported_image', 'The file is not a PNG, JPEG, GIF or WebP picture (judged by its bytes)')
+      const { image } = await this.#online(account.relay.uploadImage(bytes, mime))
       const result = await this.#online(
         account.relay.call('patchUser', { params: { id: account.me }, body: { avatarImageId: image.id } }),
       )
@@ -572,37 +590,46 @@ export class CoreService {
         refuse('invalid_params', 'Give before or after, not both')
       return messagePage(account.db, account.me, peerId, { before, after }, limit ?? 50)
     },
-    'messages.send': async ({ peerId, text }) => {
+    'messages.send': async ({ peerId, text, clientId }) => {
       const account = this.#signedIn()
       if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
+      const written = this.#writtenBefore(account, peerId, clientId)
+      if (written) return written
       const localId = insertPendingMessage(account.db, {
         me: account.me,
         peerId,
         text,
-        clientId: randomUUID(),
+        clientId: clientId ?? randomUUID(),
         now: this.#clock(),
       })
       setDraft(account.db, peerId, '', this.#clock())
       return this.#changed(account, messageRow(account.db, localId)!)
     },
-    'messages.sendImage': async ({ peerId, dataBase64, text }) => {
+    'messages.sendImage': async ({ peerId, dataBase64, text, clientId }) => {
       const account = this.#signedIn()
       if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
+      const written = this.#writtenBefore(account, peerId, clientId)
+      if (written) return written
       const bytes = Buffer.from(dataBase64, 'base64')
       if (bytes.length === 0) refuse('invalid_params', 'messages.sendImage: the picture is empty')
       if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
+      const sniffed = sniffImage(bytes)
+      // Refused here, before it is queued: the relay would refuse it for good, and a message that
+      // can never be sent must not sit in the conversation offering a retry.
+      const mime =
+        sniffed.mime ??
+        refuse('unsupported_image', 'The file is not a PNG, JPEG, GIF or WebP picture (judged by its bytes)')
       // Known by its content here until the relay gives it its own id: the bytes wait, pinned, in
       // the media cache, so the sender sees the picture at once, offline and across restarts.
       const localImageId = createHash('sha256').update(bytes).digest('hex')
-      const sniffed = sniffImage(bytes)
-      account.media.put(localImageId, 'full', { mime: sniffed.mime, bytes }, true)
+      account.media.put(localImageId, 'full', { mime, bytes }, true)
       const localId = insertPendingMessage(account.db, {
         me: account.me,
         peerId,
         text: text ?? null,
-        clientId: randomUUID(),
+        clientId: clientId ?? randomUUID(),
         now: this.#clock(),
-        localImage: { id: localImageId, ...sniffed, bytes: bytes.length },
+        localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })
       if (text !== undefined) setDraft(account.db, peerId, '', this.#clock())
       return this.#changed(account, messageRow(account.db, localId)!)
@@ -653,6 +680,8 @@ export class CoreService {
       const account = this.#signedIn()
       const row =
         messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+      if (isBridgeErrorCode(row.failure_code) && !canRetry(row.failure_code))
+        refuse('not_retryable', `Sending it again cannot work: ${row.failure_message ?? row.failure_code}`)
       if (!retryMessage(account.db, localId)) refuse('not_retryable', 'Nothing about this message failed')
       return this.#changed(account, row)
     },

@@ -5,6 +5,7 @@ import { managersContext } from './lib/context'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
+import { OutgoingQueue } from './lib/managers/outgoing.svelte'
 import { UiState } from './lib/managers/ui.svelte'
 import { startWebNotifications } from './lib/managers/web-notifications'
 import './styles/app.css'
@@ -13,8 +14,15 @@ const target = document.getElementById('app')
 if (!target) throw new Error('index.html has no #app element')
 const bridge = connectBridge()
 const app = new AppState(bridge)
-const ui = new UiState(bridge)
-const context = managersContext({ app, chats: new ChatsState(bridge), media: new MediaCache(bridge), ui })
+const outgoing = new OutgoingQueue(bridge, app, window.localStorage)
+const ui = new UiState(bridge, outgoing)
+const context = managersContext({
+  app,
+  chats: new ChatsState(bridge),
+  media: new MediaCache(bridge),
+  outgoing,
+  ui,
+})
 mount(App, { target, context })
 // Electron notifies natively from its main process; a browser tab does it itself.
 if (!window.parley) startWebNotifications(bridge, app, ui)

@@ -18,6 +18,8 @@ export const localErrorCodes = {
   invalid_response: 'The relay answered with something this version does not understand.',
   store_too_new: 'The local database was written by a newer version of Parley.',
   internal: 'A fault in the app; the details are in its log.',
+  app_unreachable:
+    "The page lost its link to the Parley app (browser mode's host): the call may or may not have run.",
 } as const
 
 export type LocalErrorCode = keyof typeof localErrorCodes

@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
+import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
 import { Presence } from '../protocol/users'
 import { BridgeError } from './errors'
@@ -211,4 +212,4 @@ export const ConnectionInfo = Strict({
 })
 export type ConnectionInfo = Type.Static<typeof ConnectionInfo>
 
-export const DraftText = Type.String({ maxLength: 4000, pattern: STORABLE_TEXT_PATTERN })
+export const DraftText = Type.String({ maxLength: MAX_DRAFT_LENGTH, pattern: STORABLE_TEXT_PATTERN })

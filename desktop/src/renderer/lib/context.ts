@@ -2,12 +2,14 @@ import { getContext } from 'svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { MediaCache } from './managers/media.svelte'
+import type { OutgoingQueue } from './managers/outgoing.svelte'
 import type { UiState } from './managers/ui.svelte'
 
 export interface Managers {
   app: AppState
   chats: ChatsState
   media: MediaCache
+  outgoing: OutgoingQueue
   ui: UiState
 }
 

@@ -10,7 +10,7 @@ import type {
 
 type Listener = (payload: unknown) => void
 
-const LOST: BridgeError = { code: 'internal', message: 'The connection to the Parley app was lost' }
+const LOST: BridgeError = { code: 'app_unreachable', message: 'The connection to the Parley app was lost' }
 interface Pending {
   resolve: (result: BridgeResult<BridgeMethod>) => void
 }
@@ -18,7 +18,7 @@ interface Pending {
 /**
  * Browser mode's bridge: bridge calls as JSON frames over one WebSocket to the host. Calls made
  * while the socket is (re)connecting wait for it; if the host goes away, calls in flight resolve
- * with an `internal` error (they may or may not have run) and the socket keeps trying to return.
+ * with an `app_unreachable` error (they may or may not have run) and the socket keeps trying to return.
  * `onReconnect` tells the app to read its state again (events may have been missed meanwhile).
  */
 export class WebSocketBridge implements BridgeApi {
