@@ -76,7 +76,11 @@ describe('two cores chat through a real relay', () => {
     const afterSent = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
     expect(afterSent.localId).toBe(first.localId)
     expect(afterSent.id).not.toBeNull()
-    const elsewhere = await alice.call('messages.send', { peerId: a.user.id + b.user.id, text: 'x', clientId })
+    const elsewhere = await alice.call('messages.send', {
+      peerId: a.user.id + b.user.id,
+      text: 'x',
+      clientId,
+    })
     expect(elsewhere.ok === false && elsewhere.error.code).toBe('client_id_conflict')
     const received = await waitFor(async () => {
       const messages = await conversation(bob, a.user.id)
