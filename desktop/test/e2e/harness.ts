@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterEach } from 'vitest'
 import { startRelay, type TestRelay } from '../../../relay-server/test/helpers/relay'
 import { silentLogger } from '../../src/core/logger'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
@@ -30,12 +31,46 @@ export interface Person {
   relaunch(): Promise<void>
 }
 
-/** A real relay, Chromium, and people each with their own browser-mode host and data folder. */
+/**
+ * A real relay, Chromium, and people each with their own browser-mode host and data folder.
+ *
+ * An uncaught error in any page fails the test it happened in: a World made inside a `describe`
+ * checks after each of its tests, and `stop()` throws for any error no test has answered for
+ * (one raised in `beforeAll`, or by a World made elsewhere).
+ */
 export class World {
   relay!: TestRelay
   browser!: Browser
   readonly people: Person[] = []
   readonly #dirs: string[] = []
+  readonly #pageErrors: string[] = []
+
+  constructor() {
+    try {
+      afterEach(() => this.assertNoPageErrors())
+    } catch {
+      // Not made while a suite is being collected: stop() still reports every error.
+    }
+  }
+
+  /** Throws (once) with every uncaught page error seen since the last check. */
+  assertNoPageErrors(): void {
+    const errors = this.#pageErrors.splice(0)
+    if (errors.length > 0) throw new Error(`Uncaught errors in the page:\n${errors.join('\n')}`)
+  }
+
+  #watch(name: string, page: Page): void {
+    page.on('pageerror', (error) => {
+      const where = error.stack?.split('\n').slice(1, 4).join('\n') ?? ''
+      this.#pageErrors.push(`[${name}] ${error.message}${where ? `\n${where}` : ''}`)
+    })
+    // Chromium reports some uncaught errors (in promise callbacks, from workers) only to the console.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().startsWith('Uncaught')) {
+        this.#pageErrors.push(`[${name}] ${message.text()}`)
+      }
+    })
+  }
 
   async start(): Promise<void> {
     this.relay = await startRelay()
@@ -52,7 +87,7 @@ export class World {
       const context = await this.browser.newContext({ viewport: { width: 1120, height: 720 } })
       context.setDefaultTimeout(10_000)
       const page = await context.newPage()
-      page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
+      this.#watch(name, page)
       await page.goto(host.url)
       return { host, context, page }
     }
@@ -94,6 +129,7 @@ export class World {
     await this.browser?.close()
     await this.relay?.close()
     for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true })
+    this.assertNoPageErrors()
   }
 }
 
