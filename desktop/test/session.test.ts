@@ -4,6 +4,7 @@ import { http } from '../../relay-server/test/helpers/client'
 import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { accountFile } from '../src/core/accounts'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+import { startProxy } from './helpers/proxy'
 
 let relay: TestRelay
 const cores: TestCore[] = []
@@ -107,6 +108,58 @@ describe('live signals and other methods', () => {
     )
     const [contact] = await bob.ok('contacts.list', {})
     expect(contact?.presence?.lastSeen).toBeGreaterThan(0)
+  })
+
+  it('presence is online while any window says so, away when every window is hidden, and a closed window stops counting', async () => {
+    const { alice, bob, a } = await twoFriends()
+    const seenByBob = async () => (await bob.ok('contacts.list', {}))[0]?.presence?.status
+    const say = (status: 'online' | 'away', tab: string) =>
+      alice.service.invoke('presence.set', { status }, tab)
+    await waitFor(async () => (await seenByBob()) === 'online')
+
+    expect(await say('away', 'tab-1')).toEqual({ ok: true, value: null })
+    await waitFor(async () => (await seenByBob()) === 'away')
+    await say('online', 'tab-2')
+    await waitFor(async () => (await seenByBob()) === 'online')
+    // A second tab hidden while the first is shown: still online.
+    await say('away', 'tab-1')
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(await seenByBob()).toBe('online')
+    // The shown tab is closed: only the hidden one is left.
+    alice.service.windowClosed('tab-2')
+    await waitFor(async () => (await seenByBob()) === 'away')
+    // A reload: the page goes, a new one comes and says it is shown.
+    alice.service.windowClosed('tab-1')
+    await say('online', 'tab-3')
+    await waitFor(async () => (await seenByBob()) === 'online')
+    expect(bob.events('presence.changed').filter((e) => e.userId === a.user.id).length).toBeGreaterThan(0)
+  })
+
+  it('after a reconnect to the relay the core says again that its windows are away', async () => {
+    const proxy = await startProxy(Number(new URL(relay.url).port))
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    try {
+      const a = await signUp(alice, proxy.url)
+      const b = await signUp(bob, relay.url)
+      await befriend(alice, a, bob, b)
+      await waitOnline(alice)
+      await alice.ok('presence.set', { status: 'away' })
+      const seenByBob = async () => (await bob.ok('contacts.list', {}))[0]?.presence?.status
+      await waitFor(async () => (await seenByBob()) === 'away')
+
+      proxy.goOffline()
+      await waitFor(async () => (await seenByBob()) === 'offline')
+      proxy.goOnline()
+      // The relay takes a new socket as online; the core corrects it at once.
+      await waitOnline(alice)
+      await waitFor(async () => (await seenByBob()) === 'away')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      expect(await seenByBob()).toBe('away')
+    } finally {
+      await proxy.close()
+    }
   })
 
   it('an edited message shows its history; reactions and deletes reach the other side', async () => {

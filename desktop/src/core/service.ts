@@ -101,7 +101,14 @@ const refuse = (code: BridgeError['code'], message: string): never => {
   throw new Refusal({ code, message })
 }
 
-type Handlers = { [M in BridgeMethod]: (params: BridgeParams<M>) => Promise<BridgeValue<M>> }
+type Handlers = {
+  [M in BridgeMethod]: (params: BridgeParams<M>, caller: string) => Promise<BridgeValue<M>>
+}
+
+type PresenceChoice = BridgeParams<'presence.set'>['status']
+
+/** The caller of transports with one window (Electron, tests): all calls come from it. */
+export const ONLY_WINDOW = 'window'
 
 /**
  * The bridge's implementation: every method of shared/src/bridge, over the local store, the sync
@@ -122,6 +129,12 @@ export class CoreService {
   readonly #tokenCipher: TokenCipher | undefined
   #viewing: number | null = null
   #account: Account | null = null
+  /**
+   * What each window last asked for (`presence.set`), by the caller its transport names: the
+   * user is online while any window says so, away once every one that spoke says away.
+   */
+  readonly #presenceByWindow = new Map<string, PresenceChoice>()
+  #presence: PresenceChoice = 'online'
   /** Unread counts per conversation, kept up to date one conversation at a time. */
   #unread = new Map<number, number>()
   #unreadStale: Set<number> | 'all' = 'all'
@@ -169,8 +182,11 @@ export class CoreService {
     return service
   }
 
-  /** The bridge boundary: an untrusted method name and params in, a Result out. */
-  async invoke(method: unknown, params: unknown): Promise<Result<unknown>> {
+  /**
+   * The bridge boundary: an untrusted method name and params in, a Result out. `caller` names the
+   * window the call comes from, for transports that serve several (browser mode's tabs).
+   */
+  async invoke(method: unknown, params: unknown, caller = ONLY_WINDOW): Promise<Result<unknown>> {
     if (!isBridgeMethod(method)) {
       return { ok: false, error: { code: 'unknown_method', message: `No bridge method ${String(method)}` } }
     }
@@ -179,8 +195,8 @@ export class CoreService {
       return { ok: false, error: { code: 'invalid_params', message: `${method}: ${checked.message}` } }
     }
     try {
-      const handler = this.#handlers[method] as (p: unknown) => Promise<unknown>
-      return { ok: true, value: await handler(checked.value) }
+      const handler = this.#handlers[method] as (p: unknown, caller: string) => Promise<unknown>
+      return { ok: true, value: await handler(checked.value, caller) }
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, error: error.error }
       if (error instanceof StoreTooNewError)
@@ -204,6 +220,11 @@ export class CoreService {
   onAny(listener: <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void): () => void {
     this.#events.on('*', listener)
     return () => this.#events.off('*', listener)
+  }
+
+  /** A window went away (a tab closed or reloaded): its presence no longer counts. */
+  windowClosed(caller: string): void {
+    if (this.#presenceByWindow.delete(caller)) this.#applyPresence()
   }
 
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
@@ -274,6 +295,7 @@ export class CoreService {
     account.on('typing', (event) => this.#onTyping(event.from, event.typing))
     account.on('outbox', (peerId, localId) => this.#emitMessages(account, peerId, [localId]))
     account.on('expired', () => void this.#onExpired(account))
+    account.setPresence(this.#presence)
     this.#account = account
     this.#unreadStale = 'all'
     account.start()
@@ -413,6 +435,15 @@ export class CoreService {
       const contact = contacts.find((c) => c.user.id === userId)
       this.#emit('presence.changed', { userId, presence: contact?.presence ?? null })
     }
+  }
+
+  /** The windows' wishes combined; with none left, the last presence stands. */
+  #applyPresence(): void {
+    if (this.#presenceByWindow.size > 0) {
+      const anyOnline = [...this.#presenceByWindow.values()].includes('online')
+      this.#presence = anyOnline ? 'online' : 'away'
+    }
+    this.#account?.setPresence(this.#presence)
   }
 
   #onTyping(userId: number, typing: boolean): void {
@@ -684,8 +715,10 @@ export class CoreService {
         account.socket?.signal('typing', { to: peerId, typing })
       return null
     },
-    'presence.set': async ({ status }) => {
-      this.#signedIn().socket?.signal('user_status_change', { status })
+    'presence.set': async ({ status }, caller) => {
+      this.#signedIn()
+      this.#presenceByWindow.set(caller, status)
+      this.#applyPresence()
       return null
     },
     'drafts.get': async ({ peerId }) => draftOf(this.#signedIn().db, peerId),

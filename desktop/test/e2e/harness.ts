@@ -29,6 +29,11 @@ export interface Person {
   quit(): Promise<void>
   /** Launch the app again on the same data folder and open it in a new page. */
   relaunch(): Promise<void>
+  /**
+   * Stop the app and start it again on the same data folder, leaving the page as it is (as after
+   * a crash or an update). It keeps its address, unless given another token.
+   */
+  restartApp(options?: { token?: string }): Promise<void>
 }
 
 /**
@@ -82,8 +87,10 @@ export class World {
     this.#dirs.push(dataDir)
     const relayPort = Number(new URL(this.relay.url).port)
     const proxy = await startProxy(relayPort)
+    const startApp = (token?: string) =>
+      startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...(token && { token }) })
     const launch = async () => {
-      const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming })
+      const host = await startApp()
       const context = await this.browser.newContext({ viewport: { width: 1120, height: 720 } })
       context.setDefaultTimeout(10_000)
       const page = await context.newPage()
@@ -104,6 +111,10 @@ export class World {
       relaunch: async () => {
         await person.context.close()
         Object.assign(person, await launch())
+      },
+      restartApp: async (options = {}) => {
+        await person.host.close()
+        person.host = await startApp(options.token)
       },
     }
     this.people.push(person)

@@ -1,5 +1,5 @@
 import type { AppInfo, ConnectionInfo, ProfileView, SessionView, Settings } from '@parley/shared'
-import type { Bridge } from '../bridge'
+import type { Bridge, HostLink } from '../bridge'
 import { call } from '../call'
 
 const defaultConnection: ConnectionInfo = { state: 'offline', since: 0, lastError: null }
@@ -18,8 +18,8 @@ export class AppState {
   #systemDark = $state(false)
   /** Why the session ended, when it was not the user's choice (shown on the sign-in screen). */
   sessionNotice = $state<string | null>(null)
-  /** Browser mode: the page lost its link to the Parley host process. */
-  hostLost = $state(false)
+  /** Browser mode: the page's link to the Parley host process (see HostLink). */
+  hostLink = $state<HostLink>('up')
 
   constructor(bridge: Bridge) {
     this.bridge = bridge
@@ -43,8 +43,8 @@ export class AppState {
       if (this.#session) this.#session = { ...this.#session, user }
     })
     bridge.onReconnect(() => void this.load())
-    bridge.onStatus((connected) => {
-      this.hostLost = !connected
+    bridge.onStatus((link) => {
+      this.hostLink = link
     })
   }
 
