@@ -24,7 +24,13 @@ import {
   validate,
 } from '@parley/shared'
 import { Account } from './account'
-import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
+import {
+  accountFile,
+  normalizeRelayUrl,
+  readCurrentAccount,
+  readLastRelayUrl,
+  writeCurrentAccount,
+} from './accounts'
 import { lockDataDir } from './data-lock'
 import type { ApplySummary } from './db/apply'
 import { coalesceReceipt } from './db/apply'
@@ -125,7 +131,7 @@ export class CoreService {
   readonly #events = new EventEmitter()
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
-  readonly #appInfo: AppInfo
+  readonly #appInfo: Omit<AppInfo, 'lastRelayUrl'>
   readonly #tokenCipher: TokenCipher | undefined
   #viewing: number | null = null
   #account: Account | null = null
@@ -317,7 +323,7 @@ export class CoreService {
     const user = ownProfile(auth.user)
     saveAccount(db, { user, relayUrl, token: storedToken, expiresAt: auth.expiresAt })
     const account = await this.#adopt(db, auth.token)
-    writeCurrentAccount(this.#dataDir, file)
+    writeCurrentAccount(this.#dataDir, { file, relayUrl })
     const session = account.session!
     this.#emit('session.changed', { session, reason: 'signed_in' })
     this.#emitUnread(account, true)
@@ -333,7 +339,7 @@ export class CoreService {
   }
 
   /** REST calls that need the relay: a network failure reads as `offline` to the renderer. */
-  async #online<T>(call: Promise<Result<T>>): Promise<T> {
+  async #online<T>(call: Promise<Result<T>> | Result<T>): Promise<T> {
     const result = await call
     if (result.ok) return result.value
     if (result.error.code === 'network') refuse('offline', result.error.message)
@@ -520,7 +526,12 @@ export class CoreService {
       if (this.#account) refuse('already_signed_in', 'Sign out first')
       const url =
         normalizeRelayUrl(relayUrl) ?? refuse('invalid_params', 'relayUrl must be a plain http(s) address')
-      const auth = await this.#online(this.#client(url).call('login', { body }))
+      const answer = await this.#client(url).call('login', { body })
+      // Someone with accounts on two relays needs to know which one said no.
+      if (!answer.ok && answer.error.code === 'invalid_credentials') {
+        refuse('invalid_credentials', `Wrong username or password for the relay at ${url}`)
+      }
+      const auth = await this.#online(answer)
       return this.#signIn(url, auth)
     },
     'auth.logout': async () => {
@@ -748,7 +759,10 @@ export class CoreService {
     },
     'connection.get': async (): Promise<ConnectionInfo> =>
       this.#account?.connection ?? { state: 'offline', since: this.#startedAt, lastError: null },
-    'app.info': async () => ({ ...this.#appInfo }),
+    'app.info': async () => ({
+      ...this.#appInfo,
+      lastRelayUrl: this.#account?.relayUrl ?? readLastRelayUrl(this.#dataDir),
+    }),
     'app.setViewing': async ({ peerId }) => {
       this.#viewing = peerId
       return null

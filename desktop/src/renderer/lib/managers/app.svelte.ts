@@ -14,7 +14,7 @@ export class AppState {
   #session = $state<SessionView | null>(null)
   #connection = $state<ConnectionInfo>(defaultConnection)
   #settings = $state<Settings | null>(null)
-  #info = $state<AppInfo>({ shell: 'browser', version: '', platform: '' })
+  #info = $state<AppInfo>({ shell: 'browser', version: '', platform: '', lastRelayUrl: null })
   #systemDark = $state(false)
   /** Why the session ended, when it was not the user's choice (shown on the sign-in screen). */
   sessionNotice = $state<string | null>(null)
@@ -30,6 +30,7 @@ export class AppState {
     })
     bridge.on('session.changed', ({ session, reason }) => {
       this.#session = session
+      if (session) this.#usedRelay(session)
       if (reason === 'expired') this.sessionNotice = 'Your session ended. Sign in again to keep syncing.'
       if (session) void this.#loadSettings()
     })
@@ -101,6 +102,13 @@ export class AppState {
   signedIn(session: SessionView): void {
     this.sessionNotice = null
     this.#session = session
+    this.#usedRelay(session)
+  }
+
+  /** The core remembers the relay of each sign-in (app.info); so does this copy of its answer. */
+  #usedRelay(session: SessionView): void {
+    if (this.#info.lastRelayUrl !== session.relayUrl)
+      this.#info = { ...this.#info, lastRelayUrl: session.relayUrl }
   }
 
   setProfile(user: ProfileView): void {
