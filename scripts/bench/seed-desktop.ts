@@ -257,6 +257,6 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
   flush()
   while (indexText(db) > 0) {}
   await db.close()
-  writeCurrentAccount(options.dataDir, file)
+  writeCurrentAccount(options.dataDir, { file, relayUrl })
   return seeded
 }

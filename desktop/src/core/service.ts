@@ -27,7 +27,13 @@ import {
 import { canRetry } from '@parley/shared/sending'
 import { sniffImage } from '@parley/shared/sniff'
 import { Account } from './account'
-import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
+import {
+  accountFile,
+  normalizeRelayUrl,
+  readCurrentAccount,
+  readLastRelayUrl,
+  writeCurrentAccount,
+} from './accounts'
 import { lockDataDir } from './data-lock'
 import type { ApplySummary } from './db/apply'
 import { coalesceReceipt } from './db/apply'
@@ -104,7 +110,14 @@ const refuse = (code: BridgeError['code'], message: string): never => {
   throw new Refusal({ code, message })
 }
 
-type Handlers = { [M in BridgeMethod]: (params: BridgeParams<M>) => Promise<BridgeValue<M>> }
+type Handlers = {
+  [M in BridgeMethod]: (params: BridgeParams<M>, caller: string) => Promise<BridgeValue<M>>
+}
+
+type PresenceChoice = BridgeParams<'presence.set'>['status']
+
+/** The caller of transports with one window (Electron, tests): all calls come from it. */
+export const ONLY_WINDOW = 'window'
 
 /**
  * The bridge's implementation: every method of shared/src/bridge, over the local store, the sync
@@ -121,10 +134,16 @@ export class CoreService {
   readonly #events = new EventEmitter()
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
-  readonly #appInfo: AppInfo
+  readonly #appInfo: Omit<AppInfo, 'lastRelayUrl'>
   readonly #tokenCipher: TokenCipher | undefined
   #viewing: number | null = null
   #account: Account | null = null
+  /**
+   * What each window last asked for (`presence.set`), by the caller its transport names: the
+   * user is online while any window says so, away once every one that spoke says away.
+   */
+  readonly #presenceByWindow = new Map<string, PresenceChoice>()
+  #presence: PresenceChoice = 'online'
   /** Unread counts per conversation, kept up to date one conversation at a time. */
   #unread = new Map<number, number>()
   #unreadStale: Set<number> | 'all' = 'all'
@@ -172,8 +191,11 @@ export class CoreService {
     return service
   }
 
-  /** The bridge boundary: an untrusted method name and params in, a Result out. */
-  async invoke(method: unknown, params: unknown): Promise<Result<unknown>> {
+  /**
+   * The bridge boundary: an untrusted method name and params in, a Result out. `caller` names the
+   * window the call comes from, for transports that serve several (browser mode's tabs).
+   */
+  async invoke(method: unknown, params: unknown, caller = ONLY_WINDOW): Promise<Result<unknown>> {
     if (!isBridgeMethod(method)) {
       return { ok: false, error: { code: 'unknown_method', message: `No bridge method ${String(method)}` } }
     }
@@ -182,8 +204,8 @@ export class CoreService {
       return { ok: false, error: { code: 'invalid_params', message: `${method}: ${checked.message}` } }
     }
     try {
-      const handler = this.#handlers[method] as (p: unknown) => Promise<unknown>
-      return { ok: true, value: await handler(checked.value) }
+      const handler = this.#handlers[method] as (p: unknown, caller: string) => Promise<unknown>
+      return { ok: true, value: await handler(checked.value, caller) }
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, error: error.error }
       if (error instanceof StoreTooNewError)
@@ -207,6 +229,11 @@ export class CoreService {
   onAny(listener: <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void): () => void {
     this.#events.on('*', listener)
     return () => this.#events.off('*', listener)
+  }
+
+  /** A window went away (a tab closed or reloaded): its presence no longer counts. */
+  windowClosed(caller: string): void {
+    if (this.#presenceByWindow.delete(caller)) this.#applyPresence()
   }
 
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
@@ -277,6 +304,7 @@ export class CoreService {
     account.on('typing', (event) => this.#onTyping(event.from, event.typing))
     account.on('outbox', (peerId, localId) => this.#emitMessages(account, peerId, [localId]))
     account.on('expired', () => void this.#onExpired(account))
+    account.setPresence(this.#presence)
     this.#account = account
     this.#unreadStale = 'all'
     account.start()
@@ -298,7 +326,7 @@ export class CoreService {
     const user = ownProfile(auth.user)
     saveAccount(db, { user, relayUrl, token: storedToken, expiresAt: auth.expiresAt })
     const account = await this.#adopt(db, auth.token)
-    writeCurrentAccount(this.#dataDir, file)
+    writeCurrentAccount(this.#dataDir, { file, relayUrl })
     const session = account.session!
     this.#emit('session.changed', { session, reason: 'signed_in' })
     this.#emitUnread(account, true)
@@ -314,7 +342,7 @@ export class CoreService {
   }
 
   /** REST calls that need the relay: a network failure reads as `offline` to the renderer. */
-  async #online<T>(call: Promise<Result<T>>): Promise<T> {
+  async #online<T>(call: Promise<Result<T>> | Result<T>): Promise<T> {
     const result = await call
     if (result.ok) return result.value
     if (result.error.code === 'network') refuse('offline', result.error.message)
@@ -418,6 +446,15 @@ export class CoreService {
     }
   }
 
+  /** The windows' wishes combined; with none left, the last presence stands. */
+  #applyPresence(): void {
+    if (this.#presenceByWindow.size > 0) {
+      const anyOnline = [...this.#presenceByWindow.values()].includes('online')
+      this.#presence = anyOnline ? 'online' : 'away'
+    }
+    this.#account?.setPresence(this.#presence)
+  }
+
   #onTyping(userId: number, typing: boolean): void {
     clearTimeout(this.#typing.get(userId))
     this.#typing.delete(userId)
@@ -504,7 +541,12 @@ export class CoreService {
       if (this.#account) refuse('already_signed_in', 'Sign out first')
       const url =
         normalizeRelayUrl(relayUrl) ?? refuse('invalid_params', 'relayUrl must be a plain http(s) address')
-      const auth = await this.#online(this.#client(url).call('login', { body }))
+      const answer = await this.#client(url).call('login', { body })
+      // Someone with accounts on two relays needs to know which one said no.
+      if (!answer.ok && answer.error.code === 'invalid_credentials') {
+        refuse('invalid_credentials', `Wrong username or password for the relay at ${url}`)
+      }
+      const auth = await this.#online(answer)
       return this.#signIn(url, auth)
     },
     'auth.logout': async () => {
@@ -713,8 +755,10 @@ export class CoreService {
         account.socket?.signal('typing', { to: peerId, typing })
       return null
     },
-    'presence.set': async ({ status }) => {
-      this.#signedIn().socket?.signal('user_status_change', { status })
+    'presence.set': async ({ status }, caller) => {
+      this.#signedIn()
+      this.#presenceByWindow.set(caller, status)
+      this.#applyPresence()
       return null
     },
     'drafts.get': async ({ peerId }) => draftOf(this.#signedIn().db, peerId),
@@ -744,7 +788,10 @@ export class CoreService {
     },
     'connection.get': async (): Promise<ConnectionInfo> =>
       this.#account?.connection ?? { state: 'offline', since: this.#startedAt, lastError: null },
-    'app.info': async () => ({ ...this.#appInfo }),
+    'app.info': async () => ({
+      ...this.#appInfo,
+      lastRelayUrl: this.#account?.relayUrl ?? readLastRelayUrl(this.#dataDir),
+    }),
     'app.setViewing': async ({ peerId }) => {
       this.#viewing = peerId
       return null

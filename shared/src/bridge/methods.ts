@@ -227,7 +227,7 @@ export const bridgeMethods = {
   'app.info': method(
     NoParams,
     AppInfo,
-    'Which shell runs the app (Electron or browser mode), its version and OS.',
+    'Which shell runs the app (Electron or browser mode), its version and OS, and the relay used last.',
   ),
 } as const
 

@@ -189,6 +189,8 @@ export const AppInfo = Strict({
   shell: Type.Union([Type.Literal('electron'), Type.Literal('browser')]),
   version: Type.String(),
   platform: Type.String(),
+  /** The relay of the account signed in last on this device (signed out since or not). */
+  lastRelayUrl: Type.Union([Type.String(), Type.Null()]),
 })
 export type AppInfo = Type.Static<typeof AppInfo>
 
