@@ -123,4 +123,41 @@ describe('two cores chat through a real relay', () => {
     const twice = await bob.call('settings.set', { mutedPeers: [a.user.id, a.user.id] })
     expect(twice.ok).toBe(false)
   })
+
+  it('what someone writes to a person who blocked them shows as sent and never arrives, also after the block is lifted', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    await waitOnline(alice)
+    await waitOnline(bob)
+    const sinceBefore = (await bob.ok('contacts.list', {}))[0]?.acceptedAt
+    expect(sinceBefore).toEqual(expect.any(Number))
+
+    await bob.ok('contacts.block', { userId: a.user.id })
+    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'still friends?' })
+    const settled = await waitFor(async () => {
+      const [m] = await conversation(alice, b.user.id)
+      return m?.state === 'sent' && !m.changePending ? m : undefined
+    })
+    expect(settled).toMatchObject({ localId: sent.localId, failure: null, id: expect.any(Number) })
+    // Alice's contact entry says nothing either.
+    expect((await alice.ok('contacts.list', {}))[0]).toMatchObject({ status: 'accepted' })
+
+    // Bob's core would have said "delivered" by now had it arrived.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await conversation(alice, b.user.id))[0]?.state).toBe('sent')
+    expect(await conversation(bob, a.user.id)).toEqual([])
+
+    await bob.ok('contacts.accept', { userId: a.user.id })
+    expect((await bob.ok('contacts.list', {}))[0]).toMatchObject({
+      status: 'accepted',
+      acceptedAt: sinceBefore,
+    })
+    await alice.ok('messages.send', { peerId: b.user.id, text: 'hello again' })
+    await waitFor(async () => (await conversation(bob, a.user.id)).length > 0)
+    expect((await conversation(bob, a.user.id)).map((m) => m.text)).toEqual(['hello again'])
+  })
 })

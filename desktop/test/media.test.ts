@@ -69,7 +69,7 @@ describe('the store keeps images and profile pictures from the feed', () => {
       feed(1, [
         {
           type: 'contact_added',
-          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 2 },
+          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 2, acceptedAt: 2 },
         },
         { type: 'message', data: message({ id: 5, text: null, image }) },
         { type: 'user_updated', data: wireUser({ ...user, avatarImageId: avatar }) },

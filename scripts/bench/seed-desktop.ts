@@ -194,6 +194,7 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
         status: 'accepted',
         createdAt,
         updatedAt: createdAt,
+        acceptedAt: createdAt,
       },
     })
   }

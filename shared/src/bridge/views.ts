@@ -37,6 +37,8 @@ export const ContactView = Strict({
   status: ContactStatus,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /** Since when you are contacts, kept through a block and its lifting; null if never accepted (or not known yet). */
+  acceptedAt: Type.Union([Timestamp, Type.Null()]),
   /** Known only for mutual contacts while connected; null otherwise. */
   presence: Type.Union([Presence, Type.Null()]),
 })
