@@ -7,6 +7,8 @@
  *   DATA_DIR             the relay's data (default relay-server/data)
  *   PARLEY_DATA_DIR      the desktop app's accounts (default desktop/data)
  *   PARLEY_HOST_PORT     browser mode's port (default 8081; 0 picks a free one)
+ *   PARLEY_HOST_TOKEN    browser mode's token (default: the one kept in the app's data folder, so
+ *                        the address it prints is the same at every start)
  *   PARLEY_BROWSER_MODE  set to 1 to use browser mode even where Electron is installed
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   const { startHost } = await import('../desktop/src/host/server')
   const dataDir = path.resolve(process.env.PARLEY_DATA_DIR ?? path.join(root, 'desktop', 'data'))
   const port = readInteger(process.env, 'PARLEY_HOST_PORT', 8081, 0, 65535)
-  const host = await startHost({ dataDir, port })
+  const host = await startHost({ dataDir, port, token: process.env.PARLEY_HOST_TOKEN || undefined })
   console.log('')
   console.log('Parley is running in browser mode (Electron is not installed here).')
   console.log(`  Open ${host.url}`)

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
@@ -58,6 +59,37 @@ describe('two cores chat through a real relay', () => {
     })
   })
 
+  it('a message handed over again with its clientId is written once, and a clientId is bound to its conversation', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    const clientId = randomUUID()
+    const first = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(first.clientId).toBe(clientId)
+    // The page did not hear back and asks again: the same message, pending or sent by now.
+    const again = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(again.localId).toBe(first.localId)
+    await waitFor(async () => (await conversation(alice, b.user.id))[0]?.id !== null)
+    const afterSent = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    expect(afterSent.localId).toBe(first.localId)
+    expect(afterSent.id).not.toBeNull()
+    const elsewhere = await alice.call('messages.send', {
+      peerId: a.user.id + b.user.id,
+      text: 'x',
+      clientId,
+    })
+    expect(elsewhere.ok === false && elsewhere.error.code).toBe('client_id_conflict')
+    const received = await waitFor(async () => {
+      const messages = await conversation(bob, a.user.id)
+      return messages.length > 0 ? messages : undefined
+    })
+    expect(received.map((m) => m.text)).toEqual(['once only'])
+    expect(await conversation(alice, b.user.id)).toHaveLength(1)
+  })
+
   it('new messages from a peer raise messages.received for the shell, and settings changes are announced', async () => {
     const alice = await startCore()
     const bob = await startCore(undefined, { shell: 'electron', version: '9.9.9' })
@@ -90,5 +122,42 @@ describe('two cores chat through a real relay', () => {
     // The same peer twice is refused at the boundary.
     const twice = await bob.call('settings.set', { mutedPeers: [a.user.id, a.user.id] })
     expect(twice.ok).toBe(false)
+  })
+
+  it('what someone writes to a person who blocked them shows as sent and never arrives, also after the block is lifted', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    await waitOnline(alice)
+    await waitOnline(bob)
+    const sinceBefore = (await bob.ok('contacts.list', {}))[0]?.acceptedAt
+    expect(sinceBefore).toEqual(expect.any(Number))
+
+    await bob.ok('contacts.block', { userId: a.user.id })
+    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'still friends?' })
+    const settled = await waitFor(async () => {
+      const [m] = await conversation(alice, b.user.id)
+      return m?.state === 'sent' && !m.changePending ? m : undefined
+    })
+    expect(settled).toMatchObject({ localId: sent.localId, failure: null, id: expect.any(Number) })
+    // Alice's contact entry says nothing either.
+    expect((await alice.ok('contacts.list', {}))[0]).toMatchObject({ status: 'accepted' })
+
+    // Bob's core would have said "delivered" by now had it arrived.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect((await conversation(alice, b.user.id))[0]?.state).toBe('sent')
+    expect(await conversation(bob, a.user.id)).toEqual([])
+
+    await bob.ok('contacts.accept', { userId: a.user.id })
+    expect((await bob.ok('contacts.list', {}))[0]).toMatchObject({
+      status: 'accepted',
+      acceptedAt: sinceBefore,
+    })
+    await alice.ok('messages.send', { peerId: b.user.id, text: 'hello again' })
+    await waitFor(async () => (await conversation(bob, a.user.id)).length > 0)
+    expect((await conversation(bob, a.user.id)).map((m) => m.text)).toEqual(['hello again'])
   })
 })

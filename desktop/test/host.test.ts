@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { BridgeEvent, BridgeMethod, BridgeParams, BridgeResult } from '@parley/shared'
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { silentLogger } from '../src/core/logger'
-import { type RunningHost, startHost } from '../src/host/server'
+import { HOST_FILE } from '../src/host/host-file'
+import { type RunningHost, startHost, TOKEN_REFUSED } from '../src/host/server'
 import { fastTiming, waitFor } from './helpers/core'
 
 interface Client {
@@ -66,12 +67,21 @@ const dirs: string[] = []
 const hosts: RunningHost[] = []
 let relay: TestRelay
 
-async function newHost(options: { rendererDir?: string } = {}): Promise<RunningHost> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
+async function newHost(
+  options: { rendererDir?: string; dataDir?: string; token?: string } = {},
+): Promise<RunningHost> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'parley-host-'))
   dirs.push(dataDir)
   const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...options })
   hosts.push(host)
   return host
+}
+
+/** What the host says to a page that asks (GET) why its socket to the bridge did not open. */
+async function bridgeCheck(host: RunningHost, token: string) {
+  const response = await fetch(`http://127.0.0.1:${host.port}/bridge?token=${encodeURIComponent(token)}`)
+  const text = await response.text()
+  return { status: response.status, body: text ? (JSON.parse(text) as unknown) : null }
 }
 
 beforeAll(async () => {
@@ -91,6 +101,65 @@ describe('the browser-mode host', () => {
     expect(await refusal(`${base}?token=${host.token.slice(0, -1)}`)).toBe(401)
     expect(await refusal(base)).toBe(401)
     expect(await refusal(`ws://127.0.0.1:${host.port}/elsewhere?token=${host.token}`)).toBe(404)
+  })
+
+  it('keeps its token and port in the data folder, readable only by its user, and prints the same address after a restart', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
+    const first = await newHost({ dataDir })
+    const file = path.join(dataDir, HOST_FILE)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ token: first.token, port: first.port })
+    expect(first.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    await first.close()
+
+    const second = await newHost({ dataDir })
+    expect(second.url).toBe(first.url)
+    const client = await connect(second.bridgeUrl)
+    expect(await client.call('connection.get', {})).toMatchObject({ ok: true })
+    client.close()
+  })
+
+  it('starts with a token it is given, and refuses one that could be guessed', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
+    const given = 'a-token-chosen-by-whoever-runs-it_0123456789'
+    const host = await newHost({ dataDir, token: given })
+    expect(host.url).toContain(`token=${given}`)
+    await host.close()
+    // Kept for the next start without one, so the address stays the same.
+    expect((await newHost({ dataDir })).token).toBe(given)
+    await expect(
+      startHost({
+        dataDir: mkdtempSync(path.join(tmpdir(), 'parley-host-')),
+        token: 'short',
+        logger: silentLogger,
+      }),
+    ).rejects.toThrow(/32 to 256/)
+  })
+
+  it('replaces a token file that is not its own, and closes one that others can read', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-host-'))
+    const file = path.join(dataDir, HOST_FILE)
+    writeFileSync(file, 'not json')
+    const fresh = await newHost({ dataDir })
+    expect(JSON.parse(readFileSync(file, 'utf8')).token).toBe(fresh.token)
+    await fresh.close()
+
+    chmodSync(file, 0o644)
+    const again = await newHost({ dataDir })
+    expect(again.token).toBe(fresh.token)
+    expect(statSync(file).mode & 0o777).toBe(0o600)
+  })
+
+  it('tells a page with a token from an earlier start that its address is stale', async () => {
+    const host = await newHost()
+    const stale = await bridgeCheck(host, 'x'.repeat(43))
+    expect(stale).toMatchObject({ status: 401, body: { error: { code: TOKEN_REFUSED } } })
+    expect(await bridgeCheck(host, '')).toMatchObject({
+      status: 401,
+      body: { error: { code: TOKEN_REFUSED } },
+    })
+    // With the right token the question has no answer but "use a WebSocket".
+    expect((await bridgeCheck(host, host.token)).status).toBe(426)
   })
 
   it('refuses a page from another origin even with the token', async () => {

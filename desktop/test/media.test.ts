@@ -69,7 +69,7 @@ describe('the store keeps images and profile pictures from the feed', () => {
       feed(1, [
         {
           type: 'contact_added',
-          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 2 },
+          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 2, acceptedAt: 2 },
         },
         { type: 'message', data: message({ id: 5, text: null, image }) },
         { type: 'user_updated', data: wireUser({ ...user, avatarImageId: avatar }) },
@@ -264,21 +264,38 @@ describe('images between two cores through a real relay', () => {
     expect(await conversation(cores.bob, a.user.id)).toHaveLength(1)
   })
 
-  it('a file the relay does not take ends as failed with unsupported_image', async () => {
+  it('bytes that are not a picture are refused at once, whatever they are called, and nothing is queued', async () => {
     const relay = await startRelay()
     cleanup.push(() => relay.close())
     const { cores, b } = await pair(relay.url)
-    const sent = await cores.alice.ok('messages.sendImage', {
+    const refused = await cores.alice.call('messages.sendImage', {
       peerId: b.user.id,
       dataBase64: Buffer.from('just some text, not a picture').toString('base64'),
+    })
+    expect(refused.ok === false && refused.error.code).toBe('unsupported_image')
+    expect(await conversation(cores.alice, b.user.id)).toEqual([])
+  })
+
+  it('a picture the relay cannot decode ends as failed, and retrying it is refused as hopeless', async () => {
+    const relay = await startRelay()
+    cleanup.push(() => relay.close())
+    const { cores, b } = await pair(relay.url)
+    // A PNG's signature and header, then garbage: it looks like a picture until it is decoded.
+    const damaged = Buffer.concat([(await png()).subarray(0, 33), Buffer.alloc(400, 7)])
+    const sent = await cores.alice.ok('messages.sendImage', {
+      peerId: b.user.id,
+      dataBase64: damaged.toString('base64'),
     })
     const failed = await waitFor(async () =>
       (await conversation(cores.alice, b.user.id)).find(
         (m) => m.localId === sent.localId && m.state === 'failed',
       ),
     )
-    expect(failed.failure?.code).toBe('unsupported_image')
-    expect(failed.image?.local).toBe(true)
+    expect(failed.failure?.code).toBe('invalid_image')
+    const retry = await cores.alice.call('messages.retry', { localId: sent.localId })
+    expect(retry.ok === false && retry.error.code).toBe('not_retryable')
+    expect(await cores.alice.ok('messages.discard', { localId: sent.localId })).toBeNull()
+    expect(await conversation(cores.alice, b.user.id)).toEqual([])
   })
 
   it('profile pictures reach contacts and are fetched as avatars', async () => {

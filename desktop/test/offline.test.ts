@@ -265,3 +265,43 @@ describe('the outbox', () => {
     ])
   })
 })
+
+describe('the time of a message', () => {
+  it('is the time the relay accepted it, on both sides, also when it was written offline', async () => {
+    const { relay, proxy } = await relayWithProxy()
+    // Alice's clock is her own: an hour behind while she writes, five minutes ahead when it goes.
+    let aliceOffset = 0
+    const { cores, a, b } = await pair(proxy.url)
+    await cores.alice.stop()
+    cores.alice = await startCore(cores.alice.dataDir, { clock: () => Date.now() + aliceOffset })
+    await waitOnline(cores.alice)
+    proxy.goOffline()
+    await waitFor(async () => (await cores.alice.ok('connection.get', {})).state === 'connecting')
+
+    aliceOffset = -3_600_000
+    const written = await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'written on the train' })
+    expect(written.state).toBe('pending')
+    const writtenAt = written.createdAt
+    aliceOffset = 300_000
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const goneOnlineAt = Date.now()
+    proxy.goOnline()
+
+    const received = await waitFor(async () => (await conversation(cores.bob, a.user.id))[0])
+    const [onRelay] = await relayConversation(relay.url, await secondDevice(relay.url, b), a.user.id)
+    expect(onRelay?.createdAt).toBeGreaterThanOrEqual(goneOnlineAt)
+    expect(received.createdAt).toBe(onRelay?.createdAt)
+    const sent = await waitFor(async () => {
+      const [m] = await conversation(cores.alice, b.user.id)
+      return m?.state === 'delivered' ? m : undefined
+    })
+    expect(sent.createdAt).toBe(onRelay?.createdAt)
+    expect(sent.createdAt).not.toBe(writtenAt)
+    expect(
+      cores.alice
+        .events('messages.changed')
+        .flatMap((e) => e.messages)
+        .at(-1)?.createdAt,
+    ).toBe(onRelay?.createdAt)
+  })
+})

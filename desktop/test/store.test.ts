@@ -214,11 +214,11 @@ describe('applying the feed', () => {
       feed(1, [
         {
           type: 'contact_added',
-          data: { user: wireUser(user), status: 'outgoing', createdAt: 2, updatedAt: 2 },
+          data: { user: wireUser(user), status: 'outgoing', createdAt: 2, updatedAt: 2, acceptedAt: null },
         },
         {
           type: 'contact_updated',
-          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 3 },
+          data: { user: wireUser(user), status: 'accepted', createdAt: 2, updatedAt: 3, acceptedAt: 3 },
         },
         { type: 'user_updated', data: wireUser({ ...user, lastName: 'Murray Hopper' }) },
       ]),
@@ -230,6 +230,7 @@ describe('applying the feed', () => {
         status: 'accepted',
         createdAt: 2,
         updatedAt: 3,
+        acceptedAt: 3,
         presence: null,
       },
     ])

@@ -1,4 +1,4 @@
-import type { Contact, FeedEvent } from '@parley/shared'
+import type { Contact, FeedEvent, MessageResponse } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { befriend, contactsOf, http, registerUser, type TestUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
@@ -14,7 +14,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
   const statusOf = async (owner: TestUser, peer: TestUser) =>
     (await contactsOf(owner)).find((c) => c.user.id === peer.user.id)?.status
   const feed = async (user: TestUser) =>
-    (await http<{ events: FeedEvent[] }>(relay.url, 'GET', '/sync?after=0', { token: user.token })).body
+    (await http<{ events: FeedEvent[] }>(user.base, 'GET', '/sync?after=0', { token: user.token })).body
       .events
 
   it('a request shows as outgoing and incoming, and acceptance makes both sides accepted', async () => {
@@ -99,7 +99,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(missing.body).toMatchObject({ error: { code: 'contact_not_found' } })
   })
 
-  it('a block stops messages, hides a new request from the blocker, and survives the other side removing them', async () => {
+  it('a block keeps messages from the blocker without telling the sender, hides a new request from the blocker, and survives the other side removing them', async () => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await befriend(ann, ben)
     const blocked = await http<{ contact: Contact }>(relay.url, 'PATCH', `/contacts/${ben.user.id}`, {
@@ -107,12 +107,14 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
       body: { status: 'blocked' },
     })
     expect(blocked.body.contact.status).toBe('blocked')
-    const send = await http(relay.url, 'POST', '/messages', {
+    const annFeedBlocked = (await feed(ann)).length
+    const send = await http<MessageResponse>(relay.url, 'POST', '/messages', {
       token: ben.token,
       body: { clientId: crypto.randomUUID(), recipientId: ann.user.id, text: 'hi?' },
     })
-    expect(send.status).toBe(403)
-    expect(send.body).toMatchObject({ error: { code: 'contact_required' } })
+    expect(send.status).toBe(201)
+    expect((await feed(ben)).at(-1)).toMatchObject({ type: 'message', data: { id: send.body.message.id } })
+    expect((await feed(ann)).length).toBe(annFeedBlocked)
 
     // Ben removes Ann, then asks again: Ann's block stays and she never hears of it.
     expect((await http(relay.url, 'DELETE', `/contacts/${ann.user.id}`, { token: ben.token })).status).toBe(
@@ -137,6 +139,59 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     })
     expect(await statusOf(ann, ben)).toBe('accepted')
     expect(await statusOf(ben, ann)).toBe('accepted')
+  })
+
+  it('lifting a block keeps since when you are contacts; becoming contacts again after a removal starts anew', async () => {
+    let now = Date.UTC(2026, 0, 1)
+    const clocked = await startRelay({ dialect, clock: () => now })
+    try {
+      const [ann, ben, cat] = [
+        await registerUser(clocked.url),
+        await registerUser(clocked.url),
+        await registerUser(clocked.url),
+      ]
+      const entry = async (owner: TestUser, peer: TestUser) =>
+        (await contactsOf(owner)).find((c) => c.user.id === peer.user.id)
+      const patch = (owner: TestUser, peer: TestUser, status: 'accepted' | 'blocked') =>
+        http<{ contact: Contact }>(clocked.url, 'PATCH', `/contacts/${peer.user.id}`, {
+          token: owner.token,
+          body: { status },
+        })
+      const asked = await http<{ contact: Contact }>(clocked.url, 'POST', '/contacts', {
+        token: ann.token,
+        body: { username: ben.user.username },
+      })
+      expect(asked.body.contact.acceptedAt).toBeNull()
+      now += 60_000
+      const acceptedAt = now
+      await patch(ben, ann, 'accepted')
+      expect(await entry(ann, ben)).toMatchObject({ status: 'accepted', acceptedAt })
+      expect(await entry(ben, ann)).toMatchObject({ status: 'accepted', acceptedAt })
+
+      now += 60_000
+      expect((await patch(ben, ann, 'blocked')).body.contact).toMatchObject({ status: 'blocked', acceptedAt })
+      now += 60_000
+      const lifted = await patch(ben, ann, 'accepted')
+      expect(lifted.body.contact).toMatchObject({ status: 'accepted', acceptedAt, updatedAt: now })
+      expect((await feed(ben)).at(-1)).toMatchObject({ type: 'contact_updated', data: { acceptedAt } })
+      expect(await entry(ann, ben)).toMatchObject({ acceptedAt })
+
+      // Ben blocks Cat, Cat removes him meanwhile and asks again: that contact is new.
+      await befriend(ben, cat)
+      now += 60_000
+      await patch(ben, cat, 'blocked')
+      await http(clocked.url, 'DELETE', `/contacts/${ben.user.id}`, { token: cat.token })
+      await http(clocked.url, 'POST', '/contacts', {
+        token: cat.token,
+        body: { username: ben.user.username },
+      })
+      now += 60_000
+      await patch(ben, cat, 'accepted')
+      expect(await entry(ben, cat)).toMatchObject({ status: 'accepted', acceptedAt: now })
+      expect(await entry(cat, ben)).toMatchObject({ status: 'accepted', acceptedAt: now })
+    } finally {
+      await clocked.close()
+    }
   })
 
   it('removing an accepted contact removes both sides', async () => {

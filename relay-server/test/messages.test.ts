@@ -10,9 +10,11 @@ import {
   registerContacts,
   registerUser,
   sendMessage,
+  sleep,
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { download, makeImage, upload } from './helpers/images'
 import { startRelay, type TestRelay } from './helpers/relay'
 
 describe.each(dialects)('messages (%s)', (dialect) => {
@@ -300,6 +302,108 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     } finally {
       annSocket.close()
       benSocket.close()
+    }
+  })
+
+  it('a send to someone who blocked you is acked and kept for you, and never reaches them, live, by sync or history, nor after the block is lifted', async () => {
+    const [ann, ben] = await pair()
+    const before = await sendMessage(ann, ben, 'before the block')
+    await http(relay.url, 'PATCH', `/contacts/${ann.user.id}`, {
+      token: ben.token,
+      body: { status: 'blocked' },
+    })
+    const annPhone = await connect(relay.url, ann.token)
+    const annLaptop = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    const benHeard: [string, unknown][] = []
+    benSocket.onAny((event: string, payload: unknown) => benHeard.push([event, payload]))
+    const benSync = async () => {
+      const result = await emit(benSocket, 'sync', { after: 0, limit: 1000 })
+      if (!result.ok) throw new Error(result.error.message)
+      return result.events
+    }
+    try {
+      const benFeedBefore = await benSync()
+      const picture = await upload(relay.url, ann.token, await makeImage('png'))
+      const body = { clientId: randomUUID(), recipientId: ben.user.id, text: 'why so quiet?' }
+      const atLaptop = nextEvent(annLaptop, 'message')
+      const ack = await emit(annPhone, 'message', body)
+      if (!ack.ok) throw new Error(ack.error.message)
+      expect(ack.message).toMatchObject({
+        senderId: ann.user.id,
+        recipientId: ben.user.id,
+        text: 'why so quiet?',
+      })
+      expect(await atLaptop).toEqual({ seq: ack.seq, type: 'message', data: ack.message })
+      // The same clientId again: the same message and seq, as for any send.
+      expect(await emit(annPhone, 'message', body)).toEqual(ack)
+      const withPicture = await emit(annPhone, 'message', {
+        clientId: randomUUID(),
+        recipientId: ben.user.id,
+        imageId: picture.body.image.id,
+      })
+      if (!withPicture.ok) throw new Error(withPicture.error.message)
+      // Changing it works for Ann and tells Ben nothing either.
+      expect(await emit(annPhone, 'message_updated', { id: ack.message.id, text: 'hello?' })).toMatchObject({
+        ok: true,
+      })
+      expect(await emit(annPhone, 'reaction', { messageId: ack.message.id, emoji: '🙏' })).toMatchObject({
+        ok: true,
+      })
+      expect(await emit(annPhone, 'typing', { to: ben.user.id, typing: true })).toEqual({ ok: true })
+
+      const annPage = await page(ann, ben)
+      expect(annPage.messages.map((m) => m.id)).toEqual([
+        withPicture.message.id,
+        ack.message.id,
+        before.message.id,
+      ])
+      const benSees = async () => {
+        expect((await page(ben, ann)).messages.map((m) => m.id)).toEqual([before.message.id])
+        expect(await benSync()).toEqual(benFeedBefore)
+        for (const id of [ack.message.id, withPicture.message.id]) {
+          const history = await http(relay.url, 'GET', `/messages/${id}/history`, { token: ben.token })
+          expect(history.body).toMatchObject({ error: { code: 'message_not_found' } })
+        }
+        expect((await download(relay.url, ben.token, picture.body.image.id)).status).toBe(404)
+        expect(await emit(benSocket, 'read', { with: ann.user.id, upTo: ack.message.id })).toMatchObject({
+          ok: false,
+        })
+      }
+      await benSees()
+      expect((await download(relay.url, ann.token, picture.body.image.id)).status).toBe(200)
+
+      // Ben lifts the block: what was sent meanwhile stays Ann's alone; new messages arrive again.
+      await http(relay.url, 'PATCH', `/contacts/${ann.user.id}`, {
+        token: ben.token,
+        body: { status: 'accepted' },
+      })
+      const benFeedLifted = await benSync()
+      expect(benFeedLifted.slice(benFeedBefore.length).map((e) => e.type)).toEqual(['contact_updated'])
+      expect((await page(ben, ann)).messages.map((m) => m.id)).toEqual([before.message.id])
+      expect((await download(relay.url, ben.token, picture.body.image.id)).status).toBe(404)
+      expect(await emit(benSocket, 'read', { with: ann.user.id, upTo: ack.message.id })).toMatchObject({
+        ok: false,
+        error: { code: 'message_not_found' },
+      })
+      expect(await emit(annPhone, 'message_updated', { id: ack.message.id, text: 'hello??' })).toMatchObject({
+        ok: true,
+      })
+      expect(await emit(annPhone, 'message_deleted', { id: withPicture.message.id })).toMatchObject({
+        ok: true,
+      })
+      await sleep(200)
+      expect((await benSync()).slice(benFeedLifted.length)).toEqual([])
+      const after = nextEvent(benSocket, 'message')
+      const later = await sendMessage(ann, ben, 'after the block')
+      expect((await after).data.id).toBe(later.message.id)
+      expect((await page(ben, ann)).messages.map((m) => m.id)).toEqual([later.message.id, before.message.id])
+      expect(benHeard.map(([event]) => event).filter((e) => e !== 'user_status_change')).toEqual([
+        'contact_updated',
+        'message',
+      ])
+    } finally {
+      for (const s of [annPhone, annLaptop, benSocket]) s.close()
     }
   })
 

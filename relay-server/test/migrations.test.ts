@@ -1,4 +1,4 @@
-import { Migrator, NO_MIGRATIONS, sql } from 'kysely'
+import { type Kysely, Migrator, NO_MIGRATIONS, sql } from 'kysely'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import { migrations } from '../src/db/migrations/index'
@@ -49,6 +49,83 @@ describe.each(dialects)('migrations (%s)', (dialect) => {
 
     await migrateToLatest(handle.db, handle.dialect)
     expect(await tables(handle)).toEqual(latest)
+  })
+
+  it('0003 dates accepted contacts from their last change, and withholds no message sent before it', async () => {
+    const handle = await open()
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: { getMigrations: async () => migrations },
+      ...(handle.dialect === 'postgres' && { migrationTableSchema: await currentSchema(handle) }),
+    })
+    expect((await migrator.migrateTo('0002-images')).error).toBeUndefined()
+    const db = handle.db as unknown as Kysely<Record<string, Record<string, unknown>>>
+    const ids: number[] = []
+    for (const name of ['ada', 'grace', 'kath']) {
+      const row = await db
+        .insertInto('users')
+        .values({
+          username: name,
+          username_key: name,
+          password_hash: 'x',
+          first_name: name,
+          last_name: 'Test',
+          email: `${name}@example.com`,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      ids.push(Number(row.id))
+    }
+    const [ada, grace, kath] = ids as [number, number, number]
+    const contact = (owner: number, peer: number, status: string, updated: number) => ({
+      owner_id: owner,
+      peer_id: peer,
+      status,
+      created_at: 100,
+      updated_at: updated,
+    })
+    await db
+      .insertInto('contacts')
+      .values([
+        contact(ada, grace, 'accepted', 200),
+        contact(grace, ada, 'accepted', 300),
+        contact(ada, kath, 'blocked', 400),
+        contact(kath, ada, 'outgoing', 100),
+      ])
+      .execute()
+    await db
+      .insertInto('messages')
+      .values({
+        sender_id: ada,
+        recipient_id: grace,
+        user_low: Math.min(ada, grace),
+        user_high: Math.max(ada, grace),
+        client_id: '00000000-0000-4000-8000-000000000000',
+        text: 'from before',
+        created_at: 500,
+      })
+      .execute()
+
+    await migrateToLatest(handle.db, handle.dialect)
+    const contacts = await handle.db
+      .selectFrom('contacts')
+      .select(['owner_id', 'peer_id', 'accepted_at'])
+      .orderBy('owner_id')
+      .orderBy('peer_id')
+      .execute()
+    expect(contacts.map((c) => [c.owner_id, c.peer_id, c.accepted_at])).toEqual(
+      [
+        [ada, grace, 200],
+        [ada, kath, null],
+        [grace, ada, 300],
+        [kath, ada, null],
+      ].sort((x, y) => x[0]! - y[0]! || x[1]! - y[1]!),
+    )
+    expect(await handle.db.selectFrom('messages').select(['text', 'withheld']).execute()).toEqual([
+      { text: 'from before', withheld: 0 },
+    ])
   })
 
   it('running them again on an up-to-date database changes nothing', async () => {

@@ -194,6 +194,7 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
         status: 'accepted',
         createdAt,
         updatedAt: createdAt,
+        acceptedAt: createdAt,
       },
     })
   }
@@ -257,6 +258,6 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
   flush()
   while (indexText(db) > 0) {}
   await db.close()
-  writeCurrentAccount(options.dataDir, file)
+  writeCurrentAccount(options.dataDir, { file, relayUrl })
   return seeded
 }

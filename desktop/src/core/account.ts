@@ -52,6 +52,7 @@ export class Account extends EventEmitter<AccountEvents> {
   #engine: SyncEngine | undefined
   #outbox: OutboxRunner | undefined
   #expired = false
+  #presence: 'online' | 'away' = 'online'
 
   private constructor(db: LocalDb, deps: AccountDeps, token: string | null) {
     super()
@@ -139,6 +140,9 @@ export class Account extends EventEmitter<AccountEvents> {
       logger,
       uploadImage: (row) => this.#uploadImage(row),
     })
+    // A new socket starts online at the relay: after every (re)connect it is told what the
+    // windows asked for last, or a hidden window would show as online after a network blip.
+    socket.on('connected', () => socket.signal('user_status_change', { status: this.#presence }))
     engine.on('state', (info) => this.emit('state', info))
     engine.on('applied', (summary) => {
       this.emit('applied', summary)
@@ -153,6 +157,13 @@ export class Account extends EventEmitter<AccountEvents> {
     this.#engine = engine
     this.#outbox = outbox
     engine.start()
+  }
+
+  /** How this device shows to contacts: said to the relay now if connected, else on connecting. */
+  setPresence(status: 'online' | 'away'): void {
+    if (status === this.#presence) return
+    this.#presence = status
+    this.#socket?.signal('user_status_change', { status })
   }
 
   /** Something was queued: send it if we can. */

@@ -31,28 +31,49 @@ export function accountFile(dataDir: string, relayUrl: string, userId: number): 
 
 const CURRENT = 'current-account.json'
 
-/** The account to reopen at start (the one signed in last), relative to the data folder. */
-export function readCurrentAccount(dataDir: string): string | null {
+/**
+ * `<dataDir>/current-account.json`: the account to reopen at start (the one signed in last,
+ * relative to the data folder; none after signing out) and the relay it is on, which is kept
+ * after signing out, so the sign-in screen offers the relay this app used last.
+ */
+function readCurrent(dataDir: string): { file: string | null; relayUrl: string | null } {
   const file = path.join(dataDir, CURRENT)
-  if (!existsSync(file)) return null
+  if (!existsSync(file)) return { file: null, relayUrl: null }
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { file?: unknown }
-    if (typeof parsed.file !== 'string' || parsed.file.includes('..')) return null
-    return path.join(dataDir, parsed.file)
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { file?: unknown; relayUrl?: unknown }
+    const account = typeof parsed.file === 'string' && !parsed.file.includes('..') ? parsed.file : null
+    const relayUrl = typeof parsed.relayUrl === 'string' ? normalizeRelayUrl(parsed.relayUrl) : null
+    return { file: account && path.join(dataDir, account), relayUrl }
   } catch {
-    return null
+    return { file: null, relayUrl: null }
   }
 }
 
-export function writeCurrentAccount(dataDir: string, accountPath: string | null): void {
+/** The account to reopen at start (the one signed in last), if any. */
+export function readCurrentAccount(dataDir: string): string | null {
+  return readCurrent(dataDir).file
+}
+
+/** The relay of the account signed in last, signed out since or not (null before the first). */
+export function readLastRelayUrl(dataDir: string): string | null {
+  return readCurrent(dataDir).relayUrl
+}
+
+/** Records the account signed in (with its relay), or that none is (the relay is kept). */
+export function writeCurrentAccount(
+  dataDir: string,
+  account: { file: string; relayUrl: string } | null,
+): void {
   const file = path.join(dataDir, CURRENT)
-  if (accountPath === null) {
+  const relayUrl = account ? account.relayUrl : readLastRelayUrl(dataDir)
+  if (!account && !relayUrl) {
     rmSync(file, { force: true })
     return
   }
   mkdirSync(dataDir, { recursive: true })
   // Written aside and renamed, so a crash never leaves half a pointer.
   const temporary = `${file}.tmp`
-  writeFileSync(temporary, JSON.stringify({ file: path.relative(dataDir, accountPath) }))
+  const content = account ? { file: path.relative(dataDir, account.file), relayUrl } : { relayUrl }
+  writeFileSync(temporary, JSON.stringify(content))
   renameSync(temporary, file)
 }

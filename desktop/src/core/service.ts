@@ -13,6 +13,7 @@ import {
   bridgeMethods,
   type ConnectionInfo,
   defaultSettings,
+  isBridgeErrorCode,
   isBridgeMethod,
   MAX_IMAGE_BYTES,
   type MessageView,
@@ -23,8 +24,16 @@ import {
   type UserView,
   validate,
 } from '@parley/shared'
+import { canRetry } from '@parley/shared/sending'
+import { sniffImage } from '@parley/shared/sniff'
 import { Account } from './account'
-import { accountFile, normalizeRelayUrl, readCurrentAccount, writeCurrentAccount } from './accounts'
+import {
+  accountFile,
+  normalizeRelayUrl,
+  readCurrentAccount,
+  readLastRelayUrl,
+  writeCurrentAccount,
+} from './accounts'
 import { lockDataDir } from './data-lock'
 import type { ApplySummary } from './db/apply'
 import { coalesceReceipt } from './db/apply'
@@ -43,6 +52,7 @@ import {
   messageView,
   messageViews,
   moveOwnReadMarker,
+  ownMessageByClientId,
   saveVersions,
   unreadCounts,
   unreadIn,
@@ -61,7 +71,6 @@ import {
   updateProfile,
 } from './db/small-tables'
 import { consoleLogger, defaultTiming, type Logger, type Timing } from './logger'
-import { sniffImage } from './media/sniff'
 import { RelayClient } from './net/relay-client'
 import { APP_VERSION } from './version'
 
@@ -101,7 +110,14 @@ const refuse = (code: BridgeError['code'], message: string): never => {
   throw new Refusal({ code, message })
 }
 
-type Handlers = { [M in BridgeMethod]: (params: BridgeParams<M>) => Promise<BridgeValue<M>> }
+type Handlers = {
+  [M in BridgeMethod]: (params: BridgeParams<M>, caller: string) => Promise<BridgeValue<M>>
+}
+
+type PresenceChoice = BridgeParams<'presence.set'>['status']
+
+/** The caller of transports with one window (Electron, tests): all calls come from it. */
+export const ONLY_WINDOW = 'window'
 
 /**
  * The bridge's implementation: every method of shared/src/bridge, over the local store, the sync
@@ -118,10 +134,16 @@ export class CoreService {
   readonly #events = new EventEmitter()
   readonly #typing = new Map<number, NodeJS.Timeout>()
   readonly #startedAt: number
-  readonly #appInfo: AppInfo
+  readonly #appInfo: Omit<AppInfo, 'lastRelayUrl'>
   readonly #tokenCipher: TokenCipher | undefined
   #viewing: number | null = null
   #account: Account | null = null
+  /**
+   * What each window last asked for (`presence.set`), by the caller its transport names: the
+   * user is online while any window says so, away once every one that spoke says away.
+   */
+  readonly #presenceByWindow = new Map<string, PresenceChoice>()
+  #presence: PresenceChoice = 'online'
   /** Unread counts per conversation, kept up to date one conversation at a time. */
   #unread = new Map<number, number>()
   #unreadStale: Set<number> | 'all' = 'all'
@@ -169,8 +191,11 @@ export class CoreService {
     return service
   }
 
-  /** The bridge boundary: an untrusted method name and params in, a Result out. */
-  async invoke(method: unknown, params: unknown): Promise<Result<unknown>> {
+  /**
+   * The bridge boundary: an untrusted method name and params in, a Result out. `caller` names the
+   * window the call comes from, for transports that serve several (browser mode's tabs).
+   */
+  async invoke(method: unknown, params: unknown, caller = ONLY_WINDOW): Promise<Result<unknown>> {
     if (!isBridgeMethod(method)) {
       return { ok: false, error: { code: 'unknown_method', message: `No bridge method ${String(method)}` } }
     }
@@ -179,8 +204,8 @@ export class CoreService {
       return { ok: false, error: { code: 'invalid_params', message: `${method}: ${checked.message}` } }
     }
     try {
-      const handler = this.#handlers[method] as (p: unknown) => Promise<unknown>
-      return { ok: true, value: await handler(checked.value) }
+      const handler = this.#handlers[method] as (p: unknown, caller: string) => Promise<unknown>
+      return { ok: true, value: await handler(checked.value, caller) }
     } catch (error) {
       if (error instanceof Refusal) return { ok: false, error: error.error }
       if (error instanceof StoreTooNewError)
@@ -204,6 +229,11 @@ export class CoreService {
   onAny(listener: <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void): () => void {
     this.#events.on('*', listener)
     return () => this.#events.off('*', listener)
+  }
+
+  /** A window went away (a tab closed or reloaded): its presence no longer counts. */
+  windowClosed(caller: string): void {
+    if (this.#presenceByWindow.delete(caller)) this.#applyPresence()
   }
 
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
@@ -274,6 +304,7 @@ export class CoreService {
     account.on('typing', (event) => this.#onTyping(event.from, event.typing))
     account.on('outbox', (peerId, localId) => this.#emitMessages(account, peerId, [localId]))
     account.on('expired', () => void this.#onExpired(account))
+    account.setPresence(this.#presence)
     this.#account = account
     this.#unreadStale = 'all'
     account.start()
@@ -295,7 +326,7 @@ export class CoreService {
     const user = ownProfile(auth.user)
     saveAccount(db, { user, relayUrl, token: storedToken, expiresAt: auth.expiresAt })
     const account = await this.#adopt(db, auth.token)
-    writeCurrentAccount(this.#dataDir, file)
+    writeCurrentAccount(this.#dataDir, { file, relayUrl })
     const session = account.session!
     this.#emit('session.changed', { session, reason: 'signed_in' })
     this.#emitUnread(account, true)
@@ -311,7 +342,7 @@ export class CoreService {
   }
 
   /** REST calls that need the relay: a network failure reads as `offline` to the renderer. */
-  async #online<T>(call: Promise<Result<T>>): Promise<T> {
+  async #online<T>(call: Promise<Result<T>> | Result<T>): Promise<T> {
     const result = await call
     if (result.ok) return result.value
     if (result.error.code === 'network') refuse('offline', result.error.message)
@@ -415,6 +446,15 @@ export class CoreService {
     }
   }
 
+  /** The windows' wishes combined; with none left, the last presence stands. */
+  #applyPresence(): void {
+    if (this.#presenceByWindow.size > 0) {
+      const anyOnline = [...this.#presenceByWindow.values()].includes('online')
+      this.#presence = anyOnline ? 'online' : 'away'
+    }
+    this.#account?.setPresence(this.#presence)
+  }
+
   #onTyping(userId: number, typing: boolean): void {
     clearTimeout(this.#typing.get(userId))
     this.#typing.delete(userId)
@@ -446,7 +486,19 @@ export class CoreService {
     )
   }
 
-  /** A message that never left this device is gone: its picture no longer needs to be kept. */
+  /**
+   * The message a clientId already wrote (the caller did not hear back and asks again), or null.
+   * The same clientId for another conversation is the caller's bug, not a second message.
+   */
+  #writtenBefore(account: Account, peerId: number, clientId: string | undefined): MessageView | null {
+    if (clientId === undefined) return null
+    const row = ownMessageByClientId(account.db, account.me, clientId)
+    if (!row) return null
+    if (row.peer_id !== peerId)
+      refuse('client_id_conflict', 'That clientId was used for another conversation')
+    return this.#view(account, row.local_id)
+  }
+
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   #removedLocally(account: Account, row: MessageRow): null {
     this.#releaseLocalImage(account, row)
@@ -489,7 +541,12 @@ export class CoreService {
       if (this.#account) refuse('already_signed_in', 'Sign out first')
       const url =
         normalizeRelayUrl(relayUrl) ?? refuse('invalid_params', 'relayUrl must be a plain http(s) address')
-      const auth = await this.#online(this.#client(url).call('login', { body }))
+      const answer = await this.#client(url).call('login', { body })
+      // Someone with accounts on two relays needs to know which one said no.
+      if (!answer.ok && answer.error.code === 'invalid_credentials') {
+        refuse('invalid_credentials', `Wrong username or password for the relay at ${url}`)
+      }
+      const auth = await this.#online(answer)
       return this.#signIn(url, auth)
     },
     'auth.logout': async () => {
@@ -524,7 +581,10 @@ export class CoreService {
       const bytes = Buffer.from(dataBase64, 'base64')
       if (bytes.length === 0) refuse('invalid_params', 'profile.setAvatar: the picture is empty')
       if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
-      const { image } = await this.#online(account.relay.uploadImage(bytes, sniffImage(bytes).mime))
+      const mime =
+        sniffImage(bytes).mime ??
+        refuse('unsupported_image', 'The file is not a PNG, JPEG, GIF or WebP picture (judged by its bytes)')
+      const { image } = await this.#online(account.relay.uploadImage(bytes, mime))
       const result = await this.#online(
         account.relay.call('patchUser', { params: { id: account.me }, body: { avatarImageId: image.id } }),
       )
@@ -572,37 +632,46 @@ export class CoreService {
         refuse('invalid_params', 'Give before or after, not both')
       return messagePage(account.db, account.me, peerId, { before, after }, limit ?? 50)
     },
-    'messages.send': async ({ peerId, text }) => {
+    'messages.send': async ({ peerId, text, clientId }) => {
       const account = this.#signedIn()
       if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
+      const written = this.#writtenBefore(account, peerId, clientId)
+      if (written) return written
       const localId = insertPendingMessage(account.db, {
         me: account.me,
         peerId,
         text,
-        clientId: randomUUID(),
+        clientId: clientId ?? randomUUID(),
         now: this.#clock(),
       })
       setDraft(account.db, peerId, '', this.#clock())
       return this.#changed(account, messageRow(account.db, localId)!)
     },
-    'messages.sendImage': async ({ peerId, dataBase64, text }) => {
+    'messages.sendImage': async ({ peerId, dataBase64, text, clientId }) => {
       const account = this.#signedIn()
       if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
+      const written = this.#writtenBefore(account, peerId, clientId)
+      if (written) return written
       const bytes = Buffer.from(dataBase64, 'base64')
       if (bytes.length === 0) refuse('invalid_params', 'messages.sendImage: the picture is empty')
       if (bytes.length > MAX_IMAGE_BYTES) refuse('image_too_large', 'The file is larger than 10 MB')
+      const sniffed = sniffImage(bytes)
+      // Refused here, before it is queued: the relay would refuse it for good, and a message that
+      // can never be sent must not sit in the conversation offering a retry.
+      const mime =
+        sniffed.mime ??
+        refuse('unsupported_image', 'The file is not a PNG, JPEG, GIF or WebP picture (judged by its bytes)')
       // Known by its content here until the relay gives it its own id: the bytes wait, pinned, in
       // the media cache, so the sender sees the picture at once, offline and across restarts.
       const localImageId = createHash('sha256').update(bytes).digest('hex')
-      const sniffed = sniffImage(bytes)
-      account.media.put(localImageId, 'full', { mime: sniffed.mime, bytes }, true)
+      account.media.put(localImageId, 'full', { mime, bytes }, true)
       const localId = insertPendingMessage(account.db, {
         me: account.me,
         peerId,
         text: text ?? null,
-        clientId: randomUUID(),
+        clientId: clientId ?? randomUUID(),
         now: this.#clock(),
-        localImage: { id: localImageId, ...sniffed, bytes: bytes.length },
+        localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })
       if (text !== undefined) setDraft(account.db, peerId, '', this.#clock())
       return this.#changed(account, messageRow(account.db, localId)!)
@@ -653,6 +722,8 @@ export class CoreService {
       const account = this.#signedIn()
       const row =
         messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+      if (isBridgeErrorCode(row.failure_code) && !canRetry(row.failure_code))
+        refuse('not_retryable', `Sending it again cannot work: ${row.failure_message ?? row.failure_code}`)
       if (!retryMessage(account.db, localId)) refuse('not_retryable', 'Nothing about this message failed')
       return this.#changed(account, row)
     },
@@ -684,8 +755,10 @@ export class CoreService {
         account.socket?.signal('typing', { to: peerId, typing })
       return null
     },
-    'presence.set': async ({ status }) => {
-      this.#signedIn().socket?.signal('user_status_change', { status })
+    'presence.set': async ({ status }, caller) => {
+      this.#signedIn()
+      this.#presenceByWindow.set(caller, status)
+      this.#applyPresence()
       return null
     },
     'drafts.get': async ({ peerId }) => draftOf(this.#signedIn().db, peerId),
@@ -715,7 +788,10 @@ export class CoreService {
     },
     'connection.get': async (): Promise<ConnectionInfo> =>
       this.#account?.connection ?? { state: 'offline', since: this.#startedAt, lastError: null },
-    'app.info': async () => ({ ...this.#appInfo }),
+    'app.info': async () => ({
+      ...this.#appInfo,
+      lastRelayUrl: this.#account?.relayUrl ?? readLastRelayUrl(this.#dataDir),
+    }),
     'app.setViewing': async ({ peerId }) => {
       this.#viewing = peerId
       return null

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { timingSafeEqual } from 'node:crypto'
 import { createReadStream, existsSync, statSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
@@ -6,7 +6,9 @@ import type { Duplex } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { type EventFrame, InvokeFrame, type ResultFrame, validate } from '@parley/shared'
 import { type WebSocket, WebSocketServer } from 'ws'
+import { consoleLogger } from '../core/logger'
 import { type CoreOptions, CoreService } from '../core/service'
+import { newToken, readHostFile, TOKEN_PATTERN, writeHostFile } from './host-file'
 
 /**
  * The largest frame the renderer may send. Most bridge calls are small; the largest is
@@ -16,10 +18,23 @@ import { type CoreOptions, CoreService } from '../core/service'
 const MAX_FRAME_BYTES = 16 * 1024 * 1024
 const BRIDGE_PATH = '/bridge'
 
+/**
+ * How the host tells a page that its address is stale (a GET of the bridge's address, or the
+ * body of a refused upgrade): the token is not the one this host was started with.
+ */
+export const TOKEN_REFUSED = 'token_refused'
+
 export interface HostOptions extends CoreOptions {
-  /** 0 (the default) picks a free port. */
+  /**
+   * The loopback port. By default the one this data folder's host used last, when it is free, so
+   * the address stays the same; 0 picks any free port.
+   */
   port?: number
-  /** Given by tests and scripts that need to know it; otherwise 256 random bits. */
+  /**
+   * The bridge's token (32 to 256 letters, digits, `-` or `_`). By default the one saved in the
+   * data folder (browser-host.json), made of 256 random bits on first start. The token in use is
+   * saved there, so the next start prints the same address.
+   */
   token?: string
   /** The built renderer (`npm run build:renderer`); default desktop/dist/renderer. */
   rendererDir?: string
@@ -56,14 +71,38 @@ export interface RunningHost {
  * printed, and a browser's Origin (when it sends one) must be this host's own.
  */
 export async function startHost(options: HostOptions): Promise<RunningHost> {
-  const token = options.token ?? randomBytes(32).toString('base64url')
+  if (options.token !== undefined && !TOKEN_PATTERN.test(options.token)) {
+    throw new Error('The host token must be 32 to 256 letters, digits, - or _')
+  }
+  // The core takes the data folder's lock first: the saved token is read and written under it.
   const core = await CoreService.start(options)
+  let saved: ReturnType<typeof readHostFile>
+  try {
+    saved = readHostFile(options.dataDir, options.logger ?? consoleLogger)
+  } catch (error) {
+    await core.close()
+    throw error
+  }
+  const token = options.token ?? saved?.token ?? newToken()
   const sockets = new Set<WebSocket>()
   let port = 0
 
   const rendererDir = path.resolve(options.rendererDir ?? DEFAULT_RENDERER_DIR)
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
+    if (url.pathname === BRIDGE_PATH && (request.method === 'GET' || request.method === 'HEAD')) {
+      // A page whose socket will not open asks here why: a stale token and a host that is down
+      // look the same to a WebSocket, but not to this answer.
+      if (!tokenMatches(url.searchParams.get('token'), token)) {
+        const body = tokenRefusal()
+        response.writeHead(401, securityHeaders(port, jsonHeaders(body)))
+        response.end(request.method === 'HEAD' ? undefined : body)
+      } else {
+        response.writeHead(426, securityHeaders(port, { upgrade: 'websocket', 'content-length': '0' }))
+        response.end()
+      }
+      return
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.writeHead(
         405,
@@ -112,7 +151,9 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
   server.on('upgrade', (request, socket: Duplex, head) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1')
     if (url.pathname !== BRIDGE_PATH) return refuse(socket, 404, 'Not Found')
-    if (!tokenMatches(url.searchParams.get('token'), token)) return refuse(socket, 401, 'Unauthorized')
+    if (!tokenMatches(url.searchParams.get('token'), token)) {
+      return refuse(socket, 401, 'Unauthorized', tokenRefusal())
+    }
     const origin = request.headers.origin
     if (
       origin !== undefined &&
@@ -124,11 +165,17 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
   })
 
+  let windows = 0
   wss.on('connection', (ws: WebSocket) => {
+    // Each page is a window of its own to the core (its presence counts until it goes).
+    const caller = `tab-${++windows}`
     sockets.add(ws)
-    ws.on('close', () => sockets.delete(ws))
+    ws.on('close', () => {
+      sockets.delete(ws)
+      core.windowClosed(caller)
+    })
     ws.on('message', (data, isBinary) => {
-      void answer(ws, isBinary ? null : data.toString())
+      void answer(ws, caller, isBinary ? null : data.toString())
     })
   })
 
@@ -136,7 +183,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame))
   }
 
-  async function answer(ws: WebSocket, text: string | null): Promise<void> {
+  async function answer(ws: WebSocket, caller: string, text: string | null): Promise<void> {
     let parsed: unknown
     try {
       parsed = text === null ? undefined : JSON.parse(text)
@@ -156,7 +203,7 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
       })
       return
     }
-    const result = await core.invoke(frame.value.method, frame.value.params)
+    const result = await core.invoke(frame.value.method, frame.value.params, caller)
     send(ws, { type: 'result', id: frame.value.id, result })
   }
 
@@ -164,11 +211,22 @@ export async function startHost(options: HostOptions): Promise<RunningHost> {
     for (const ws of sockets) send(ws, { type: 'event', event, payload })
   })
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
-  })
-  port = (server.address() as { port: number }).port
+  try {
+    const remembered = options.port === undefined ? (saved?.port ?? 0) : null
+    try {
+      await listen(server, options.port ?? remembered ?? 0)
+    } catch (error) {
+      // The port used last is taken by now: any other will do (the address changes, and says so).
+      if (!remembered || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+      await listen(server, 0)
+    }
+    port = (server.address() as { port: number }).port
+    writeHostFile(options.dataDir, { token, port })
+  } catch (error) {
+    if (server.listening) server.close()
+    await core.close()
+    throw error
+  }
   const query = `token=${encodeURIComponent(token)}`
 
   return {
@@ -194,8 +252,36 @@ function tokenMatches(given: string | null, token: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+function listen(server: http.Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(error)
+    server.once('error', onError)
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+}
+
+function tokenRefusal(): string {
+  return JSON.stringify({
+    error: {
+      code: TOKEN_REFUSED,
+      message: 'This address is from an earlier start of Parley: open the address it printed',
+    },
+  })
+}
+
+function jsonHeaders(body: string): Record<string, string> {
+  return { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }
+}
+
+function refuse(socket: Duplex, status: number, reason: string, body = ''): void {
+  const headers = body ? `Content-Type: application/json\r\n` : ''
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\n${headers}` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  )
   socket.destroy()
 }
 

@@ -6,6 +6,7 @@ import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
 import { NotificationPermissionState } from './lib/managers/notification-permission.svelte'
+import { OutgoingQueue } from './lib/managers/outgoing.svelte'
 import { UiState } from './lib/managers/ui.svelte'
 import { startWebNotifications } from './lib/managers/web-notifications'
 import './styles/app.css'
@@ -14,13 +15,15 @@ const target = document.getElementById('app')
 if (!target) throw new Error('index.html has no #app element')
 const bridge = connectBridge()
 const app = new AppState(bridge)
-const ui = new UiState(bridge)
+const outgoing = new OutgoingQueue(bridge, app, window.localStorage)
+const ui = new UiState(bridge, outgoing)
 const notifications = new NotificationPermissionState()
 const context = managersContext({
   app,
   chats: new ChatsState(bridge),
   media: new MediaCache(bridge),
   notifications,
+  outgoing,
   ui,
 })
 mount(App, { target, context })

@@ -81,9 +81,9 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
       <path d="M0 300 L120 250 L230 300 L360 240 L470 300 L560 260 L640 300 Z" fill="#34406a"/>
     </svg>`
     const png = await sharp(Buffer.from(sunset)).png().toBuffer()
-    await alice.page
-      .getByLabel('Picture to send')
-      .setInputFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png })
+    const chooser = alice.page.waitForEvent('filechooser')
+    await alice.page.getByRole('button', { name: 'Attach picture' }).click()
+    await (await chooser).setFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png })
     await alice.page.getByText('sunset.png').waitFor()
     const box = alice.page.getByRole('textbox', { name: 'Message' })
     await box.fill('Sunset from the balcony')

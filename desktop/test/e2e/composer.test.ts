@@ -125,6 +125,16 @@ describe.skipIf(!canRunE2e)('the composer in Chromium', () => {
     // Escape closes the picker and leaves the text as it is.
     await page.keyboard.press('Escape')
     await picker.waitFor({ state: 'detached' })
+    // …and the keyboard is back on the button that opened it.
+    const emojiButton = page.getByRole('button', { name: 'Emoji' })
+    await expect
+      .poll(() =>
+        emojiButton.evaluate((element) => {
+          const node = element as unknown as { ownerDocument: { activeElement: unknown } }
+          return node.ownerDocument.activeElement === node
+        }),
+      )
+      .toBe(true)
     await box.press('End')
     await box.press('Enter')
     await bob.page

@@ -1,3 +1,4 @@
+import http from 'node:http'
 import net from 'node:net'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -110,6 +111,34 @@ describe.skipIf(!canRunE2e)('first run in Chromium', () => {
     expect(await page.getByRole('button', { name: 'Sign in' }).isEnabled()).toBe(true)
   })
 
+  it('an address where a web server that is not Parley answers says so under the relay address', {
+    timeout: 20_000,
+  }, async () => {
+    const server = http.createServer((_, response) => {
+      response.writeHead(405, { 'content-type': 'text/html' }).end('<h1>405 Not Allowed</h1>')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const website = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`
+    try {
+      const page = alice.page
+      await page.getByRole('tab', { name: 'Sign in' }).click()
+      await page.getByLabel('Relay address').fill(website)
+      await page.getByLabel('Username').fill(alice.username)
+      await page.getByLabel('Password').fill(PASSWORD)
+      await page.getByRole('button', { name: 'Sign in' }).click()
+      await page.getByLabel('Relay address').and(page.locator('[aria-invalid="true"]')).waitFor()
+      expect(await fieldError(page, 'Relay address')).toBe(
+        `${website} is not a Parley relay (it answered 405)`,
+      )
+      await screenshots(page, 'first-run-not-a-relay')
+      // Fixing the address clears the complaint.
+      await page.getByLabel('Relay address').fill(alice.proxy.url)
+      expect(await fieldError(page, 'Relay address')).toBeNull()
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
   it('a username someone has is marked on the Username field; another one creates the account', {
     timeout: 30_000,
   }, async () => {
@@ -146,7 +175,9 @@ describe.skipIf(!canRunE2e)('first run in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click()
     const alert = page.getByRole('alert')
     await alert.waitFor()
-    expect((await alert.textContent())?.trim()).toBe('Wrong username or password')
+    expect((await alert.textContent())?.trim()).toBe(
+      `Wrong username or password for the relay at ${laptop.proxy.url}`,
+    )
     expect(await page.getByRole('button', { name: 'Your profile' }).count()).toBe(0)
 
     await page.getByLabel('Password').fill(PASSWORD)
@@ -185,5 +216,31 @@ describe.skipIf(!canRunE2e)('first run in Chromium', () => {
     await expect
       .poll(() => page.getByRole('textbox', { name: 'Message' }).inputValue())
       .toBe('a thought for later')
+  })
+
+  it('another browser opening this app is offered the relay it used last', { timeout: 30_000 }, async () => {
+    // A fresh profile: nothing in its storage, so only the app itself can know the relay.
+    const context = await world.browser.newContext({ viewport: { width: 1120, height: 720 } })
+    try {
+      const page = await context.newPage()
+      await page.goto(alice.host.url)
+      await page.getByRole('button', { name: 'Your profile' }).waitFor()
+      await page.getByRole('button', { name: 'Settings' }).click()
+      await page.getByRole('dialog', { name: 'Settings' }).getByRole('button', { name: 'Sign out' }).click()
+      await page.getByRole('tab', { name: 'Sign in', selected: true }).waitFor()
+      expect(await page.getByLabel('Relay address').inputValue()).toBe(alice.proxy.url)
+
+      const later = await world.browser.newContext()
+      try {
+        const fresh = await later.newPage()
+        await fresh.goto(alice.host.url)
+        await fresh.getByRole('tab', { name: 'Sign in', selected: true }).waitFor()
+        expect(await fresh.getByLabel('Relay address').inputValue()).toBe(alice.proxy.url)
+      } finally {
+        await later.close()
+      }
+    } finally {
+      await context.close()
+    }
   })
 })

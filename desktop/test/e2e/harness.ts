@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { afterEach } from 'vitest'
 import { startRelay, type TestRelay } from '../../../relay-server/test/helpers/relay'
 import { silentLogger } from '../../src/core/logger'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
@@ -28,14 +29,53 @@ export interface Person {
   quit(): Promise<void>
   /** Launch the app again on the same data folder and open it in a new page. */
   relaunch(): Promise<void>
+  /**
+   * Stop the app and start it again on the same data folder, leaving the page as it is (as after
+   * a crash or an update). It keeps its address, unless given another token.
+   */
+  restartApp(options?: { token?: string }): Promise<void>
 }
 
-/** A real relay, Chromium, and people each with their own browser-mode host and data folder. */
+/**
+ * A real relay, Chromium, and people each with their own browser-mode host and data folder.
+ *
+ * An uncaught error in any page fails the test it happened in: a World made inside a `describe`
+ * checks after each of its tests, and `stop()` throws for any error no test has answered for
+ * (one raised in `beforeAll`, or by a World made elsewhere).
+ */
 export class World {
   relay!: TestRelay
   browser!: Browser
   readonly people: Person[] = []
   readonly #dirs: string[] = []
+  readonly #pageErrors: string[] = []
+
+  constructor() {
+    try {
+      afterEach(() => this.assertNoPageErrors())
+    } catch {
+      // Not made while a suite is being collected: stop() still reports every error.
+    }
+  }
+
+  /** Throws (once) with every uncaught page error seen since the last check. */
+  assertNoPageErrors(): void {
+    const errors = this.#pageErrors.splice(0)
+    if (errors.length > 0) throw new Error(`Uncaught errors in the page:\n${errors.join('\n')}`)
+  }
+
+  #watch(name: string, page: Page): void {
+    page.on('pageerror', (error) => {
+      const where = error.stack?.split('\n').slice(1, 4).join('\n') ?? ''
+      this.#pageErrors.push(`[${name}] ${error.message}${where ? `\n${where}` : ''}`)
+    })
+    // Chromium reports some uncaught errors (in promise callbacks, from workers) only to the console.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && message.text().startsWith('Uncaught')) {
+        this.#pageErrors.push(`[${name}] ${message.text()}`)
+      }
+    })
+  }
 
   async start(): Promise<void> {
     this.relay = await startRelay()
@@ -47,12 +87,14 @@ export class World {
     this.#dirs.push(dataDir)
     const relayPort = Number(new URL(this.relay.url).port)
     const proxy = await startProxy(relayPort)
+    const startApp = (token?: string) =>
+      startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...(token && { token }) })
     const launch = async () => {
-      const host = await startHost({ dataDir, logger: silentLogger, timing: fastTiming })
+      const host = await startApp()
       const context = await this.browser.newContext({ viewport: { width: 1120, height: 720 } })
       context.setDefaultTimeout(10_000)
       const page = await context.newPage()
-      page.on('pageerror', (error) => console.error(`[${name}] page error: ${error.message}`))
+      this.#watch(name, page)
       await page.goto(host.url)
       return { host, context, page }
     }
@@ -69,6 +111,10 @@ export class World {
       relaunch: async () => {
         await person.context.close()
         Object.assign(person, await launch())
+      },
+      restartApp: async (options = {}) => {
+        await person.host.close()
+        person.host = await startApp(options.token)
       },
     }
     this.people.push(person)
@@ -94,6 +140,7 @@ export class World {
     await this.browser?.close()
     await this.relay?.close()
     for (const dir of this.#dirs) rmSync(dir, { recursive: true, force: true })
+    this.assertNoPageErrors()
   }
 }
 

@@ -51,6 +51,10 @@ describe.skipIf(!canRunE2e)('offline in Chromium', () => {
     // Once, even after the catch-up and the live event both had it.
     await bob.page.waitForTimeout(500)
     expect(await bubble(bob.page, 'Written in the tunnel').count()).toBe(1)
+    // One time for both: when the relay accepted it, not when it was written in the tunnel.
+    const shownTo = (page: typeof alice.page) =>
+      bubble(page, 'Written in the tunnel').locator('time').getAttribute('datetime')
+    expect(await shownTo(alice.page)).toBe(await shownTo(bob.page))
   })
 
   it('a reload shows chats and messages from the cache while the relay is unreachable', {

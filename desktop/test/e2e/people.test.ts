@@ -196,7 +196,7 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await page.keyboard.press('Escape')
   })
 
-  it('blocking makes their new messages fail with the relay’s reason; after unblocking, Retry delivers', {
+  it('blocking is silent: what the blocked person writes shows as sent and never arrives, also after unblocking, which keeps the contact-since date', {
     timeout: 40_000,
   }, async () => {
     await openChat(bob.page, 'Alice')
@@ -207,6 +207,12 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     const page = alice.page
     await page.getByRole('button', { name: 'Profile of Bob Tester' }).click()
     const profile = page.getByRole('dialog', { name: 'Bob Tester' })
+    const since = profile
+      .getByRole('definition')
+      .filter({ hasText: /In your contacts\s+since/ })
+      .locator('time')
+    const contactsSince = await since.getAttribute('datetime')
+    expect(contactsSince).toMatch(/^\d{4}-/)
     await profile.getByRole('button', { name: 'Block', exact: true }).click()
     await profile.getByText('Block Bob Tester? They will not be able to message you').waitFor()
     await profile.getByRole('button', { name: 'Block', exact: true }).click()
@@ -215,24 +221,32 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await page.keyboard.press('Escape')
     await page.getByText('You blocked Bob Tester. They cannot write to you.').waitFor()
 
-    // Bob no longer sees when Alice is online, and what he writes is refused with the relay's reason.
+    // Bob no longer sees when Alice is online; what he writes looks sent, like anything else.
     await bobsHeader.getByText('online', { exact: true }).waitFor({ state: 'detached' })
     await send(bob.page, 'Are you ignoring me?')
-    const refused = bubble(bob.page, 'Are you ignoring me?')
-    await refused
-      .getByRole('alert')
-      .getByText('Not sent: You can only message an accepted contact who accepted you')
-      .waitFor()
-    await page.waitForTimeout(500)
+    const unheard = bubble(bob.page, 'Are you ignoring me?')
+    await unheard.getByRole('img', { name: 'Sent' }).waitFor()
+    await page.waitForTimeout(1000)
+    expect(await unheard.getByRole('img', { name: 'Sent' }).count()).toBe(1)
+    expect(await unheard.getByRole('alert').count()).toBe(0)
+    expect(await unheard.getByRole('button', { name: 'Retry' }).count()).toBe(0)
     expect(await bubble(page, 'Are you ignoring me?').count()).toBe(0)
+    await screenshots(bob.page, 'blocked-sender')
 
+    // Alice lifts the block: they are contacts since the same moment as before, and what Bob wrote
+    // meanwhile stays his alone, also after a reload; what he writes now arrives.
     await page.getByRole('button', { name: 'Unblock' }).click()
     await page.getByRole('textbox', { name: 'Message' }).waitFor()
-    await refused.getByRole('button', { name: 'Retry' }).click()
-    await bubble(page, 'Are you ignoring me?').waitFor()
-    await refused.getByRole('alert').waitFor({ state: 'detached' })
-    await refused.getByRole('img', { name: /Sent|Delivered|Read/ }).waitFor()
-    expect(await bubble(page, 'Are you ignoring me?').count()).toBe(1)
+    await page.getByRole('button', { name: 'Profile of Bob Tester' }).click()
+    await profile.getByText(/In your contacts\s+since/).waitFor()
+    expect(await since.getAttribute('datetime')).toBe(contactsSince)
+    await page.keyboard.press('Escape')
+    await send(bob.page, 'Back again?')
+    await bubble(page, 'Back again?').waitFor()
+    await page.reload()
+    await openChat(page, 'Bob')
+    await bubble(page, 'Back again?').waitFor()
+    expect(await bubble(page, 'Are you ignoring me?').count()).toBe(0)
   })
 
   it('removing a contact takes them out of both people’s chats', { timeout: 30_000 }, async () => {
@@ -252,6 +266,54 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     await page.getByLabel('Username').fill(carol.username)
     await page.getByRole('button', { name: `Add ${carol.username}` }).waitFor()
     await page.keyboard.press('Escape')
+  })
+
+  it('after a removal both people see why they cannot write, and can become contacts again from the chat', {
+    timeout: 40_000,
+  }, async () => {
+    await connect(bob, carol)
+    await openChat(bob.page, 'Carol')
+    await send(bob.page, 'Hi Carol')
+    await openChat(carol.page, 'Bob')
+    await bubble(carol.page, 'Hi Carol').waitFor()
+
+    await carol.page.getByRole('button', { name: 'Profile of Bob Tester' }).click()
+    const profile = carol.page.getByRole('dialog', { name: 'Bob Tester' })
+    await profile.getByRole('button', { name: 'Remove contact' }).click()
+    await profile.getByRole('button', { name: 'Remove', exact: true }).click()
+    await profile.waitFor({ state: 'detached' })
+
+    // Both keep the history, and neither gets a message box that cannot work.
+    const gone = (page: typeof bob.page, name: string) =>
+      page
+        .getByRole('status')
+        .filter({ hasText: `${name} is no longer in your contacts. Add them again to write to them.` })
+    await gone(carol.page, 'Bob Tester').waitFor()
+    await gone(bob.page, 'Carol Tester').waitFor()
+    for (const page of [bob.page, carol.page]) {
+      expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(0)
+      await bubble(page, 'Hi Carol').waitFor()
+    }
+    await screenshots(bob.page, 'contact-removed')
+
+    // Bob asks again from the chat; Carol is offered to accept there; then both can write.
+    await bob.page.getByRole('button', { name: 'Add Carol Tester again' }).click()
+    await bob.page
+      .getByRole('status')
+      .filter({ hasText: 'Request sent. You can write once Carol Tester accepts.' })
+      .waitFor()
+    const asked = carol.page
+      .getByRole('status')
+      .filter({ hasText: 'Bob Tester asked to be your contact. Accept to write to each other.' })
+    await asked.waitFor()
+    await screenshots(carol.page, 'contact-asked')
+    await asked.getByRole('button', { name: 'Accept' }).click()
+    await carol.page.getByRole('textbox', { name: 'Message' }).waitFor()
+    await bob.page.getByRole('textbox', { name: 'Message' }).waitFor()
+    await send(carol.page, 'Welcome back')
+    await bubble(bob.page, 'Welcome back').waitFor()
+    // The stories after this one look at Bob's conversation with Alice.
+    await openChat(bob.page, 'Alice')
   })
 
   it('new names and email show in your header and, for names, in your contact’s app', {

@@ -35,6 +35,8 @@ export interface ContactsTable {
   status: 'outgoing' | 'incoming' | 'accepted' | 'blocked'
   created_at: number
   updated_at: number
+  /** Since when the two are contacts: set when this entry is accepted, kept through a block on it. */
+  accepted_at: number | null
 }
 
 export interface MessagesTable {
@@ -50,6 +52,8 @@ export interface MessagesTable {
   created_at: number
   edited_at: number | null
   deleted_at: number | null
+  /** 1 when the recipient had blocked the sender: the message exists for the sender only, for good. */
+  withheld: Generated<number>
 }
 
 export interface MessageVersionsTable {

@@ -12,6 +12,7 @@ export function toContact(row: ContactRow, peer: UserRow): Contact {
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at,
   }
 }
 
@@ -35,27 +36,51 @@ export async function listContacts(db: Db, ownerId: number): Promise<(ContactRow
       'contacts.status',
       'contacts.created_at as contact_created_at',
       'contacts.updated_at as contact_updated_at',
+      'contacts.accepted_at',
     ])
     .where('contacts.owner_id', '=', ownerId)
     .orderBy('users.username_key')
     .execute()
   return rows.map((r) => {
-    const { owner_id, peer_id, status, contact_created_at, contact_updated_at, ...peer } = r
-    return { owner_id, peer_id, status, created_at: contact_created_at, updated_at: contact_updated_at, peer }
+    const { owner_id, peer_id, status, contact_created_at, contact_updated_at, accepted_at, ...peer } = r
+    return {
+      owner_id,
+      peer_id,
+      status,
+      created_at: contact_created_at,
+      updated_at: contact_updated_at,
+      accepted_at,
+      peer,
+    }
   })
 }
 
+/** Sets an entry's status; `acceptedAt` only where given (an entry that is not accepted keeps its own). */
 export async function upsertContact(
   db: Db,
   ownerId: number,
   peerId: number,
   status: ContactStatus,
   now: number,
+  acceptedAt?: number,
 ): Promise<ContactRow> {
   return db
     .insertInto('contacts')
-    .values({ owner_id: ownerId, peer_id: peerId, status, created_at: now, updated_at: now })
-    .onConflict((oc) => oc.columns(['owner_id', 'peer_id']).doUpdateSet({ status, updated_at: now }))
+    .values({
+      owner_id: ownerId,
+      peer_id: peerId,
+      status,
+      created_at: now,
+      updated_at: now,
+      accepted_at: acceptedAt ?? null,
+    })
+    .onConflict((oc) =>
+      oc.columns(['owner_id', 'peer_id']).doUpdateSet({
+        status,
+        updated_at: now,
+        ...(acceptedAt !== undefined && { accepted_at: acceptedAt }),
+      }),
+    )
     .returningAll()
     .executeTakeFirstOrThrow()
 }
@@ -77,6 +102,28 @@ const acceptedRows = fixedQuery<{ owner_id: number }, [number, number, number, n
 /** Whether both sides have accepted each other: the condition for messages, typing, presence. */
 export async function areMutualContacts(db: Db, a: number, b: number): Promise<boolean> {
   return (await acceptedRows(db, a, b, b, a)).length === 2
+}
+
+const pairRows = fixedQuery<{ owner_id: number; status: ContactStatus }, [number, number, number, number]>(
+  `select owner_id, status from contacts where (owner_id = ? and peer_id = ?) or (owner_id = ? and peer_id = ?)`,
+)
+
+/**
+ * What becomes of a message from `senderId` to `recipientId`: delivered between mutual contacts;
+ * withheld when the sender still counts the recipient as a contact but the recipient blocked them
+ * (so the sender cannot tell a block from silence); refused otherwise.
+ */
+export async function deliveryOf(
+  db: Db,
+  senderId: number,
+  recipientId: number,
+): Promise<'deliver' | 'withhold' | 'refuse'> {
+  const rows = await pairRows(db, senderId, recipientId, recipientId, senderId)
+  const status = (owner: number) => rows.find((r) => Number(r.owner_id) === owner)?.status
+  if (status(senderId) !== 'accepted') return 'refuse'
+  const theirs = status(recipientId)
+  if (theirs === 'accepted') return 'deliver'
+  return theirs === 'blocked' ? 'withhold' : 'refuse'
 }
 
 /** The users with whom `userId` has mutually accepted contact. */

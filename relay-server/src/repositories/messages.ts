@@ -99,6 +99,11 @@ export async function findMessageRow(db: Db, id: number): Promise<MessageRow | u
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
+/** Whether `userId` may see the message: its sender, or its recipient unless it was withheld from them. */
+export function isVisibleTo(row: MessageRow, userId: number): boolean {
+  return row.sender_id === userId || (row.recipient_id === userId && row.withheld === 0)
+}
+
 const selectByClientId = fixedQuery<MessageRow, [number, string]>(
   'select * from messages where sender_id = ? and client_id = ?',
 )
@@ -113,10 +118,11 @@ export async function findByClientId(
 
 const insertMessageRow = fixedQuery<
   MessageRow,
-  [number, number, number, number, string, string | null, string | null, number]
+  [number, number, number, number, string, string | null, string | null, number, number]
 >(
-  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, image_id, created_at)
-   values (?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, image_id, created_at,
+     withheld)
+   values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
 )
 
 export async function insertMessage(
@@ -128,6 +134,7 @@ export async function insertMessage(
     text: string | null
     image_id: string | null
     created_at: number
+    withheld: boolean
   },
 ): Promise<MessageRow> {
   const { user_low, user_high } = conversationKey(message.sender_id, message.recipient_id)
@@ -141,12 +148,16 @@ export async function insertMessage(
     message.text,
     message.image_id,
     message.created_at,
+    message.withheld ? 1 : 0,
   )
   if (!row) throw new Error('insert into messages returned no row')
   return row
 }
 
-/** A page of the conversation between `a` and `b`, newest first, plus whether older ones exist. */
+/**
+ * A page of the conversation between `a` and `b` as `a` sees it (without what was withheld from
+ * `a`), newest first, plus whether older ones exist.
+ */
 export async function conversationPage(
   db: Db,
   a: number,
@@ -158,6 +169,7 @@ export async function conversationPage(
   let query = selectMessages(db)
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
+    .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
   if (before !== undefined) query = query.where('messages.id', '<', before)
   const rows = await query
     .orderBy('messages.id', 'desc')
@@ -182,7 +194,7 @@ export async function messageVersions(db: Db, messageId: number): Promise<Messag
   return rows.map((r) => ({ text: r.text, writtenAt: r.written_at, replacedAt: r.replaced_at }))
 }
 
-/** Whether `messageId` belongs to the conversation between `a` and `b`. */
+/** Whether `messageId` belongs to the conversation between `a` and `b`, as `a` sees it. */
 export async function isInConversation(db: Db, messageId: number, a: number, b: number): Promise<boolean> {
   const key = conversationKey(a, b)
   const row = await db
@@ -191,6 +203,7 @@ export async function isInConversation(db: Db, messageId: number, a: number, b: 
     .where('id', '=', messageId)
     .where('user_low', '=', key.user_low)
     .where('user_high', '=', key.user_high)
+    .where((eb) => eb.or([eb('withheld', '=', 0), eb('sender_id', '=', a)]))
     .executeTakeFirst()
   return row !== undefined
 }

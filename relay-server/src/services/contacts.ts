@@ -135,8 +135,9 @@ async function write(
   peer: UserRow,
   status: ContactStatus,
   event: 'contact_added' | 'contact_updated',
+  acceptedAt?: number,
 ): Promise<Contact> {
-  const row = await contacts.upsertContact(ctx.trx, ownerId, peer.id, status, ctx.now)
+  const row = await contacts.upsertContact(ctx.trx, ownerId, peer.id, status, ctx.now, acceptedAt)
   const contact = contacts.toContact(row, peer)
   ctx.append(ownerId, event, contact)
   return contact
@@ -154,7 +155,18 @@ async function accept(
   mine: ContactRow | undefined,
   theirs: ContactRow | undefined,
 ): Promise<Change> {
-  const contact = await write(ctx, ownerId, peer, 'accepted', mine ? 'contact_updated' : 'contact_added')
+  // Lifting a block on someone who still counts you as a contact resumes the contact as it was;
+  // anything else starts it now, for both.
+  const resumed = mine?.status === 'blocked' && theirs?.status === 'accepted'
+  const since = (resumed ? mine.accepted_at : null) ?? ctx.now
+  const contact = await write(
+    ctx,
+    ownerId,
+    peer,
+    'accepted',
+    mine ? 'contact_updated' : 'contact_added',
+    since,
+  )
   if (theirs?.status === 'blocked') return { contact }
   if (theirs?.status !== 'accepted') {
     await write(
@@ -163,6 +175,7 @@ async function accept(
       await self(ctx, ownerId),
       'accepted',
       theirs ? 'contact_updated' : 'contact_added',
+      since,
     )
   }
   return { contact, nowMutual: true }

@@ -93,7 +93,8 @@ export class ImageService {
 
   /**
    * The bytes, for someone allowed to see them: the uploader, a participant of a conversation
-   * where a (not deleted) message carries the image, or anyone signed in for a profile picture.
+   * where a (not deleted) message carries the image (not its recipient if it was withheld from
+   * them), or anyone signed in for a profile picture.
    * Everyone else gets the same 404 as for an image that does not exist.
    */
   async open(userId: number, id: string, size: Size): Promise<ServedImage> {
@@ -115,7 +116,8 @@ export class ImageService {
         or exists (select 1 from users where avatar_image_id = ${id})
         or exists (
           select 1 from messages
-          where image_id = ${id} and deleted_at is null and (sender_id = ${userId} or recipient_id = ${userId})
+          where image_id = ${id} and deleted_at is null
+            and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
         )`.execute(this.#db)
     return rows.length > 0
   }

@@ -10,7 +10,7 @@ import type {
 import type { Kysely } from 'kysely'
 import type { Database, MessageRow } from '../db/schema'
 import { AppError } from '../errors'
-import { areMutualContacts } from '../repositories/contacts'
+import { areMutualContacts, deliveryOf } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
 import { findUploadedImage } from '../repositories/images'
 import * as messages from '../repositories/messages'
@@ -33,7 +33,10 @@ export class MessageService {
     this.#realtime = deps.realtime
   }
 
-  /** Sends a message; a resend with the same clientId returns the first one and writes nothing. */
+  /**
+   * Sends a message; a resend with the same clientId returns the first one and writes nothing.
+   * To someone who blocked the sender it is accepted all the same, and kept for the sender only.
+   */
   async send(senderId: number, body: SendMessageBody): Promise<MessageResponse> {
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
@@ -50,7 +53,8 @@ export class MessageService {
       }
       if (body.recipientId === senderId)
         throw new AppError('cannot_contact_self', 'You cannot message yourself')
-      await requireMutual(ctx, senderId, body.recipientId)
+      const delivery = await deliveryOf(ctx.trx, senderId, body.recipientId)
+      if (delivery === 'refuse') throw notContacts()
       const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
       if (body.imageId && !image)
         throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
@@ -61,6 +65,7 @@ export class MessageService {
         text: body.text ?? null,
         image_id: image?.id ?? null,
         created_at: ctx.now,
+        withheld: delivery === 'withhold',
       })
       const message = messages.toMessage(
         {
@@ -73,7 +78,7 @@ export class MessageService {
         [],
       )
       ctx.append(senderId, 'message', message, row.id)
-      ctx.append(body.recipientId, 'message', message, row.id)
+      if (delivery === 'deliver') ctx.append(body.recipientId, 'message', message, row.id)
       return { message, changed: true }
     })
     return this.#respond(senderId, committed, 'message')
@@ -85,7 +90,7 @@ export class MessageService {
       if (row.sender_id !== userId)
         throw new AppError('not_message_sender', 'Only the sender can edit a message')
       if (row.deleted_at !== null) throw new AppError('message_deleted', 'A deleted message cannot be edited')
-      await requireMutual(ctx, userId, row.recipient_id)
+      await requireMayChange(ctx, row, userId)
       if (row.text === text) return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
       await ctx.trx
         .insertInto('message_versions')
@@ -129,7 +134,7 @@ export class MessageService {
       const row = await this.#visible(ctx, userId, messageId)
       if (row.deleted_at !== null)
         throw new AppError('message_deleted', 'A deleted message takes no reactions')
-      await requireMutual(ctx, userId, peerOf(row, userId))
+      await requireMayChange(ctx, row, userId)
       const mine = await ctx.trx
         .selectFrom('reactions')
         .select('emoji')
@@ -215,26 +220,25 @@ export class MessageService {
 
   async history(userId: number, id: number): Promise<MessageHistoryResponse> {
     const row = await messages.findMessageRow(this.#db, id)
-    if (!row || (row.sender_id !== userId && row.recipient_id !== userId)) {
+    if (!row || !messages.isVisibleTo(row, userId))
       throw new AppError('message_not_found', `No message ${id}`)
-    }
     const message = (await messages.loadMessage(this.#db, id))!
     return { message, versions: await messages.messageVersions(this.#db, id) }
   }
 
-  /** Typing goes live to the peer only; nothing is stored. */
+  /** Typing goes live to the peer only; nothing is stored. Someone who blocked you hears none of it. */
   async typing(userId: number, to: number, typing: boolean): Promise<void> {
-    if (!(await areMutualContacts(this.#db, userId, to))) {
+    const delivery = await deliveryOf(this.#db, userId, to)
+    if (delivery === 'refuse') {
       throw new AppError('contact_required', 'You can only type to an accepted contact')
     }
-    this.#realtime.toUsers([to], 'typing', { from: userId, typing })
+    if (delivery === 'deliver') this.#realtime.toUsers([to], 'typing', { from: userId, typing })
   }
 
   async #visible(ctx: WriteContext, userId: number, id: number): Promise<MessageRow> {
     const row = await messages.findMessageRow(ctx.trx, id)
-    if (!row || (row.sender_id !== userId && row.recipient_id !== userId)) {
+    if (!row || !messages.isVisibleTo(row, userId))
       throw new AppError('message_not_found', `No message ${id}`)
-    }
     return row
   }
 
@@ -245,7 +249,7 @@ export class MessageService {
   ): Promise<Outcome> {
     const message = (await messages.loadMessage(ctx.trx, row.id))!
     ctx.append(row.sender_id, type, message, row.id)
-    ctx.append(row.recipient_id, type, message, row.id)
+    if (row.withheld === 0) ctx.append(row.recipient_id, type, message, row.id)
     return { message, changed: true }
   }
 
@@ -264,8 +268,19 @@ function peerOf(row: MessageRow, userId: number): number {
   return row.sender_id === userId ? row.recipient_id : row.sender_id
 }
 
+function notContacts(): AppError {
+  return new AppError('contact_required', 'You can only message an accepted contact who accepted you')
+}
+
 async function requireMutual(ctx: WriteContext, a: number, b: number): Promise<void> {
-  if (!(await areMutualContacts(ctx.trx, a, b))) {
-    throw new AppError('contact_required', 'You can only message an accepted contact who accepted you')
-  }
+  if (!(await areMutualContacts(ctx.trx, a, b))) throw notContacts()
+}
+
+/**
+ * Edits and reactions need mutual contacts; on a withheld message (only its sender sees it) they
+ * need what its send needed, so a blocked sender can go on changing it without learning of the block.
+ */
+async function requireMayChange(ctx: WriteContext, row: MessageRow, userId: number): Promise<void> {
+  if (row.withheld === 0) return requireMutual(ctx, userId, peerOf(row, userId))
+  if ((await deliveryOf(ctx.trx, row.sender_id, row.recipient_id)) === 'refuse') throw notContacts()
 }

@@ -16,8 +16,11 @@ export const localErrorCodes = {
   not_retryable: 'Only a message or change that failed can be retried.',
   network: 'The relay could not be reached (refused, reset or timed out).',
   invalid_response: 'The relay answered with something this version does not understand.',
+  not_a_relay: 'Something answers at the relay address, but it is not a Parley relay.',
   store_too_new: 'The local database was written by a newer version of Parley.',
   internal: 'A fault in the app; the details are in its log.',
+  app_unreachable:
+    "The page lost its link to the Parley app (browser mode's host): the call may or may not have run.",
 } as const
 
 export type LocalErrorCode = keyof typeof localErrorCodes

@@ -1,5 +1,5 @@
 import Type from 'typebox'
-import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict } from '../protocol/common'
+import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, Password, PersonName, Username } from '../protocol/users'
@@ -127,14 +127,19 @@ export const bridgeMethods = {
     'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
   ),
   'messages.send': method(
-    Strict({ peerId: Id, text: MessageText }),
+    Strict({ peerId: Id, text: MessageText, clientId: Type.Optional(Uuid) }),
     MessageView,
-    'Write a message: stored at once as pending, sent when the relay is reachable.',
+    'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another.',
   ),
   'messages.sendImage': method(
-    Strict({ peerId: Id, dataBase64: ImageBase64, text: Type.Optional(MessageText) }),
+    Strict({
+      peerId: Id,
+      dataBase64: ImageBase64,
+      text: Type.Optional(MessageText),
+      clientId: Type.Optional(Uuid),
+    }),
     MessageView,
-    'Send a picture (PNG, JPEG, GIF or WebP, up to 10 MB), with an optional caption: stored and shown at once as pending, uploaded and sent when the relay is reachable.',
+    'Send a picture (PNG, JPEG, GIF or WebP by its bytes, up to 10 MB), with an optional caption: stored and shown at once as pending, uploaded and sent when the relay is reachable. Other bytes are refused (`unsupported_image`). `clientId` as for `messages.send`.',
   ),
   'messages.edit': method(Strict({ localId: Id, text: MessageText }), MessageView, 'Edit your message.'),
   'messages.delete': method(
@@ -222,7 +227,7 @@ export const bridgeMethods = {
   'app.info': method(
     NoParams,
     AppInfo,
-    'Which shell runs the app (Electron or browser mode), its version and OS.',
+    'Which shell runs the app (Electron or browser mode), its version and OS, and the relay used last.',
   ),
 } as const
 

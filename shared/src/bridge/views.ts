@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
+import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
 import { Presence } from '../protocol/users'
 import { BridgeError } from './errors'
@@ -36,6 +37,8 @@ export const ContactView = Strict({
   status: ContactStatus,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /** Since when you are contacts, kept through a block and its lifting; null if never accepted (or not known yet). */
+  acceptedAt: Type.Union([Timestamp, Type.Null()]),
   /** Known only for mutual contacts while connected; null otherwise. */
   presence: Type.Union([Presence, Type.Null()]),
 })
@@ -188,6 +191,8 @@ export const AppInfo = Strict({
   shell: Type.Union([Type.Literal('electron'), Type.Literal('browser')]),
   version: Type.String(),
   platform: Type.String(),
+  /** The relay of the account signed in last on this device (signed out since or not). */
+  lastRelayUrl: Type.Union([Type.String(), Type.Null()]),
 })
 export type AppInfo = Type.Static<typeof AppInfo>
 
@@ -211,4 +216,4 @@ export const ConnectionInfo = Strict({
 })
 export type ConnectionInfo = Type.Static<typeof ConnectionInfo>
 
-export const DraftText = Type.String({ maxLength: 4000, pattern: STORABLE_TEXT_PATTERN })
+export const DraftText = Type.String({ maxLength: MAX_DRAFT_LENGTH, pattern: STORABLE_TEXT_PATTERN })

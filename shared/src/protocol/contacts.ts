@@ -19,6 +19,11 @@ export const Contact = Strict({
   status: ContactStatus,
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  /**
+   * Since when the two of you are contacts: when this entry became `accepted`, kept while you
+   * block them and when you lift the block; null for an entry that was never accepted.
+   */
+  acceptedAt: Type.Union([Timestamp, Type.Null()]),
 })
 export type Contact = Type.Static<typeof Contact>
 

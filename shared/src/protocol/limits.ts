@@ -9,3 +9,9 @@ export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{3,32}$'
 
 /** The longest message text, in characters. */
 export const MAX_MESSAGE_LENGTH = 4000
+
+/**
+ * The most the message box holds (a draft): far above a message, so a long paste is kept whole and
+ * can be sent as several messages; a paste beyond it is refused before anything is cut.
+ */
+export const MAX_DRAFT_LENGTH = 1_000_000

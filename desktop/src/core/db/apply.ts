@@ -80,9 +80,9 @@ const UPSERT_USER = `
 
 // A snapshot older than what is stored (a REST answer racing the feed) does not win.
 const UPSERT_CONTACT = `
-  insert into contacts (user_id, status, created_at, updated_at) values (?, ?, ?, ?)
+  insert into contacts (user_id, status, created_at, updated_at, accepted_at) values (?, ?, ?, ?, ?)
   on conflict (user_id) do update set status = excluded.status, created_at = excluded.created_at,
-    updated_at = excluded.updated_at,
+    updated_at = excluded.updated_at, accepted_at = excluded.accepted_at,
     presence_status = iif(excluded.status = 'accepted', presence_status, null),
     last_seen = iif(excluded.status = 'accepted', last_seen, null)
   where excluded.updated_at >= contacts.updated_at`
@@ -157,7 +157,13 @@ export function applyEvents(
       )
     const applyContact = (contact: Contact) => {
       upsertUserRow(contact.user)
-      upsertContact.run(contact.user.id, contact.status, contact.createdAt, contact.updatedAt)
+      upsertContact.run(
+        contact.user.id,
+        contact.status,
+        contact.createdAt,
+        contact.updatedAt,
+        contact.acceptedAt,
+      )
       summary.contactsChanged = true
     }
 

@@ -42,6 +42,7 @@ export function contactViews(db: LocalDb): ContactView[] {
     status: row.status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at,
     presence: row.presence_status === null ? null : { status: row.presence_status, lastSeen: row.last_seen },
   }))
 }
@@ -61,13 +62,13 @@ export function saveContact(db: LocalDb, contact: Contact): void {
          last_name = excluded.last_name, avatar_image_id = excluded.avatar_image_id`,
     ).run(u.id, u.username, u.firstName, u.lastName, u.createdAt, u.avatarImageId ?? null)
     db.prepare(
-      `insert into contacts (user_id, status, created_at, updated_at) values (?, ?, ?, ?)
+      `insert into contacts (user_id, status, created_at, updated_at, accepted_at) values (?, ?, ?, ?, ?)
        on conflict (user_id) do update set status = excluded.status, created_at = excluded.created_at,
-         updated_at = excluded.updated_at,
+         updated_at = excluded.updated_at, accepted_at = excluded.accepted_at,
          presence_status = iif(excluded.status = 'accepted', presence_status, null),
          last_seen = iif(excluded.status = 'accepted', last_seen, null)
        where excluded.updated_at >= contacts.updated_at`,
-    ).run(u.id, contact.status, contact.createdAt, contact.updatedAt)
+    ).run(u.id, contact.status, contact.createdAt, contact.updatedAt, contact.acceptedAt)
   })
 }
 

@@ -22,6 +22,17 @@ export function messageRowByServerId(db: LocalDb, serverId: number): MessageRow 
   return db.get(db.kysely.selectFrom('messages').selectAll().where('server_id', '=', serverId))
 }
 
+/** The message of yours that a clientId wrote, sent or not. */
+export function ownMessageByClientId(db: LocalDb, me: number, clientId: string): MessageRow | undefined {
+  return db.get(
+    db.kysely
+      .selectFrom('messages')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('sender_id', '=', me),
+  )
+}
+
 /** Writes a message at once, as pending, with its send queued in the outbox (one transaction). */
 export function insertPendingMessage(
   db: LocalDb,

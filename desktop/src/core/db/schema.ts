@@ -34,6 +34,8 @@ export interface ContactsTable {
   status: 'outgoing' | 'incoming' | 'accepted' | 'blocked'
   created_at: number
   updated_at: number
+  /** Since when you are contacts (the relay's acceptedAt); null if never accepted, or not known yet. */
+  accepted_at: number | null
   /** Live only: null while unknown (not mutual, or we are not connected). */
   presence_status: 'online' | 'away' | 'offline' | null
   last_seen: number | null

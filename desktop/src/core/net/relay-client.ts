@@ -36,8 +36,9 @@ export interface RelayClientOptions {
 
 /**
  * The relay's REST API, typed from the shared route table. Every call resolves to a Result: relay
- * errors keep their code; a connection that fails is `network`, an answer this build cannot read
- * is `invalid_response`.
+ * errors keep their code; a connection that fails is `network`; an answer this build cannot read
+ * is `invalid_response`, or `not_a_relay` when the server does not even answer /health as a
+ * Parley relay does (a web server, another app, a wrong port).
  */
 export class RelayClient {
   readonly baseUrl: string
@@ -97,10 +98,14 @@ export class RelayClient {
     try {
       parsed = JSON.parse(text)
     } catch {
-      return failure('invalid_response', `${spec.method} ${spec.url} answered with something other than JSON`)
+      return this.#unreadable(
+        response.status,
+        `${spec.method} ${spec.url} answered with something other than JSON`,
+      )
     }
     const checked = checkIncoming(spec.response, parsed, 'response')
-    if (!checked.ok) return failure('invalid_response', `${spec.method} ${spec.url}: ${checked.message}`)
+    if (!checked.ok)
+      return this.#unreadable(response.status, `${spec.method} ${spec.url}: ${checked.message}`)
     return { ok: true, value: checked.value as RouteResponse<R> }
   }
 
@@ -194,7 +199,7 @@ export class RelayClient {
     return { ok: true, value: checked.value as RouteResponse<'uploadImage'> }
   }
 
-  #failed(status: number, text: string): { ok: false; error: BridgeError } {
+  async #failed(status: number, text: string): Promise<{ ok: false; error: BridgeError }> {
     let code: unknown
     let message = `The relay answered ${status}`
     try {
@@ -209,8 +214,28 @@ export class RelayClient {
     // A relay that is closing may answer before its routes run, without our error shape.
     if (status === 503) return failure('shutting_down', message)
     if (status === 429) return failure('rate_limited', message)
+    // A proxy in front of a relay that is down answers 5xx too: that is not "no relay here".
     if (status >= 500) return failure('internal_error', message)
-    return failure('invalid_response', message)
+    return this.#unreadable(status, message)
+  }
+
+  /** An answer this build cannot read: from a relay (`invalid_response`) or from something else. */
+  async #unreadable(status: number, message: string): Promise<{ ok: false; error: BridgeError }> {
+    if (await this.#isParleyRelay()) return failure('invalid_response', message)
+    return failure('not_a_relay', `${this.baseUrl} is not a Parley relay (it answered ${status})`)
+  }
+
+  /** Whether /health answers as a Parley relay's does (any version: only its shape counts). */
+  async #isParleyRelay(): Promise<boolean> {
+    try {
+      const response = await this.#fetch(`${this.baseUrl}${routes.health.url}`, {
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      })
+      if (response.status !== routes.health.status) return false
+      return checkIncoming(routes.health.response, JSON.parse(await response.text()), 'health').ok
+    } catch {
+      return false
+    }
   }
 }
 

@@ -267,7 +267,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   /** Presence is not in the feed: after a connect, read it from the contact list. */
   async #refreshPresence(): Promise<void> {
     const result = await this.#relay.call('listContacts')
-    if (!result.ok) return
+    // Stopped meanwhile: the store may already be closed.
+    if (!result.ok || !this.#started) return
     const changed: number[] = []
     for (const contact of result.value.contacts) {
       if (setPresence(this.#db, contact.user.id, contact.presence)) changed.push(contact.user.id)

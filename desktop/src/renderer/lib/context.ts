@@ -3,6 +3,7 @@ import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { MediaCache } from './managers/media.svelte'
 import type { NotificationPermissionState } from './managers/notification-permission.svelte'
+import type { OutgoingQueue } from './managers/outgoing.svelte'
 import type { UiState } from './managers/ui.svelte'
 
 export interface Managers {
@@ -11,6 +12,7 @@ export interface Managers {
   media: MediaCache
   /** What the browser allows for notifications (browser mode). */
   notifications: NotificationPermissionState
+  outgoing: OutgoingQueue
   ui: UiState
 }
 

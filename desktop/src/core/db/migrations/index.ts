@@ -1,9 +1,13 @@
 import type { Migration } from 'kysely'
 import * as m0001 from './0001-initial'
 import * as m0002 from './0002-media'
+import * as m0003 from './0003-client-id-index'
+import * as m0004 from './0004-contact-since'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001,
   '0002-media': m0002,
+  '0003-client-id-index': m0003,
+  '0004-contact-since': m0004,
 }

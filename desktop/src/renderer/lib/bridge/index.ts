@@ -1,5 +1,7 @@
 import type { BridgeApi } from '@parley/shared'
-import { WebSocketBridge } from './ws-bridge'
+import { type HostLink, WebSocketBridge } from './ws-bridge'
+
+export { HOST_REFUSED_TEXT, type HostLink } from './ws-bridge'
 
 declare global {
   interface Window {
@@ -11,8 +13,8 @@ declare global {
 export interface Bridge extends BridgeApi {
   /** Called after the link to the core came back (browser mode): read state again. */
   onReconnect(listener: () => void): () => void
-  /** The link to the core went down or came back (browser mode; Electron's never drops). */
-  onStatus(listener: (connected: boolean) => void): () => void
+  /** The link to the core went down, came back, or was refused (browser mode; Electron's never drops). */
+  onStatus(listener: (link: HostLink) => void): () => void
 }
 
 /** Electron's preload bridge when there is one, else the browser-mode host's WebSocket. */

@@ -10,7 +10,18 @@ import type {
 
 type Listener = (payload: unknown) => void
 
-const LOST: BridgeError = { code: 'internal', message: 'The connection to the Parley app was lost' }
+/**
+ * The link to the host: `up`; `lost` (it stopped, or cannot be reached: the page reconnects by
+ * itself when it is back); `refused` (it runs, but was restarted with another token, so this
+ * address no longer opens it: only the address it printed will).
+ */
+export type HostLink = 'up' | 'lost' | 'refused'
+
+/** What the page says when the host refuses its token (the host answers `token_refused`). */
+export const HOST_REFUSED_TEXT = 'Parley was restarted with a new address. Open the address it printed.'
+
+const LOST: BridgeError = { code: 'app_unreachable', message: 'The connection to the Parley app was lost' }
+const REFUSED: BridgeError = { code: 'app_unreachable', message: HOST_REFUSED_TEXT }
 interface Pending {
   resolve: (result: BridgeResult<BridgeMethod>) => void
 }
@@ -18,19 +29,22 @@ interface Pending {
 /**
  * Browser mode's bridge: bridge calls as JSON frames over one WebSocket to the host. Calls made
  * while the socket is (re)connecting wait for it; if the host goes away, calls in flight resolve
- * with an `internal` error (they may or may not have run) and the socket keeps trying to return.
+ * with an `app_unreachable` error (they may or may not have run) and the socket keeps trying to return.
  * `onReconnect` tells the app to read its state again (events may have been missed meanwhile).
+ * A socket that fails to open cannot tell why; the host's answer to a plain GET of the same
+ * address can (a stale token, or no host at all).
  */
 export class WebSocketBridge implements BridgeApi {
   readonly #url: string
   readonly #listeners = new Map<string, Set<Listener>>()
   readonly #pending = new Map<number, Pending>()
   readonly #reconnectListeners = new Set<() => void>()
-  readonly #statusListeners = new Set<(connected: boolean) => void>()
+  readonly #statusListeners = new Set<(link: HostLink) => void>()
   readonly #queue: string[] = []
   #socket: WebSocket | null = null
   #nextId = 1
   #everOpened = false
+  #link: HostLink = 'up'
   #retryMs = 250
 
   constructor(url: string) {
@@ -43,9 +57,9 @@ export class WebSocketBridge implements BridgeApi {
     const frame = JSON.stringify({ type: 'invoke', id, method, params })
     return new Promise<BridgeResult<M>>((resolve) => {
       const open = this.#socket?.readyState === WebSocket.OPEN
-      if (!open && this.#everOpened) {
-        // The host went away (stopped, or restarted with a new token): say so instead of waiting.
-        resolve({ ok: false, error: LOST } as BridgeResult<M>)
+      if (!open && (this.#everOpened || this.#link === 'refused')) {
+        // The host went away, or will not have this page: say so instead of waiting.
+        resolve({ ok: false, error: this.#link === 'refused' ? REFUSED : LOST } as BridgeResult<M>)
         return
       }
       this.#pending.set(id, { resolve: resolve as Pending['resolve'] })
@@ -64,12 +78,11 @@ export class WebSocketBridge implements BridgeApi {
     return () => set.delete(listener as Listener)
   }
 
-  /** Whether the link to the host is up (false while it is lost, after it had been up). */
-  get connected(): boolean {
-    return this.#socket?.readyState === WebSocket.OPEN || !this.#everOpened
+  get link(): HostLink {
+    return this.#link
   }
 
-  onStatus(listener: (connected: boolean) => void): () => void {
+  onStatus(listener: (link: HostLink) => void): () => void {
     this.#statusListeners.add(listener)
     return () => this.#statusListeners.delete(listener)
   }
@@ -81,13 +94,15 @@ export class WebSocketBridge implements BridgeApi {
 
   #connect(): void {
     const socket = new WebSocket(this.#url)
+    let opened = false
     this.#socket = socket
     socket.addEventListener('open', () => {
+      opened = true
       this.#retryMs = 250
       for (const frame of this.#queue.splice(0)) socket.send(frame)
       if (this.#everOpened) for (const listener of this.#reconnectListeners) listener()
       this.#everOpened = true
-      for (const listener of this.#statusListeners) listener(true)
+      this.#setLink('up')
     })
     socket.addEventListener('message', (message) => {
       if (typeof message.data === 'string') this.#receive(message.data)
@@ -97,10 +112,40 @@ export class WebSocketBridge implements BridgeApi {
       this.#socket = null
       for (const pending of this.#pending.values()) pending.resolve({ ok: false, error: LOST })
       this.#pending.clear()
-      if (this.#everOpened) for (const listener of this.#statusListeners) listener(false)
+      if (opened) this.#setLink('lost')
+      else void this.#askWhy()
+      // Even a refused page keeps trying, slowly: the host may come back with this token.
       setTimeout(() => this.#connect(), this.#retryMs)
       this.#retryMs = Math.min(this.#retryMs * 2, 5000)
     })
+  }
+
+  /** A socket did not open: a stale token or a host that is down (see the host's /bridge GET). */
+  async #askWhy(): Promise<void> {
+    let refused = false
+    try {
+      const response = await fetch(this.#url.replace(/^ws/, 'http'), { cache: 'no-store' })
+      const body = (await response.json().catch(() => null)) as { error?: { code?: unknown } } | null
+      refused = response.status === 401 && body?.error?.code === 'token_refused'
+    } catch {
+      // No answer at all: the host is not running.
+    }
+    if (this.#socket?.readyState === WebSocket.OPEN) return
+    if (refused) {
+      this.#setLink('refused')
+      // Calls that waited for a first connection will not get one.
+      for (const pending of this.#pending.values()) pending.resolve({ ok: false, error: REFUSED })
+      this.#pending.clear()
+      this.#queue.length = 0
+    } else if (this.#everOpened) {
+      this.#setLink('lost')
+    }
+  }
+
+  #setLink(link: HostLink): void {
+    if (link === this.#link) return
+    this.#link = link
+    for (const listener of this.#statusListeners) listener(link)
   }
 
   #receive(text: string): void {

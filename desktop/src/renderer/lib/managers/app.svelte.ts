@@ -1,5 +1,5 @@
 import type { AppInfo, ConnectionInfo, ProfileView, SessionView, Settings } from '@parley/shared'
-import type { Bridge } from '../bridge'
+import type { Bridge, HostLink } from '../bridge'
 import { call } from '../call'
 
 const defaultConnection: ConnectionInfo = { state: 'offline', since: 0, lastError: null }
@@ -14,12 +14,12 @@ export class AppState {
   #session = $state<SessionView | null>(null)
   #connection = $state<ConnectionInfo>(defaultConnection)
   #settings = $state<Settings | null>(null)
-  #info = $state<AppInfo>({ shell: 'browser', version: '', platform: '' })
+  #info = $state<AppInfo>({ shell: 'browser', version: '', platform: '', lastRelayUrl: null })
   #systemDark = $state(false)
   /** Why the session ended, when it was not the user's choice (shown on the sign-in screen). */
   sessionNotice = $state<string | null>(null)
-  /** Browser mode: the page lost its link to the Parley host process. */
-  hostLost = $state(false)
+  /** Browser mode: the page's link to the Parley host process (see HostLink). */
+  hostLink = $state<HostLink>('up')
 
   constructor(bridge: Bridge) {
     this.bridge = bridge
@@ -30,6 +30,7 @@ export class AppState {
     })
     bridge.on('session.changed', ({ session, reason }) => {
       this.#session = session
+      if (session) this.#usedRelay(session)
       if (reason === 'expired') this.sessionNotice = 'Your session ended. Sign in again to keep syncing.'
       if (session) void this.#loadSettings()
     })
@@ -43,8 +44,8 @@ export class AppState {
       if (this.#session) this.#session = { ...this.#session, user }
     })
     bridge.onReconnect(() => void this.load())
-    bridge.onStatus((connected) => {
-      this.hostLost = !connected
+    bridge.onStatus((link) => {
+      this.hostLink = link
     })
   }
 
@@ -101,6 +102,13 @@ export class AppState {
   signedIn(session: SessionView): void {
     this.sessionNotice = null
     this.#session = session
+    this.#usedRelay(session)
+  }
+
+  /** The core remembers the relay of each sign-in (app.info); so does this copy of its answer. */
+  #usedRelay(session: SessionView): void {
+    if (this.#info.lastRelayUrl !== session.relayUrl)
+      this.#info = { ...this.#info, lastRelayUrl: session.relayUrl }
   }
 
   setProfile(user: ProfileView): void {

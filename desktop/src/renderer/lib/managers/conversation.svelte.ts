@@ -1,6 +1,7 @@
 import type { BridgeEventPayload, MessagePage, MessageView } from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { call } from '../call'
+import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
 
@@ -10,6 +11,7 @@ const PAGE = 100
  */
 export class ConversationState {
   readonly #bridge: Bridge
+  readonly #outgoing: OutgoingQueue
   readonly peerId: number
   #messages = $state<MessageView[]>([])
   #nextBefore = $state<number | null>(null)
@@ -24,18 +26,36 @@ export class ConversationState {
   /** Bumped when the list should scroll to the newest message (after you send, or jump). */
   scrollToLatestSignal = $state(0)
   #closed = false
-  readonly #stop: () => void
+  readonly #stops: (() => void)[]
 
-  constructor(bridge: Bridge, peerId: number) {
+  constructor(bridge: Bridge, outgoing: OutgoingQueue, peerId: number) {
     this.#bridge = bridge
+    this.#outgoing = outgoing
     this.peerId = peerId
-    this.#stop = bridge.on('messages.changed', (event) => {
-      if (event.peerId === this.peerId) void this.#apply(event)
-    })
+    this.#stops = [
+      bridge.on('messages.changed', (event) => {
+        if (event.peerId === this.peerId) void this.#apply(event)
+      }),
+      outgoing.onSent((message) => this.upsert(message)),
+    ]
   }
 
+  /**
+   * The loaded window, oldest first, and after it (when it reaches the newest) what you sent that
+   * the core has not confirmed yet: shown from the moment you pressed Enter.
+   */
+  readonly #shown = $derived.by(() => {
+    if (this.#nextAfter !== null) return this.#messages
+    const pending = this.#outgoing.pendingFor(this.peerId)
+    if (pending.length === 0) return this.#messages
+    // The core's event can come before its answer: then the message is here twice for a moment.
+    const written = new Set(this.#messages.map((m) => m.clientId))
+    const waiting = pending.filter((m) => !written.has(m.clientId))
+    return waiting.length === 0 ? this.#messages : [...this.#messages, ...waiting]
+  })
+
   get messages() {
-    return this.#messages
+    return this.#shown
   }
   get hasOlder() {
     return this.#nextBefore !== null
@@ -52,7 +72,7 @@ export class ConversationState {
 
   close(): void {
     this.#closed = true
-    this.#stop()
+    for (const stop of this.#stops) stop()
   }
 
   /** Opens at the newest messages, or around `at` (a message found by search). */

@@ -1,6 +1,7 @@
 import type { MessageView } from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { ConversationState } from './conversation.svelte'
+import type { OutgoingQueue } from './outgoing.svelte'
 
 export type Dialog =
   | { kind: 'settings' }
@@ -17,6 +18,7 @@ export type Dialog =
  */
 export class UiState {
   readonly #bridge: Bridge
+  readonly #outgoing: OutgoingQueue
   #conversation = $state<ConversationState | null>(null)
   dialog = $state<Dialog | null>(null)
   /** The sidebar's filter and message search box. */
@@ -26,8 +28,9 @@ export class UiState {
   /** Bumped to put focus in the composer. */
   focusComposerSignal = $state(0)
 
-  constructor(bridge: Bridge) {
+  constructor(bridge: Bridge, outgoing: OutgoingQueue) {
     this.#bridge = bridge
+    this.#outgoing = outgoing
     bridge.on('app.openConversation', ({ peerId }) => void this.open(peerId))
     bridge.onReconnect(() => {
       const open = this.#conversation
@@ -47,7 +50,7 @@ export class UiState {
       return
     }
     current?.close()
-    const next = new ConversationState(this.#bridge, peerId)
+    const next = new ConversationState(this.#bridge, this.#outgoing, peerId)
     this.#conversation = next
     this.dialog = null
     void this.#bridge.invoke('app.setViewing', { peerId })
