@@ -497,6 +497,9 @@ describe.skipIf(!canRunE2e)('contacts, profile and settings in Chromium', () => 
     timeout: 30_000,
   }, async () => {
     const page = alice.page
+    // The browser allows notifications here: their switches do what they say (Settings follow the
+    // browser's permission; a headless browser dismisses its prompt, and blocks after a few).
+    await alice.context.grantPermissions(['notifications'])
     const theme = () => page.locator('html').getAttribute('data-theme')
     const backgroundBrightness = () => page.locator('body').evaluate(brightness)
     await page.getByRole('button', { name: 'Settings' }).click()
