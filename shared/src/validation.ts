@@ -34,7 +34,11 @@ export function validate<S extends Type.TSchema>(schema: S, value: unknown): Val
   return { ok: false, message: describeErrors(check.errors ?? []) }
 }
 
-export function describeErrors(errors: readonly ErrorObject[], root = 'payload'): string {
+/** The first problem in ajv's (or Fastify's) errors, as one sentence that names the field. */
+export function describeErrors(
+  errors: readonly Pick<ErrorObject, 'keyword' | 'instancePath' | 'params' | 'message'>[],
+  root = 'payload',
+): string {
   const first = errors[0]
   if (!first) return `${root} is invalid`
   const where = first.instancePath ? `${root}${first.instancePath.replaceAll('/', '.')}` : root

@@ -1,4 +1,4 @@
-import { type ErrorCode, errorCodes } from '@parley/shared'
+import { describeErrors, type ErrorCode, errorCodes } from '@parley/shared'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { isAppError } from '../errors'
@@ -33,18 +33,8 @@ export const errorHandling = fp(
         return reply.status(error.status).send({ error: { code: error.code, message: error.message } })
       }
       if (error.validation) {
-        const where = error.validationContext ?? 'request'
-        const first = error.validation[0]
-        const path = first?.instancePath ? first.instancePath.replaceAll('/', '.') : ''
-        const detail =
-          first?.keyword === 'additionalProperties'
-            ? `has an unknown field '${(first.params as { additionalProperty: string }).additionalProperty}'`
-            : first?.keyword === 'required'
-              ? `is missing '${(first.params as { missingProperty: string }).missingProperty}'`
-              : (first?.message ?? 'is invalid')
-        return reply
-          .status(400)
-          .send({ error: { code: 'validation_failed', message: `${where}${path} ${detail}` } })
+        const message = describeErrors(error.validation, error.validationContext ?? 'request')
+        return reply.status(400).send({ error: { code: 'validation_failed', message } })
       }
       // A backstop behind the schemas: text PostgreSQL cannot store is the client's mistake.
       if (POSTGRES_BAD_TEXT.has(String(error.code))) {

@@ -1,17 +1,19 @@
-import type { FeedEvent, FeedEventType } from '@parley/shared'
+import type { FeedEvent, FeedEventOf, FeedEventType } from '@parley/shared'
 import { type Kysely, sql, type Transaction } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database } from '../db/schema'
 import { AppError, isAppError } from '../errors'
 
-/** A feed event an operation wants appended to `userId`'s feed; its seq is given at commit. */
+/** A feed event without its seq, which is given at commit. */
+type UnsequencedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, 'seq'> : never) : never
+
+/** A feed event an operation wants appended to `userId`'s feed. */
 export interface FeedAppend {
   userId: number
-  type: FeedEventType
   /** Message events are stored by reference and rebuilt from the message at read time. */
   messageId: number | null
   /** What the live event carries (and, for non-message events, what is stored). */
-  data: unknown
+  event: UnsequencedEvent
 }
 
 export interface CommittedEvent {
@@ -23,7 +25,12 @@ export interface WriteContext {
   trx: Transaction<Database>
   /** One clock reading for the whole batch. */
   now: number
-  append(userId: number, type: FeedEventType, data: unknown, messageId?: number): void
+  append<T extends FeedEventType>(
+    userId: number,
+    type: T,
+    data: FeedEventOf<T>['data'],
+    messageId?: number,
+  ): void
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>
@@ -160,7 +167,8 @@ export class Committer {
         trx,
         now,
         append: (userId, type, data, messageId) =>
-          appends.push({ userId, type, data, messageId: messageId ?? null }),
+          // The signature ties `data` to `type`; TypeScript cannot follow that into the union by itself.
+          appends.push({ userId, event: { type, data } as UnsequencedEvent, messageId: messageId ?? null }),
       }
       if (!isolated) {
         // Alone in its transaction: any error rolls the whole transaction back.
@@ -185,9 +193,9 @@ export class Committer {
     const rows = appends.map((a, i) => ({
       user_id: a.userId,
       seq: seqs[i]!,
-      type: a.type,
+      type: a.event.type,
       message_id: a.messageId,
-      payload: a.messageId === null ? JSON.stringify(a.data) : null,
+      payload: a.messageId === null ? JSON.stringify(a.event.data) : null,
       created_at: now,
     }))
     for (let i = 0; i < rows.length; i += FEED_INSERT_CHUNK) {
@@ -203,7 +211,8 @@ export class Committer {
       if (!r.ok) return { item: r.item, ok: false, error: r.error }
       const events = r.appends.map((a) => {
         const seq = seqs[next++]!
-        return { userId: a.userId, event: { seq, type: a.type, data: a.data } as FeedEvent }
+        const event: FeedEvent = { seq, ...a.event }
+        return { userId: a.userId, event }
       })
       return { item: r.item, ok: true, value: r.value, events }
     })

@@ -1,4 +1,4 @@
-import type { SyncQuery, SyncResponse } from '@parley/shared'
+import { DEFAULT_SYNC_PAGE, type SyncQuery, type SyncResponse } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { readFeed } from '../repositories/feed'
@@ -9,6 +9,6 @@ export async function syncPage(
   userId: number,
   query: SyncQuery,
 ): Promise<SyncResponse> {
-  const { events, hasMore, head } = await readFeed(db, userId, query.after, query.limit ?? 500)
+  const { events, hasMore, head } = await readFeed(db, userId, query.after, query.limit ?? DEFAULT_SYNC_PAGE)
   return { events, cursor: events.at(-1)?.seq ?? query.after, hasMore, head }
 }

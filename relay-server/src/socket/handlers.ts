@@ -45,7 +45,11 @@ export const socketHandlers = fp(
         await messages.typing(s.userId, p.to, p.typing)
         return {}
       },
-      user_status_change: async () => ({}),
+      user_status_change: async (s, p) => {
+        s.status = p.status
+        await presence.publish(s.userId)
+        return {}
+      },
       sync: (s, p) => syncPage(db, s.userId, p),
     }
 
@@ -120,11 +124,6 @@ export const socketHandlers = fp(
       if (!checked.ok) return fail({ code: 'validation_failed', message: `${name}: ${checked.message}` })
       const data = socket.data as SocketData
       try {
-        if (name === 'user_status_change') {
-          data.status = (checked.value as ClientEventPayload<'user_status_change'>).status
-          await presence.publish(data.userId)
-          return reply({ ok: true })
-        }
         const run = handlers[name] as (d: SocketData, p: unknown) => Promise<object>
         reply({ ok: true, ...(await run(data, checked.value)) })
       } catch (error) {

@@ -50,10 +50,3 @@ export function isBridgeErrorCode(value: unknown): value is BridgeErrorCode {
 
 /** What every bridge call resolves to: never a throw across the boundary. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: BridgeError }
-
-export function ResultOf<T extends Type.TSchema>(value: T) {
-  return Type.Union([
-    Type.Object({ ok: Type.Literal(true), value }, { additionalProperties: false }),
-    Type.Object({ ok: Type.Literal(false), error: BridgeError }, { additionalProperties: false }),
-  ])
-}

@@ -66,5 +66,3 @@ export const bridgeEvents = {
 export type BridgeEvents = typeof bridgeEvents
 export type BridgeEvent = keyof BridgeEvents
 export type BridgeEventPayload<E extends BridgeEvent> = Type.Static<BridgeEvents[E]>
-
-export const bridgeEventNames = Object.keys(bridgeEvents) as BridgeEvent[]

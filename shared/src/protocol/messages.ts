@@ -65,11 +65,9 @@ export const MessagePageQuery = Strict({
 export type MessagePageQuery = Type.Static<typeof MessagePageQuery>
 
 export const MessagePageResponse = Strict({ messages: Type.Array(Message), hasMore: Type.Boolean() })
-/** `seq` is the event this wrote to your feed; null when nothing changed (a repeated delete, say). */
-export const MessageResponse = Strict({
-  message: Message,
-  seq: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
-})
+/** The seq of the event a write added to the caller's feed; null when nothing changed (a repeated delete, say). */
+export const AckSeq = Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])
+export const MessageResponse = Strict({ message: Message, seq: AckSeq })
 export type MessageResponse = Type.Static<typeof MessageResponse>
 
 export const MessageVersion = Strict({

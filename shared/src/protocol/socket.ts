@@ -1,8 +1,8 @@
 import Type from 'typebox'
 import { Id, Strict, Timestamp } from './common'
 import type { ApiError } from './errors'
-import { Emoji, type MessageResponse, MessageText, SendMessageBody } from './messages'
-import { type FeedEventOf, type FeedEventType, SyncQuery, type SyncResponse } from './sync'
+import { AckSeq, Emoji, MessageResponse, MessageText, SendMessageBody } from './messages'
+import { type FeedEventOf, type FeedEventType, SyncQuery, SyncResponse } from './sync'
 import { PresenceStatus } from './users'
 
 export const MessageIdPayload = Strict({ id: Id })
@@ -38,18 +38,22 @@ export type ClientEventPayload<E extends ClientEventName> = Type.Static<(typeof 
 export type AckFailure = { ok: false; error: ApiError }
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure
 
-/** What each client event's ack carries when it succeeds. */
-export interface ClientEventResults {
-  message: MessageResponse
-  message_updated: MessageResponse
-  message_deleted: MessageResponse
-  reaction: MessageResponse
-  delivered: { seq: number | null }
-  read: { seq: number | null }
-  typing: object
-  user_status_change: object
-  sync: SyncResponse
-}
+export const ReceiptAck = Strict({ seq: AckSeq })
+export type ReceiptAck = Type.Static<typeof ReceiptAck>
+
+/** What each client event's ack carries besides `ok: true` when it succeeds. */
+export const clientEventResults = {
+  message: MessageResponse,
+  message_updated: MessageResponse,
+  message_deleted: MessageResponse,
+  reaction: MessageResponse,
+  delivered: ReceiptAck,
+  read: ReceiptAck,
+  typing: Strict({}),
+  user_status_change: Strict({}),
+  sync: SyncResponse,
+} as const satisfies Record<ClientEventName, Type.TSchema>
+export type ClientEventResults = { [E in ClientEventName]: Type.Static<(typeof clientEventResults)[E]> }
 
 export type ClientToServerEvents = {
   [E in ClientEventName]: (
@@ -58,20 +62,14 @@ export type ClientToServerEvents = {
   ) => void
 }
 
-export interface TypingEvent {
-  from: number
-  typing: boolean
-}
-export interface StatusChangeEvent {
-  userId: number
-  status: Type.Static<typeof PresenceStatus>
-  lastSeen: number | null
-}
+export const TypingEvent = Strict({ from: Id, typing: Type.Boolean() })
+export type TypingEvent = Type.Static<typeof TypingEvent>
 export const StatusChangeEvent = Strict({
   userId: Id,
   status: PresenceStatus,
   lastSeen: Type.Union([Timestamp, Type.Null()]),
 })
+export type StatusChangeEvent = Type.Static<typeof StatusChangeEvent>
 
 /** Sent to a session's sockets just before the relay cuts them: signed out, or the token expired. */
 export const SessionEndedEvent = Strict({

@@ -31,24 +31,17 @@ export type FeedEvent = Type.Static<typeof FeedEvent>
 export type FeedEventType = FeedEvent['type']
 export type FeedEventOf<T extends FeedEventType> = Extract<FeedEvent, { type: T }>
 
-export const feedEventTypes = [
-  'message',
-  'message_updated',
-  'message_deleted',
-  'reaction',
-  'delivered',
-  'read',
-  'contact_added',
-  'contact_updated',
-  'contact_removed',
-  'user_updated',
-] as const satisfies readonly FeedEventType[]
+/** Every feed event type, read off the union above, so a new variant cannot be left out. */
+export const feedEventTypes: readonly FeedEventType[] = FeedEvent.anyOf.map(
+  (variant) => variant.properties.type.const,
+)
 
 export const MAX_SYNC_PAGE = 1000
+export const DEFAULT_SYNC_PAGE = 500
 
 export const SyncQuery = Strict({
   after: Seq,
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SYNC_PAGE, default: 500 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_SYNC_PAGE, default: DEFAULT_SYNC_PAGE })),
 })
 export type SyncQuery = Type.Static<typeof SyncQuery>
 

@@ -5,35 +5,20 @@ import {
   type ClientEventPayload,
   type ClientEventResults,
   type ClientToServerEvents,
+  clientEventResults,
   type FeedEvent,
   feedEventTypes,
   isErrorCode,
-  MessageResponse,
   type Result,
   type ServerToClientEvents,
   StatusChangeEvent,
+  TypingEvent,
 } from '@parley/shared'
 import { io, type Socket } from 'socket.io-client'
-import Type from 'typebox'
 import { checkFeedEvent, checkIncoming, checkSyncPage } from './incoming'
 import { describe, failure } from './relay-client'
 
-const Receipted = Type.Object({ seq: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) })
-const Empty = Type.Object({})
-const TypingEvent = Type.Object({ from: Type.Integer({ minimum: 1 }), typing: Type.Boolean() })
-export type TypingEvent = Type.Static<typeof TypingEvent>
-
-/** What each event's successful ack carries, to check it against. */
-const ackSchemas: Record<Exclude<ClientEventName, 'sync'>, Type.TSchema> = {
-  message: MessageResponse,
-  message_updated: MessageResponse,
-  message_deleted: MessageResponse,
-  reaction: MessageResponse,
-  delivered: Receipted,
-  read: Receipted,
-  typing: Empty,
-  user_status_change: Empty,
-}
+export type { TypingEvent }
 
 export interface RelaySocketEvents {
   connected: []
@@ -150,7 +135,7 @@ export class RelaySocket extends EventEmitter<RelaySocketEvents> {
     const checked =
       event === 'sync'
         ? checkSyncPage(value)
-        : checkIncoming(ackSchemas[event as Exclude<E, 'sync'>], value, `${event} ack`)
+        : checkIncoming(clientEventResults[event], value, `${event} ack`)
     if (!checked.ok) return failure('invalid_response', checked.message)
     return { ok: true, value: checked.value as ClientEventResults[E] }
   }
