@@ -2,6 +2,7 @@ import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/share
 import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database, MessageRow } from '../db/schema'
+import { reactionsFor, removeAllReactions } from './reactions'
 
 type Db = Kysely<Database>
 
@@ -55,27 +56,6 @@ export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message
     deletedAt: row.deleted_at,
     reactions: live ? reactions : [],
   }
-}
-
-/** Reactions of these messages, grouped by emoji in the order each emoji first appeared. */
-export async function reactionsFor(db: Db, messageIds: readonly number[]): Promise<Map<number, Reaction[]>> {
-  const result = new Map<number, Reaction[]>()
-  if (messageIds.length === 0) return result
-  const rows = await db
-    .selectFrom('reactions')
-    .select(['message_id', 'user_id', 'emoji'])
-    .where('message_id', 'in', [...new Set(messageIds)])
-    .orderBy('created_at')
-    .orderBy('user_id')
-    .execute()
-  for (const row of rows) {
-    const list = result.get(row.message_id) ?? []
-    if (list.length === 0) result.set(row.message_id, list)
-    const reaction = list.find((r) => r.emoji === row.emoji)
-    if (reaction) reaction.userIds.push(row.user_id)
-    else list.push({ emoji: row.emoji, userIds: [row.user_id] })
-  }
-  return result
 }
 
 export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
@@ -182,6 +162,31 @@ export async function conversationPage(
     page.filter((r) => r.deleted_at === null).map((r) => r.id),
   )
   return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+}
+
+/** Replaces the text, keeping the one it replaces as a version (the history shows it). */
+export async function editMessage(db: Db, row: MessageRow, text: string, now: number): Promise<void> {
+  await db
+    .insertInto('message_versions')
+    .values({
+      message_id: row.id,
+      text: row.text ?? '',
+      written_at: row.edited_at ?? row.created_at,
+      replaced_at: now,
+    })
+    .execute()
+  await db.updateTable('messages').set({ text, edited_at: now }).where('id', '=', row.id).execute()
+}
+
+/** Leaves a tombstone: the text, its history, its reactions and its image go. */
+export async function tombstoneMessage(db: Db, id: number, now: number): Promise<void> {
+  await db.deleteFrom('message_versions').where('message_id', '=', id).execute()
+  await removeAllReactions(db, id)
+  await db
+    .updateTable('messages')
+    .set({ text: null, image_id: null, deleted_at: now })
+    .where('id', '=', id)
+    .execute()
 }
 
 export async function messageVersions(db: Db, messageId: number): Promise<MessageVersion[]> {

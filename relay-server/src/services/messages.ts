@@ -14,6 +14,8 @@ import { areMutualContacts, deliveryOf } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
 import { findUploadedImage } from '../repositories/images'
 import * as messages from '../repositories/messages'
+import * as reactions from '../repositories/reactions'
+import { findMarkers, saveMarkers } from '../repositories/receipts'
 import type { Committed, Committer, WriteContext } from './committer'
 import type { Realtime } from './realtime'
 
@@ -92,16 +94,7 @@ export class MessageService {
       if (row.deleted_at !== null) throw new AppError('message_deleted', 'A deleted message cannot be edited')
       await requireMayChange(ctx, row, userId)
       if (row.text === text) return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
-      await ctx.trx
-        .insertInto('message_versions')
-        .values({
-          message_id: id,
-          text: row.text ?? '',
-          written_at: row.edited_at ?? row.created_at,
-          replaced_at: ctx.now,
-        })
-        .execute()
-      await ctx.trx.updateTable('messages').set({ text, edited_at: ctx.now }).where('id', '=', id).execute()
+      await messages.editMessage(ctx.trx, row, text, ctx.now)
       return this.#announce(ctx, row, 'message_updated')
     })
     return this.#respond(userId, committed, 'message_updated')
@@ -115,14 +108,8 @@ export class MessageService {
         throw new AppError('not_message_sender', 'Only the sender can delete a message')
       if (row.deleted_at !== null)
         return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
-      await ctx.trx.deleteFrom('message_versions').where('message_id', '=', id).execute()
-      await ctx.trx.deleteFrom('reactions').where('message_id', '=', id).execute()
       // The image goes with it: the recipient can no longer fetch it, and unused bytes get collected.
-      await ctx.trx
-        .updateTable('messages')
-        .set({ text: null, image_id: null, deleted_at: ctx.now })
-        .where('id', '=', id)
-        .execute()
+      await messages.tombstoneMessage(ctx.trx, id, ctx.now)
       return this.#announce(ctx, row, 'message_deleted')
     })
     return this.#respond(userId, committed, 'message_deleted')
@@ -135,30 +122,17 @@ export class MessageService {
       if (row.deleted_at !== null)
         throw new AppError('message_deleted', 'A deleted message takes no reactions')
       await requireMayChange(ctx, row, userId)
-      const mine = await ctx.trx
-        .selectFrom('reactions')
-        .select('emoji')
-        .where('message_id', '=', messageId)
-        .where('user_id', '=', userId)
-        .execute()
-      const had = mine.some((r) => r.emoji === emoji)
+      const mine = await reactions.emojiOf(ctx.trx, messageId, userId)
+      const had = mine.includes(emoji)
       const want = present ?? !had
       if (want === had) return { message: (await messages.loadMessage(ctx.trx, messageId))!, changed: false }
       if (want) {
         if (mine.length >= MAX_REACTIONS_PER_USER) {
           throw new AppError('forbidden', `At most ${MAX_REACTIONS_PER_USER} reactions per message`)
         }
-        await ctx.trx
-          .insertInto('reactions')
-          .values({ message_id: messageId, user_id: userId, emoji, created_at: ctx.now })
-          .execute()
+        await reactions.addReaction(ctx.trx, { messageId, userId, emoji, now: ctx.now })
       } else {
-        await ctx.trx
-          .deleteFrom('reactions')
-          .where('message_id', '=', messageId)
-          .where('user_id', '=', userId)
-          .where('emoji', '=', emoji)
-          .execute()
+        await reactions.removeReaction(ctx.trx, { messageId, userId, emoji })
       }
       return this.#announce(ctx, row, 'reaction')
     })
@@ -179,33 +153,12 @@ export class MessageService {
       if (!(await messages.isInConversation(ctx.trx, body.upTo, userId, body.with))) {
         throw new AppError('message_not_found', `Message ${body.upTo} is not in that conversation`)
       }
-      const current = await ctx.trx
-        .selectFrom('receipts')
-        .selectAll()
-        .where('owner_id', '=', userId)
-        .where('peer_id', '=', body.with)
-        .executeTakeFirst()
-      const delivered = Math.max(current?.delivered_up_to ?? 0, body.upTo)
-      const read =
-        kind === 'read' ? Math.max(current?.read_up_to ?? 0, body.upTo) : (current?.read_up_to ?? 0)
-      const moved =
-        kind === 'read' ? read !== (current?.read_up_to ?? 0) : delivered !== (current?.delivered_up_to ?? 0)
+      const current = await findMarkers(ctx.trx, userId, body.with)
+      const delivered = Math.max(current.deliveredUpTo, body.upTo)
+      const read = kind === 'read' ? Math.max(current.readUpTo, body.upTo) : current.readUpTo
+      const moved = kind === 'read' ? read !== current.readUpTo : delivered !== current.deliveredUpTo
       if (!moved) return false
-      await ctx.trx
-        .insertInto('receipts')
-        .values({
-          owner_id: userId,
-          peer_id: body.with,
-          delivered_up_to: delivered,
-          read_up_to: read,
-          updated_at: ctx.now,
-        })
-        .onConflict((oc) =>
-          oc
-            .columns(['owner_id', 'peer_id'])
-            .doUpdateSet({ delivered_up_to: delivered, read_up_to: read, updated_at: ctx.now }),
-        )
-        .execute()
+      await saveMarkers(ctx.trx, userId, body.with, { deliveredUpTo: delivered, readUpTo: read }, ctx.now)
       const data = { userId, peerId: body.with, upTo: kind === 'read' ? read : delivered }
       ctx.append(userId, kind, data)
       ctx.append(body.with, kind, data)

@@ -33,7 +33,7 @@ export { MAX_IMAGE_BYTES } from './limits'
 export const ImageResponse = Strict({ image: ImageInfo })
 export const ImageParams = Strict({ id: ImageId })
 export const ImageQuery = Strict({
-  /** `thumb`: longest side 320 px, WebP. `avatar`: 256 px square, WebP (profile pictures only). */
+  /** `thumb`: longest side 320 px, WebP. `avatar`: 256 px square, JPEG (profile pictures only). */
   size: Type.Optional(Type.Union([Type.Literal('thumb'), Type.Literal('avatar')])),
 })
 export type ImageQuery = Type.Static<typeof ImageQuery>
