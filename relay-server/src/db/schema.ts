@@ -125,6 +125,4 @@ export type NewUser = Insertable<UsersTable>
 export type SessionRow = Selectable<SessionsTable>
 export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>
-export type ReactionRow = Selectable<ReactionsTable>
-export type FeedEventRow = Selectable<FeedEventsTable>
 export type ImageRow = Selectable<ImagesTable>

@@ -84,7 +84,6 @@ export const UserSearchQuery = Strict({
 export type UserSearchQuery = Type.Static<typeof UserSearchQuery>
 
 export const UserSearchResponse = Strict({ users: Type.Array(PublicUser) })
-export const UserResponse = Strict({ user: PublicUser })
 export const OwnUserResponse = Strict({ user: OwnUser })
 /** A user's own profile carries the email; anyone else's does not. */
 export const ProfileResponse = Strict({ user: Type.Union([OwnUser, PublicUser]) })
