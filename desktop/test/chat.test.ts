@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+import { startRelay, type TestRelay } from './helpers/relay'
 
 describe('two cores chat through a real relay', () => {
   let relay: TestRelay

@@ -4,11 +4,11 @@ import path from 'node:path'
 import type { BridgeEvent, BridgeMethod, BridgeParams, BridgeResult } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { silentLogger } from '../src/core/logger'
 import { HOST_FILE } from '../src/host/host-file'
 import { type RunningHost, startHost, TOKEN_REFUSED } from '../src/host/server'
 import { fastTiming, waitFor } from './helpers/core'
+import { startRelay, type TestRelay } from './helpers/relay'
 
 interface Client {
   call<M extends BridgeMethod>(method: M, params: BridgeParams<M>): Promise<BridgeResult<M>>

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { MessageView, SessionView } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
-import { http } from '../../relay-server/test/helpers/client'
-import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { befriend, conversation, signUp, startContacts, startCore, waitFor, waitOnline } from './helpers/core'
 import { startProxy, type TestProxy } from './helpers/proxy'
+import { http, startRelay, type TestRelay } from './helpers/relay'
 import { relayConversation, secondDevice } from './helpers/relay-truth'
 
 const cleanup: (() => Promise<void>)[] = []

@@ -1,11 +1,10 @@
 import http from 'node:http'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { http as relayHttp } from '../../relay-server/test/helpers/client'
-import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { accountFile } from '../src/core/accounts'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
 import { startProxy } from './helpers/proxy'
+import { http as relayHttp, startRelay, type TestRelay } from './helpers/relay'
 
 let relay: TestRelay
 const cores: TestCore[] = []

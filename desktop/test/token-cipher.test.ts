@@ -1,10 +1,10 @@
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRelay, type TestRelay } from '../../relay-server/test/helpers/relay'
 import { accountFile } from '../src/core/accounts'
 import type { Logger } from '../src/core/logger'
 import type { TokenCipher } from '../src/core/service'
 import { signUp, startCore, type TestCore, waitOnline } from './helpers/core'
+import { startRelay, type TestRelay } from './helpers/relay'
 
 let relay: TestRelay
 const cores: TestCore[] = []

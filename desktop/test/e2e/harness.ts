@@ -4,11 +4,11 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterEach } from 'vitest'
-import { startRelay, type TestRelay } from '../../../relay-server/test/helpers/relay'
 import { silentLogger } from '../../src/core/logger'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
 import { fastTiming } from '../helpers/core'
 import { startProxy, type TestProxy } from '../helpers/proxy'
+import { startRelay, type TestRelay } from '../helpers/relay'
 import { CHROMIUM, CHROMIUM_FLAGS } from './chromium'
 
 /** The scenarios need Chromium (Debian's `chromium` package) and the built renderer (`npm run build:renderer`). */

@@ -1,5 +1,5 @@
 import type { AuthResponse, Message, SessionView } from '@parley/shared'
-import { http } from '../../../relay-server/test/helpers/client'
+import { http } from './relay'
 
 /** A token of our own for `session`'s user (a second device), to read or act on the relay directly. */
 export async function secondDevice(relayUrl: string, session: SessionView): Promise<string> {
