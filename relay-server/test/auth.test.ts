@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, http, registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, startRelay } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
-  it('registers a user and returns their own profile with a token, never the password hash', async () => {
+  it('registers a user and returns their own profile with a token, never the password hash', async ({
+    relay,
+  }) => {
     const result = await http(relay.url, 'POST', '/users', {
       body: {
         username: 'Grace.H',
@@ -32,7 +32,7 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     expect(JSON.stringify(body)).not.toMatch(/argon2|password/i)
   })
 
-  it('refuses a username that differs only in case', async () => {
+  it('refuses a username that differs only in case', async ({ relay }) => {
     await registerUser(relay.url, { username: 'CaseUser' })
     const again = await http(relay.url, 'POST', '/users', {
       body: {
@@ -47,7 +47,9 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     expect(again.body).toEqual({ error: { code: 'username_taken', message: expect.any(String) } })
   })
 
-  it('stores the password with argon2id at OWASP strength and the token only as a hash', async () => {
+  it('stores the password with argon2id at OWASP strength and the token only as a hash', async ({
+    relay,
+  }) => {
     const user = await registerUser(relay.url)
     const row = await relay.app.db
       .selectFrom('users')
@@ -70,7 +72,9 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     expect(sessions[0]!.token_hash).not.toContain(user.token)
   })
 
-  it('signs in with the right password (any case of the username) and not with a wrong one', async () => {
+  it('signs in with the right password (any case of the username) and not with a wrong one', async ({
+    relay,
+  }) => {
     const user = await registerUser(relay.url, { password: 'right password' })
     const ok = await http<{ token: string }>(relay.url, 'POST', '/login', {
       body: { username: user.user.username.toUpperCase(), password: 'right password' },
@@ -89,7 +93,7 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     expect(unknown.body).toMatchObject({ error: { code: 'invalid_credentials' } })
   })
 
-  it('GET /session returns the owner with email; a missing or bad token is 401', async () => {
+  it('GET /session returns the owner with email; a missing or bad token is 401', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const me = await http(relay.url, 'GET', '/session', { token: user.token })
     expect(me.status).toBe(200)
@@ -103,7 +107,7 @@ describe.each(dialects)('accounts and sessions (%s)', (dialect) => {
     expect(bad.body).toMatchObject({ error: { code: 'unauthorized' } })
   })
 
-  it('logout revokes only that session and disconnects its sockets', async () => {
+  it('logout revokes only that session and disconnects its sockets', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const second = await http<{ token: string }>(relay.url, 'POST', '/login', {
       body: { username: user.user.username, password: user.password },

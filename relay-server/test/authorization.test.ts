@@ -8,7 +8,7 @@ import {
   type RouteSpec,
   routes,
 } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect } from 'vitest'
 import {
   type AckResult,
   befriend,
@@ -25,7 +25,7 @@ import {
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, type TestRelay } from './helpers/relay'
 
 /**
  * The authorization matrix. Alice and Bob are accepted contacts with a conversation; Mallory is a
@@ -45,7 +45,10 @@ const SECRET_PATTERN =
 
 const SILENCE_MS = 300
 
+const withRelay = relayTests()
+
 describe.each(dialects)('authorization matrix (%s)', (dialect) => {
+  const it = withRelay[dialect]
   let relay: TestRelay
   let alice: TestUser
   let bob: TestUser
@@ -111,8 +114,8 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
     return Number(row.n)
   }
 
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
+  it.beforeAll(async ({ relay: started }) => {
+    relay = started
     ;[alice, bob, mallory, nora, bea, bert] = (await Promise.all(
       ['Alice', 'Bob', 'Mallory', 'Nora', 'Bea', 'Bert'].map((firstName) =>
         registerUser(relay.url, { firstName }),
@@ -136,7 +139,6 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
     mBert = (await sendMessage(bert, alice, 'before Alice blocked me')).message
     expect((await call(alice, 'PATCH', `/contacts/${bert.user.id}`, { status: 'blocked' })).status).toBe(200)
   })
-  afterAll(() => relay.close())
 
   /** Everyone who is not an accepted contact of Alice. */
   const outsiders = () =>

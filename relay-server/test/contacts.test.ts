@@ -1,15 +1,13 @@
 import type { Contact, FeedEvent, MessageResponse } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { befriend, contactsOf, http, registerUser, type TestUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, startRelay } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('contacts (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
   const statusOf = async (owner: TestUser, peer: TestUser) =>
     (await contactsOf(owner)).find((c) => c.user.id === peer.user.id)?.status
@@ -17,7 +15,9 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     (await http<{ events: FeedEvent[] }>(user.base, 'GET', '/sync?after=0', { token: user.token })).body
       .events
 
-  it('a request shows as outgoing and incoming, and acceptance makes both sides accepted', async () => {
+  it('a request shows as outgoing and incoming, and acceptance makes both sides accepted', async ({
+    relay,
+  }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     const asked = await http<{ contact: Contact }>(relay.url, 'POST', '/contacts', {
       token: ann.token,
@@ -40,7 +40,9 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect((await feed(ben)).map((e) => e.type)).toEqual(['contact_added', 'contact_updated'])
   })
 
-  it('the requester cannot accept their own request, and a second request is a conflict', async () => {
+  it('the requester cannot accept their own request, and a second request is a conflict', async ({
+    relay,
+  }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await http(relay.url, 'POST', '/contacts', { token: ann.token, body: { username: ben.user.username } })
     const self = await http(relay.url, 'PATCH', `/contacts/${ben.user.id}`, {
@@ -57,7 +59,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(again.body).toMatchObject({ error: { code: 'already_contacts' } })
   })
 
-  it('asking someone who already asked you accepts at once', async () => {
+  it('asking someone who already asked you accepts at once', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await http(relay.url, 'POST', '/contacts', { token: ann.token, body: { username: ben.user.username } })
     const back = await http<{ contact: Contact }>(relay.url, 'POST', '/contacts', {
@@ -69,7 +71,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(await statusOf(ann, ben)).toBe('accepted')
   })
 
-  it('unknown users and yourself cannot be added', async () => {
+  it('unknown users and yourself cannot be added', async ({ relay }) => {
     const ann = await registerUser(relay.url)
     const unknown = await http(relay.url, 'POST', '/contacts', {
       token: ann.token,
@@ -85,7 +87,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(self.body).toMatchObject({ error: { code: 'cannot_contact_self' } })
   })
 
-  it('declining removes the request on both sides', async () => {
+  it('declining removes the request on both sides', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await http(relay.url, 'POST', '/contacts', { token: ann.token, body: { username: ben.user.username } })
     expect((await http(relay.url, 'DELETE', `/contacts/${ann.user.id}`, { token: ben.token })).status).toBe(
@@ -99,7 +101,9 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(missing.body).toMatchObject({ error: { code: 'contact_not_found' } })
   })
 
-  it('a block keeps messages from the blocker without telling the sender, hides a new request from the blocker, and survives the other side removing them', async () => {
+  it('a block keeps messages from the blocker without telling the sender, hides a new request from the blocker, and survives the other side removing them', async ({
+    relay,
+  }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await befriend(ann, ben)
     const blocked = await http<{ contact: Contact }>(relay.url, 'PATCH', `/contacts/${ben.user.id}`, {
@@ -194,7 +198,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     }
   })
 
-  it('removing an accepted contact removes both sides', async () => {
+  it('removing an accepted contact removes both sides', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await befriend(ann, ben)
     expect((await http(relay.url, 'DELETE', `/contacts/${ben.user.id}`, { token: ann.token })).status).toBe(
@@ -204,7 +208,7 @@ describe.each(dialects)('contacts (%s)', (dialect) => {
     expect(await contactsOf(ben)).toEqual([])
   })
 
-  it('lists presence for accepted contacts only', async () => {
+  it('lists presence for accepted contacts only', async ({ relay }) => {
     const [ann, ben, cat] = [
       await registerUser(relay.url),
       await registerUser(relay.url),

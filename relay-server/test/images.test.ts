@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { FeedEvent, Message, MessageResponse, OwnUser, PublicUser } from '@parley/shared'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { connect, http, nextEvent, registerContacts, registerUser, type TestUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import {
@@ -16,7 +16,7 @@ import {
   makePngBomb,
   upload,
 } from './helpers/images'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, type TestRelay } from './helpers/relay'
 
 /** Every file under the relay's image folder, temporary ones included. */
 function storedFiles(relay: TestRelay): string[] {
@@ -30,21 +30,19 @@ function storedFiles(relay: TestRelay): string[] {
   }
 }
 
+let now = Date.now()
+const withRelay = relayTests({ clock: () => now })
+
 describe.each(dialects)('images (%s)', (dialect) => {
-  let relay: TestRelay
-  let now = Date.now()
-  beforeAll(async () => {
-    relay = await startRelay({ dialect, clock: () => now })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
   const sendImage = (from: TestUser, to: TestUser, imageId: string, text?: string) =>
-    http<MessageResponse>(relay.url, 'POST', '/messages', {
+    http<MessageResponse>(from.base, 'POST', '/messages', {
       token: from.token,
       body: { clientId: randomUUID(), recipientId: to.user.id, imageId, ...(text && { text }) },
     })
 
-  it('accepts PNG, JPEG, WebP and animated GIF, judged by their bytes', async () => {
+  it('accepts PNG, JPEG, WebP and animated GIF, judged by their bytes', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const png = await upload(relay.url, user.token, await makeImage('png', 64, 48))
     expect(png.status).toBe(201)
@@ -68,7 +66,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect((await sharp(served.bytes, { animated: true }).metadata()).pages).toBe(2)
   })
 
-  it('strips EXIF (GPS, camera) and applies the orientation', async () => {
+  it('strips EXIF (GPS, camera) and applies the orientation', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const photo = await makePhoneJpeg()
     const original = await sharp(photo).metadata()
@@ -85,7 +83,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect([metadata.width, metadata.height]).toEqual([100, 200])
   })
 
-  it('stores identical uploads once', async () => {
+  it('stores identical uploads once', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     const bytes = await makeImage('png', 33, 33, '#abcdef')
     const before = storedFiles(relay).length
@@ -95,7 +93,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(storedFiles(relay).length - before).toBe(2) // the original and its thumbnail
   })
 
-  it('makes a WebP thumbnail of at most 320 px', async () => {
+  it('makes a WebP thumbnail of at most 320 px', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const big = await upload(relay.url, user.token, await makeImage('jpeg', 1280, 640))
     const thumb = await download(relay.url, user.token, big.body.image.id, { size: 'thumb' })
@@ -103,7 +101,9 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(await sharp(thumb.bytes).metadata()).toMatchObject({ format: 'webp', width: 320, height: 160 })
   })
 
-  it('refuses what is not an image, a disguised file, a decompression bomb and a damaged image, with clear codes', async () => {
+  it('refuses what is not an image, a disguised file, a decompression bomb and a damaged image, with clear codes', async ({
+    relay,
+  }) => {
     const user = await registerUser(relay.url)
     const text = await upload(relay.url, user.token, Buffer.from('just some text, honestly a PNG'), {
       filename: 'a.png',
@@ -130,7 +130,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(cut).toMatchObject({ status: 400, body: { error: { code: 'invalid_image' } } })
   })
 
-  it('a real image with a payload hidden after it is re-encoded without the payload', async () => {
+  it('a real image with a payload hidden after it is re-encoded without the payload', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const payload = '<html><script>alert(document.cookie)</script></html>'
     const carrier = Buffer.concat([await makeImage('jpeg', 50, 50), Buffer.from(payload)])
@@ -140,7 +140,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(served.bytes.toString('latin1')).not.toContain('<script>')
   })
 
-  it('refuses files over 10 MB with 413, and wrong request shapes with 4xx', async () => {
+  it('refuses files over 10 MB with 413, and wrong request shapes with 4xx', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const huge = await upload(relay.url, user.token, Buffer.alloc(10 * 1024 * 1024 + 1, 1))
     expect(huge).toMatchObject({ status: 413, body: { error: { code: 'image_too_large' } } })
@@ -152,7 +152,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(anonymous.status).toBe(401)
   })
 
-  it('an upload cut off midway leaves no file behind', async () => {
+  it('an upload cut off midway leaves no file behind', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const before = storedFiles(relay)
     await abortedUpload(relay.url, user.token, 2_000_000, 300_000)
@@ -161,7 +161,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect((await http(relay.url, 'GET', '/health')).status).toBe(200)
   })
 
-  it('serves with the right headers, a strong ETag and 304 when unchanged', async () => {
+  it('serves with the right headers, a strong ETag and 304 when unchanged', async ({ relay }) => {
     const user = await registerUser(relay.url)
     const { image } = (await upload(relay.url, user.token, await makeImage('png'))).body
     const served = await download(relay.url, user.token, image.id)
@@ -178,7 +178,9 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(again.bytes.length).toBe(0)
   })
 
-  it('image messages reach the recipient, who may then see the image; strangers may not', async () => {
+  it('image messages reach the recipient, who may then see the image; strangers may not', async ({
+    relay,
+  }) => {
     const [ann, ben] = await registerContacts(relay.url)
     const mallory = await registerUser(relay.url)
     const { image } = (await upload(relay.url, ann.token, await makeImage('png', 70, 50))).body
@@ -202,7 +204,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect((await download(relay.url, null, image.id)).status).toBe(401)
   })
 
-  it('only the uploader can attach an image; a message needs text or an image', async () => {
+  it('only the uploader can attach an image; a message needs text or an image', async ({ relay }) => {
     const [ann, ben] = await registerContacts(relay.url)
     const { image } = (await upload(relay.url, ben.token, await makeImage('png', 20, 20, '#101010'))).body
     const borrowed = await sendImage(ann, ben, image.id)
@@ -214,7 +216,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(empty).toMatchObject({ status: 400, body: { error: { code: 'validation_failed' } } })
   })
 
-  it('deleting an image message stops serving the image to the other participant', async () => {
+  it('deleting an image message stops serving the image to the other participant', async ({ relay }) => {
     const [ann, ben] = await registerContacts(relay.url)
     const { image } = (await upload(relay.url, ann.token, await makeImage('png', 21, 21, '#202020'))).body
     const sent = await sendImage(ann, ben, image.id)
@@ -233,7 +235,9 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(replayed.map((e) => (e.data as Message).image)).toEqual([null])
   })
 
-  it('avatars: a 256 px square anyone signed in can see; only your own upload; null removes it', async () => {
+  it('avatars: a 256 px square anyone signed in can see; only your own upload; null removes it', async ({
+    relay,
+  }) => {
     const [ann, ben] = await registerContacts(relay.url)
     const stranger = await registerUser(relay.url)
     const { image } = (await upload(relay.url, ann.token, await makeImage('jpeg', 400, 300))).body
@@ -268,7 +272,7 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect((await download(relay.url, stranger.token, image.id, { size: 'avatar' })).status).toBe(404)
   })
 
-  it('collects images nothing uses after the grace period, and keeps the rest', async () => {
+  it('collects images nothing uses after the grace period, and keeps the rest', async ({ relay }) => {
     const [ann, ben] = await registerContacts(relay.url)
     const unused = (await upload(relay.url, ann.token, await makeImage('png', 11, 11, '#111111'))).body.image
     const attached = (await upload(relay.url, ann.token, await makeImage('png', 12, 12, '#121212'))).body

@@ -14,7 +14,7 @@ import {
 } from '@parley/shared'
 import { io } from 'socket.io-client'
 import type Type from 'typebox'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect } from 'vitest'
 import {
   befriend,
   type ClientSocket,
@@ -28,7 +28,7 @@ import {
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { type RawResult, rawRequest } from './helpers/raw-http'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, type TestRelay } from './helpers/relay'
 
 /**
  * "Bad input never crashes the relay": every route of the shared table and every client socket
@@ -577,21 +577,23 @@ function refusedHandshake(base: string, auth?: Record<string, unknown>): Promise
 const eventNames = Object.keys(clientEventPayloads) as ClientEventName[]
 const routeEntries = Object.entries(routes) as [string, RouteSpec][]
 
+const withRelay = relayTests()
+
 describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
+  const it = withRelay[dialect]
   let relay: TestRelay
   let fuzzer: TestUser
   let peer: TestUser
   let messageId: number
   const ids = (): SampleIds => ({ self: fuzzer.user.id, peer: peer.user.id, message: messageId })
 
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
+  it.beforeAll(async ({ relay: started }) => {
+    relay = started
     fuzzer = await registerUser(relay.url)
     peer = await registerUser(relay.url)
     await befriend(fuzzer, peer)
     messageId = (await sendMessage(fuzzer, peer, 'the message the battery aims at')).message.id
   })
-  afterAll(() => relay.close())
 
   /** The battery may sign the fuzzer out (DELETE /logout with a body it ignores): sign in again. */
   async function keepSignedIn() {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FeedEvent, Message, MessageHistoryResponse, MessageResponse } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   befriend,
   connect,
@@ -15,20 +15,18 @@ import {
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { download, makeImage, upload } from './helpers/images'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, type TestRelay } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('messages (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
-  const pair = () => registerContacts(relay.url)
+  const pair = (relay: TestRelay) => registerContacts(relay.url)
   const page = async (user: TestUser, peer: TestUser, query = '') =>
     (
       await http<{ messages: Message[]; hasMore: boolean }>(
-        relay.url,
+        user.base,
         'GET',
         `/messages?with=${peer.user.id}${query}`,
         {
@@ -37,8 +35,10 @@ describe.each(dialects)('messages (%s)', (dialect) => {
       )
     ).body
 
-  it('a socket send is acked with the message and its seq, and arrives live at the recipient and the sender’s other device', async () => {
-    const [ann, ben] = await pair()
+  it('a socket send is acked with the message and its seq, and arrives live at the recipient and the sender’s other device', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
     const annPhone = await connect(relay.url, ann.token)
     const annLaptop = await connect(relay.url, ann.token)
     const benSocket = await connect(relay.url, ben.token)
@@ -66,8 +66,10 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('a resend with the same clientId returns the first message and stores nothing new', async () => {
-    const [ann, ben] = await pair()
+  it('a resend with the same clientId returns the first message and stores nothing new', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
     const body = { clientId: randomUUID(), recipientId: ben.user.id, text: 'only once' }
     const first = await http<MessageResponse>(relay.url, 'POST', '/messages', { token: ann.token, body })
     const again = await http<MessageResponse>(relay.url, 'POST', '/messages', { token: ann.token, body })
@@ -81,8 +83,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect((await page(ben, ann)).messages).toHaveLength(1)
   })
 
-  it('concurrent resends in the same instant still make one message', async () => {
-    const [ann, ben] = await pair()
+  it('concurrent resends in the same instant still make one message', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const body = { clientId: randomUUID(), recipientId: ben.user.id, text: 'racing' }
     const results = await Promise.all(
       Array.from({ length: 5 }, () =>
@@ -95,8 +97,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect((await page(ben, ann)).messages).toHaveLength(1)
   })
 
-  it('reusing a clientId for a different message is a conflict', async () => {
-    const [ann, ben] = await pair()
+  it('reusing a clientId for a different message is a conflict', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const clientId = randomUUID()
     await http(relay.url, 'POST', '/messages', {
       token: ann.token,
@@ -110,8 +112,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect(other.body).toMatchObject({ error: { code: 'client_id_conflict' } })
   })
 
-  it('accepts 4,000 characters and refuses 4,001 or only whitespace', async () => {
-    const [ann, ben] = await pair()
+  it('accepts 4,000 characters and refuses 4,001 or only whitespace', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const send = (text: string) =>
       http(relay.url, 'POST', '/messages', {
         token: ann.token,
@@ -124,8 +126,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect((await send('  \n ')).status).toBe(400)
   })
 
-  it('an edit keeps every earlier body with the time it was written', async () => {
-    const [ann, ben] = await pair()
+  it('an edit keeps every earlier body with the time it was written', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const sent = await sendMessage(ann, ben, 'first')
     const id = sent.message.id
     const edit = (text: string) =>
@@ -150,8 +152,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect(byBen.body).toMatchObject({ error: { code: 'not_message_sender' } })
   })
 
-  it('edits and deletes over the socket reach the other side live', async () => {
-    const [ann, ben] = await pair()
+  it('edits and deletes over the socket reach the other side live', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const { message } = await sendMessage(ann, ben, 'typo hree')
     const annSocket = await connect(relay.url, ann.token)
     const benSocket = await connect(relay.url, ben.token)
@@ -169,8 +171,10 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('delete for everyone leaves a tombstone without text, history or reactions, and is idempotent', async () => {
-    const [ann, ben] = await pair()
+  it('delete for everyone leaves a tombstone without text, history or reactions, and is idempotent', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
     const sent = await sendMessage(ann, ben, 'regrettable')
     const id = sent.message.id
     await http(relay.url, 'PATCH', `/messages/${id}`, {
@@ -218,8 +222,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect(row.text).toBeNull()
   })
 
-  it('reactions toggle per user and emoji, and show who reacted', async () => {
-    const [ann, ben] = await pair()
+  it('reactions toggle per user and emoji, and show who reacted', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const { message } = await sendMessage(ann, ben, 'react to me')
     const annSocket = await connect(relay.url, ann.token)
     const benSocket = await connect(relay.url, ben.token)
@@ -267,8 +271,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('read receipts only move forward, imply delivery, and reach the sender', async () => {
-    const [ann, ben] = await pair()
+  it('read receipts only move forward, imply delivery, and reach the sender', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const m1 = await sendMessage(ann, ben, 'one')
     const m2 = await sendMessage(ann, ben, 'two')
     const annSocket = await connect(relay.url, ann.token)
@@ -305,8 +309,10 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('a send to someone who blocked you is acked and kept for you, and never reaches them, live, by sync or history, nor after the block is lifted', async () => {
-    const [ann, ben] = await pair()
+  it('a send to someone who blocked you is acked and kept for you, and never reaches them, live, by sync or history, nor after the block is lifted', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
     const before = await sendMessage(ann, ben, 'before the block')
     await http(relay.url, 'PATCH', `/contacts/${ann.user.id}`, {
       token: ben.token,
@@ -407,8 +413,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('pages through a conversation newest first, in both directions of sending', async () => {
-    const [ann, ben] = await pair()
+  it('pages through a conversation newest first, in both directions of sending', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const ids: number[] = []
     for (let i = 0; i < 7; i++) {
       const from = i % 2 ? ben : ann
@@ -424,8 +430,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     expect(last).toEqual({ messages: [expect.objectContaining({ id: ids[0] })], hasMore: false })
   })
 
-  it('typing goes live to the contact only', async () => {
-    const [ann, ben] = await pair()
+  it('typing goes live to the contact only', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const annSocket = await connect(relay.url, ann.token)
     const benSocket = await connect(relay.url, ben.token)
     try {
@@ -438,8 +444,8 @@ describe.each(dialects)('messages (%s)', (dialect) => {
     }
   })
 
-  it('a live event and the same event read back through sync are identical', async () => {
-    const [ann, ben] = await pair()
+  it('a live event and the same event read back through sync are identical', async ({ relay }) => {
+    const [ann, ben] = await pair(relay)
     const benSocket = await connect(relay.url, ben.token)
     try {
       const live = nextEvent(benSocket, 'message')

@@ -1,17 +1,17 @@
 import type { StatusChangeEvent } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { befriend, connect, contactsOf, emit, nextEvent, registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('presence (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
-  it('online while any session is connected, away on request, offline with last seen when the last one leaves', async () => {
+  it('online while any session is connected, away on request, offline with last seen when the last one leaves', async ({
+    relay,
+  }) => {
     const ann = await registerUser(relay.url)
     const ben = await registerUser(relay.url)
     await befriend(ann, ben)
@@ -43,7 +43,7 @@ describe.each(dialects)('presence (%s)', (dialect) => {
     }
   })
 
-  it('new contacts learn each other’s presence as soon as the request is accepted', async () => {
+  it('new contacts learn each other’s presence as soon as the request is accepted', async ({ relay }) => {
     const ann = await registerUser(relay.url)
     const ben = await registerUser(relay.url)
     const annSocket = await connect(relay.url, ann.token)

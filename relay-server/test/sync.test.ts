@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FeedEvent, Message, SyncResponse } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import {
   befriend,
   connect,
@@ -12,23 +12,21 @@ import {
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests, type TestRelay } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('the sync feed (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
-  const pair = () => registerContacts(relay.url)
+  const pair = (relay: TestRelay) => registerContacts(relay.url)
 
   async function syncAll(
     user: TestUser,
     after: number,
     limit: number,
   ): Promise<{ events: FeedEvent[]; cursor: number; pages: number }> {
-    const socket = await connect(relay.url, user.token)
+    const socket = await connect(user.base, user.token)
     const events: FeedEvent[] = []
     let cursor = after
     let pages = 0
@@ -47,8 +45,10 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
     return { events, cursor, pages }
   }
 
-  it('a user who was offline catches up exactly: nothing lost, nothing twice, edits and deletes applied', async () => {
-    const [ann, ben] = await pair()
+  it('a user who was offline catches up exactly: nothing lost, nothing twice, edits and deletes applied', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
     const before = await syncAll(ben, 0, 100)
     const cursor = before.cursor
 
@@ -102,7 +102,7 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
     expect(nothingNew.body).toEqual({ events: [], cursor: end, hasMore: false, head: end })
   })
 
-  it('each user’s seqs start at 1 and stay contiguous when many writes race', async () => {
+  it('each user’s seqs start at 1 and stay contiguous when many writes race', async ({ relay }) => {
     const hub = await registerUser(relay.url)
     const spokes = await Promise.all(Array.from({ length: 6 }, () => registerUser(relay.url)))
     for (const spoke of spokes) await befriend(spoke, hub)
@@ -137,7 +137,7 @@ describe.each(dialects)('the sync feed (%s)', (dialect) => {
     }
   })
 
-  it('refuses a cursor or limit out of range', async () => {
+  it('refuses a cursor or limit out of range', async ({ relay }) => {
     const ann = await registerUser(relay.url)
     for (const query of ['after=-1', 'after=abc', 'after=0&limit=0', 'after=0&limit=1001', '']) {
       const result = await http(relay.url, 'GET', `/sync?${query}`, { token: ann.token })

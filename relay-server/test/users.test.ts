@@ -1,17 +1,15 @@
 import type { FeedEvent, OwnUser, PublicUser } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect } from 'vitest'
 import { befriend, connect, http, nextEvent, registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { relayTests } from './helpers/relay'
+
+const withRelay = relayTests()
 
 describe.each(dialects)('profiles and user search (%s)', (dialect) => {
-  let relay: TestRelay
-  beforeAll(async () => {
-    relay = await startRelay({ dialect })
-  })
-  afterAll(() => relay.close())
+  const it = withRelay[dialect]
 
-  it('finds users by username prefix, case-insensitively, without emails', async () => {
+  it('finds users by username prefix, case-insensitively, without emails', async ({ relay }) => {
     const tag = Math.random().toString(36).slice(2, 7)
     const names = [`${tag}_zed`, `${tag}.amy`, `${tag}-Bob`, `x${tag}`]
     for (const username of names) await registerUser(relay.url, { username })
@@ -37,7 +35,7 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
     expect(wildcard.body.users).toEqual([])
   })
 
-  it('shows your own profile with email, others without', async () => {
+  it('shows your own profile with email, others without', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     const own = await http<{ user: OwnUser }>(relay.url, 'GET', `/users/${ann.user.id}`, { token: ann.token })
     expect(own.body.user.email).toBe(ann.user.email)
@@ -57,7 +55,9 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
     expect(missing.body).toMatchObject({ error: { code: 'user_not_found' } })
   })
 
-  it('patching your profile changes only profile fields and tells your devices and contacts', async () => {
+  it('patching your profile changes only profile fields and tells your devices and contacts', async ({
+    relay,
+  }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     await befriend(ann, ben)
     const benSocket = await connect(relay.url, ben.token)
@@ -96,7 +96,7 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
     expect(feed.body.events.filter((e) => e.type === 'user_updated')).toHaveLength(1)
   })
 
-  it('sends security headers and no framework fingerprint', async () => {
+  it('sends security headers and no framework fingerprint', async ({ relay }) => {
     const result = await http(relay.url, 'GET', '/health')
     expect(result.headers.get('x-content-type-options')).toBe('nosniff')
     expect(result.headers.get('x-frame-options')).toBe('SAMEORIGIN')

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import { test } from 'vitest'
 import { buildApp } from '../../src/app'
 import { loadConfig, type RelayConfig } from '../../src/config'
 import { createPostgresSchema, type TestDialect } from './dialects'
@@ -64,4 +65,27 @@ export async function startRelay(options: StartOptions = {}): Promise<TestRelay>
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+function relayTest(options: StartOptions) {
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads a fixture's dependencies from this pattern; it has none
+  return test.extend('relay', { scope: 'file' }, async ({}, { onCleanup }) => {
+    const relay = await startRelay(options)
+    onCleanup(() => relay.close())
+    return relay
+  })
+}
+
+/**
+ * Per dialect, a test API whose `relay` fixture is a relay started with these options for the file
+ * (by the first test or hook that asks for it) and closed when the file is done, as fastify/demo's
+ * build(t). Vitest wants file fixtures made at the top of the file:
+ * `const withRelay = relayTests()`, then in `describe.each(dialects)`, `const it = withRelay[dialect]`
+ * and `it('…', async ({ relay }) => …)`.
+ */
+export function relayTests(options: Omit<StartOptions, 'dialect'> = {}) {
+  return {
+    sqlite: relayTest({ ...options, dialect: 'sqlite' }),
+    postgres: relayTest({ ...options, dialect: 'postgres' }),
+  } satisfies Record<TestDialect, unknown>
 }
