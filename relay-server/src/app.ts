@@ -16,6 +16,7 @@ import { contactRoutes } from './routes/contacts'
 import { healthRoutes } from './routes/health'
 import { imageRoutes } from './routes/images'
 import { messageRoutes } from './routes/messages'
+import { sessionRoutes } from './routes/sessions'
 import { syncRoutes } from './routes/sync'
 import { userRoutes } from './routes/users'
 import { socketHandlers } from './socket/handlers'
@@ -116,6 +117,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   })
   await app.register(services, {
     sessionTtlDays: config.sessionTtlDays,
+    sessionMaxDays: config.sessionMaxDays,
     rateLimits: config.rateLimits,
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
@@ -126,6 +128,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
 
   await app.register(healthRoutes)
   await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
+  await app.register(sessionRoutes)
   await app.register(userRoutes)
   await app.register(contactRoutes)
   await app.register(messageRoutes)

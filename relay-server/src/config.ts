@@ -22,6 +22,8 @@ export interface RelayConfig {
   redisKeyPrefix: string
   logLevel: string
   sessionTtlDays: number
+  /** The absolute lifetime of a session, however often it is used. */
+  sessionMaxDays: number
   /** Origins allowed by CORS; `*` for any (the desktop app's origin varies by mode). */
   corsOrigins: string[] | '*'
   rateLimits: RateLimits
@@ -71,6 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'parley',
     logLevel: env.LOG_LEVEL || 'info',
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
+    sessionMaxDays: readInteger(env, 'SESSION_MAX_DAYS', 180, 1, 3650),
     corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
     rateLimits: {
       globalPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),

@@ -30,6 +30,7 @@ declare module 'fastify' {
 
 export interface ServicesOptions {
   sessionTtlDays: number
+  sessionMaxDays: number
   rateLimits: RateLimits
   redisKeyPrefix: string
   dataDir: string
@@ -65,7 +66,14 @@ export const services = fp(
       committer,
       presence,
       images,
-      auth: new AuthService({ db, realtime, sessionTtlDays: options.sessionTtlDays, loginFailures, clock }),
+      auth: new AuthService({
+        db,
+        realtime,
+        sessionTtlDays: options.sessionTtlDays,
+        sessionMaxDays: options.sessionMaxDays,
+        loginFailures,
+        clock,
+      }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime }),

@@ -52,7 +52,9 @@ export const socketHandlers = fp(
     io.use(async (socket, next) => {
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token
       const principal =
-        typeof token === 'string' ? await services.auth.authenticate(token).catch(() => null) : null
+        typeof token === 'string'
+          ? await services.auth.authenticate(token, socket.handshake.address).catch(() => null)
+          : null
       if (!principal) {
         const error = new Error('unauthorized') as Error & { data: ApiError }
         error.data = { code: 'unauthorized', message: 'Sign in first: the handshake needs auth.token' }

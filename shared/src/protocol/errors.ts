@@ -19,6 +19,7 @@ export const errorCodes = {
   contact_not_found: { status: 404, meaning: 'No contact relationship with that user.' },
   message_not_found: { status: 404, meaning: 'No such message, or not one you can see.' },
   image_not_found: { status: 404, meaning: 'No such image, or not one you may see or use.' },
+  session_not_found: { status: 404, meaning: 'No such session of yours.' },
   username_taken: { status: 409, meaning: 'Another account has that username.' },
   already_contacts: { status: 409, meaning: 'A contact or request with that user exists already.' },
   contact_blocked: { status: 409, meaning: 'You blocked that user; remove the block first.' },
