@@ -5,9 +5,14 @@ export interface RateLimits {
   globalPerMinute: number
   /** Sign-in and registration attempts a minute per client IP. */
   authPerMinute: number
-  /** Failed sign-ins per username before it is locked for `loginLockMinutes`. */
-  loginFailuresPerUsername: number
-  loginLockMinutes: number
+  /**
+   * Failed sign-ins for a username (from one address, or from anywhere) before attempts wait:
+   * 1 s after the last failure, doubling up to `loginMaxDelaySeconds`.
+   */
+  loginFreeFailures: number
+  /** The same for one client address, whatever usernames it tries. */
+  loginFreeFailuresPerAddress: number
+  loginMaxDelaySeconds: number
   /** Socket events a second per socket (bursts up to this many). */
   socketEventsPerSecond: number
 }
@@ -78,8 +83,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     rateLimits: {
       globalPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       authPerMinute: readInteger(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),
-      loginFailuresPerUsername: readInteger(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 1, 10_000_000),
-      loginLockMinutes: readInteger(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+      loginFreeFailures: readInteger(env, 'LOGIN_FREE_FAILURES', 5, 1, 10_000_000),
+      loginFreeFailuresPerAddress: readInteger(env, 'LOGIN_FREE_FAILURES_PER_ADDRESS', 20, 1, 10_000_000),
+      loginMaxDelaySeconds: readInteger(env, 'LOGIN_MAX_DELAY_SECONDS', 900, 1, 24 * 3600),
       socketEventsPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),

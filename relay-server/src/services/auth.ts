@@ -8,14 +8,15 @@ import type {
   SessionResponse,
 } from '@parley/shared'
 import type { Kysely } from 'kysely'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
-import { displayAddress } from '../addresses'
+import { addressKey, displayAddress } from '../addresses'
 import type { Database, UserRow } from '../db/schema'
 import { AppError, isUniqueViolation } from '../errors'
 import * as sessions from '../repositories/sessions'
+import * as signInAddresses from '../repositories/sign-in-addresses'
 import * as users from '../repositories/users'
 import { hashPassword, verifyPassword } from './passwords'
 import type { Realtime } from './realtime'
+import type { FailureStore, Gate } from './sign-in-throttle'
 
 const DAY = 24 * 60 * 60 * 1000
 /**
@@ -23,6 +24,11 @@ const DAY = 24 * 60 * 60 * 1000
  * nothing, so an active client costs one write a minute, not one per request.
  */
 export const LAST_USED_RESOLUTION_MS = 60_000
+/**
+ * How long an address a user signed in from stays known: a sign-in from a known address is slowed
+ * down only by its own failures there, not by failures for the username from elsewhere.
+ */
+export const KNOWN_ADDRESS_MS = 180 * DAY
 
 export interface Principal {
   userId: number
@@ -40,9 +46,25 @@ export interface AuthServiceDeps {
   sessionTtlDays: number
   /** No session lives longer than this from its start, however often it is used. */
   sessionMaxDays: number
-  /** Counts failed sign-ins per username; a locked username is refused before checking. */
-  loginFailures: RateLimiterAbstract
+  /** Counts failed sign-ins (and failed current passwords) and says how long to wait. */
+  failures: FailureStore
+  /** Failures a username, or one username from one address, may have before attempts wait. */
+  freeFailures: number
+  /** Failures one address (any usernames) may have before its attempts wait. */
+  freeFailuresPerAddress: number
   clock?: () => number
+}
+
+/** The counters of a sign-in attempt: this username from this address, the username, the address. */
+function signInKeys(username: string, address: string) {
+  return { pair: `pair:${address}|${username}`, user: `user:${username}`, address: `address:${address}` }
+}
+
+function slowDown(waitMs: number, what: string): AppError {
+  const seconds = Math.ceil(waitMs / 1000)
+  return new AppError('rate_limited', `Too many failed ${what}; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  })
 }
 
 export class AuthService {
@@ -81,27 +103,48 @@ export class AuthService {
         throw new AppError('username_taken', `The username '${body.username}' is taken`)
       throw error
     }
+    await this.#rememberAddress(user.id, address, now)
     return this.#startSession(user, body.deviceName, address)
   }
 
+  /**
+   * Failed attempts slow down (see sign-in-throttle.ts): per username from this address always;
+   * per username and per address too unless the user signed in from this address before, so that
+   * failures from elsewhere never keep a known device out. The attempt is charged before the
+   * password is checked and given back if it was right, so parallel guesses cannot slip through.
+   */
   async login(body: LoginBody, address: string | null): Promise<AuthResponse> {
-    const { db, loginFailures } = this.#deps
-    const key = body.username.toLowerCase()
-    const state = await loginFailures.get(key)
-    if (state && state.remainingPoints <= 0) {
-      throw new AppError(
-        'rate_limited',
-        `Too many failed sign-ins for this username; try again in ${Math.ceil(state.msBeforeNext / 60000)} min`,
-      )
-    }
+    const { db, failures, freeFailures, freeFailuresPerAddress } = this.#deps
+    const now = this.#clock()
+    const from = address === null ? 'unknown' : addressKey(address)
+    const keys = signInKeys(body.username.toLowerCase(), from)
     const user = await users.findUserByUsername(db, body.username)
-    const valid = await verifyPassword(user?.password_hash ?? null, body.password)
-    if (!user || !valid) {
-      await loginFailures.penalty(key).catch(() => undefined)
-      throw new AppError('invalid_credentials', 'Wrong username or password')
+    const known =
+      user !== undefined &&
+      (await signInAddresses.isKnownSignInAddress(db, user.id, from, now - KNOWN_ADDRESS_MS))
+    const gates: Gate[] = [{ key: keys.pair, free: freeFailures }]
+    if (!known) {
+      gates.push({ key: keys.user, free: freeFailures }, { key: keys.address, free: freeFailuresPerAddress })
     }
-    await loginFailures.delete(key)
+    const wait = await failures.reserve(gates, [keys.pair, keys.user, keys.address], now)
+    if (wait > 0) throw slowDown(wait, 'sign-ins')
+    const valid = await verifyPassword(user?.password_hash ?? null, body.password)
+    if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong username or password')
+    await failures.clear([keys.pair])
+    await failures.release([keys.user, keys.address])
+    await this.#rememberAddress(user.id, address, now)
     return this.#startSession(user, body.deviceName, address)
+  }
+
+  async #rememberAddress(userId: number, address: string | null, now: number): Promise<void> {
+    if (address === null) return
+    await signInAddresses.rememberSignInAddress(
+      this.#deps.db,
+      userId,
+      addressKey(address),
+      now,
+      now - KNOWN_ADDRESS_MS,
+    )
   }
 
   async #startSession(
@@ -168,12 +211,17 @@ export class AuthService {
 
   /** Needs the current password; signs out (and disconnects) every other session of the user. */
   async changePassword(principal: Principal, body: ChangePasswordBody): Promise<void> {
-    const { db } = this.#deps
+    const { db, failures, freeFailures } = this.#deps
     const user = await users.findUserById(db, principal.userId)
     if (!user) throw new AppError('unauthorized', 'The account no longer exists')
+    // Someone holding a stolen token must not be able to guess the password at leisure.
+    const key = `session:${principal.sessionId}`
+    const wait = await failures.reserve([{ key, free: freeFailures }], [key], this.#clock())
+    if (wait > 0) throw slowDown(wait, 'password checks')
     if (!(await verifyPassword(user.password_hash, body.currentPassword))) {
       throw new AppError('invalid_credentials', 'The current password is wrong')
     }
+    await failures.clear([key])
     const passwordHash = await hashPassword(body.newPassword)
     const ended = await db.transaction().execute(async (trx) => {
       await users.setPasswordHash(trx, user.id, passwordHash, this.#clock())
