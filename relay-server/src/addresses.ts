@@ -1,4 +1,25 @@
+import type { IncomingMessage } from 'node:http'
 import { isIPv6 } from 'node:net'
+import proxyAddr from '@fastify/proxy-addr'
+import type { TrustProxy } from './config'
+
+/** Whether to believe the `hop`-th address back (0 = the peer of the socket) when it forwards. */
+export type TrustFunction = (address: string, hop: number) => boolean
+
+/**
+ * TRUST_PROXY as a function, for Fastify and for Socket.IO handshakes alike. A hop count is a
+ * function too: Fastify itself reads a bare number as "trust nobody".
+ */
+export function trustFunction(trust: TrustProxy): TrustFunction {
+  if (trust === false) return () => false
+  if (typeof trust === 'number') return (_address, hop) => hop < trust
+  return proxyAddr.compile(trust)
+}
+
+/** The client's address of a raw request (a Socket.IO handshake), as Fastify derives `request.ip`. */
+export function clientAddress(request: IncomingMessage, trust: TrustFunction): string {
+  return proxyAddr.all(request, trust).at(-1) ?? ''
+}
 
 /** An address as people read it: an IPv4 client of a dual-stack socket without its `::ffff:`. */
 export function displayAddress(ip: string): string {

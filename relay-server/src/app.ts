@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { createAjv } from '@parley/shared'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { trustFunction } from './addresses'
 import type { RelayConfig } from './config'
 import { AppError } from './errors'
 import { auth } from './plugins/auth'
@@ -35,10 +36,11 @@ export interface BuildOptions {
  * `listen({port: 0})` or `inject`. Closing it drains queued writes, then closes the database.
  */
 export async function buildApp(config: RelayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustProxy = trustFunction(config.trustProxy)
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.maxBodyBytes,
-    trustProxy: config.trustProxy,
+    trustProxy,
     // Closing is handled below, so late requests get our error shape and connections let go.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -136,6 +138,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(imageRoutes)
   await app.register(socketHandlers, {
     eventsPerSecond: config.rateLimits.socketEventsPerSecond,
+    trustProxy,
     ...(options.clock && { clock: options.clock }),
   })
   await app.ready()

@@ -1,4 +1,5 @@
 import path from 'node:path'
+import proxyAddr from '@fastify/proxy-addr'
 
 export interface RateLimits {
   /** Requests a minute per client IP for every route. */
@@ -34,12 +35,44 @@ export interface RelayConfig {
   rateLimits: RateLimits
   /** Largest accepted JSON body and Socket.IO message, in bytes. */
   maxBodyBytes: number
-  trustProxy: boolean
+  /**
+   * Whom to believe about the client's address in `X-Forwarded-For`: nobody (false), the nearest
+   * `n` hops, or proxies at these addresses and CIDR ranges. Never "everyone", which would let a
+   * client pick its own address and slip past every per-address limit.
+   */
+  trustProxy: TrustProxy
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
 }
 
+export type TrustProxy = false | number | string[]
+
 export class ConfigError extends Error {}
+
+/** TRUST_PROXY: unset or 0 for none, a hop count, or a comma-separated list of addresses and CIDRs. */
+export function readTrustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim() ?? ''
+  if (value === '' || value === '0' || value === 'false') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    if (hops > 10) throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 10, not '${raw}'`)
+    return hops
+  }
+  if (value === 'true') {
+    throw new ConfigError(
+      "TRUST_PROXY=true would let any client choose its own address; give the number of proxies in front of the relay (usually 1) or their addresses, e.g. '127.0.0.1'",
+    )
+  }
+  const list = value.split(',').map((item) => item.trim())
+  try {
+    proxyAddr.compile(list)
+  } catch (error) {
+    throw new ConfigError(
+      `TRUST_PROXY must be a hop count or addresses and CIDR ranges (127.0.0.1, 10.0.0.0/8, loopback): ${(error as Error).message}`,
+    )
+  }
+  return list
+}
 
 /** A whole number from the environment within [min, max], or `fallback` when unset. */
 export function readInteger(
@@ -89,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       socketEventsPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
-    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
   }
 }

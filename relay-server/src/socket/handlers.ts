@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import type { Socket } from 'socket.io'
+import { clientAddress, type TrustFunction } from '../addresses'
 import { isAppError } from '../errors'
 import type { SocketData } from '../plugins/realtime'
 import { sessionRoom, userRoom } from '../services/realtime'
@@ -28,7 +29,10 @@ type Handlers = {
  * shared schema, rate limited per socket, and answered through its ack, never by a crash.
  */
 export const socketHandlers = fp(
-  async (app: FastifyInstance, options: { eventsPerSecond: number; clock?: () => number }) => {
+  async (
+    app: FastifyInstance,
+    options: { eventsPerSecond: number; trustProxy: TrustFunction; clock?: () => number },
+  ) => {
     const clock = options.clock ?? Date.now
     const { io, services, db } = app
     const { messages, presence } = services
@@ -53,7 +57,9 @@ export const socketHandlers = fp(
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token
       const principal =
         typeof token === 'string'
-          ? await services.auth.authenticate(token, socket.handshake.address).catch(() => null)
+          ? await services.auth
+              .authenticate(token, clientAddress(socket.request, options.trustProxy))
+              .catch(() => null)
           : null
       if (!principal) {
         const error = new Error('unauthorized') as Error & { data: ApiError }
