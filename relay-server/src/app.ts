@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOpt
 import { trustFunction } from './addresses'
 import type { RelayConfig } from './config'
 import { AppError } from './errors'
+import { hostChecker } from './host-check'
 import { auth } from './plugins/auth'
 import { database } from './plugins/database'
 import { errorHandling } from './plugins/errors'
@@ -101,8 +102,21 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   )
 
   await app.register(errorHandling)
+  // A request for another site, or from a page that pointed its own name at the relay (DNS
+  // rebinding), is refused before anything else runs.
+  const hostAllowed = hostChecker(config.publicUrl)
+  if (hostAllowed) {
+    const publicHost = new URL(config.publicUrl ?? '').host
+    app.addHook('onRequest', async (request) => {
+      if (!hostAllowed(request.headers.host)) {
+        throw new AppError('wrong_host', `This relay answers to ${publicHost}, not to that Host`)
+      }
+    })
+  }
   await app.register(helmet, { global: true })
-  await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] })
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] })
+  }
   await app.register(redis, { redisUrl: config.redisUrl })
   await app.register(rateLimit, {
     max: config.rateLimits.globalPerMinute,
@@ -115,6 +129,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(realtime, {
     maxBufferBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    hostAllowed,
     redisKeyPrefix: config.redisKeyPrefix,
   })
   await app.register(services, {

@@ -30,8 +30,13 @@ export interface RelayConfig {
   sessionTtlDays: number
   /** The absolute lifetime of a session, however often it is used. */
   sessionMaxDays: number
-  /** Origins allowed by CORS; `*` for any (the desktop app's origin varies by mode). */
-  corsOrigins: string[] | '*'
+  /**
+   * Origins allowed by CORS. Empty (the default): no CORS at all, since neither client needs it
+   * (the desktop app talks to the relay from Node, not from a web page).
+   */
+  corsOrigins: string[]
+  /** The address people use for the relay; when set, requests must name its host (or loopback). */
+  publicUrl: string | undefined
   rateLimits: RateLimits
   /** Largest accepted JSON body and Socket.IO message, in bytes. */
   maxBodyBytes: number
@@ -91,6 +96,44 @@ export function readInteger(
   return value
 }
 
+/** CORS_ORIGINS: a comma-separated allowlist of origins (`https://app.example.org`), or nothing. */
+function readOrigins(raw: string | undefined): string[] {
+  const value = raw?.trim() ?? ''
+  if (value === '') return []
+  return value.split(',').map((item) => {
+    const origin = item.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new ConfigError(
+        `CORS_ORIGINS lists origins such as https://app.example.org (scheme, host and port, no path and no '*'), not '${origin}'`,
+      )
+    }
+    return origin
+  })
+}
+
+function readPublicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? ''
+  if (value === '') return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(value)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username || parsed.search || parsed.hash) {
+    throw new ConfigError(
+      `PUBLIC_URL must be the relay's http(s) address, such as https://chat.example.org, not '${value}'`,
+    )
+  }
+  return parsed.href
+}
+
 /** The relay's settings from the environment; defaults suit one machine with no other services. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const databaseUrl = env.DATABASE_URL || undefined
@@ -101,7 +144,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
   }
-  const origins = (env.CORS_ORIGINS ?? '*').trim()
   return {
     host: env.HOST || '127.0.0.1',
     port: readInteger(env, 'PORT', 8080, 0, 65535),
@@ -112,7 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     logLevel: env.LOG_LEVEL || 'info',
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
     sessionMaxDays: readInteger(env, 'SESSION_MAX_DAYS', 180, 1, 3650),
-    corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
+    corsOrigins: readOrigins(env.CORS_ORIGINS),
+    publicUrl: readPublicUrl(env.PUBLIC_URL),
     rateLimits: {
       globalPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       authPerMinute: readInteger(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),

@@ -37,6 +37,17 @@ describe('relay configuration', () => {
     expect(() => loadConfig({ TRUST_PROXY: '50' })).toThrow(/TRUST_PROXY must be/)
   })
 
+  it('CORS is off unless origins are listed; PUBLIC_URL is an http(s) address', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([])
+    expect(loadConfig({}).publicUrl).toBeUndefined()
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/)
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS/)
+    expect(() => loadConfig({ CORS_ORIGINS: 'a.example' })).toThrow(/CORS_ORIGINS/)
+    expect(loadConfig({ PUBLIC_URL: 'https://chat.example.org' }).publicUrl).toBe('https://chat.example.org/')
+    expect(() => loadConfig({ PUBLIC_URL: 'chat.example.org' })).toThrow(/PUBLIC_URL/)
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://chat.example.org' })).toThrow(/PUBLIC_URL/)
+  })
+
   it('reads every setting from the environment', () => {
     const config = loadConfig({
       PORT: '9000',

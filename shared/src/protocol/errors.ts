@@ -29,6 +29,10 @@ export const errorCodes = {
     status: 409,
     meaning: 'That clientId was already used for a different message.',
   },
+  wrong_host: {
+    status: 421,
+    meaning: "The Host header names another site than the relay's public address (PUBLIC_URL).",
+  },
   payload_too_large: { status: 413, meaning: 'The body is larger than the route accepts.' },
   unsupported_media_type: { status: 415, meaning: 'The Content-Type is not one the route accepts.' },
   unsupported_image: {
