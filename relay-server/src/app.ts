@@ -153,6 +153,10 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(imageRoutes)
   await app.register(socketHandlers, {
     eventsPerSecond: config.rateLimits.socketEventsPerSecond,
+    eventsPerUserPerSecond: config.rateLimits.socketEventsPerUserPerSecond,
+    maxSocketsPerUser: config.rateLimits.maxSocketsPerUser,
+    handshakesPerMinute: config.rateLimits.socketHandshakesPerMinute,
+    redisKeyPrefix: config.redisKeyPrefix,
     trustProxy,
     ...(options.clock && { clock: options.clock }),
   })

@@ -16,6 +16,12 @@ export interface RateLimits {
   loginMaxDelaySeconds: number
   /** Socket events a second per socket (bursts up to this many). */
   socketEventsPerSecond: number
+  /** Socket events a second from all of one user's sockets together (shared through Redis). */
+  socketEventsPerUserPerSecond: number
+  /** Sockets one user may have open at once. */
+  maxSocketsPerUser: number
+  /** Socket handshakes a minute from one client address. */
+  socketHandshakesPerMinute: number
 }
 
 export interface RelayConfig {
@@ -163,6 +169,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       loginFreeFailuresPerAddress: readInteger(env, 'LOGIN_FREE_FAILURES_PER_ADDRESS', 20, 1, 10_000_000),
       loginMaxDelaySeconds: readInteger(env, 'LOGIN_MAX_DELAY_SECONDS', 900, 1, 24 * 3600),
       socketEventsPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
+      socketEventsPerUserPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_USER_PER_SECOND', 100, 1, 10_000_000),
+      maxSocketsPerUser: readInteger(env, 'MAX_SOCKETS_PER_USER', 20, 1, 10_000),
+      socketHandshakesPerMinute: readInteger(env, 'SOCKET_HANDSHAKES_PER_MINUTE', 60, 1, 10_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
