@@ -1,9 +1,11 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import type { Database, ImageRow } from '../db/schema'
+
+type Db = Kysely<Database>
 
 /** The image if `userId` uploaded it: only the uploader may attach it or make it their avatar. */
 export async function findUploadedImage(
-  db: Kysely<Database>,
+  db: Db,
   userId: number,
   imageId: string,
 ): Promise<ImageRow | undefined> {
@@ -14,4 +16,76 @@ export async function findUploadedImage(
     .where('images.id', '=', imageId)
     .where('image_uploads.user_id', '=', userId)
     .executeTakeFirst()
+}
+
+export async function findImage(db: Db, id: string): Promise<ImageRow | undefined> {
+  return db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Stores the image once, whoever uploads it, and that `userId` uploaded it (again) at `now`. */
+export async function recordUpload(
+  db: Db,
+  image: Omit<ImageRow, 'created_at'>,
+  userId: number,
+  now: number,
+): Promise<void> {
+  await db
+    .insertInto('images')
+    .values({ ...image, created_at: now })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute()
+  await db
+    .insertInto('image_uploads')
+    .values({ image_id: image.id, user_id: userId, created_at: now })
+    .onConflict((oc) => oc.columns(['image_id', 'user_id']).doUpdateSet({ created_at: now }))
+    .execute()
+}
+
+/**
+ * Whether `userId` uploaded the image, anyone has it as their avatar, or it is on a message (not
+ * deleted) that `userId` sent or received (unless withheld from them).
+ */
+export async function maySeeImage(db: Db, userId: number, id: string): Promise<boolean> {
+  const { rows } = await sql<{ allowed: number }>`
+    select 1 as allowed where
+      exists (select 1 from image_uploads where image_id = ${id} and user_id = ${userId})
+      or exists (select 1 from users where avatar_image_id = ${id})
+      or exists (
+        select 1 from messages
+        where image_id = ${id} and deleted_at is null
+          and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
+      )`.execute(db)
+  return rows.length > 0
+}
+
+/** Images created before `cutoff` that no message or profile uses and nobody uploaded since. */
+export async function unusedImageIds(db: Db, cutoff: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('images as i')
+    .select('i.id')
+    .where('i.created_at', '<', cutoff)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('messages as m').select('m.id').whereRef('m.image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('users as u').select('u.id').whereRef('u.avatar_image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('image_uploads as up')
+            .select('up.image_id')
+            .whereRef('up.image_id', '=', 'i.id')
+            .where('up.created_at', '>=', cutoff),
+        ),
+      ),
+    )
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+export async function deleteImages(db: Db, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return
+  await db.deleteFrom('image_uploads').where('image_id', 'in', ids).execute()
+  await db.deleteFrom('images').where('id', 'in', ids).execute()
 }

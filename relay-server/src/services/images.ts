@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { Readable } from 'node:stream'
 import type { ImageInfo, ImageQuery } from '@parley/shared'
-import { type Kysely, sql } from 'kysely'
+import type { Kysely } from 'kysely'
 import type { Database, ImageRow } from '../db/schema'
 import { AppError } from '../errors'
 import type { BlobStore } from '../images/blob-store'
 import { makeAvatar, processImage } from '../images/process'
+import { deleteImages, findImage, maySeeImage, recordUpload, unusedImageIds } from '../repositories/images'
 
 /** How long an upload that no message or profile uses is kept before it is collected. */
 export const DEFAULT_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000
@@ -64,18 +65,7 @@ export class ImageService {
         height: processed.height,
         bytes: processed.data.length,
       }
-      await this.#db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('images')
-          .values({ ...row, created_at: now })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute()
-        await trx
-          .insertInto('image_uploads')
-          .values({ image_id: id, user_id: userId, created_at: now })
-          .onConflict((oc) => oc.columns(['image_id', 'user_id']).doUpdateSet({ created_at: now }))
-          .execute()
-      })
+      await this.#db.transaction().execute((trx) => recordUpload(trx, row, userId, now))
       return toImageInfo(row)
     })
   }
@@ -98,8 +88,9 @@ export class ImageService {
    * Everyone else gets the same 404 as for an image that does not exist.
    */
   async open(userId: number, id: string, size: Size): Promise<ServedImage> {
-    const row = await this.#db.selectFrom('images').selectAll().where('id', '=', id).executeTakeFirst()
-    if (!row || !(await this.#maySee(userId, id))) throw new AppError('image_not_found', `No image ${id}`)
+    const row = await findImage(this.#db, id)
+    if (!row || !(await maySeeImage(this.#db, userId, id)))
+      throw new AppError('image_not_found', `No image ${id}`)
     const blob = await this.#store.get(blobKey(id, size))
     if (!blob) throw new AppError('image_not_found', `No ${size} version of image ${id}`)
     if (size === 'original') return { ...blob, mime: row.mime, etag: `"${id}.${size}"` }
@@ -107,19 +98,6 @@ export class ImageService {
     // Avatars are JPEG; ones made by earlier versions are WebP: the bytes say which.
     const sniffed = await sniffStream(blob.stream)
     return { ...blob, stream: sniffed.stream, mime: sniffed.mime, etag: `"${id}.${size}"` }
-  }
-
-  async #maySee(userId: number, id: string): Promise<boolean> {
-    const { rows } = await sql<{ allowed: number }>`
-      select 1 as allowed where
-        exists (select 1 from image_uploads where image_id = ${id} and user_id = ${userId})
-        or exists (select 1 from users where avatar_image_id = ${id})
-        or exists (
-          select 1 from messages
-          where image_id = ${id} and deleted_at is null
-            and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
-        )`.execute(this.#db)
-    return rows.length > 0
   }
 
   /**
@@ -130,32 +108,8 @@ export class ImageService {
     return this.#exclusive(async () => {
       const cutoff = this.#clock() - this.#graceMs
       const doomed = await this.#db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .selectFrom('images as i')
-          .select('i.id')
-          .where('i.created_at', '<', cutoff)
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('messages as m').select('m.id').whereRef('m.image_id', '=', 'i.id'))),
-          )
-          .where(({ not, exists, selectFrom }) =>
-            not(exists(selectFrom('users as u').select('u.id').whereRef('u.avatar_image_id', '=', 'i.id'))),
-          )
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('image_uploads as up')
-                  .select('up.image_id')
-                  .whereRef('up.image_id', '=', 'i.id')
-                  .where('up.created_at', '>=', cutoff),
-              ),
-            ),
-          )
-          .execute()
-        const ids = rows.map((r) => r.id)
-        if (ids.length > 0) {
-          await trx.deleteFrom('image_uploads').where('image_id', 'in', ids).execute()
-          await trx.deleteFrom('images').where('id', 'in', ids).execute()
-        }
+        const ids = await unusedImageIds(trx, cutoff)
+        await deleteImages(trx, ids)
         return ids
       })
       for (const id of doomed) {
