@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import type { Database } from '../src/db/schema'
 import { AppError } from '../src/errors'
-import { type CommittedEvent, Committer } from '../src/services/committer'
+import { type CommittedEvent, Committer, type WriteContext } from '../src/services/committer'
 import { dialects, openTestDatabase } from './helpers/dialects'
 
 describe.each(dialects)('group commit (%s)', (dialect) => {
@@ -103,5 +103,29 @@ describe.each(dialects)('group commit (%s)', (dialect) => {
     await expect(committer.run(async () => undefined)).rejects.toMatchObject({ code: 'shutting_down' })
     await expect(queued).resolves.toMatchObject({ events: [{ userId: a }] })
     await closing
+  })
+
+  it('an appended event goes live as the feed event it was committed as, its data held to its type', async () => {
+    const published: CommittedEvent[] = []
+    const committer = new Committer(db, { onCommitted: (events) => published.push(...events) })
+    const [a, b] = userIds as [number, number]
+    const { events } = await committer.run(async ({ append }) => append(a, 'contact_removed', { userId: b }))
+    const stored = await db
+      .selectFrom('feed_events')
+      .select(['seq', 'type', 'payload'])
+      .where('user_id', '=', a)
+      .orderBy('seq', 'desc')
+      .executeTakeFirstOrThrow()
+    const live = { seq: Number(stored.seq), type: 'contact_removed', data: { userId: b } }
+    expect(events).toEqual([{ userId: a, event: live }])
+    expect(published).toEqual(events)
+    expect(stored).toMatchObject({ type: 'contact_removed', payload: JSON.stringify({ userId: b }) })
+
+    // Never run; tsc checks it: the event's name decides what its data may be.
+    const misuse = ({ append }: WriteContext) => {
+      // @ts-expect-error a message event carries a message, not a contact_removed payload
+      append(a, 'message', { userId: b })
+    }
+    void misuse
   })
 })
