@@ -9,7 +9,7 @@
  *   <!-- example: METHOD /path response STATUS --> ```json: routes[...].response; STATUS = its status
  *   <!-- example: METHOD /path error STATUS -->    ```json: ErrorBody; a code of that section, that status
  *   <!-- example: error STATUS -->                 ```json: ErrorBody with a code of that status
- *   <!-- example: socket NAME payload -->          ```json: clientEventPayloads[NAME]
+ *   <!-- example: socket NAME payload -->          ```json: clientEvents[NAME].payload
  *   <!-- example: socket NAME ack -->              ```json: {ok: true, ...result} or {ok: false, error}
  *   <!-- example: socket connect_error -->         ```json: {message, data: {code, message}}
  *   <!-- example: event NAME -->                   ```json: the FeedEvent of type NAME, or typing /
@@ -24,8 +24,7 @@ import { readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
 import {
   type ClientEventName,
-  clientEventPayloads,
-  clientEventResults,
+  clientEvents as clientEventSchemas,
   createAjv,
   describeErrors,
   ErrorBody,
@@ -158,7 +157,7 @@ const routeList: RouteSpec[] = Object.values(routes)
 const routeKey = (route: RouteSpec) => `${route.method} ${route.url}`
 const routesByKey = new Map(routeList.map((route) => [routeKey(route), route]))
 const ROUTE_HEADING = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\/\S*)$/
-const clientEvents = Object.keys(clientEventPayloads) as ClientEventName[]
+const clientEvents = Object.keys(clientEventSchemas) as ClientEventName[]
 const relayEvents: string[] = [...feedEventTypes, 'typing', 'user_status_change', 'session_ended']
 const eventHeading = (name: string) => `\`${name}\``
 
@@ -263,7 +262,7 @@ function checkHttp(route: RouteSpec, text: string): Check {
 function checkAck(name: ClientEventName, value: unknown, allowed: readonly string[]): Check {
   if (typeof value !== 'object' || value === null) return failure('an ack is an object')
   const { ok, ...rest } = value as { ok?: unknown }
-  if (ok === true) return checkSchema(clientEventResults[name], rest)
+  if (ok === true) return checkSchema(clientEventSchemas[name].result, rest)
   if (ok === false) return checkError(rest, null, allowed)
   return failure("an ack has 'ok': true or false")
 }
@@ -347,11 +346,11 @@ function interpret(block: Block): Example | string {
   m = /^socket (\w+) (payload|ack)$/.exec(marker)
   if (m) {
     const name = m[1] as ClientEventName
-    if (!Object.hasOwn(clientEventPayloads, name)) return `'${name}' is not a client → relay event`
+    if (!Object.hasOwn(clientEventSchemas, name)) return `'${name}' is not a client → relay event`
     const home = { h2: SOCKET_SECTION, h3: eventHeading(name) }
     const base = { marker, block, home, kind: marker }
     if (m[2] === 'payload')
-      return expectLang('json') ?? { ...base, check: (v) => checkSchema(clientEventPayloads[name], v) }
+      return expectLang('json') ?? { ...base, check: (v) => checkSchema(clientEventSchemas[name].payload, v) }
     const allowed = sectionErrors(section(SOCKET_SECTION, eventHeading(name)))
     return expectLang('json') ?? { ...base, check: (v) => checkAck(name, v, allowed) }
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { parse as parseQuery } from 'node:querystring'
 import {
   type ClientEventName,
-  clientEventPayloads,
+  clientEvents,
   createAjv,
   errorCodes,
   ImageId,
@@ -574,7 +574,7 @@ function refusedHandshake(base: string, auth?: Record<string, unknown>): Promise
   })
 }
 
-const eventNames = Object.keys(clientEventPayloads) as ClientEventName[]
+const eventNames = Object.keys(clientEvents) as ClientEventName[]
 const routeEntries = Object.entries(routes) as [string, RouteSpec][]
 
 const withRelay = relayTests()
@@ -697,14 +697,14 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
       'a well-formed %s is accepted (so the battery aims at real handlers)',
       async (event) => {
         const fresh = (await sendMessage(socketUser, socketPeer, `fresh for ${event}`)).message.id
-        const payload = sample(asJson(clientEventPayloads[event]), { ...socketIds(), message: fresh })
+        const payload = sample(asJson(clientEvents[event].payload), { ...socketIds(), message: fresh })
         const ack = await loose(socket).timeout(5000).emitWithAck(event, payload)
         expect(ack, JSON.stringify(payload)).toMatchObject({ ok: true })
       },
     )
 
     it.each(eventNames)('%s: every malformed payload is refused through the ack', async (event) => {
-      const schema = clientEventPayloads[event] as Type.TSchema
+      const schema = clientEvents[event].payload as Type.TSchema
       const base = () => sample(asJson(schema), socketIds()) as Record<string, unknown>
       const payloads: Mutation[] = [
         { label: 'undefined', value: undefined },
@@ -757,7 +757,7 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
     it('an event with extra arguments before its callback is still answered, with validation_failed', async () => {
       const failures = await Promise.all(
         eventNames.map(async (event) => {
-          const payload = sample(asJson(clientEventPayloads[event]), socketIds())
+          const payload = sample(asJson(clientEvents[event].payload), socketIds())
           const ack = await loose(socket)
             .timeout(2000)
             .emitWithAck(event, payload, 'an extra argument')
@@ -780,7 +780,7 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
           [],
           {},
           Buffer.from('x'),
-          { ...(sample(asJson(clientEventPayloads[event]), socketIds()) as object), isAdmin: true },
+          { ...(sample(asJson(clientEvents[event].payload), socketIds()) as object), isAdmin: true },
         ]) {
           loose(socket).emit(event, value)
         }

@@ -4,7 +4,7 @@ import {
   type ClientEventName,
   type ClientEventPayload,
   type ClientEventResults,
-  clientEventPayloads,
+  clientEvents,
   validate,
 } from '@parley/shared'
 import type { FastifyInstance } from 'fastify'
@@ -214,7 +214,7 @@ export const socketHandlers = fp(
         const message = `More than ${options.eventsPerUserPerSecond} events a second from all your connections`
         return fail({ code: 'rate_limited', message })
       }
-      const checked = validate(clientEventPayloads[name], payload)
+      const checked = validate(clientEvents[name].payload, payload)
       if (!checked.ok) return fail({ code: 'validation_failed', message: `${name}: ${checked.message}` })
       const data = socket.data as SocketData
       try {

@@ -20,40 +20,31 @@ export type TypingPayload = Type.Static<typeof TypingPayload>
 export const StatusPayload = Strict({ status: Type.Union([Type.Literal('online'), Type.Literal('away')]) })
 export type StatusPayload = Type.Static<typeof StatusPayload>
 
-/** Every client → relay event: its payload schema. Each is answered through the ack. */
-export const clientEventPayloads = {
-  message: SendMessageBody,
-  message_updated: EditMessagePayload,
-  message_deleted: MessageIdPayload,
-  reaction: ReactionPayload,
-  delivered: ReceiptPayload,
-  read: ReceiptPayload,
-  typing: TypingPayload,
-  user_status_change: StatusPayload,
-  sync: SyncQuery,
+export const ReceiptAck = Strict({ seq: AckSeq })
+export type ReceiptAck = Type.Static<typeof ReceiptAck>
+const NoResult = Strict({})
+
+/**
+ * Every client → relay event: the schema of its payload, and of what its ack carries besides
+ * `ok: true` when it succeeds. Each is answered through the ack.
+ */
+export const clientEvents = {
+  message: { payload: SendMessageBody, result: MessageResponse },
+  message_updated: { payload: EditMessagePayload, result: MessageResponse },
+  message_deleted: { payload: MessageIdPayload, result: MessageResponse },
+  reaction: { payload: ReactionPayload, result: MessageResponse },
+  delivered: { payload: ReceiptPayload, result: ReceiptAck },
+  read: { payload: ReceiptPayload, result: ReceiptAck },
+  typing: { payload: TypingPayload, result: NoResult },
+  user_status_change: { payload: StatusPayload, result: NoResult },
+  sync: { payload: SyncQuery, result: SyncResponse },
 } as const
-export type ClientEventName = keyof typeof clientEventPayloads
-export type ClientEventPayload<E extends ClientEventName> = Type.Static<(typeof clientEventPayloads)[E]>
+export type ClientEventName = keyof typeof clientEvents
+export type ClientEventPayload<E extends ClientEventName> = Type.Static<(typeof clientEvents)[E]['payload']>
+export type ClientEventResults = { [E in ClientEventName]: Type.Static<(typeof clientEvents)[E]['result']> }
 
 export type AckFailure = { ok: false; error: ApiError }
 export type Ack<T extends object = object> = ({ ok: true } & T) | AckFailure
-
-export const ReceiptAck = Strict({ seq: AckSeq })
-export type ReceiptAck = Type.Static<typeof ReceiptAck>
-
-/** What each client event's ack carries besides `ok: true` when it succeeds. */
-export const clientEventResults = {
-  message: MessageResponse,
-  message_updated: MessageResponse,
-  message_deleted: MessageResponse,
-  reaction: MessageResponse,
-  delivered: ReceiptAck,
-  read: ReceiptAck,
-  typing: Strict({}),
-  user_status_change: Strict({}),
-  sync: SyncResponse,
-} as const satisfies Record<ClientEventName, Type.TSchema>
-export type ClientEventResults = { [E in ClientEventName]: Type.Static<(typeof clientEventResults)[E]> }
 
 export type ClientToServerEvents = {
   [E in ClientEventName]: (

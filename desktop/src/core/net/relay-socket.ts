@@ -5,7 +5,7 @@ import {
   type ClientEventPayload,
   type ClientEventResults,
   type ClientToServerEvents,
-  clientEventResults,
+  clientEvents,
   type FeedEvent,
   feedEventTypes,
   isErrorCode,
@@ -135,7 +135,7 @@ export class RelaySocket extends EventEmitter<RelaySocketEvents> {
     const checked =
       event === 'sync'
         ? checkSyncPage(value)
-        : checkIncoming(clientEventResults[event], value, `${event} ack`)
+        : checkIncoming(clientEvents[event].result, value, `${event} ack`)
     if (!checked.ok) return failure('invalid_response', checked.message)
     return { ok: true, value: checked.value as ClientEventResults[E] }
   }
