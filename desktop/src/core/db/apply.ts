@@ -1,5 +1,8 @@
 import type { Contact, FeedEvent, Message } from '@parley/shared'
 import type { LocalDb } from './local-db'
+import { decodeOp } from './outbox-op'
+import type { OutboxRow } from './schema'
+import { insertOp, setOpPayload } from './tables/outbox'
 import { indexTextIfSmall } from './text-index'
 
 /** Past this many changed messages in one conversation (about a screenful), listeners reload instead. */
@@ -303,17 +306,14 @@ export function coalesceReceipt(
   now: number,
 ): void {
   const queued = db
-    .prepare(`select id, payload from outbox where kind = ? and peer_id = ? and state = 'queued'`)
-    .get(kind, peerId) as { id: number; payload: string } | undefined
+    .prepare(`select id, kind, payload from outbox where kind = ? and peer_id = ? and state = 'queued'`)
+    .get(kind, peerId) as Pick<OutboxRow, 'id' | 'kind' | 'payload'> | undefined
   if (queued) {
-    const current = (JSON.parse(queued.payload) as { upTo: number }).upTo
-    if (current < upTo) {
-      db.prepare('update outbox set payload = ? where id = ?').run(JSON.stringify({ upTo }), queued.id)
+    const current = decodeOp(queued)
+    if ((current.kind === 'read' || current.kind === 'delivered') && current.upTo < upTo) {
+      setOpPayload(db, queued.id, { kind, upTo })
     }
     return
   }
-  db.prepare(
-    `insert into outbox (kind, peer_id, payload, state, attempts, next_attempt_at, created_at)
-     values (?, ?, ?, 'queued', 0, 0, ?)`,
-  ).run(kind, peerId, JSON.stringify({ upTo }), now)
+  insertOp(db, { kind, upTo }, peerId, null, now)
 }

@@ -2,8 +2,10 @@ import type { BridgeError, ConversationView, MessageView, Reaction, UnreadCounts
 import { isBridgeErrorCode } from '@parley/shared'
 import { userView } from './contacts'
 import type { LocalDb } from './local-db'
+import { decodeOp } from './outbox-op'
 import type { ConversationRow, MessageRow, OutboxRow } from './schema'
 import { draftOf } from './small-tables'
+import { insertOp } from './tables/outbox'
 import { indexTextIfSmall } from './text-index'
 
 const EMPTY_MARKERS = {
@@ -70,10 +72,7 @@ export function insertPendingMessage(
         image ? 1 : 0,
       ) as number
     touchConversation(db, input.peerId, input.now)
-    db.prepare(
-      `insert into outbox (kind, peer_id, message_local_id, payload, state, attempts, next_attempt_at, created_at)
-       values ('send', ?, ?, '{}', 'queued', 0, 0, ?)`,
-    ).run(input.peerId, localId, input.now)
+    insertOp(db, { kind: 'send' }, input.peerId, localId, input.now)
     indexTextIfSmall(db)
     return localId
   })
@@ -180,17 +179,17 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     }
     changePending = true
     if (deletedAt !== null && op.kind !== 'delete') continue
-    if (op.kind === 'edit') {
-      text = (JSON.parse(op.payload) as { text: string }).text
+    const change = decodeOp(op)
+    if (change.kind === 'edit') {
+      text = change.text
       editedAt = Math.max(editedAt ?? 0, op.created_at)
-    } else if (op.kind === 'delete') {
+    } else if (change.kind === 'delete') {
       text = null
       image = null
       deletedAt ??= op.created_at
       reactions = []
-    } else if (op.kind === 'react') {
-      const { emoji, present } = JSON.parse(op.payload) as { emoji: string; present: boolean }
-      reactions = withReaction(reactions, emoji, me, present)
+    } else if (change.kind === 'react') {
+      reactions = withReaction(reactions, change.emoji, me, change.present)
     }
   }
   return {

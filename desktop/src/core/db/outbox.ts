@@ -1,7 +1,9 @@
 import type { BridgeError } from '@parley/shared'
 import type { LocalDb } from './local-db'
 import { hasReaction, messageRow, withReaction } from './messages'
+import { decodeOp, encodePayload } from './outbox-op'
 import type { MessageRow, OutboxRow } from './schema'
+import { insertOp } from './tables/outbox'
 
 // The outbox: what this device did that the relay has not confirmed yet, in the order it was done.
 // Sends, edits, deletes and reactions also change how their message looks until then (see
@@ -18,13 +20,6 @@ function unsentSend(ops: readonly OutboxRow[]): OutboxRow | undefined {
   return ops.find((op) => op.kind === 'send' && (op.attempts === 0 || op.state === 'failed'))
 }
 
-function insertOp(db: LocalDb, kind: OutboxRow['kind'], row: MessageRow, payload: object, now: number): void {
-  db.prepare(
-    `insert into outbox (kind, peer_id, message_local_id, payload, state, attempts, next_attempt_at, created_at)
-     values (?, ?, ?, ?, 'queued', 0, 0, ?)`,
-  ).run(kind, row.peer_id, row.local_id, JSON.stringify(payload), now)
-}
-
 export function queueEdit(db: LocalDb, row: MessageRow, text: string, now: number): void {
   db.transaction(() => {
     const ops = opsOf(db, row.local_id)
@@ -37,13 +32,13 @@ export function queueEdit(db: LocalDb, row: MessageRow, text: string, now: numbe
     const queued = ops.find((op) => op.kind === 'edit' && op.state === 'queued' && op.attempts === 0)
     if (queued) {
       db.prepare('update outbox set payload = ?, created_at = ? where id = ?').run(
-        JSON.stringify({ text }),
+        encodePayload({ kind: 'edit', text }),
         now,
         queued.id,
       )
       return
     }
-    insertOp(db, 'edit', row, { text }, now)
+    insertOp(db, { kind: 'edit', text }, row.peer_id, row.local_id, now)
   })
 }
 
@@ -60,7 +55,8 @@ export function queueDelete(db: LocalDb, row: MessageRow, now: number): 'removed
       `delete from outbox where message_local_id = ? and kind in ('edit', 'react') and state != 'acked'
         and attempts = 0`,
     ).run(row.local_id)
-    if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed')) insertOp(db, 'delete', row, {}, now)
+    if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed'))
+      insertOp(db, { kind: 'delete' }, row.peer_id, row.local_id, now)
     return 'queued'
   })
 }
@@ -73,22 +69,19 @@ export function queueReaction(db: LocalDb, row: MessageRow, me: number, emoji: s
   db.transaction(() => {
     const ops = opsOf(db, row.local_id)
     let reactions = JSON.parse(row.reactions) as { emoji: string; userIds: number[] }[]
-    for (const op of ops) {
-      if (op.kind !== 'react' || op.state === 'failed') continue
-      const p = JSON.parse(op.payload) as { emoji: string; present: boolean }
-      reactions = withReaction(reactions, p.emoji, me, p.present)
+    for (const entry of ops) {
+      const op = decodeOp(entry)
+      if (op.kind !== 'react' || entry.state === 'failed') continue
+      reactions = withReaction(reactions, op.emoji, me, op.present)
     }
     const present = !hasReaction(reactions, emoji, me)
-    const unsent = ops.find(
-      (op) =>
-        op.kind === 'react' &&
-        op.state === 'queued' &&
-        op.attempts === 0 &&
-        (JSON.parse(op.payload) as { emoji: string }).emoji === emoji,
-    )
+    const unsent = ops.find((entry) => {
+      const op = decodeOp(entry)
+      return op.kind === 'react' && entry.state === 'queued' && entry.attempts === 0 && op.emoji === emoji
+    })
     // Toggled back before it went out: nothing to send.
-    if (unsent) db.prepare('delete from outbox where id = ?').run(unsent.id)
-    else insertOp(db, 'react', row, { emoji, present }, now)
+    if (unsent) completeOp(db, unsent.id)
+    else insertOp(db, { kind: 'react', emoji, present }, row.peer_id, row.local_id, now)
   })
 }
 
@@ -103,14 +96,6 @@ export function nextQueued(db: LocalDb): OutboxRow | undefined {
   return db.get(
     db.kysely.selectFrom('outbox').selectAll().where('state', '=', 'queued').orderBy('id').limit(1),
   )
-}
-
-export function outboxRow(db: LocalDb, id: number): OutboxRow | undefined {
-  return db.get(db.kysely.selectFrom('outbox').selectAll().where('id', '=', id))
-}
-
-export function countQueued(db: LocalDb): number {
-  return db.prepare(`select count(*) from outbox where state = 'queued'`).pluck().get() as number
 }
 
 /** Counted before the attempt, so a crash mid-send still counts it (the relay may have it). */
