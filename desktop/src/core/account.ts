@@ -3,9 +3,10 @@ import path from 'node:path'
 import type { ConnectionInfo, Result, SessionView } from '@parley/shared'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
-import { setUploadedImage } from './db/messages'
 import type { MessageRow } from './db/schema'
-import { account, clearToken, profileOf } from './db/small-tables'
+import { accountRow, clearToken } from './db/tables/account'
+import { setUploadedImage } from './db/tables/messages'
+import { profileOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
 import { MediaCache } from './media/media-cache'
 import { RelayClient } from './net/relay-client'
@@ -56,7 +57,7 @@ export class Account extends EventEmitter<AccountEvents> {
 
   private constructor(db: LocalDb, deps: AccountDeps, token: string | null) {
     super()
-    const row = account(db)
+    const row = accountRow(db)
     if (!row) throw new Error(`${db.file} holds no account`)
     this.db = db
     this.me = row.user_id
@@ -89,7 +90,7 @@ export class Account extends EventEmitter<AccountEvents> {
   }
 
   get session(): SessionView | null {
-    const row = account(this.db)
+    const row = accountRow(this.db)
     if (!row?.token) return null
     return { user: profileOf(row), relayUrl: row.relay_url, expiresAt: row.token_expires_at }
   }
@@ -108,7 +109,7 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Connects and syncs, if the account has a token. */
   start(): void {
-    const row = account(this.db)
+    const row = accountRow(this.db)
     const token = this.#token
     if (!row?.token || !token || this.#engine) return
     const { clock, logger, timing } = this.#deps

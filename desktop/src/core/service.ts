@@ -36,40 +36,36 @@ import {
 } from './accounts'
 import { lockDataDir } from './data-lock'
 import type { ApplySummary } from './db/apply'
-import { coalesceReceipt } from './db/apply'
-import { contactView, contactViews, removeContact, saveContact, userView } from './db/contacts'
-import { LocalDb, StoreTooNewError } from './db/local-db'
 import {
-  cachedVersions,
-  conversationMarkers,
-  conversationViews,
+  coalesceReceipt,
+  discardFailed,
   insertPendingMessage,
-  lastReceivedRow,
-  lastServerId,
-  messagePage,
-  messageRow,
-  messageRowByServerId,
-  messageView,
-  messageViews,
-  moveOwnReadMarker,
-  ownMessageByClientId,
-  saveVersions,
-  unreadCounts,
-  unreadIn,
-} from './db/messages'
-import { discardFailed, queueDelete, queueEdit, queueReaction, retryMessage } from './db/outbox'
+  queueDelete,
+  queueEdit,
+  queueReaction,
+  retryMessage,
+} from './db/local-changes'
+import { LocalDb, StoreTooNewError } from './db/local-db'
 import type { MessageRow } from './db/schema'
 import { searchMessages } from './db/search'
+import { accountRow, clearToken, saveAccount, updateProfile } from './db/tables/account'
+import { deleteContact as removeContact, upsertContact as saveContact } from './db/tables/contacts'
+import { conversationMarkers, moveOwnReadMarker } from './db/tables/conversations'
+import { draftOf, setDraft } from './db/tables/drafts'
+import { cachedVersions, saveVersions } from './db/tables/message-versions'
 import {
-  account as accountRow,
-  draftOf,
-  profileOf,
-  saveAccount,
-  saveSettings,
-  setDraft,
-  settingsOf,
-  updateProfile,
-} from './db/small-tables'
+  lastReceivedRow,
+  lastServerId,
+  messageRow,
+  messageRowByServerId,
+  ownMessageByClientId,
+  unreadIn,
+} from './db/tables/messages'
+import { saveSettings, settingsOf } from './db/tables/settings'
+import { contactView, contactViews, userView } from './db/views/contacts'
+import { conversationViews, unreadCounts } from './db/views/conversations'
+import { messagePage, messageView, messageViews } from './db/views/messages'
+import { profileOf } from './db/views/profile'
 import { consoleLogger, defaultTiming, type Logger, type Timing } from './logger'
 import { RelayClient } from './net/relay-client'
 import { APP_VERSION } from './version'
@@ -402,7 +398,7 @@ export class CoreService {
       this.#unread = new Map(unreadCounts(account.db).conversations.map((c) => [c.peerId, c.count]))
     } else {
       for (const peerId of this.#unreadStale) {
-        const count = unreadIn(account.db, peerId, conversationMarkers(account.db, peerId))
+        const count = unreadIn(account.db, peerId, conversationMarkers(account.db, peerId).own_read_up_to)
         if (count > 0) this.#unread.set(peerId, count)
         else this.#unread.delete(peerId)
       }
@@ -559,7 +555,7 @@ export class CoreService {
       this.#account = null
       await account.stop()
       const row = accountRow(account.db)
-      if (row?.token) account.db.prepare('update account set token = null, token_expires_at = null').run()
+      if (row?.token) clearToken(account.db)
       await account.close()
       writeCurrentAccount(this.#dataDir, null)
       this.#emit('session.changed', { session: null, reason: 'signed_out' })

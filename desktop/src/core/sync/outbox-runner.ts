@@ -1,12 +1,21 @@
 import { EventEmitter } from 'node:events'
 import { type BridgeError, isBridgeErrorCode, type Reaction, type Result } from '@parley/shared'
+import { confirmSent, failOp } from '../db/local-changes'
 import type { LocalDb } from '../db/local-db'
-import { hasReaction, messageRow } from '../db/messages'
-import { ackOp, completeOp, confirmSent, failOp, markAttempt, nextQueued, rescheduleOp } from '../db/outbox'
 import { decodeOp, type OutboxOpOf } from '../db/outbox-op'
+import { hasReaction } from '../db/reactions'
 import type { MessageRow, OutboxRow } from '../db/schema'
-import { cursorOf } from '../db/small-tables'
-import { opById } from '../db/tables/outbox'
+import { messageRow } from '../db/tables/messages'
+import {
+  ackOp,
+  completeOp,
+  markAttempt,
+  nextQueued,
+  opById,
+  rescheduleOp,
+  resumeQueued,
+} from '../db/tables/outbox'
+import { cursorOf } from '../db/tables/sync-state'
 import { backoff, type Logger, type Timing } from '../logger'
 import type { RelayLink } from '../net/relay-socket'
 
@@ -88,7 +97,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
 
   /** The connection is back: whatever waited out a backoff may go at once. */
   resumeAll(): void {
-    this.#db.prepare(`update outbox set next_attempt_at = 0 where state = 'queued'`).run()
+    resumeQueued(this.#db)
     this.kick()
   }
 
