@@ -10,26 +10,11 @@ import {
   type Result,
   validate,
 } from '@parley/shared'
-import { wireAccount } from './account-events'
 import { lockDataDir } from './data-lock'
 import { StoreTooNewError } from './db/local-db'
-import { appHandlers } from './handlers/app'
-import { contactHandlers } from './handlers/contacts'
-import type { Core, Handlers } from './handlers/context'
-import { conversationHandlers } from './handlers/conversations'
-import { mediaHandlers } from './handlers/media'
-import { messageHandlers } from './handlers/messages'
-import { searchHandlers } from './handlers/search'
-import { sessionHandlers } from './handlers/session'
-import { settingsHandlers } from './handlers/settings'
-import { consoleLogger, defaultTiming } from './logger'
-import type { CoreOptions, Emit } from './options'
-import { WindowPresence } from './presence'
+import { assembleCore, bridgeHandlers, type Core, type Handlers } from './handlers/index'
+import type { CoreOptions } from './options'
 import { Refusal } from './refusal'
-import { Session } from './session'
-import { TypingTimers } from './typing'
-import { UnreadCounter } from './unread'
-import { APP_VERSION } from './version'
 
 export type { CoreOptions, TokenCipher } from './options'
 
@@ -49,53 +34,11 @@ export class CoreService {
   #releaseLock: () => void = () => undefined
 
   private constructor(options: CoreOptions) {
-    const clock = options.clock ?? Date.now
-    const logger = options.logger ?? consoleLogger
-    const timing = { ...defaultTiming, ...options.timing }
-    const emit: Emit = (event, payload) => {
+    this.#core = assembleCore(options, (event, payload) => {
       this.#events.emit(event, payload)
       this.#events.emit('*', event, payload)
-    }
-    const current = () => session.account
-    const session: Session = new Session({
-      dataDir: options.dataDir,
-      clock,
-      logger,
-      timing,
-      fetch: options.fetch,
-      mediaCacheBytes: options.mediaCacheBytes,
-      tokenCipher: options.tokenCipher,
-      emit,
-      adopted: (account) => wireAccount(this.#core, account),
     })
-    this.#core = {
-      dataDir: options.dataDir,
-      session,
-      unread: new UnreadCounter(emit, current),
-      presence: new WindowPresence(current),
-      typing: new TypingTimers(emit, timing.typingExpiryMs),
-      emit,
-      clock,
-      logger,
-      appInfo: {
-        shell: options.shell ?? 'browser',
-        version: options.version ?? APP_VERSION,
-        platform: process.platform,
-      },
-      startedAt: clock(),
-      viewing: null,
-    }
-    const core = this.#core
-    this.#handlers = {
-      ...sessionHandlers(core),
-      ...contactHandlers(core),
-      ...conversationHandlers(core),
-      ...messageHandlers(core),
-      ...mediaHandlers(core),
-      ...settingsHandlers(core),
-      ...searchHandlers(core),
-      ...appHandlers(core),
-    }
+    this.#handlers = bridgeHandlers(this.#core)
   }
 
   /**

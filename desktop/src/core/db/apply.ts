@@ -31,7 +31,7 @@ export interface ApplySummary {
   arrived: Map<number, number>
 }
 
-export function emptySummary(cursor: number): ApplySummary {
+function emptySummary(cursor: number): ApplySummary {
   return {
     cursor,
     applied: 0,

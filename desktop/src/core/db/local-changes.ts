@@ -6,12 +6,12 @@ import type { MessageRow, OutboxRow } from './schema'
 import { touchConversation } from './tables/conversations'
 import {
   deleteMessageRow,
-  type ImageFields,
   insertPendingRow,
   markFailed,
   markPendingAgain,
   markSent,
   messageRow,
+  type PendingMessage,
   setText,
 } from './tables/messages'
 import {
@@ -34,18 +34,7 @@ import { indexTextIfSmall } from './text-index'
 // back (see views/messages.ts); receipts are coalesced per conversation because only the latest matters.
 
 /** Writes a message at once, as pending, with its send queued in the outbox (one transaction). */
-export function insertPendingMessage(
-  db: LocalDb,
-  input: {
-    me: number
-    peerId: number
-    text: string | null
-    clientId: string
-    now: number
-    /** A picture to upload before the send: its local id (bytes already in the media cache). */
-    localImage?: ImageFields
-  },
-): number {
+export function insertPendingMessage(db: LocalDb, input: PendingMessage): number {
   return db.transaction(() => {
     const localId = insertPendingRow(db, input)
     touchConversation(db, input.peerId, input.now)
@@ -135,7 +124,7 @@ export function coalesceReceipt(
   }
 }
 
-export function removeMessage(db: LocalDb, localId: number): void {
+function removeMessage(db: LocalDb, localId: number): void {
   db.transaction(() => {
     deleteOpsOf(db, localId)
     deleteMessageRow(db, localId)

@@ -4,7 +4,7 @@ import type { ConversationRow } from '../schema'
 // The `conversations` table: one row per peer, its last activity and its four receipt markers
 // (message ids; 0 = none). Markers only move forward; reading implies delivery.
 
-export const EMPTY_MARKERS = {
+const EMPTY_MARKERS = {
   own_delivered_up_to: 0,
   own_read_up_to: 0,
   peer_delivered_up_to: 0,

@@ -40,18 +40,19 @@ export interface ImageFields {
   bytes: number
 }
 
+/** A message this account writes, before the relay has it. */
+export interface PendingMessage {
+  me: number
+  peerId: number
+  text: string | null
+  clientId: string
+  now: number
+  /** A picture to upload before the send: its local id (bytes already in the media cache). */
+  localImage?: ImageFields
+}
+
 /** Writes a message of this account as pending; returns its local id. */
-export function insertPendingRow(
-  db: LocalDb,
-  input: {
-    me: number
-    peerId: number
-    text: string | null
-    clientId: string
-    now: number
-    localImage?: ImageFields
-  },
-): number {
+export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
   const image = input.localImage
   return db
     .prepare(
@@ -180,29 +181,23 @@ export function markPendingAgain(db: LocalDb, localId: number): void {
   ).run(localId)
 }
 
+/** The newest message of a conversation. */
 export function lastMessageRow(db: LocalDb, peerId: number): MessageRow | undefined {
-  return db.get(
-    db.kysely
-      .selectFrom('messages')
-      .selectAll()
-      .where('peer_id', '=', peerId)
-      .orderBy('sort_key', 'desc')
-      .limit(1),
-  )
+  return db.get(newest(db, peerId))
 }
 
 /** The newest live message the peer sent in a conversation. */
 export function lastReceivedRow(db: LocalDb, peerId: number): MessageRow | undefined {
-  return db.get(
-    db.kysely
-      .selectFrom('messages')
-      .selectAll()
-      .where('peer_id', '=', peerId)
-      .where('sender_id', '=', peerId)
-      .where('deleted_at', 'is', null)
-      .orderBy('sort_key', 'desc')
-      .limit(1),
-  )
+  return db.get(newest(db, peerId).where('sender_id', '=', peerId).where('deleted_at', 'is', null))
+}
+
+function newest(db: LocalDb, peerId: number) {
+  return db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('peer_id', '=', peerId)
+    .orderBy('sort_key', 'desc')
+    .limit(1)
 }
 
 /** The newest relay message id of a conversation (0 when none). */

@@ -1,16 +1,11 @@
+import type { PublicUser } from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import type { UserRow } from '../schema'
 
 // The `users` table: everyone this device has heard of (contacts, message peers), as last seen.
 
-export interface UserFields {
-  id: number
-  username: string
-  firstName: string
-  lastName: string
-  createdAt: number
-  avatarImageId?: string | null
-}
+/** A user as the relay sends it (a relay older than profile pictures sends no avatarImageId). */
+export type UserFields = Omit<PublicUser, 'avatarImageId'> & { avatarImageId?: string | null }
 
 const UPSERT_USER = `
   insert into users (id, username, first_name, last_name, created_at, avatar_image_id)
