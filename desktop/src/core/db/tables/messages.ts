@@ -83,8 +83,10 @@ function imageParams(image: ImageFields | null | undefined) {
   }
 }
 
-/** A relay message's columns as named parameters, built once per feed event for both statements below. */
+/** A relay message's columns, built once per feed event for both statements below. */
 export function relayMessageParams(m: Message, me: number, peerId: number) {
+  // Optional chaining: a relay older than images sends no `image` at all.
+  const image = m.image ?? null
   return {
     id: m.id,
     clientId: m.clientId,
@@ -97,42 +99,85 @@ export function relayMessageParams(m: Message, me: number, peerId: number) {
     editedAt: m.editedAt,
     deletedAt: m.deletedAt,
     reactions: JSON.stringify(m.reactions),
-    // Optional chaining: a relay older than images sends no `image` at all.
-    ...imageParams(m.image),
+    imageId: image?.id ?? null,
+    imageWidth: image?.width ?? null,
+    imageHeight: image?.height ?? null,
+    imageMime: image?.mime ?? null,
+    imageBytes: image?.bytes ?? null,
   }
 }
 type RelayMessageParams = ReturnType<typeof relayMessageParams>
 
+// The feed's two statements bind by position, in the order of the comments beside them: they run
+// once per message of a catch-up, and binding sixteen values by name costs better-sqlite3 about a
+// third more per statement than by position (measured). Their callers still pass named fields.
+
 // A message this device wrote and is waiting for: the feed gives it its relay id (matched by
 // sender and clientId, through the small index of pending messages).
 const LINK_PENDING = `
-  update messages set server_id = $id, text = $text, created_at = $createdAt, edited_at = $editedAt,
-    deleted_at = $deletedAt, reactions = $reactions, send_state = 'sent', failure_code = null,
-    failure_message = null, image_id = $imageId, image_width = $imageWidth, image_height = $imageHeight,
-    image_mime = $imageMime, image_bytes = $imageBytes, image_local = 0
-  where sender_id = $me and client_id = $clientId and server_id is null
+  update messages set server_id = ? /* id */, text = ? /* text */, created_at = ? /* createdAt */,
+    edited_at = ? /* editedAt */, deleted_at = ? /* deletedAt */, reactions = ? /* reactions */,
+    send_state = 'sent', failure_code = null, failure_message = null,
+    image_id = ?, image_width = ?, image_height = ?, image_mime = ?, image_bytes = ? /* image… */,
+    image_local = 0
+  where sender_id = ? /* me */ and client_id = ? /* clientId */ and server_id is null
   returning local_id`
 
 /** The local id of the pending message this relay message is, if it is one. */
-export function linkPending(db: LocalDb, params: RelayMessageParams): number | undefined {
-  return db.prepare(LINK_PENDING).pluck().get(params) as number | undefined
+export function linkPending(db: LocalDb, p: RelayMessageParams): number | undefined {
+  return db
+    .prepare(LINK_PENDING)
+    .pluck()
+    .get(
+      p.id,
+      p.text,
+      p.createdAt,
+      p.editedAt,
+      p.deletedAt,
+      p.reactions,
+      p.imageId,
+      p.imageWidth,
+      p.imageHeight,
+      p.imageMime,
+      p.imageBytes,
+      p.me,
+      p.clientId,
+    ) as number | undefined
 }
 
-// Every other message event is an upsert by relay id.
+// Every other message event is an upsert by relay id (values in the order of the columns).
 const UPSERT_MESSAGE = `
   insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at,
     edited_at, deleted_at, reactions, send_state, image_id, image_width, image_height, image_mime,
     image_bytes)
-  values ($id, $clientId, $senderId, $recipientId, $peerId, $text, $createdAt, $editedAt, $deletedAt,
-    $reactions, 'sent', $imageId, $imageWidth, $imageHeight, $imageMime, $imageBytes)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?)
   on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
     deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
     image_width = excluded.image_width, image_height = excluded.image_height,
     image_mime = excluded.image_mime, image_bytes = excluded.image_bytes, image_local = 0
   returning local_id`
 
-export function upsertRelayMessage(db: LocalDb, params: RelayMessageParams): number {
-  return db.prepare(UPSERT_MESSAGE).pluck().get(params) as number
+export function upsertRelayMessage(db: LocalDb, p: RelayMessageParams): number {
+  return db
+    .prepare(UPSERT_MESSAGE)
+    .pluck()
+    .get(
+      p.id,
+      p.clientId,
+      p.senderId,
+      p.recipientId,
+      p.peerId,
+      p.text,
+      p.createdAt,
+      p.editedAt,
+      p.deletedAt,
+      p.reactions,
+      p.imageId,
+      p.imageWidth,
+      p.imageHeight,
+      p.imageMime,
+      p.imageBytes,
+    ) as number
 }
 
 export function maxLocalId(db: LocalDb): number {
