@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineConfig } from 'electron-vite'
+import { cspMeta } from './desktop/src/csp'
 
 const at = (file: string) => fileURLToPath(new URL(file, import.meta.url))
 
@@ -36,7 +37,7 @@ export default defineConfig({
   renderer: {
     root: at('desktop/src/renderer'),
     base: './',
-    plugins: [svelte()],
+    plugins: [svelte(), cspMeta()],
     build: {
       outDir: at('desktop/out/renderer'),
       reportCompressedSize: false,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { svelte } from '@sveltejs/vite-plugin-svelte'
 import { defineConfig } from 'vite'
+import { cspMeta, hostSockets } from './src/csp.ts'
 
 /**
  * The renderer's build for browser mode (the host serves dist/renderer). Electron builds the same
@@ -9,7 +10,7 @@ import { defineConfig } from 'vite'
 export default defineConfig({
   root: fileURLToPath(new URL('src/renderer', import.meta.url)),
   base: './',
-  plugins: [svelte()],
+  plugins: [svelte(), cspMeta({ connect: hostSockets('*') })],
   build: {
     outDir: fileURLToPath(new URL('dist/renderer', import.meta.url)),
     emptyOutDir: true,

@@ -3,8 +3,10 @@ import helmet from '@fastify/helmet'
 import rateLimit from '@fastify/rate-limit'
 import { createAjv } from '@parley/shared'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
+import { trustFunction } from './addresses'
 import type { RelayConfig } from './config'
 import { AppError } from './errors'
+import { hostChecker } from './host-check'
 import { auth } from './plugins/auth'
 import { database } from './plugins/database'
 import { errorHandling } from './plugins/errors'
@@ -16,6 +18,7 @@ import { contactRoutes } from './routes/contacts'
 import { healthRoutes } from './routes/health'
 import { imageRoutes } from './routes/images'
 import { messageRoutes } from './routes/messages'
+import { sessionRoutes } from './routes/sessions'
 import { syncRoutes } from './routes/sync'
 import { userRoutes } from './routes/users'
 import { socketHandlers } from './socket/handlers'
@@ -34,10 +37,11 @@ export interface BuildOptions {
  * `listen({port: 0})` or `inject`. Closing it drains queued writes, then closes the database.
  */
 export async function buildApp(config: RelayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const trustProxy = trustFunction(config.trustProxy)
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel },
     bodyLimit: config.maxBodyBytes,
-    trustProxy: config.trustProxy,
+    trustProxy,
     // Closing is handled below, so late requests get our error shape and connections let go.
     return503OnClosing: false,
     forceCloseConnections: 'idle',
@@ -98,8 +102,21 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   )
 
   await app.register(errorHandling)
+  // A request for another site, or from a page that pointed its own name at the relay (DNS
+  // rebinding), is refused before anything else runs.
+  const hostAllowed = hostChecker(config.publicUrl)
+  if (hostAllowed) {
+    const publicHost = new URL(config.publicUrl ?? '').host
+    app.addHook('onRequest', async (request) => {
+      if (!hostAllowed(request.headers.host)) {
+        throw new AppError('wrong_host', `This relay answers to ${publicHost}, not to that Host`)
+      }
+    })
+  }
   await app.register(helmet, { global: true })
-  await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] })
+  if (config.corsOrigins.length > 0) {
+    await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST', 'PATCH', 'DELETE'] })
+  }
   await app.register(redis, { redisUrl: config.redisUrl })
   await app.register(rateLimit, {
     max: config.rateLimits.globalPerMinute,
@@ -112,10 +129,12 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(realtime, {
     maxBufferBytes: config.maxBodyBytes,
     corsOrigins: config.corsOrigins,
+    hostAllowed,
     redisKeyPrefix: config.redisKeyPrefix,
   })
   await app.register(services, {
     sessionTtlDays: config.sessionTtlDays,
+    sessionMaxDays: config.sessionMaxDays,
     rateLimits: config.rateLimits,
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
@@ -126,6 +145,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
 
   await app.register(healthRoutes)
   await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
+  await app.register(sessionRoutes)
   await app.register(userRoutes)
   await app.register(contactRoutes)
   await app.register(messageRoutes)
@@ -133,6 +153,11 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(imageRoutes)
   await app.register(socketHandlers, {
     eventsPerSecond: config.rateLimits.socketEventsPerSecond,
+    eventsPerUserPerSecond: config.rateLimits.socketEventsPerUserPerSecond,
+    maxSocketsPerUser: config.rateLimits.maxSocketsPerUser,
+    handshakesPerMinute: config.rateLimits.socketHandshakesPerMinute,
+    redisKeyPrefix: config.redisKeyPrefix,
+    trustProxy,
     ...(options.clock && { clock: options.clock }),
   })
   await app.ready()

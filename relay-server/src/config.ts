@@ -1,15 +1,27 @@
 import path from 'node:path'
+import proxyAddr from '@fastify/proxy-addr'
 
 export interface RateLimits {
   /** Requests a minute per client IP for every route. */
   globalPerMinute: number
   /** Sign-in and registration attempts a minute per client IP. */
   authPerMinute: number
-  /** Failed sign-ins per username before it is locked for `loginLockMinutes`. */
-  loginFailuresPerUsername: number
-  loginLockMinutes: number
+  /**
+   * Failed sign-ins for a username (from one address, or from anywhere) before attempts wait:
+   * 1 s after the last failure, doubling up to `loginMaxDelaySeconds`.
+   */
+  loginFreeFailures: number
+  /** The same for one client address, whatever usernames it tries. */
+  loginFreeFailuresPerAddress: number
+  loginMaxDelaySeconds: number
   /** Socket events a second per socket (bursts up to this many). */
   socketEventsPerSecond: number
+  /** Socket events a second from all of one user's sockets together (shared through Redis). */
+  socketEventsPerUserPerSecond: number
+  /** Sockets one user may have open at once. */
+  maxSocketsPerUser: number
+  /** Socket handshakes a minute from one client address. */
+  socketHandshakesPerMinute: number
 }
 
 export interface RelayConfig {
@@ -22,17 +34,56 @@ export interface RelayConfig {
   redisKeyPrefix: string
   logLevel: string
   sessionTtlDays: number
-  /** Origins allowed by CORS; `*` for any (the desktop app's origin varies by mode). */
-  corsOrigins: string[] | '*'
+  /** The absolute lifetime of a session, however often it is used. */
+  sessionMaxDays: number
+  /**
+   * Origins allowed by CORS. Empty (the default): no CORS at all, since neither client needs it
+   * (the desktop app talks to the relay from Node, not from a web page).
+   */
+  corsOrigins: string[]
+  /** The address people use for the relay; when set, requests must name its host (or loopback). */
+  publicUrl: string | undefined
   rateLimits: RateLimits
   /** Largest accepted JSON body and Socket.IO message, in bytes. */
   maxBodyBytes: number
-  trustProxy: boolean
+  /**
+   * Whom to believe about the client's address in `X-Forwarded-For`: nobody (false), the nearest
+   * `n` hops, or proxies at these addresses and CIDR ranges. Never "everyone", which would let a
+   * client pick its own address and slip past every per-address limit.
+   */
+  trustProxy: TrustProxy
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
 }
 
+export type TrustProxy = false | number | string[]
+
 export class ConfigError extends Error {}
+
+/** TRUST_PROXY: unset or 0 for none, a hop count, or a comma-separated list of addresses and CIDRs. */
+export function readTrustProxy(raw: string | undefined): TrustProxy {
+  const value = raw?.trim() ?? ''
+  if (value === '' || value === '0' || value === 'false') return false
+  if (/^\d+$/.test(value)) {
+    const hops = Number(value)
+    if (hops > 10) throw new ConfigError(`TRUST_PROXY must be a hop count from 0 to 10, not '${raw}'`)
+    return hops
+  }
+  if (value === 'true') {
+    throw new ConfigError(
+      "TRUST_PROXY=true would let any client choose its own address; give the number of proxies in front of the relay (usually 1) or their addresses, e.g. '127.0.0.1'",
+    )
+  }
+  const list = value.split(',').map((item) => item.trim())
+  try {
+    proxyAddr.compile(list)
+  } catch (error) {
+    throw new ConfigError(
+      `TRUST_PROXY must be a hop count or addresses and CIDR ranges (127.0.0.1, 10.0.0.0/8, loopback): ${(error as Error).message}`,
+    )
+  }
+  return list
+}
 
 /** A whole number from the environment within [min, max], or `fallback` when unset. */
 export function readInteger(
@@ -51,6 +102,44 @@ export function readInteger(
   return value
 }
 
+/** CORS_ORIGINS: a comma-separated allowlist of origins (`https://app.example.org`), or nothing. */
+function readOrigins(raw: string | undefined): string[] {
+  const value = raw?.trim() ?? ''
+  if (value === '') return []
+  return value.split(',').map((item) => {
+    const origin = item.trim()
+    let parsed: URL | undefined
+    try {
+      parsed = new URL(origin)
+    } catch {
+      parsed = undefined
+    }
+    if (!parsed || parsed.origin !== origin || !/^https?:$/.test(parsed.protocol)) {
+      throw new ConfigError(
+        `CORS_ORIGINS lists origins such as https://app.example.org (scheme, host and port, no path and no '*'), not '${origin}'`,
+      )
+    }
+    return origin
+  })
+}
+
+function readPublicUrl(raw: string | undefined): string | undefined {
+  const value = raw?.trim() ?? ''
+  if (value === '') return undefined
+  let parsed: URL | undefined
+  try {
+    parsed = new URL(value)
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.username || parsed.search || parsed.hash) {
+    throw new ConfigError(
+      `PUBLIC_URL must be the relay's http(s) address, such as https://chat.example.org, not '${value}'`,
+    )
+  }
+  return parsed.href
+}
+
 /** The relay's settings from the environment; defaults suit one machine with no other services. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const databaseUrl = env.DATABASE_URL || undefined
@@ -61,7 +150,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
   }
-  const origins = (env.CORS_ORIGINS ?? '*').trim()
   return {
     host: env.HOST || '127.0.0.1',
     port: readInteger(env, 'PORT', 8080, 0, 65535),
@@ -71,16 +159,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     redisKeyPrefix: env.REDIS_KEY_PREFIX || 'parley',
     logLevel: env.LOG_LEVEL || 'info',
     sessionTtlDays: readInteger(env, 'SESSION_TTL_DAYS', 30, 1, 3650),
-    corsOrigins: origins === '*' ? '*' : origins.split(',').map((o) => o.trim()),
+    sessionMaxDays: readInteger(env, 'SESSION_MAX_DAYS', 180, 1, 3650),
+    corsOrigins: readOrigins(env.CORS_ORIGINS),
+    publicUrl: readPublicUrl(env.PUBLIC_URL),
     rateLimits: {
       globalPerMinute: readInteger(env, 'RATE_LIMIT_PER_MINUTE', 1200, 1, 10_000_000),
       authPerMinute: readInteger(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 20, 1, 10_000_000),
-      loginFailuresPerUsername: readInteger(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 1, 10_000_000),
-      loginLockMinutes: readInteger(env, 'LOGIN_LOCK_MINUTES', 15, 1, 24 * 60),
+      loginFreeFailures: readInteger(env, 'LOGIN_FREE_FAILURES', 5, 1, 10_000_000),
+      loginFreeFailuresPerAddress: readInteger(env, 'LOGIN_FREE_FAILURES_PER_ADDRESS', 20, 1, 10_000_000),
+      loginMaxDelaySeconds: readInteger(env, 'LOGIN_MAX_DELAY_SECONDS', 900, 1, 24 * 3600),
       socketEventsPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_SECOND', 50, 1, 10_000_000),
+      socketEventsPerUserPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_USER_PER_SECOND', 100, 1, 10_000_000),
+      maxSocketsPerUser: readInteger(env, 'MAX_SOCKETS_PER_USER', 20, 1, 10_000),
+      socketHandshakesPerMinute: readInteger(env, 'SOCKET_HANDSHAKES_PER_MINUTE', 60, 1, 10_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
-    trustProxy: env.TRUST_PROXY === '1' || env.TRUST_PROXY === 'true',
+    trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
   }
 }

@@ -4,12 +4,15 @@ import { type ErrorCode, errorCodes } from '@parley/shared'
 export class AppError extends Error {
   readonly code: ErrorCode
   readonly status: number
+  /** Sent as Retry-After when the answer is a refusal for now, not for good. */
+  readonly retryAfterSeconds: number | undefined
 
-  constructor(code: ErrorCode, message: string) {
+  constructor(code: ErrorCode, message: string, options: { retryAfterSeconds?: number } = {}) {
     super(message)
     this.name = 'AppError'
     this.code = code
     this.status = errorCodes[code].status
+    this.retryAfterSeconds = options.retryAfterSeconds
   }
 }
 

@@ -165,8 +165,8 @@ describe('sockets and token expiry', () => {
 })
 
 describe('rate limits', () => {
-  it('locks a username after repeated failed sign-ins, even with the right password', async () => {
-    const relay = await startRelay({ env: { LOGIN_FAILURES_PER_USERNAME: '3' } })
+  it('slows a username down after repeated failed sign-ins, even with the right password', async () => {
+    const relay = await startRelay({ env: { LOGIN_FREE_FAILURES: '3' } })
     try {
       const user = await registerUser(relay.url, { password: 'the real password' })
       for (let i = 0; i < 3; i++) {

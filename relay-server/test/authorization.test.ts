@@ -537,6 +537,52 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
     })
   })
 
+  describe('sessions and passwords', () => {
+    type Sessions = { sessions: { id: number; current: boolean }[] }
+    const sessionIds = async (viewer: TestUser) =>
+      (await call<Sessions>(viewer, 'GET', '/sessions')).body.sessions.map((s) => s.id)
+
+    it("GET /sessions lists only the caller's own sessions", async () => {
+      const alices = await sessionIds(alice)
+      expect(alices.length).toBeGreaterThan(0)
+      for (const viewer of [bob, mallory, nora, bea, bert]) {
+        const theirs = await sessionIds(viewer)
+        expect(theirs.filter((id) => alices.includes(id))).toEqual([])
+      }
+    })
+
+    it("ending Alice's session is 404 session_not_found for everyone else, and she stays signed in", async () => {
+      const [aliceSession] = await sessionIds(alice)
+      for (const viewer of [bob, mallory, nora, bea, bert]) {
+        expect(await call(viewer, 'DELETE', `/sessions/${aliceSession}`)).toMatchObject(
+          refusal(404, 'session_not_found'),
+        )
+      }
+      expect((await call(alice, 'GET', '/session')).status).toBe(200)
+      expect(await sessionIds(alice)).toContain(aliceSession)
+    })
+
+    it("signing out your other sessions or changing your password never touches anyone else's", async () => {
+      const before = await sessionIds(alice)
+      const bobsPassword = (await userRow(bob.user.id)).password_hash
+      const changed = await call(mallory, 'POST', '/password', {
+        currentPassword: mallory.password,
+        newPassword: mallory.password,
+      })
+      expect(changed.status).toBe(204)
+      expect((await call(mallory, 'DELETE', '/sessions')).status).toBe(204)
+      const wrong = await call(mallory, 'POST', '/password', {
+        currentPassword: 'not my password',
+        newPassword: 'a brand new password',
+      })
+      expect(wrong).toMatchObject(refusal(401, 'invalid_credentials'))
+      expect(await sessionIds(alice)).toEqual(before)
+      expect((await call(alice, 'GET', '/session')).status).toBe(200)
+      expect((await call(bob, 'GET', '/session')).status).toBe(200)
+      expect((await userRow(bob.user.id)).password_hash).toBe(bobsPassword)
+    })
+  })
+
   describe('live events', () => {
     const sockets = new Map<TestUser, ClientSocket>()
     /** Every event each outsider's socket receives, whatever its name. */

@@ -22,6 +22,32 @@ describe('relay configuration', () => {
     expect(() => loadConfig({ SESSION_TTL_DAYS: '0' })).toThrow(/SESSION_TTL_DAYS/)
   })
 
+  it('TRUST_PROXY takes a hop count or the proxies\' addresses, never "trust everyone"', () => {
+    expect(loadConfig({}).trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false)
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1)
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1, 10.0.0.0/8, loopback' }).trustProxy).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'loopback',
+    ])
+    expect(() => loadConfig({ TRUST_PROXY: 'true' })).toThrow(/TRUST_PROXY=true would let any client/)
+    expect(() => loadConfig({ TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY must be/)
+    expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/99' })).toThrow(/TRUST_PROXY must be/)
+    expect(() => loadConfig({ TRUST_PROXY: '50' })).toThrow(/TRUST_PROXY must be/)
+  })
+
+  it('CORS is off unless origins are listed; PUBLIC_URL is an http(s) address', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([])
+    expect(loadConfig({}).publicUrl).toBeUndefined()
+    expect(() => loadConfig({ CORS_ORIGINS: '*' })).toThrow(/CORS_ORIGINS/)
+    expect(() => loadConfig({ CORS_ORIGINS: 'https://a.example/path' })).toThrow(/CORS_ORIGINS/)
+    expect(() => loadConfig({ CORS_ORIGINS: 'a.example' })).toThrow(/CORS_ORIGINS/)
+    expect(loadConfig({ PUBLIC_URL: 'https://chat.example.org' }).publicUrl).toBe('https://chat.example.org/')
+    expect(() => loadConfig({ PUBLIC_URL: 'chat.example.org' })).toThrow(/PUBLIC_URL/)
+    expect(() => loadConfig({ PUBLIC_URL: 'ftp://chat.example.org' })).toThrow(/PUBLIC_URL/)
+  })
+
   it('reads every setting from the environment', () => {
     const config = loadConfig({
       PORT: '9000',

@@ -23,6 +23,7 @@ async function spawnRelay(
       RATE_LIMIT_PER_MINUTE: '1000000',
       RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
       SOCKET_EVENTS_PER_SECOND: '1000000',
+      SOCKET_EVENTS_PER_USER_PER_SECOND: '1000000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,6 +8,7 @@ import { type EventFrame, InvokeFrame, type ResultFrame, validate } from '@parle
 import { type WebSocket, WebSocketServer } from 'ws'
 import { consoleLogger } from '../core/logger'
 import { type CoreOptions, CoreService } from '../core/service'
+import { contentSecurityPolicy, hostSockets } from '../csp'
 import { newToken, readHostFile, TOKEN_PATTERN, writeHostFile } from './host-file'
 
 /**
@@ -297,17 +298,6 @@ function securityHeaders(port: number, headers: Record<string, string>): Record<
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'cross-origin-opener-policy': 'same-origin',
-    'content-security-policy': [
-      "default-src 'self'",
-      "script-src 'self'",
-      // Svelte sets inline style attributes (sizes, positions); no inline scripts are allowed.
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' blob: data:",
-      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-      "object-src 'none'",
-      "base-uri 'none'",
-      "form-action 'none'",
-      "frame-ancestors 'none'",
-    ].join('; '),
+    'content-security-policy': contentSecurityPolicy({ connect: hostSockets(port) }),
   }
 }

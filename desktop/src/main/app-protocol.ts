@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { contentSecurityPolicy } from '../csp'
 
 /**
  * The renderer is served from `app://parley/`, a privileged standard scheme, rather than file://:
@@ -18,27 +19,11 @@ export const appScheme = {
 }
 
 /**
- * The renderer's Content-Security-Policy, sent as a header with every response (index.html also
- * carries one in a meta tag for browser mode; a page gets both, and both must allow a load). No
- * 'unsafe-eval' and no inline scripts; inline styles are needed by Svelte's transitions and
- * emoji-picker-element. The renderer reaches the core only through the preload: connect-src 'self'
- * only lets it read its own assets.
+ * The renderer's Content-Security-Policy (see csp.ts), sent as a header with every response. The
+ * renderer reaches the core only through the preload: connect-src 'self' only lets it read its own
+ * assets.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' blob: data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "media-src 'self' blob:",
-  "worker-src 'self'",
-  "object-src 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ')
+export const CONTENT_SECURITY_POLICY = contentSecurityPolicy()
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -62,6 +62,15 @@ export { notificationBody }
 
 export const conversationGroup = (peerId: number) => `conversation-${peerId}`
 
+/**
+ * Notification servers on Linux read the body (and some, such as dunst, the summary too) as
+ * markup, and Electron hands both to libnotify as they are: a contact could set a name or send a
+ * text with `<a href>` or `<b>` and have it drawn as markup, or blank it with a stray `&`. Escaped,
+ * they show as typed.
+ */
+export const escapeNotificationMarkup = (text: string): string =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+
 /** Inline reply is offered where Electron supports it. */
 export const supportsInlineReply = (platform: NodeJS.Platform) =>
   platform === 'darwin' || platform === 'win32'
@@ -98,9 +107,10 @@ export class Notifier<Image> {
     if (!this.shouldNotify(peerId, message)) return
     const settings = this.#deps.settings()
     const hasReply = supportsInlineReply(this.#deps.platform)
+    const asText = (text: string) => (this.#deps.platform === 'linux' ? escapeNotificationMarkup(text) : text)
     const handle = this.#deps.create({
-      title: senderName(sender),
-      body: notificationBody(message, count, settings.notificationPreview),
+      title: asText(senderName(sender)),
+      body: asText(notificationBody(message, count, settings.notificationPreview)),
       silent: !settings.sound,
       ...(icon && { icon }),
       hasReply,

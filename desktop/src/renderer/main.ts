@@ -4,9 +4,11 @@ import { connectBridge } from './lib/bridge'
 import { managersContext } from './lib/context'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
+import { DraftsState } from './lib/managers/drafts.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
 import { NotificationPermissionState } from './lib/managers/notification-permission.svelte'
 import { OutgoingQueue } from './lib/managers/outgoing.svelte'
+import { SearchState } from './lib/managers/search.svelte'
 import { UiState } from './lib/managers/ui.svelte'
 import { startWebNotifications } from './lib/managers/web-notifications'
 import './styles/app.css'
@@ -18,12 +20,14 @@ const app = new AppState(bridge)
 const outgoing = new OutgoingQueue(bridge, app, window.localStorage)
 const ui = new UiState(bridge, outgoing)
 const notifications = new NotificationPermissionState()
+const drafts = new DraftsState(bridge)
 const context = managersContext({
   app,
-  chats: new ChatsState(bridge),
+  chats: new ChatsState(bridge, drafts),
+  drafts,
   media: new MediaCache(bridge),
   notifications,
-  outgoing,
+  search: new SearchState(bridge),
   ui,
 })
 mount(App, { target, context })

@@ -205,6 +205,20 @@ describe('notifications', () => {
     expect(linux.created[0]?.spec.replyPlaceholder).toBeUndefined()
   })
 
+  it('on Linux, markup in a name or text is escaped, so libnotify shows it as typed; elsewhere it is left alone', async () => {
+    const text = '<a href="https://evil.example">Verify</a> your account & <b>win</b>'
+    const from = { ...sender, firstName: '<i>Ada</i>', lastName: '& Co' }
+    const linux = setup({ platform: 'linux' })
+    await linux.received(message({ text }), 1, from)
+    expect(linux.created[0]?.spec).toMatchObject({
+      title: '&lt;i&gt;Ada&lt;/i&gt; &amp; Co',
+      body: '&lt;a href="https://evil.example"&gt;Verify&lt;/a&gt; your account &amp; &lt;b&gt;win&lt;/b&gt;',
+    })
+    const mac = setup({ platform: 'darwin' })
+    await mac.received(message({ text }), 1, from)
+    expect(mac.created[0]?.spec).toMatchObject({ title: '<i>Ada</i> & Co', body: text })
+  })
+
   it('keeps one notification per conversation, and withdraws them once it has nothing unread', async () => {
     const { created, notifier, removeGroup, received } = setup()
     await received()

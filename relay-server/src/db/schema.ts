@@ -25,7 +25,18 @@ export interface SessionsTable {
   token_hash: string
   created_at: number
   expires_at: number
+  /** Written at most once a minute per session (see AuthService.authenticate). */
   last_used_at: number
+  device_name: Generated<string | null>
+  /** The client address of the last use (as of `last_used_at`). */
+  address: Generated<string | null>
+}
+
+/** An address (IPv6: its /64) from which a user signed in successfully, and when last. */
+export interface SignInAddressesTable {
+  user_id: number
+  address: string
+  last_at: number
 }
 
 /** One row per side: `owner_id` sees `peer_id` with `status`. */
@@ -110,6 +121,7 @@ export interface FeedEventsTable {
 export interface Database {
   users: UsersTable
   sessions: SessionsTable
+  sign_in_addresses: SignInAddressesTable
   contacts: ContactsTable
   messages: MessagesTable
   message_versions: MessageVersionsTable

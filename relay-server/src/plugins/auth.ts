@@ -24,7 +24,7 @@ export const auth = fp(
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const token = bearerToken(request.headers.authorization)
       if (!token) throw new AppError('unauthorized', 'Sign in first: send Authorization: Bearer <token>')
-      const principal = await app.services.auth.authenticate(token)
+      const principal = await app.services.auth.authenticate(token, request.ip)
       if (!principal)
         throw new AppError('unauthorized', 'The token is unknown, revoked or expired; sign in again')
       request.principal = principal

@@ -30,6 +30,8 @@ export const errorHandling = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       if (isAppError(error)) {
+        if (error.retryAfterSeconds !== undefined)
+          reply.header('retry-after', String(error.retryAfterSeconds))
         return reply.status(error.status).send({ error: { code: error.code, message: error.message } })
       }
       if (error.validation) {

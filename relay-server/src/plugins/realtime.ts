@@ -34,11 +34,24 @@ declare module 'fastify' {
 export const realtime = fp(
   async (
     app: FastifyInstance,
-    options: { maxBufferBytes: number; corsOrigins: string[] | '*'; redisKeyPrefix: string },
+    options: {
+      maxBufferBytes: number
+      corsOrigins: string[]
+      /** The Host check of the HTTP routes, for handshakes too (null: no public address set). */
+      hostAllowed: ((host: string | undefined) => boolean) | null
+      redisKeyPrefix: string
+    },
   ) => {
+    const { hostAllowed } = options
     const io: RelayServer = new Server(app.server, {
       maxHttpBufferSize: options.maxBufferBytes,
-      cors: { origin: options.corsOrigins },
+      ...(options.corsOrigins.length > 0 && { cors: { origin: options.corsOrigins } }),
+      ...(hostAllowed && {
+        allowRequest: (request, callback) =>
+          hostAllowed(request.headers.host)
+            ? callback(null, true)
+            : callback('wrong_host: this relay does not answer to that Host', false),
+      }),
       serveClient: false,
       pingInterval: 20_000,
       pingTimeout: 20_000,

@@ -1,7 +1,6 @@
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import type { RateLimits } from '../config'
 import { FileBlobStore } from '../images/blob-store'
 import { AuthService } from '../services/auth'
@@ -10,7 +9,11 @@ import { ContactService } from '../services/contacts'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
+import { type FailureStore, MemoryFailureStore, RedisFailureStore } from '../services/sign-in-throttle'
 import { UserService } from '../services/users'
+
+/** Failed sign-ins are forgotten a day after the last one. */
+const SIGN_IN_FAILURE_MEMORY_MS = 24 * 3600_000
 
 export interface Services {
   auth: AuthService
@@ -30,6 +33,7 @@ declare module 'fastify' {
 
 export interface ServicesOptions {
   sessionTtlDays: number
+  sessionMaxDays: number
   rateLimits: RateLimits
   redisKeyPrefix: string
   dataDir: string
@@ -45,15 +49,13 @@ export const services = fp(
       clock,
       onCommitted: (events) => realtime.publishFeed(events),
     })
-    const lockSeconds = options.rateLimits.loginLockMinutes * 60
-    const loginFailures: RateLimiterAbstract = app.redis
-      ? new RateLimiterRedis({
-          storeClient: app.redis,
-          keyPrefix: `${options.redisKeyPrefix}:login-failures`,
-          points: options.rateLimits.loginFailuresPerUsername,
-          duration: lockSeconds,
-        })
-      : new RateLimiterMemory({ points: options.rateLimits.loginFailuresPerUsername, duration: lockSeconds })
+    const throttlePolicy = {
+      maxDelayMs: options.rateLimits.loginMaxDelaySeconds * 1000,
+      memoryMs: SIGN_IN_FAILURE_MEMORY_MS,
+    }
+    const failures: FailureStore = app.redis
+      ? new RedisFailureStore(app.redis, `${options.redisKeyPrefix}:sign-in-failures:`, throttlePolicy)
+      : new MemoryFailureStore(throttlePolicy)
     const presence = new PresenceService({ db, committer, realtime, clock })
     const images = new ImageService({
       db,
@@ -65,7 +67,16 @@ export const services = fp(
       committer,
       presence,
       images,
-      auth: new AuthService({ db, realtime, sessionTtlDays: options.sessionTtlDays, loginFailures, clock }),
+      auth: new AuthService({
+        db,
+        realtime,
+        sessionTtlDays: options.sessionTtlDays,
+        sessionMaxDays: options.sessionMaxDays,
+        failures,
+        freeFailures: options.rateLimits.loginFreeFailures,
+        freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
+        clock,
+      }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime }),

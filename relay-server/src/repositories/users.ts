@@ -74,6 +74,14 @@ export async function updateProfile(
     .executeTakeFirstOrThrow()
 }
 
+export async function setPasswordHash(db: Db, id: number, passwordHash: string, now: number): Promise<void> {
+  await db
+    .updateTable('users')
+    .set({ password_hash: passwordHash, updated_at: now })
+    .where('id', '=', id)
+    .execute()
+}
+
 export async function setLastSeen(db: Db, id: number, at: number): Promise<void> {
   await db.updateTable('users').set({ last_seen_at: at }).where('id', '=', id).execute()
 }

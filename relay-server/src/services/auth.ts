@@ -1,15 +1,34 @@
 import { createHash, randomBytes } from 'node:crypto'
-import type { AuthResponse, LoginBody, RegisterBody, SessionResponse } from '@parley/shared'
+import type {
+  AuthResponse,
+  ChangePasswordBody,
+  LoginBody,
+  RegisterBody,
+  SessionInfo,
+  SessionResponse,
+} from '@parley/shared'
 import type { Kysely } from 'kysely'
-import type { RateLimiterAbstract } from 'rate-limiter-flexible'
+import { addressKey, displayAddress } from '../addresses'
 import type { Database, UserRow } from '../db/schema'
 import { AppError, isUniqueViolation } from '../errors'
 import * as sessions from '../repositories/sessions'
+import * as signInAddresses from '../repositories/sign-in-addresses'
 import * as users from '../repositories/users'
 import { hashPassword, verifyPassword } from './passwords'
 import type { Realtime } from './realtime'
+import type { FailureStore, Gate } from './sign-in-throttle'
 
 const DAY = 24 * 60 * 60 * 1000
+/**
+ * How stale a session's last-used time may be: a use within this long of the recorded one writes
+ * nothing, so an active client costs one write a minute, not one per request.
+ */
+export const LAST_USED_RESOLUTION_MS = 60_000
+/**
+ * How long an address a user signed in from stays known: a sign-in from a known address is slowed
+ * down only by its own failures there, not by failures for the username from elsewhere.
+ */
+export const KNOWN_ADDRESS_MS = 180 * DAY
 
 export interface Principal {
   userId: number
@@ -25,9 +44,27 @@ export interface AuthServiceDeps {
   db: Kysely<Database>
   realtime: Realtime
   sessionTtlDays: number
-  /** Counts failed sign-ins per username; a locked username is refused before checking. */
-  loginFailures: RateLimiterAbstract
+  /** No session lives longer than this from its start, however often it is used. */
+  sessionMaxDays: number
+  /** Counts failed sign-ins (and failed current passwords) and says how long to wait. */
+  failures: FailureStore
+  /** Failures a username, or one username from one address, may have before attempts wait. */
+  freeFailures: number
+  /** Failures one address (any usernames) may have before its attempts wait. */
+  freeFailuresPerAddress: number
   clock?: () => number
+}
+
+/** The counters of a sign-in attempt: this username from this address, the username, the address. */
+function signInKeys(username: string, address: string) {
+  return { pair: `pair:${address}|${username}`, user: `user:${username}`, address: `address:${address}` }
+}
+
+function slowDown(waitMs: number, what: string): AppError {
+  const seconds = Math.ceil(waitMs / 1000)
+  return new AppError('rate_limited', `Too many failed ${what}; try again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  })
 }
 
 export class AuthService {
@@ -39,7 +76,8 @@ export class AuthService {
     this.#clock = deps.clock ?? Date.now
   }
 
-  async register(body: RegisterBody): Promise<AuthResponse> {
+  /** `address` is the client's, as the relay sees it (behind a trusted proxy, the forwarded one). */
+  async register(body: RegisterBody, address: string | null): Promise<AuthResponse> {
     const { db } = this.#deps
     if (await users.findUserByUsername(db, body.username)) {
       throw new AppError('username_taken', `The username '${body.username}' is taken`)
@@ -65,59 +103,97 @@ export class AuthService {
         throw new AppError('username_taken', `The username '${body.username}' is taken`)
       throw error
     }
-    return this.#startSession(user)
+    await this.#rememberAddress(user.id, address, now)
+    return this.#startSession(user, body.deviceName, address)
   }
 
-  async login(body: LoginBody): Promise<AuthResponse> {
-    const { db, loginFailures } = this.#deps
-    const key = body.username.toLowerCase()
-    const state = await loginFailures.get(key)
-    if (state && state.remainingPoints <= 0) {
-      throw new AppError(
-        'rate_limited',
-        `Too many failed sign-ins for this username; try again in ${Math.ceil(state.msBeforeNext / 60000)} min`,
-      )
-    }
+  /**
+   * Failed attempts slow down (see sign-in-throttle.ts): per username from this address always;
+   * per username and per address too unless the user signed in from this address before, so that
+   * failures from elsewhere never keep a known device out. The attempt is charged before the
+   * password is checked and given back if it was right, so parallel guesses cannot slip through.
+   */
+  async login(body: LoginBody, address: string | null): Promise<AuthResponse> {
+    const { db, failures, freeFailures, freeFailuresPerAddress } = this.#deps
+    const now = this.#clock()
+    const from = address === null ? 'unknown' : addressKey(address)
+    const keys = signInKeys(body.username.toLowerCase(), from)
     const user = await users.findUserByUsername(db, body.username)
-    const valid = await verifyPassword(user?.password_hash ?? null, body.password)
-    if (!user || !valid) {
-      await loginFailures.penalty(key).catch(() => undefined)
-      throw new AppError('invalid_credentials', 'Wrong username or password')
+    const known =
+      user !== undefined &&
+      (await signInAddresses.isKnownSignInAddress(db, user.id, from, now - KNOWN_ADDRESS_MS))
+    const gates: Gate[] = [{ key: keys.pair, free: freeFailures }]
+    if (!known) {
+      gates.push({ key: keys.user, free: freeFailures }, { key: keys.address, free: freeFailuresPerAddress })
     }
-    await loginFailures.delete(key)
-    return this.#startSession(user)
+    const wait = await failures.reserve(gates, [keys.pair, keys.user, keys.address], now)
+    if (wait > 0) throw slowDown(wait, 'sign-ins')
+    const valid = await verifyPassword(user?.password_hash ?? null, body.password)
+    if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong username or password')
+    await failures.clear([keys.pair])
+    await failures.release([keys.user, keys.address])
+    await this.#rememberAddress(user.id, address, now)
+    return this.#startSession(user, body.deviceName, address)
   }
 
-  async #startSession(user: UserRow): Promise<AuthResponse> {
+  async #rememberAddress(userId: number, address: string | null, now: number): Promise<void> {
+    if (address === null) return
+    await signInAddresses.rememberSignInAddress(
+      this.#deps.db,
+      userId,
+      addressKey(address),
+      now,
+      now - KNOWN_ADDRESS_MS,
+    )
+  }
+
+  async #startSession(
+    user: UserRow,
+    deviceName: string | undefined,
+    address: string | null,
+  ): Promise<AuthResponse> {
     const token = randomBytes(32).toString('base64url')
     const now = this.#clock()
     const session = await sessions.insertSession(this.#deps.db, {
       user_id: user.id,
       token_hash: hashToken(token),
       created_at: now,
-      expires_at: now + this.#deps.sessionTtlDays * DAY,
+      expires_at: this.#expiry(now, now),
+      device_name: deviceName ?? null,
+      address: address === null ? null : displayAddress(address),
     })
     return { user: users.toOwnUser(user), token, expiresAt: session.expires_at }
   }
 
+  /** A full sliding lifetime from `now`, but never past the absolute end of the session. */
+  #expiry(createdAt: number, now: number): number {
+    return Math.min(now + this.#deps.sessionTtlDays * DAY, createdAt + this.#deps.sessionMaxDays * DAY)
+  }
+
   /**
-   * The principal behind a bearer token, or null. Expiry slides: a session used at least a day
-   * after its last extension is extended to a full TTL again.
+   * The principal behind a bearer token, or null. Expiry slides: a session used a day or more after
+   * its last extension is extended to a full TTL again, but never past SESSION_MAX_DAYS from its
+   * start. Uses are recorded (time, address, expiry) at most once per LAST_USED_RESOLUTION_MS.
    */
-  async authenticate(token: string): Promise<Principal | null> {
+  async authenticate(token: string, address: string | null = null): Promise<Principal | null> {
     if (token.length < 16 || token.length > 128) return null
-    const { db, sessionTtlDays } = this.#deps
+    const { db } = this.#deps
     const session = await sessions.findSessionByHash(db, hashToken(token))
     const now = this.#clock()
     if (!session) return null
-    if (session.expires_at <= now) {
+    // The absolute end is checked too, in case SESSION_MAX_DAYS was lowered since the last use.
+    let expiresAt = Math.min(session.expires_at, session.created_at + this.#deps.sessionMaxDays * DAY)
+    if (expiresAt <= now) {
       await sessions.deleteSession(db, session.id)
       return null
     }
-    let expiresAt = session.expires_at
-    if (now - session.last_used_at >= DAY) {
-      expiresAt = now + sessionTtlDays * DAY
-      await sessions.extendSession(db, session.id, now, expiresAt)
+    if (now - session.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      // Slid a day or more ago (its expiry is a day or more short of a full TTL): slide it again.
+      if (now + this.#deps.sessionTtlDays * DAY - session.expires_at >= DAY) {
+        expiresAt = this.#expiry(session.created_at, now)
+      }
+      const seenFrom = address === null ? null : displayAddress(address)
+      await sessions.touchSession(db, session.id, { now, expiresAt, address: seenFrom })
     }
     return { userId: session.user_id, sessionId: session.id, expiresAt }
   }
@@ -131,5 +207,54 @@ export class AuthService {
   async logout(principal: Principal): Promise<void> {
     await sessions.deleteSession(this.#deps.db, principal.sessionId)
     this.#deps.realtime.disconnectSession(principal.sessionId, 'signed_out')
+  }
+
+  /** Needs the current password; signs out (and disconnects) every other session of the user. */
+  async changePassword(principal: Principal, body: ChangePasswordBody): Promise<void> {
+    const { db, failures, freeFailures } = this.#deps
+    const user = await users.findUserById(db, principal.userId)
+    if (!user) throw new AppError('unauthorized', 'The account no longer exists')
+    // Someone holding a stolen token must not be able to guess the password at leisure.
+    const key = `session:${principal.sessionId}`
+    const wait = await failures.reserve([{ key, free: freeFailures }], [key], this.#clock())
+    if (wait > 0) throw slowDown(wait, 'password checks')
+    if (!(await verifyPassword(user.password_hash, body.currentPassword))) {
+      throw new AppError('invalid_credentials', 'The current password is wrong')
+    }
+    await failures.clear([key])
+    const passwordHash = await hashPassword(body.newPassword)
+    const ended = await db.transaction().execute(async (trx) => {
+      await users.setPasswordHash(trx, user.id, passwordHash, this.#clock())
+      return sessions.deleteOtherSessions(trx, user.id, principal.sessionId)
+    })
+    this.#disconnect(ended)
+  }
+
+  async listSessions(principal: Principal): Promise<SessionInfo[]> {
+    const rows = await sessions.listUserSessions(this.#deps.db, principal.userId, this.#clock())
+    return rows.map((row) => ({
+      id: row.id,
+      deviceName: row.device_name,
+      createdAt: row.created_at,
+      lastUsedAt: row.last_used_at,
+      address: row.address,
+      current: row.id === principal.sessionId,
+    }))
+  }
+
+  /** Signs out one session of the user's own; someone else's is as unknown as a missing one. */
+  async endSession(principal: Principal, sessionId: number): Promise<void> {
+    if (!(await sessions.deleteUserSession(this.#deps.db, principal.userId, sessionId))) {
+      throw new AppError('session_not_found', `You have no session ${sessionId}`)
+    }
+    this.#disconnect([sessionId])
+  }
+
+  async endOtherSessions(principal: Principal): Promise<void> {
+    this.#disconnect(await sessions.deleteOtherSessions(this.#deps.db, principal.userId, principal.sessionId))
+  }
+
+  #disconnect(sessionIds: readonly number[]): void {
+    for (const id of sessionIds) this.#deps.realtime.disconnectSession(id, 'signed_out')
   }
 }

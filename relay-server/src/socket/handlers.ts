@@ -9,8 +9,9 @@ import {
 } from '@parley/shared'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { RateLimiterMemory } from 'rate-limiter-flexible'
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import type { Socket } from 'socket.io'
+import { addressKey, clientAddress, type TrustFunction } from '../addresses'
 import { isAppError } from '../errors'
 import type { SocketData } from '../plugins/realtime'
 import { sessionRoom, userRoom } from '../services/realtime'
@@ -23,16 +24,63 @@ type Handlers = {
   [E in ClientEventName]: (data: SocketData, payload: ClientEventPayload<E>) => Promise<ClientEventResults[E]>
 }
 
+export interface SocketLimits {
+  /** Events a second from one socket. */
+  eventsPerSecond: number
+  /** Events a second from all of one user's sockets together, on every relay. */
+  eventsPerUserPerSecond: number
+  /** Sockets one user may have open at once, on every relay. */
+  maxSocketsPerUser: number
+  /** Handshakes a minute from one client address (IPv6: its /64), on every relay. */
+  handshakesPerMinute: number
+}
+
+function refusal(code: ApiError['code'], message: string): Error & { data: ApiError } {
+  const error = new Error(code) as Error & { data: ApiError }
+  error.data = { code, message }
+  return error
+}
+
+/** Spends one point of `key`; false when there was none left. A store failure is thrown. */
+async function spend(limiter: RateLimiterAbstract, key: string): Promise<boolean> {
+  try {
+    await limiter.consume(key)
+    return true
+  } catch (error) {
+    if (error instanceof Error) throw error
+    return false
+  }
+}
+
 /**
  * Socket.IO: the handshake carries `auth: {token}`; each event's payload is checked against the
- * shared schema, rate limited per socket, and answered through its ack, never by a crash.
+ * shared schema, rate limited per socket and per user, and answered through its ack, never by a
+ * crash. One user cannot fill the shared commit queue by opening many sockets: their events share
+ * one budget, and their sockets and handshakes are capped.
  */
 export const socketHandlers = fp(
-  async (app: FastifyInstance, options: { eventsPerSecond: number; clock?: () => number }) => {
+  async (
+    app: FastifyInstance,
+    options: SocketLimits & { trustProxy: TrustFunction; redisKeyPrefix: string; clock?: () => number },
+  ) => {
     const clock = options.clock ?? Date.now
     const { io, services, db } = app
     const { messages, presence } = services
     const limiter = new RateLimiterMemory({ points: options.eventsPerSecond, duration: 1 })
+    // Shared through Redis when several relays run; each relay falls back to its own count if
+    // Redis fails, rather than refusing everything.
+    const sharedLimiter = (name: string, points: number, duration: number): RateLimiterAbstract =>
+      app.redis
+        ? new RateLimiterRedis({
+            storeClient: app.redis,
+            keyPrefix: `${options.redisKeyPrefix}:${name}`,
+            points,
+            duration,
+            insuranceLimiter: new RateLimiterMemory({ points, duration }),
+          })
+        : new RateLimiterMemory({ points, duration })
+    const userLimiter = sharedLimiter('socket-events', options.eventsPerUserPerSecond, 1)
+    const handshakeLimiter = sharedLimiter('socket-handshakes', options.handshakesPerMinute, 60)
 
     const handlers: Handlers = {
       message: (s, p) => messages.send(s.userId, p),
@@ -50,13 +98,34 @@ export const socketHandlers = fp(
     }
 
     io.use(async (socket, next) => {
+      const address = clientAddress(socket.request, options.trustProxy)
+      // Counted before the token is looked at, so a flood of handshakes costs no database reads.
+      const handshakeAllowed = await spend(handshakeLimiter, addressKey(address)).catch((err) => {
+        app.log.warn({ err }, 'handshake limit unavailable')
+        return true
+      })
+      if (!handshakeAllowed) {
+        return next(
+          refusal(
+            'rate_limited',
+            `More than ${options.handshakesPerMinute} connections a minute from your address`,
+          ),
+        )
+      }
       const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token
       const principal =
-        typeof token === 'string' ? await services.auth.authenticate(token).catch(() => null) : null
+        typeof token === 'string' ? await services.auth.authenticate(token, address).catch(() => null) : null
       if (!principal) {
-        const error = new Error('unauthorized') as Error & { data: ApiError }
-        error.data = { code: 'unauthorized', message: 'Sign in first: the handshake needs auth.token' }
-        return next(error)
+        return next(refusal('unauthorized', 'Sign in first: the handshake needs auth.token'))
+      }
+      const open = await userSockets(principal.userId).catch(() => [])
+      if (open.length >= options.maxSocketsPerUser) {
+        return next(
+          refusal(
+            'rate_limited',
+            `You have ${open.length} connections open; close one (at most ${options.maxSocketsPerUser})`,
+          ),
+        )
       }
       socket.data = {
         userId: principal.userId,
@@ -70,6 +139,7 @@ export const socketHandlers = fp(
     io.on('connection', (socket) => {
       const data = socket.data as SocketData
       socket.join([userRoom(data.userId), sessionRoom(data.sessionId)])
+      void enforceSocketCap(socket)
       publish(data.userId)
 
       for (const name of Object.keys(handlers) as ClientEventName[]) {
@@ -99,6 +169,27 @@ export const socketHandlers = fp(
       })
     })
 
+    function userSockets(userId: number) {
+      return io.in(userRoom(userId)).fetchSockets()
+    }
+
+    /**
+     * Handshakes that run at the same time all pass the count in the middleware; once joined, each
+     * socket counts again, and those beyond the cap (the newest first) leave.
+     */
+    async function enforceSocketCap(socket: Socket) {
+      const { userId } = socket.data as SocketData
+      const open = await userSockets(userId).catch(() => [])
+      if (open.length <= options.maxSocketsPerUser) return
+      const order = (s: { id: string; handshake: { issued: number } }) => [s.handshake.issued, s.id] as const
+      const [issued, id] = order(socket)
+      const older = open.filter((other) => {
+        const [otherIssued, otherId] = order(other)
+        return otherIssued < issued || (otherIssued === issued && otherId < id)
+      })
+      if (older.length >= options.maxSocketsPerUser) socket.disconnect(true)
+    }
+
     function publish(userId: number) {
       presence.publish(userId).catch((err) => app.log.warn({ err, userId }, 'presence update failed'))
     }
@@ -111,10 +202,13 @@ export const socketHandlers = fp(
     ) {
       const reply = ack ?? (() => undefined)
       const fail = (error: ApiError) => reply({ ok: false, error })
-      try {
-        await limiter.consume(socket.id)
-      } catch {
+      if (!(await spend(limiter, socket.id))) {
         return fail({ code: 'rate_limited', message: `More than ${options.eventsPerSecond} events a second` })
+      }
+      const userId = (socket.data as SocketData).userId
+      if (!(await spend(userLimiter, String(userId)).catch(() => true))) {
+        const message = `More than ${options.eventsPerUserPerSecond} events a second from all your connections`
+        return fail({ code: 'rate_limited', message })
       }
       const checked = validate(clientEventPayloads[name], payload)
       if (!checked.ok) return fail({ code: 'validation_failed', message: `${name}: ${checked.message}` })

@@ -62,6 +62,7 @@ export async function registerUser(
     firstName: string
     lastName: string
     email: string
+    deviceName: string
   }> = {},
 ): Promise<TestUser> {
   counter += 1
@@ -75,6 +76,7 @@ export async function registerUser(
       firstName: overrides.firstName ?? 'Test',
       lastName: overrides.lastName ?? `User ${counter}`,
       email: overrides.email ?? `${username}@example.com`,
+      ...(overrides.deviceName && { deviceName: overrides.deviceName }),
     },
   })
   if (result.status !== 201)

@@ -19,6 +19,7 @@ export const errorCodes = {
   contact_not_found: { status: 404, meaning: 'No contact relationship with that user.' },
   message_not_found: { status: 404, meaning: 'No such message, or not one you can see.' },
   image_not_found: { status: 404, meaning: 'No such image, or not one you may see or use.' },
+  session_not_found: { status: 404, meaning: 'No such session of yours.' },
   username_taken: { status: 409, meaning: 'Another account has that username.' },
   already_contacts: { status: 409, meaning: 'A contact or request with that user exists already.' },
   contact_blocked: { status: 409, meaning: 'You blocked that user; remove the block first.' },
@@ -27,6 +28,10 @@ export const errorCodes = {
   client_id_conflict: {
     status: 409,
     meaning: 'That clientId was already used for a different message.',
+  },
+  wrong_host: {
+    status: 421,
+    meaning: "The Host header names another site than the relay's public address (PUBLIC_URL).",
   },
   payload_too_large: { status: 413, meaning: 'The body is larger than the route accepts.' },
   unsupported_media_type: { status: 415, meaning: 'The Content-Type is not one the route accepts.' },

@@ -9,9 +9,11 @@ import {
   MessageResponse,
   SendMessageBody,
 } from './messages'
+import { SessionListResponse } from './sessions'
 import { SyncQuery, SyncResponse } from './sync'
 import {
   AuthResponse,
+  ChangePasswordBody,
   LoginBody,
   OwnUserResponse,
   PatchUserBody,
@@ -96,6 +98,40 @@ export const routes = {
     summary: "The token's owner and when the token expires.",
     status: 200,
     response: SessionResponse,
+  }),
+  changePassword: route({
+    method: 'POST',
+    url: '/password',
+    auth: true,
+    summary: 'Change your password; every other session of yours is signed out.',
+    body: ChangePasswordBody,
+    status: 204,
+    response: null,
+  }),
+  listSessions: route({
+    method: 'GET',
+    url: '/sessions',
+    auth: true,
+    summary: 'Your signed-in devices: name, when each started and was last used, and from where.',
+    status: 200,
+    response: SessionListResponse,
+  }),
+  endSession: route({
+    method: 'DELETE',
+    url: '/sessions/:id',
+    auth: true,
+    summary: 'Sign out one of your sessions and disconnect its sockets.',
+    params: IdParams,
+    status: 204,
+    response: null,
+  }),
+  endOtherSessions: route({
+    method: 'DELETE',
+    url: '/sessions',
+    auth: true,
+    summary: 'Sign out every session of yours but the one making the request.',
+    status: 204,
+    response: null,
   }),
   searchUsers: route({
     method: 'GET',

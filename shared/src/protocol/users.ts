@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, VISIBLE_TEXT_PATTERN } from './common'
 import { USERNAME_PATTERN } from './limits'
+import { DeviceName } from './sessions'
 
 export { USERNAME_PATTERN } from './limits'
 export const Username = Type.String({ minLength: 3, maxLength: 32, pattern: USERNAME_PATTERN })
@@ -45,14 +46,23 @@ export const RegisterBody = Strict({
   firstName: PersonName,
   lastName: PersonName,
   email: Email,
+  /** Names the session this starts, in your list of sessions. */
+  deviceName: Type.Optional(DeviceName),
 })
 export type RegisterBody = Type.Static<typeof RegisterBody>
 
 export const LoginBody = Strict({
   username: Type.String({ minLength: 1, maxLength: 64, pattern: STORABLE_TEXT_PATTERN }),
   password: Type.String({ minLength: 1, maxLength: 256 }),
+  deviceName: Type.Optional(DeviceName),
 })
 export type LoginBody = Type.Static<typeof LoginBody>
+
+export const ChangePasswordBody = Strict({
+  currentPassword: Type.String({ minLength: 1, maxLength: 256 }),
+  newPassword: Password,
+})
+export type ChangePasswordBody = Type.Static<typeof ChangePasswordBody>
 
 export const AuthResponse = Strict({
   user: OwnUser,

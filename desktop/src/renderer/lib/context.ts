@@ -1,18 +1,20 @@
 import { getContext } from 'svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
+import type { DraftsState } from './managers/drafts.svelte'
 import type { MediaCache } from './managers/media.svelte'
 import type { NotificationPermissionState } from './managers/notification-permission.svelte'
-import type { OutgoingQueue } from './managers/outgoing.svelte'
+import type { SearchState } from './managers/search.svelte'
 import type { UiState } from './managers/ui.svelte'
 
 export interface Managers {
   app: AppState
   chats: ChatsState
+  drafts: DraftsState
   media: MediaCache
   /** What the browser allows for notifications (browser mode). */
   notifications: NotificationPermissionState
-  outgoing: OutgoingQueue
+  search: SearchState
   ui: UiState
 }
 

@@ -1,7 +1,6 @@
 import type { BridgeApi } from '@parley/shared'
-import { type HostLink, WebSocketBridge } from './ws-bridge'
-
-export { HOST_REFUSED_TEXT, type HostLink } from './ws-bridge'
+import type { HostLink } from '../host-link'
+import { WebSocketBridge } from './ws-bridge'
 
 declare global {
   interface Window {

@@ -1,15 +1,24 @@
-import type { AppInfo, ConnectionInfo, ProfileView, SessionView, Settings } from '@parley/shared'
-import type { Bridge, HostLink } from '../bridge'
-import { call } from '../call'
+import type {
+  AppInfo,
+  BridgeParams,
+  ConnectionInfo,
+  ProfileView,
+  SessionView,
+  Settings,
+} from '@parley/shared'
+import type { Bridge } from '../bridge'
+import { call } from '../bridge/call'
+import type { HostLink } from '../host-link'
+import { toBase64 } from '../pictures'
 
 const defaultConnection: ConnectionInfo = { state: 'offline', since: 0, lastError: null }
 
 /**
- * Who is signed in, the connection to the relay, this device's settings and the theme. One per
- * window, created by App.svelte and shared through context.
+ * Who is signed in (and their profile), the connection to the relay, this device's settings and
+ * the theme. One per window, created by main.ts and shared through context.
  */
 export class AppState {
-  readonly bridge: Bridge
+  readonly #bridge: Bridge
   #ready = $state(false)
   #session = $state<SessionView | null>(null)
   #connection = $state<ConnectionInfo>(defaultConnection)
@@ -22,7 +31,7 @@ export class AppState {
   hostLink = $state<HostLink>('up')
 
   constructor(bridge: Bridge) {
-    this.bridge = bridge
+    this.#bridge = bridge
     const media = window.matchMedia('(prefers-color-scheme: dark)')
     this.#systemDark = media.matches
     media.addEventListener('change', (event) => {
@@ -74,9 +83,9 @@ export class AppState {
 
   async load(): Promise<void> {
     const [session, connection, info] = await Promise.all([
-      call(this.bridge, 'auth.session', {}),
-      call(this.bridge, 'connection.get', {}),
-      call(this.bridge, 'app.info', {}),
+      call(this.#bridge, 'auth.session', {}),
+      call(this.#bridge, 'connection.get', {}),
+      call(this.#bridge, 'app.info', {}),
     ])
     this.#session = session
     this.#connection = connection
@@ -86,20 +95,28 @@ export class AppState {
   }
 
   async #loadSettings(): Promise<void> {
-    this.#settings = await call(this.bridge, 'settings.get', {})
+    this.#settings = await call(this.#bridge, 'settings.get', {})
   }
 
   async updateSettings(changes: Partial<Settings>): Promise<void> {
-    this.#settings = await call(this.bridge, 'settings.set', changes)
+    this.#settings = await call(this.#bridge, 'settings.set', changes)
   }
 
   async signOut(): Promise<void> {
-    await call(this.bridge, 'auth.logout', {})
+    await call(this.#bridge, 'auth.logout', {})
     this.#session = null
   }
 
+  async signIn(params: BridgeParams<'auth.login'>): Promise<void> {
+    this.#signedIn(await call(this.#bridge, 'auth.login', params))
+  }
+
+  async register(params: BridgeParams<'auth.register'>): Promise<void> {
+    this.#signedIn(await call(this.#bridge, 'auth.register', params))
+  }
+
   /** The sign-in screen's answer; the core's session.changed (which loads the settings) follows. */
-  signedIn(session: SessionView): void {
+  #signedIn(session: SessionView): void {
     this.sessionNotice = null
     this.#session = session
     this.#usedRelay(session)
@@ -111,7 +128,31 @@ export class AppState {
       this.#info = { ...this.#info, lastRelayUrl: session.relayUrl }
   }
 
-  setProfile(user: ProfileView): void {
+  /** Your name and email; the profile shows the core's answer at once. */
+  async updateProfile(changes: { firstName: string; lastName: string; email: string }): Promise<void> {
+    this.#setProfile(await call(this.#bridge, 'profile.update', changes))
+  }
+
+  /** A new picture (already cropped to a square). */
+  async setAvatar(picture: Blob): Promise<void> {
+    this.#setProfile(await call(this.#bridge, 'profile.setAvatar', { dataBase64: await toBase64(picture) }))
+  }
+
+  async removeAvatar(): Promise<void> {
+    this.#setProfile(await call(this.#bridge, 'profile.update', { avatarImageId: null }))
+  }
+
+  #setProfile(user: ProfileView): void {
     if (this.#session) this.#session = { ...this.#session, user }
+  }
+
+  /** This device is online (the window is shown) or away. */
+  setPresence(status: 'online' | 'away'): void {
+    void this.#bridge.invoke('presence.set', { status })
+  }
+
+  /** Browser mode: the link to the app came back (it may have restarted, knowing nothing of this window). */
+  onReconnect(listener: () => void): () => void {
+    return this.#bridge.onReconnect(listener)
   }
 }

@@ -4,7 +4,9 @@ import { SvelteMap, SvelteSet } from 'svelte/reactivity'
 export { displayName } from '@parley/shared/display'
 
 import type { Bridge } from '../bridge'
-import { BridgeFailure, call } from '../call'
+import { call } from '../bridge/call'
+import { BridgeFailure } from '../errors'
+import type { DraftsState } from './drafts.svelte'
 
 /** One row of the sidebar: a conversation, or an accepted contact you have not written to yet. */
 export interface ChatEntry {
@@ -22,18 +24,18 @@ export interface ChatEntry {
  */
 export class ChatsState {
   readonly #bridge: Bridge
+  readonly #drafts: DraftsState
   #conversations = $state<ConversationView[]>([])
   #contacts = $state<ContactView[]>([])
   readonly #unread = new SvelteMap<number, number>()
   readonly typing = new SvelteSet<number>()
-  /** Each chat's unsent text, for the sidebar (the composer keeps it in the core too). */
-  readonly drafts = new SvelteMap<number, string>()
   #unreadTotal = $state(0)
   #loaded = $state(false)
   #reloadTimer: ReturnType<typeof setTimeout> | undefined
 
-  constructor(bridge: Bridge) {
+  constructor(bridge: Bridge, drafts: DraftsState) {
     this.#bridge = bridge
+    this.#drafts = drafts
     bridge.on('contacts.changed', ({ contacts }) => {
       this.#contacts = contacts
     })
@@ -123,8 +125,7 @@ export class ChatsState {
     this.#conversations = conversations
     this.#contacts = contacts
     this.#setUnread(unread)
-    this.drafts.clear()
-    for (const c of conversations) if (c.draft?.text.trim()) this.drafts.set(c.peerId, c.draft.text)
+    this.#drafts.seed(conversations)
     this.#loaded = true
   }
 
@@ -148,11 +149,6 @@ export class ChatsState {
       if (this.#unread.get(peerId) !== count) this.#unread.set(peerId, count)
     }
     for (const peerId of [...this.#unread.keys()]) if (!seen.has(peerId)) this.#unread.delete(peerId)
-  }
-
-  noteDraft(peerId: number, text: string): void {
-    if (text.trim()) this.drafts.set(peerId, text)
-    else this.drafts.delete(peerId)
   }
 
   // Contact actions: the core emits contacts.changed, which updates the list.

@@ -1,13 +1,17 @@
-import type { BridgeEventPayload, MessagePage, MessageView } from '@parley/shared'
+import type { BridgeEventPayload, MessageHistoryView, MessagePage, MessageView } from '@parley/shared'
 import type { Bridge } from '../bridge'
-import { call } from '../call'
+import { call } from '../bridge/call'
 import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
+/** While you keep typing, the peer is told again this often (their core forgets after a while). */
+const TYPING_REPEAT_MS = 3000
 
 /**
  * The open conversation: a window of its messages (oldest first) that grows by pages as you scroll
  * up, or down after jumping to an old message, and follows the core's messages.changed events.
+ * What you do to its messages (send, edit, react, retry, discard, delete, read, type) goes through
+ * here, so the list shows it at once and no component holds the bridge.
  */
 export class ConversationState {
   readonly #bridge: Bridge
@@ -26,6 +30,8 @@ export class ConversationState {
   /** Bumped when the list should scroll to the newest message (after you send, or jump). */
   scrollToLatestSignal = $state(0)
   #closed = false
+  /** When the peer was last told you are typing (0: not typing). */
+  #typingSaidAt = 0
   readonly #stops: (() => void)[]
 
   constructor(bridge: Bridge, outgoing: OutgoingQueue, peerId: number) {
@@ -146,6 +152,65 @@ export class ConversationState {
     this.#merge([message], [])
   }
 
+  /**
+   * Takes a message now: the queue shows it as pending before this returns and hands it to the
+   * core in the order written (see OutgoingQueue).
+   */
+  send(content: { text?: string; image?: File }): void {
+    this.#outgoing.add(this.peerId, content)
+  }
+
+  /** The core keeps the edit (its outbox sends it); the list shows it without waiting for the event. */
+  async edit(message: MessageView, text: string): Promise<void> {
+    this.upsert(await call(this.#bridge, 'messages.edit', { localId: message.localId, text }))
+  }
+
+  /** Adds your reaction, or takes it back; the core's event updates the list. */
+  async react(message: MessageView, emoji: string): Promise<void> {
+    await call(this.#bridge, 'messages.react', { localId: message.localId, emoji })
+  }
+
+  /** Tries a failed message again: the core's outbox once it has it, else the queue before it. */
+  async retry(message: MessageView): Promise<void> {
+    if (handedOver(message)) await call(this.#bridge, 'messages.retry', { localId: message.localId })
+    else this.#outgoing.retry(message.clientId)
+  }
+
+  /** Gives up on a failed message. */
+  async discard(message: MessageView): Promise<void> {
+    if (handedOver(message)) await call(this.#bridge, 'messages.discard', { localId: message.localId })
+    else this.#outgoing.discard(message.clientId)
+  }
+
+  /** Deletes your message for everyone (or cancels a picture still uploading). */
+  async delete(message: MessageView): Promise<void> {
+    await call(this.#bridge, 'messages.delete', { localId: message.localId })
+  }
+
+  /** The newest messages were seen. */
+  markRead(): void {
+    void this.#bridge.invoke('messages.markRead', { peerId: this.peerId })
+  }
+
+  history(message: { localId: number }): Promise<MessageHistoryView> {
+    return call(this.#bridge, 'messages.history', { localId: message.localId })
+  }
+
+  /**
+   * Whether the box holds text: the peer is told you are typing (again every few seconds while
+   * you go on), and told once when you stop.
+   */
+  typing(hasText: boolean): void {
+    if (hasText) {
+      if (Date.now() - this.#typingSaidAt <= TYPING_REPEAT_MS) return
+      this.#typingSaidAt = Date.now()
+      void this.#bridge.invoke('typing.set', { peerId: this.peerId, typing: true })
+    } else if (this.#typingSaidAt !== 0) {
+      this.#typingSaidAt = 0
+      void this.#bridge.invoke('typing.set', { peerId: this.peerId, typing: false })
+    }
+  }
+
   #reloading: Promise<void> | null = null
   #reloadAgain = false
 
@@ -245,4 +310,9 @@ export class ConversationState {
   #page(params: { before?: number; after?: number; limit: number }): Promise<MessagePage> {
     return call(this.#bridge, 'messages.page', { peerId: this.peerId, ...params })
   }
+}
+
+/** The core has it (the queue's own copies carry negative local ids until then). */
+export function handedOver(message: MessageView): boolean {
+  return message.localId > 0
 }

@@ -1,4 +1,4 @@
-import type { MediaSize } from '@parley/shared'
+import type { BridgeEventPayload, MediaSize } from '@parley/shared'
 import type { Bridge } from '../bridge'
 
 const MAX_ENTRIES = 400
@@ -36,6 +36,11 @@ export class MediaCache {
       void oldest.then((url) => url && URL.revokeObjectURL(url))
     }
     return pending
+  }
+
+  /** How far the pictures you send have gone up to the relay. */
+  onUploadProgress(listener: (progress: BridgeEventPayload<'media.uploadProgress'>) => void): () => void {
+    return this.#bridge.on('media.uploadProgress', listener)
   }
 
   async #fetch(imageId: string, size: MediaSize): Promise<string | null> {
