@@ -4,6 +4,8 @@ import type { MessageRow } from '../schema'
 
 // The `messages` table: the relay's messages and the ones written here, by local id (kept from the
 // optimistic write to the relay's copy).
+// A little over 300 lines, on purpose: it is every statement on the table, in one place, and the
+// feed's two statements spell out their positional arguments (see LINK_PENDING).
 
 export function messageRow(db: LocalDb, localId: number): MessageRow | undefined {
   return db.get(db.kysely.selectFrom('messages').selectAll().where('local_id', '=', localId))
