@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
 import type { LocalDb } from '../src/core/db/local-db'
-import { cursorOf } from '../src/core/db/small-tables'
+import { cursorOf } from '../src/core/db/tables/sync-state'
 import { checkFeedEvent, checkSyncPage } from '../src/core/net/incoming'
 import { ME, message, openTestDb } from './helpers/store'
 

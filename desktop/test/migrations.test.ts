@@ -4,7 +4,7 @@ import SQLite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { LocalDb, StoreTooNewError } from '../src/core/db/local-db'
 import { migrations } from '../src/core/db/migrations/index'
-import { cursorOf } from '../src/core/db/small-tables'
+import { cursorOf } from '../src/core/db/tables/sync-state'
 import { indexText, textBacklog } from '../src/core/db/text-index'
 import { openTestDb, tempFile } from './helpers/store'
 

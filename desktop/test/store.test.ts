@@ -1,27 +1,24 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
-import { contactViews } from '../src/core/db/contacts'
-import type { LocalDb } from '../src/core/db/local-db'
 import {
-  insertPendingMessage,
-  messagePage,
-  messageRow,
-  messageView,
-  moveOwnReadMarker,
-  unreadCounts,
-} from '../src/core/db/messages'
-import {
-  ackOp,
   confirmSent,
   discardFailed,
   failOp,
-  nextQueued,
+  insertPendingMessage,
   queueDelete,
   queueEdit,
   queueReaction,
   retryMessage,
-} from '../src/core/db/outbox'
-import { cursorOf, saveSettings, settingsOf } from '../src/core/db/small-tables'
+} from '../src/core/db/local-changes'
+import type { LocalDb } from '../src/core/db/local-db'
+import { moveOwnReadMarker } from '../src/core/db/tables/conversations'
+import { messageRow } from '../src/core/db/tables/messages'
+import { ackOp, nextQueued } from '../src/core/db/tables/outbox'
+import { saveSettings, settingsOf } from '../src/core/db/tables/settings'
+import { cursorOf } from '../src/core/db/tables/sync-state'
+import { contactViews } from '../src/core/db/views/contacts'
+import { unreadCounts } from '../src/core/db/views/conversations'
+import { messagePage, messageView } from '../src/core/db/views/messages'
 import { feed, ME, message, openTestDb, wireUser } from './helpers/store'
 
 const PEER = 2

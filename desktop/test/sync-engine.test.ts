@@ -10,7 +10,7 @@ import type {
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ApplySummary } from '../src/core/db/apply'
 import type { LocalDb } from '../src/core/db/local-db'
-import { cursorOf } from '../src/core/db/small-tables'
+import { cursorOf } from '../src/core/db/tables/sync-state'
 import { defaultTiming, silentLogger } from '../src/core/logger'
 import type { RelaySocketEvents } from '../src/core/net/relay-socket'
 import { SyncEngine } from '../src/core/sync/sync-engine'

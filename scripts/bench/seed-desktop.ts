@@ -8,7 +8,7 @@ import type { FeedEvent, Message } from '@parley/shared'
 import { accountFile, writeCurrentAccount } from '../../desktop/src/core/accounts'
 import { applyEvents } from '../../desktop/src/core/db/apply'
 import { LocalDb } from '../../desktop/src/core/db/local-db'
-import { saveAccount } from '../../desktop/src/core/db/small-tables'
+import { saveAccount } from '../../desktop/src/core/db/tables/account'
 import { indexText } from '../../desktop/src/core/db/text-index'
 
 /** A deterministic generator, so every run measures the same store. */

@@ -3,12 +3,13 @@ import path from 'node:path'
 import type { ConnectionInfo, Result, SessionView } from '@parley/shared'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
-import { setUploadedImage } from './db/messages'
-import type { MessageRow } from './db/schema'
-import { account, clearToken, profileOf } from './db/small-tables'
+import type { MediaSize, MessageRow } from './db/schema'
+import { accountRow, clearToken } from './db/tables/account'
+import { setUploadedImage } from './db/tables/messages'
+import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
-import { MediaCache } from './media/media-cache'
-import { RelayClient } from './net/relay-client'
+import { MediaCache, type MediaFile } from './media/media-cache'
+import { RelayClient, type RouteInput } from './net/relay-client'
 import { RelaySocket, type TypingEvent } from './net/relay-socket'
 import { OutboxRunner } from './sync/outbox-runner'
 import { SyncEngine } from './sync/sync-engine'
@@ -43,8 +44,8 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly db: LocalDb
   readonly me: number
   readonly relayUrl: string
-  readonly relay: RelayClient
-  readonly media: MediaCache
+  readonly #relay: RelayClient
+  readonly #media: MediaCache
   readonly #deps: AccountDeps
   /** The session token in plain text: the store may keep it sealed (CoreOptions.tokenCipher). */
   #token: string | null
@@ -56,14 +57,14 @@ export class Account extends EventEmitter<AccountEvents> {
 
   private constructor(db: LocalDb, deps: AccountDeps, token: string | null) {
     super()
-    const row = account(db)
+    const row = accountRow(db)
     if (!row) throw new Error(`${db.file} holds no account`)
     this.db = db
     this.me = row.user_id
     this.relayUrl = row.relay_url
     this.#deps = deps
     this.#token = token
-    this.relay = new RelayClient(row.relay_url, {
+    this.#relay = new RelayClient(row.relay_url, {
       token,
       timeoutMs: deps.timing.restTimeoutMs,
       onUnauthorized: () => this.#expire(),
@@ -71,10 +72,10 @@ export class Account extends EventEmitter<AccountEvents> {
     })
     // Next to the database: `<account>.sqlite` keeps its pictures in `<account>-media/`.
     const base = path.basename(db.file, path.extname(db.file))
-    this.media = new MediaCache({
+    this.#media = new MediaCache({
       db,
       dir: path.join(path.dirname(db.file), `${base}-media`),
-      fetchImage: (id, size) => this.relay.getImage(id, size),
+      fetchImage: (id, size) => this.#relay.getImage(id, size),
       clock: deps.clock,
       ...(deps.mediaCacheBytes !== undefined && { capBytes: deps.mediaCacheBytes }),
     })
@@ -89,17 +90,11 @@ export class Account extends EventEmitter<AccountEvents> {
   }
 
   get session(): SessionView | null {
-    const row = account(this.db)
-    if (!row?.token) return null
-    return { user: profileOf(row), relayUrl: row.relay_url, expiresAt: row.token_expires_at }
+    return sessionOf(accountRow(this.db))
   }
 
   get connection(): ConnectionInfo {
     return this.#engine?.info ?? { state: 'offline', since: this.#deps.clock(), lastError: null }
-  }
-
-  get socket(): RelaySocket | undefined {
-    return this.#socket
   }
 
   get online(): boolean {
@@ -108,11 +103,11 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Connects and syncs, if the account has a token. */
   start(): void {
-    const row = account(this.db)
+    const row = accountRow(this.db)
     const token = this.#token
     if (!row?.token || !token || this.#engine) return
     const { clock, logger, timing } = this.#deps
-    this.relay.token = token
+    this.#relay.token = token
     this.#expired = false
     const socket = new RelaySocket({
       baseUrl: row.relay_url,
@@ -125,7 +120,7 @@ export class Account extends EventEmitter<AccountEvents> {
       db: this.db,
       me: this.me,
       socket,
-      relay: this.relay,
+      relay: this.#relay,
       clock,
       timing,
       logger,
@@ -171,6 +166,68 @@ export class Account extends EventEmitter<AccountEvents> {
     this.#outbox?.kick()
   }
 
+  // --- actions on the relay, the socket and the media cache, for the bridge's handlers ----------
+
+  /** Ends the session at the relay; the caller forgets the token whatever the answer. */
+  logout() {
+    return this.#relay.call('logout')
+  }
+
+  patchProfile(body: RouteInput<'patchUser'>['body']) {
+    return this.#relay.call('patchUser', { params: { id: this.me }, body })
+  }
+
+  uploadImage(bytes: Buffer, mime: string) {
+    return this.#relay.uploadImage(bytes, mime)
+  }
+
+  searchUsers(q: string, limit: number | undefined) {
+    return this.#relay.call('searchUsers', { query: { q, limit } })
+  }
+
+  addContact(username: string) {
+    return this.#relay.call('addContact', { body: { username } })
+  }
+
+  patchContact(userId: number, status: 'accepted' | 'blocked') {
+    return this.#relay.call('patchContact', { params: { id: userId }, body: { status } })
+  }
+
+  removeContact(userId: number) {
+    return this.#relay.call('removeContact', { params: { id: userId } })
+  }
+
+  messageHistory(serverId: number) {
+    return this.#relay.call('messageHistory', { params: { id: serverId } })
+  }
+
+  /** Tells the peer we are (not) typing, if connected; typing is not worth queueing. */
+  sendTyping(peerId: number, typing: boolean): void {
+    this.#socket?.signal('typing', { to: peerId, typing })
+  }
+
+  /** A picture from the media cache, fetched from the relay once if not there. */
+  image(imageId: string, size: MediaSize) {
+    return this.#media.get(imageId, size)
+  }
+
+  /** Keeps a picture written here (pinned) until the relay has it. */
+  keepLocalImage(localImageId: string, file: MediaFile): void {
+    this.#media.put(localImageId, 'full', file, true)
+  }
+
+  /** A picture written here is no longer needed pinned (its message went, or the relay has it). */
+  releaseLocalImage(localImageId: string): void {
+    this.#media.unpin(localImageId)
+  }
+
+  /** Signs out here: stops syncing, forgets the token (the row stays) and closes the store. */
+  async signOut(): Promise<void> {
+    await this.stop()
+    clearToken(this.db)
+    await this.close()
+  }
+
   async stop(): Promise<void> {
     const engine = this.#engine
     const outbox = this.#outbox
@@ -190,7 +247,7 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Uploads a message's picture from the media cache and records the relay's image on it. */
   async #uploadImage(row: MessageRow): Promise<Result<null>> {
     const localId = row.image_id
-    const file = localId === null ? null : await this.media.local(localId, 'full')
+    const file = localId === null ? null : await this.#media.local(localId, 'full')
     if (localId === null || !file) {
       return {
         ok: false,
@@ -201,7 +258,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.emit('uploadProgress', row.local_id, 0, total)
     // At most one progress event per 5% of the picture, however small the chunks.
     let reported = 0
-    const result = await this.relay.uploadImage(file.bytes, file.mime, (sent) => {
+    const result = await this.#relay.uploadImage(file.bytes, file.mime, (sent) => {
       if (sent < total && sent - reported < total / 20) return
       reported = sent
       if (sent < total) this.emit('uploadProgress', row.local_id, sent, total)
@@ -210,7 +267,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.emit('uploadProgress', row.local_id, total, total)
     setUploadedImage(this.db, row.local_id, result.value.image)
     // The original has served its purpose: from now on it is evictable like any cached file.
-    this.media.unpin(localId)
+    this.#media.unpin(localId)
     return { ok: true, value: null }
   }
 
@@ -219,7 +276,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.#expired = true
     clearToken(this.db)
     this.#token = null
-    this.relay.token = null
+    this.#relay.token = null
     void this.stop().then(() => this.emit('expired'))
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FeedEvent, Message, PublicUser } from '@parley/shared'
 import { LocalDb } from '../../src/core/db/local-db'
-import { saveAccount } from '../../src/core/db/small-tables'
+import { saveAccount } from '../../src/core/db/tables/account'
 
 export const ME = 1
 

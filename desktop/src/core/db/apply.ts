@@ -1,5 +1,13 @@
-import type { Contact, FeedEvent, Message } from '@parley/shared'
+import type { FeedEvent, Message } from '@parley/shared'
+import { coalesceReceipt } from './local-changes'
 import type { LocalDb } from './local-db'
+import { updateProfile } from './tables/account'
+import { deleteContact, upsertContact } from './tables/contacts'
+import { moveMarkers, ownReceiptMarker, touchConversation } from './tables/conversations'
+import { linkPending, maxLocalId, relayMessageParams, upsertRelayMessage } from './tables/messages'
+import { deleteAckedUpTo, deleteLinkedSends } from './tables/outbox'
+import { cursorOf, setCursor } from './tables/sync-state'
+import { upsertUser } from './tables/users'
 import { indexTextIfSmall } from './text-index'
 
 /** Past this many changed messages in one conversation (about a screenful), listeners reload instead. */
@@ -23,7 +31,7 @@ export interface ApplySummary {
   arrived: Map<number, number>
 }
 
-export function emptySummary(cursor: number): ApplySummary {
+function emptySummary(cursor: number): ApplySummary {
   return {
     cursor,
     applied: 0,
@@ -35,57 +43,6 @@ export function emptySummary(cursor: number): ApplySummary {
     arrived: new Map(),
   }
 }
-
-// A message this device wrote and is waiting for: the feed gives it its relay id (matched by
-// sender and clientId, through the small index of pending messages).
-const LINK_PENDING = `
-  update messages set server_id = ?, text = ?, created_at = ?, edited_at = ?, deleted_at = ?,
-    reactions = ?, send_state = 'sent', failure_code = null, failure_message = null,
-    image_id = ?, image_width = ?, image_height = ?, image_mime = ?, image_bytes = ?, image_local = 0
-  where sender_id = ? and client_id = ? and server_id is null
-  returning local_id`
-
-// Every other message event is an upsert by relay id.
-const UPSERT_MESSAGE = `
-  insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at,
-    edited_at, deleted_at, reactions, send_state, image_id, image_width, image_height, image_mime,
-    image_bytes)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?)
-  on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
-    deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
-    image_width = excluded.image_width, image_height = excluded.image_height,
-    image_mime = excluded.image_mime, image_bytes = excluded.image_bytes, image_local = 0
-  returning local_id`
-
-const TOUCH_CONVERSATION = `
-  insert into conversations (peer_id, last_activity_at) values (?, ?)
-  on conflict (peer_id) do update set last_activity_at = max(last_activity_at, excluded.last_activity_at)`
-
-// Receipt markers only move forward; reading implies delivery.
-const MOVE_MARKERS = `
-  insert into conversations (peer_id, own_delivered_up_to, own_read_up_to, peer_delivered_up_to,
-    peer_read_up_to) values (?, ?, ?, ?, ?)
-  on conflict (peer_id) do update set
-    own_delivered_up_to = max(own_delivered_up_to, excluded.own_delivered_up_to),
-    own_read_up_to = max(own_read_up_to, excluded.own_read_up_to),
-    peer_delivered_up_to = max(peer_delivered_up_to, excluded.peer_delivered_up_to),
-    peer_read_up_to = max(peer_read_up_to, excluded.peer_read_up_to)`
-
-const UPSERT_USER = `
-  insert into users (id, username, first_name, last_name, created_at, avatar_image_id)
-  values (?, ?, ?, ?, ?, ?)
-  on conflict (id) do update set username = excluded.username, first_name = excluded.first_name,
-    last_name = excluded.last_name, created_at = excluded.created_at,
-    avatar_image_id = excluded.avatar_image_id`
-
-// A snapshot older than what is stored (a REST answer racing the feed) does not win.
-const UPSERT_CONTACT = `
-  insert into contacts (user_id, status, created_at, updated_at, accepted_at) values (?, ?, ?, ?, ?)
-  on conflict (user_id) do update set status = excluded.status, created_at = excluded.created_at,
-    updated_at = excluded.updated_at, accepted_at = excluded.accepted_at,
-    presence_status = iif(excluded.status = 'accepted', presence_status, null),
-    last_seen = iif(excluded.status = 'accepted', last_seen, null)
-  where excluded.updated_at >= contacts.updated_at`
 
 /**
  * Applies feed events with `seq` above the cursor, in order, in one synchronous transaction, and
@@ -110,20 +67,9 @@ export function applyEvents(
   now: number,
   options: ApplyOptions = {},
 ): ApplySummary {
-  const linkPending = db.prepare(LINK_PENDING).pluck()
-  const upsertMessage = db.prepare(UPSERT_MESSAGE).pluck()
-  const touchConversation = db.prepare(TOUCH_CONVERSATION)
-  const moveMarkers = db.prepare(MOVE_MARKERS)
-  const upsertUser = db.prepare(UPSERT_USER)
-  const upsertContact = db.prepare(UPSERT_CONTACT)
-  const removeContact = db.prepare('delete from contacts where user_id = ?')
-  const readCursor = db.prepare('select cursor from sync_state where id = 1').pluck()
-  const readMaxLocalId = db.prepare('select coalesce(max(local_id), 0) from messages').pluck()
-  const writeCursor = db.prepare('update sync_state set cursor = ? where id = 1')
-
   return db.transaction(() => {
-    const start = readCursor.get() as number
-    const maxLocalIdBefore = readMaxLocalId.get() as number
+    const start = cursorOf(db)
+    const maxLocalIdBefore = maxLocalId(db)
     const summary = emptySummary(start)
     let cursor = start
     const activity = new Map<number, number>()
@@ -139,34 +85,6 @@ export function applyEvents(
       changed.add(localId)
       if (changed.size > MAX_LISTED_CHANGES) summary.messages.set(peerId, null)
     }
-    const upsertUserRow = (user: {
-      id: number
-      username: string
-      firstName: string
-      lastName: string
-      createdAt: number
-      avatarImageId?: string | null
-    }) =>
-      upsertUser.run(
-        user.id,
-        user.username,
-        user.firstName,
-        user.lastName,
-        user.createdAt,
-        user.avatarImageId ?? null,
-      )
-    const applyContact = (contact: Contact) => {
-      upsertUserRow(contact.user)
-      upsertContact.run(
-        contact.user.id,
-        contact.status,
-        contact.createdAt,
-        contact.updatedAt,
-        contact.acceptedAt,
-      )
-      summary.contactsChanged = true
-    }
-
     for (const event of events) {
       if (event.seq <= cursor) continue
       cursor = event.seq
@@ -179,44 +97,8 @@ export function applyEvents(
           const m: Message = event.data
           const mine = m.senderId === me
           const peerId = mine ? m.recipientId : m.senderId
-          const reactions = JSON.stringify(m.reactions)
-          // Optional chaining: a relay older than images sends no `image` at all.
-          const image = m.image ?? null
-          const imageFields = [
-            image?.id ?? null,
-            image?.width ?? null,
-            image?.height ?? null,
-            image?.mime ?? null,
-            image?.bytes ?? null,
-          ]
-          const linked = mine
-            ? (linkPending.get(
-                m.id,
-                m.text,
-                m.createdAt,
-                m.editedAt,
-                m.deletedAt,
-                reactions,
-                ...imageFields,
-                me,
-                m.clientId,
-              ) as number | undefined)
-            : undefined
-          const localId =
-            linked ??
-            (upsertMessage.get(
-              m.id,
-              m.clientId,
-              m.senderId,
-              m.recipientId,
-              peerId,
-              m.text,
-              m.createdAt,
-              m.editedAt,
-              m.deletedAt,
-              reactions,
-              ...imageFields,
-            ) as number)
+          const params = relayMessageParams(m, me, peerId)
+          const localId = (mine ? linkPending(db, params) : undefined) ?? upsertRelayMessage(db, params)
           noteMessage(peerId, localId)
           activity.set(peerId, Math.max(activity.get(peerId) ?? 0, m.createdAt))
           if (mine) sentByMe = true
@@ -231,29 +113,27 @@ export function applyEvents(
         case 'delivered':
         case 'read': {
           const { userId, peerId, upTo } = event.data
-          const read = event.type === 'read' ? upTo : 0
-          if (userId === me) moveMarkers.run(peerId, upTo, read, 0, 0)
-          else if (peerId === me) moveMarkers.run(userId, 0, 0, upTo, read)
+          const read = event.type === 'read'
+          if (userId === me) moveMarkers(db, peerId, 'own', upTo, read)
+          else if (peerId === me) moveMarkers(db, userId, 'peer', upTo, read)
           else break
           summary.receipts.add(userId === me ? peerId : userId)
           break
         }
         case 'contact_added':
         case 'contact_updated':
-          applyContact(event.data)
+          upsertContact(db, event.data)
+          summary.contactsChanged = true
           break
         case 'contact_removed':
-          removeContact.run(event.data.userId)
+          deleteContact(db, event.data.userId)
           summary.contactsChanged = true
           break
         case 'user_updated': {
           const user = event.data
-          upsertUserRow(user)
+          upsertUser(db, user)
           if (user.id === me && 'email' in user) {
-            db.prepare(
-              `update account set username = ?, first_name = ?, last_name = ?, email = ?,
-                avatar_image_id = ? where id = 1`,
-            ).run(user.username, user.firstName, user.lastName, user.email, user.avatarImageId ?? null)
+            updateProfile(db, user)
             summary.profileChanged = true
           }
           summary.contactsChanged = true
@@ -261,19 +141,13 @@ export function applyEvents(
         }
       }
     }
-    for (const [peerId, at] of activity) touchConversation.run(peerId, at)
-    if (sentByMe) {
-      // A send whose ack was lost is done once its message came back through the feed.
-      db.prepare(
-        `delete from outbox where kind = 'send' and message_local_id in
-          (select local_id from messages where server_id is not null and local_id = outbox.message_local_id)`,
-      ).run()
-    }
+    for (const [peerId, at] of activity) touchConversation(db, peerId, at)
+    // A send whose ack was lost is done once its message came back through the feed.
+    if (sentByMe) deleteLinkedSends(db)
     if (options.advanceTo !== undefined && options.advanceTo > cursor) cursor = options.advanceTo
     if (cursor !== start) {
-      writeCursor.run(cursor)
-      // Changes the relay acknowledged stop overlaying the message once the feed caught up with them.
-      db.prepare(`delete from outbox where state = 'acked' and ack_seq <= ?`).run(cursor)
+      setCursor(db, cursor)
+      deleteAckedUpTo(db, cursor)
     }
     if (options.receipts ?? true) queueDeliveredReceipts(db, summary.received, now)
     indexTextIfSmall(db)
@@ -284,36 +158,7 @@ export function applyEvents(
 
 /** Tells the relay (through the outbox) that messages arrived, once per conversation and batch. */
 export function queueDeliveredReceipts(db: LocalDb, received: Map<number, number>, now: number): void {
-  if (received.size === 0) return
-  const markers = db.prepare(
-    'select max(own_delivered_up_to, own_read_up_to) from conversations where peer_id = ?',
-  )
   for (const [peerId, upTo] of received) {
-    if (((markers.pluck().get(peerId) as number | undefined) ?? 0) >= upTo) continue
-    coalesceReceipt(db, 'delivered', peerId, upTo, now)
+    if (ownReceiptMarker(db, peerId) < upTo) coalesceReceipt(db, 'delivered', peerId, upTo, now)
   }
-}
-
-/** Queues a receipt, or moves the queued one for that conversation forward (only the latest matters). */
-export function coalesceReceipt(
-  db: LocalDb,
-  kind: 'read' | 'delivered',
-  peerId: number,
-  upTo: number,
-  now: number,
-): void {
-  const queued = db
-    .prepare(`select id, payload from outbox where kind = ? and peer_id = ? and state = 'queued'`)
-    .get(kind, peerId) as { id: number; payload: string } | undefined
-  if (queued) {
-    const current = (JSON.parse(queued.payload) as { upTo: number }).upTo
-    if (current < upTo) {
-      db.prepare('update outbox set payload = ? where id = ?').run(JSON.stringify({ upTo }), queued.id)
-    }
-    return
-  }
-  db.prepare(
-    `insert into outbox (kind, peer_id, payload, state, attempts, next_attempt_at, created_at)
-     values (?, ?, ?, 'queued', 0, 0, ?)`,
-  ).run(kind, peerId, JSON.stringify({ upTo }), now)
 }

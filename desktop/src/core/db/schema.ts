@@ -13,7 +13,7 @@ export interface AccountTable {
   email: string
   created_at: number
   relay_url: string
-  /** Null after sign-out or once the relay refused it; the shell may encrypt it later. */
+  /** Null after sign-out or once the relay refused it; sealed by CoreOptions.tokenCipher when one is given. */
   token: string | null
   token_expires_at: number | null
   avatar_image_id: string | null
@@ -157,7 +157,6 @@ export interface LocalDatabase {
 
 export type AccountRow = Selectable<AccountTable>
 export type UserRow = Selectable<UsersTable>
-export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>
 export type ConversationRow = Selectable<ConversationsTable>
 export type OutboxRow = Selectable<OutboxTable>

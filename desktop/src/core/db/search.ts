@@ -1,7 +1,7 @@
 import type { SearchHit } from '@parley/shared'
 import type { LocalDb } from './local-db'
-import { messageViews } from './messages'
-import type { MessageRow } from './schema'
+import { messageRowsByLocalIds } from './tables/messages'
+import { messageViews } from './views/messages'
 
 const MAX_TERMS = 16
 /** Words shown around the first match in a snippet. */
@@ -75,12 +75,10 @@ export function searchMessages(
     rank: number
   }[]
   if (ranked.length === 0) return []
-  const ids = JSON.stringify(ranked.map((r) => r.localId))
   const rows = new Map(
-    (
-      db
-        .prepare('select * from messages where local_id in (select value from json_each(?))')
-        .all(ids) as MessageRow[]
+    messageRowsByLocalIds(
+      db,
+      ranked.map((r) => r.localId),
     ).map((r) => [r.local_id, r]),
   )
   const prefixes = queryWords(query.q).map(fold)

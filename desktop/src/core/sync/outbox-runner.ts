@@ -1,10 +1,21 @@
 import { EventEmitter } from 'node:events'
-import { type BridgeError, isBridgeErrorCode, type Result } from '@parley/shared'
+import { type BridgeError, isBridgeErrorCode, type Reaction, type Result } from '@parley/shared'
+import { confirmSent, failOp } from '../db/local-changes'
 import type { LocalDb } from '../db/local-db'
-import { hasReaction, messageRow } from '../db/messages'
-import { ackOp, completeOp, confirmSent, failOp, markAttempt, nextQueued, rescheduleOp } from '../db/outbox'
+import { decodeOp, type OutboxOpOf } from '../db/outbox-op'
+import { hasReaction } from '../db/reactions'
 import type { MessageRow, OutboxRow } from '../db/schema'
-import { cursorOf } from '../db/small-tables'
+import { messageRow } from '../db/tables/messages'
+import {
+  ackOp,
+  completeOp,
+  markAttempt,
+  nextQueued,
+  opById,
+  rescheduleOp,
+  resumeQueued,
+} from '../db/tables/outbox'
+import { cursorOf } from '../db/tables/sync-state'
 import { backoff, type Logger, type Timing } from '../logger'
 import type { RelayLink } from '../net/relay-socket'
 
@@ -24,6 +35,9 @@ const TRANSIENT = new Set<BridgeError['code']>([
  * `invalid_image`, `image_dimensions_too_large`, `image_too_large`): those end the send as failed.
  */
 export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
+
+/** How one op went: done quietly, done with a message's look changed, or a failure to handle. */
+type Outcome = 'done' | 'changed' | BridgeError
 
 export interface OutboxEvents {
   /** A message's look changed (sent, failed, change confirmed), in conversation `peerId`. */
@@ -83,7 +97,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
 
   /** The connection is back: whatever waited out a backoff may go at once. */
   resumeAll(): void {
-    this.#db.prepare(`update outbox set next_attempt_at = 0 where state = 'queued'`).run()
+    resumeQueued(this.#db)
     this.kick()
   }
 
@@ -120,136 +134,136 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   }
 
   /** Returns true when the queue should wait (offline). */
-  async #process(op: OutboxRow): Promise<boolean> {
+  async #process(entry: OutboxRow): Promise<boolean> {
     const db = this.#db
     if (!this.#socket.connected) return true
-    const row = op.message_local_id === null ? undefined : messageRow(db, op.message_local_id)
-    const notify = () => {
-      if (op.message_local_id !== null) this.emit('changed', op.peer_id, op.message_local_id)
-    }
-    if (op.message_local_id !== null && !row) {
-      completeOp(db, op.id)
+    const localId = entry.message_local_id
+    const row = localId === null ? undefined : messageRow(db, localId)
+    if (localId !== null && !row) {
+      completeOp(db, entry.id)
       return false
     }
-    let error: BridgeError
-    switch (op.kind) {
-      case 'send': {
-        if (!row || row.server_id !== null) {
-          // The feed already brought it back (a lost ack, answered by the catch-up).
-          completeOp(db, op.id)
-          notify()
-          return false
-        }
-        let current = row
-        if (row.image_local === 1) {
-          // Not counted as an attempt: the relay cannot have the message before it has its picture.
-          const uploaded = this.#uploadImage
-            ? await this.#uploadImage(row)
-            : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
-          if (!uploaded.ok) {
-            error = uploaded.error
-            break
-          }
-          const after = messageRow(db, row.local_id)
-          if (!after || after.image_local === 1) return false
-          current = after
-          notify()
-        }
-        markAttempt(db, op.id)
-        const result = await this.#socket.request('message', {
-          clientId: current.client_id,
-          recipientId: current.recipient_id,
-          ...(current.text !== null && { text: current.text }),
-          ...(current.image_id !== null && { imageId: current.image_id }),
-        })
-        if (result.ok) {
-          confirmSent(db, op.id, current.local_id, result.value.message)
-          notify()
-          return false
-        }
-        error = result.error
-        break
-      }
-      case 'edit':
-      case 'delete':
-      case 'react': {
-        if (!row) return false
-        if (row.server_id === null) {
-          // Ops run in order, so the send came first and did not succeed: this cannot go either.
-          failOp(db, op, {
-            code: isBridgeErrorCode(row.failure_code) ? row.failure_code : 'not_found',
-            message: 'The message was not sent, so it cannot be changed on the relay',
-          })
-          notify()
-          return false
-        }
-        const payload = JSON.parse(op.payload) as { text?: string; emoji?: string; present?: boolean }
-        if (op.kind === 'react') {
-          const reactions = JSON.parse(row.reactions) as { emoji: string; userIds: number[] }[]
-          if (hasReaction(reactions, payload.emoji ?? '', this.#me) === payload.present) {
-            // The synced message shows it as wanted already: nothing to send.
-            completeOp(db, op.id)
-            notify()
-            return false
-          }
-        }
-        markAttempt(db, op.id)
-        const result =
-          op.kind === 'edit'
-            ? await this.#socket.request('message_updated', { id: row.server_id, text: payload.text ?? '' })
-            : op.kind === 'delete'
-              ? await this.#socket.request('message_deleted', { id: row.server_id })
-              : // The wanted state, not a toggle: a resend after a lost ack cannot undo itself.
-                await this.#socket.request('reaction', {
-                  messageId: row.server_id,
-                  emoji: payload.emoji ?? '',
-                  present: payload.present ?? true,
-                })
-        if (result.ok) {
-          ackOp(db, op.id, result.value.seq, cursorOf(db))
-          notify()
-          return false
-        }
-        error = result.error
-        break
-      }
-      case 'read':
-      case 'delivered': {
-        const { upTo } = JSON.parse(op.payload) as { upTo: number }
-        markAttempt(db, op.id)
-        const result = await this.#socket.request(op.kind, { with: op.peer_id, upTo })
-        if (result.ok) {
-          // A newer receipt may have been folded into this op while it was in flight.
-          const current = db.prepare('select payload from outbox where id = ?').pluck().get(op.id) as
-            | string
-            | undefined
-          if (current === undefined || (JSON.parse(current) as { upTo: number }).upTo <= upTo)
-            completeOp(db, op.id)
-          return false
-        }
-        error = result.error
-        break
+    const op = decodeOp(entry)
+    const outcome =
+      op.kind === 'send'
+        ? await this.#send(entry, row)
+        : op.kind === 'read' || op.kind === 'delivered'
+          ? await this.#receipt(entry, op)
+          : row && (await this.#change(entry, op, row))
+    if (outcome === undefined || outcome === 'done') return false
+    if (outcome === 'changed') {
+      this.#notify(entry)
+      return false
+    }
+    return this.#failed(entry, outcome)
+  }
+
+  #notify(entry: OutboxRow): void {
+    if (entry.message_local_id !== null) this.emit('changed', entry.peer_id, entry.message_local_id)
+  }
+
+  /** A message written here goes to the relay, after its picture if it has one. */
+  async #send(entry: OutboxRow, row: MessageRow | undefined): Promise<Outcome> {
+    const db = this.#db
+    if (!row || row.server_id !== null) {
+      // The feed already brought it back (a lost ack, answered by the catch-up).
+      completeOp(db, entry.id)
+      return 'changed'
+    }
+    let current = row
+    if (row.image_local === 1) {
+      // Not counted as an attempt: the relay cannot have the message before it has its picture.
+      const uploaded = this.#uploadImage
+        ? await this.#uploadImage(row)
+        : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
+      if (!uploaded.ok) return uploaded.error
+      const after = messageRow(db, row.local_id)
+      if (!after || after.image_local === 1) return 'done'
+      current = after
+      this.#notify(entry)
+    }
+    markAttempt(db, entry.id)
+    const result = await this.#socket.request('message', {
+      clientId: current.client_id,
+      recipientId: current.recipient_id,
+      ...(current.text !== null && { text: current.text }),
+      ...(current.image_id !== null && { imageId: current.image_id }),
+    })
+    if (!result.ok) return result.error
+    confirmSent(db, entry.id, current.local_id, result.value.message)
+    return 'changed'
+  }
+
+  /** An edit, delete or reaction of a message the relay has. */
+  async #change(
+    entry: OutboxRow,
+    op: OutboxOpOf<'edit' | 'delete' | 'react'>,
+    row: MessageRow,
+  ): Promise<Outcome> {
+    const db = this.#db
+    if (row.server_id === null) {
+      // Ops run in order, so the send came first and did not succeed: this cannot go either.
+      failOp(db, entry, {
+        code: isBridgeErrorCode(row.failure_code) ? row.failure_code : 'not_found',
+        message: 'The message was not sent, so it cannot be changed on the relay',
+      })
+      return 'changed'
+    }
+    if (op.kind === 'react') {
+      const reactions = JSON.parse(row.reactions) as Reaction[]
+      if (hasReaction(reactions, op.emoji, this.#me) === op.present) {
+        // The synced message shows it as wanted already: nothing to send.
+        completeOp(db, entry.id)
+        return 'changed'
       }
     }
+    markAttempt(db, entry.id)
+    const id = row.server_id
+    const result =
+      op.kind === 'edit'
+        ? await this.#socket.request('message_updated', { id, text: op.text })
+        : op.kind === 'delete'
+          ? await this.#socket.request('message_deleted', { id })
+          : await this.#socket.request('reaction', { messageId: id, emoji: op.emoji, present: op.present })
+    if (!result.ok) return result.error
+    ackOp(db, entry.id, result.value.seq, cursorOf(db))
+    return 'changed'
+  }
+
+  /** A delivered or read marker for a conversation. */
+  async #receipt(entry: OutboxRow, op: OutboxOpOf<'read' | 'delivered'>): Promise<Outcome> {
+    const db = this.#db
+    markAttempt(db, entry.id)
+    const result = await this.#socket.request(op.kind, { with: entry.peer_id, upTo: op.upTo })
+    if (!result.ok) return result.error
+    // A newer receipt may have been folded into this op while it was in flight.
+    const current = opById(db, entry.id)
+    const now = current && decodeOp(current)
+    if (!now || now.kind !== op.kind || now.upTo <= op.upTo) completeOp(db, entry.id)
+    return 'done'
+  }
+
+  /** Returns true when the queue should wait (offline). */
+  #failed(entry: OutboxRow, error: BridgeError): boolean {
     if (error.code === 'offline') return true
     if (TRANSIENT.has(error.code)) {
-      const attempts = op.attempts + 1
+      const attempts = entry.attempts + 1
       rescheduleOp(
-        db,
-        op.id,
+        this.#db,
+        entry.id,
         this.#clock() + backoff(attempts, this.#timing.retryBaseMs, this.#timing.retryMaxMs),
         error,
       )
-      this.#logger.info('outbox: will retry', { kind: op.kind, attempts, code: error.code })
+      this.#logger.info('outbox: will retry', { kind: entry.kind, attempts, code: error.code })
       return false
     }
     this.#logger.warn('outbox: gave up on a change', {
-      kind: op.kind,
+      kind: entry.kind,
       code: error.code,
       message: error.message,
     })
-    failOp(db, op, error)
-    notify()
+    failOp(this.#db, entry, error)
+    this.#notify(entry)
     return false
   }
 }

@@ -1,15 +1,15 @@
 import { EventEmitter } from 'node:events'
 import type { BridgeError, ConnectionInfo, ConnectionState, FeedEvent } from '@parley/shared'
 import { type ApplyOptions, type ApplySummary, applyEvents, queueDeliveredReceipts } from '../db/apply'
-import { clearPresence, setPresence } from '../db/contacts'
 import type { LocalDb } from '../db/local-db'
-import { cursorOf } from '../db/small-tables'
 import { INDEX_CHUNK, indexText, textBacklog } from '../db/text-index'
 import { backoff, type Logger, type Timing } from '../logger'
 import type { RelayClient } from '../net/relay-client'
 
 type ContactLister = Pick<RelayClient, 'call'>
 
+import { clearPresence, setPresence } from '../db/tables/contacts'
+import { cursorOf } from '../db/tables/sync-state'
 import type { RelayLink, TypingEvent } from '../net/relay-socket'
 
 /** The relay's largest page: fewer round trips. */

@@ -1,0 +1,66 @@
+import type { Account } from './account'
+import type { ApplySummary } from './db/apply'
+import { accountRow } from './db/tables/account'
+import { lastReceivedRow } from './db/tables/messages'
+import { contactViews, userView } from './db/views/contacts'
+import { messageViews } from './db/views/messages'
+import { profileOf } from './db/views/profile'
+import type { Core } from './handlers/context'
+import { emitMessages } from './message-events'
+
+/**
+ * Wires a newly signed-in account's events to the bridge's: what the feed applied, presence,
+ * typing, the outbox's progress and uploads.
+ */
+export function wireAccount(core: Core, account: Account): void {
+  const { emit } = core
+  account.on('uploadProgress', (localId, sentBytes, totalBytes) =>
+    emit('media.uploadProgress', { localId, sentBytes, totalBytes }),
+  )
+  account.on('state', (info) => emit('connection.changed', info))
+  account.on('applied', (summary) => applied(core, account, summary))
+  account.on('presence', (ids) => {
+    const contacts = contactViews(account.db)
+    for (const userId of ids) {
+      const contact = contacts.find((c) => c.user.id === userId)
+      emit('presence.changed', { userId, presence: contact?.presence ?? null })
+    }
+  })
+  account.on('typing', (event) => core.typing.received(event.from, event.typing))
+  account.on('outbox', (peerId, localId) => emitMessages(core.emit, account, peerId, [localId]))
+  account.setPresence(core.presence.wanted)
+  core.unread.reset()
+}
+
+/** A batch of feed events was applied: tell the windows what changed. */
+function applied(core: Core, account: Account, summary: ApplySummary): void {
+  const { emit } = core
+  for (const [peerId, localIds] of summary.messages) {
+    if (localIds === null || summary.receipts.has(peerId)) {
+      emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
+    } else {
+      emitMessages(emit, account, peerId, [...localIds])
+    }
+  }
+  for (const peerId of summary.receipts) {
+    // A receipt changes the state of every message up to its marker: cheaper to reread the page.
+    if (!summary.messages.has(peerId)) {
+      emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
+    }
+  }
+  if (summary.contactsChanged) emit('contacts.changed', { contacts: contactViews(account.db) })
+  if (summary.profileChanged) {
+    const row = accountRow(account.db)
+    if (row) emit('profile.changed', { user: profileOf(row) })
+  }
+  if (summary.messages.size > 0 || summary.receipts.size > 0) {
+    core.unread.changed(account, [...summary.messages.keys(), ...summary.receipts])
+  }
+  for (const [peerId, count] of summary.arrived) {
+    const row = lastReceivedRow(account.db, peerId)
+    const message = row && messageViews(account.db, account.me, [row])[0]
+    if (message && message.state !== 'read') {
+      emit('messages.received', { peerId, count, message, sender: userView(account.db, peerId) })
+    }
+  }
+}

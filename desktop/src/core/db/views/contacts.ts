@@ -1,0 +1,40 @@
+import type { ContactView, UserView } from '@parley/shared'
+import type { LocalDb } from '../local-db'
+import { contactRows } from '../tables/contacts'
+import { userRow } from '../tables/users'
+
+export function userView(db: LocalDb, id: number): UserView | null {
+  const row = userRow(db, id)
+  return row
+    ? {
+        id: row.id,
+        username: row.username,
+        firstName: row.first_name,
+        lastName: row.last_name,
+        avatarImageId: row.avatar_image_id,
+        createdAt: row.created_at,
+      }
+    : null
+}
+
+export function contactViews(db: LocalDb): ContactView[] {
+  return contactRows(db).map((row) => ({
+    user: {
+      id: row.user_id,
+      username: row.username,
+      firstName: row.first_name,
+      lastName: row.last_name,
+      avatarImageId: row.avatar_image_id,
+      createdAt: row.user_created_at,
+    },
+    status: row.status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    acceptedAt: row.accepted_at,
+    presence: row.presence_status === null ? null : { status: row.presence_status, lastSeen: row.last_seen },
+  }))
+}
+
+export function contactView(db: LocalDb, userId: number): ContactView | undefined {
+  return contactViews(db).find((c) => c.user.id === userId)
+}

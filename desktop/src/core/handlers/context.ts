@@ -1,0 +1,28 @@
+import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue } from '@parley/shared'
+import type { Logger } from '../logger'
+import type { Emit } from '../options'
+import type { WindowPresence } from '../presence'
+import type { Session } from '../session'
+import type { TypingTimers } from '../typing'
+import type { UnreadCounter } from '../unread'
+
+/** What every domain's handlers share: the session, the small owners, and the way to tell the windows. */
+export interface Core {
+  readonly dataDir: string
+  readonly session: Session
+  readonly unread: UnreadCounter
+  readonly presence: WindowPresence
+  readonly typing: TypingTimers
+  readonly emit: Emit
+  readonly clock: () => number
+  readonly logger: Logger
+  readonly appInfo: Omit<AppInfo, 'lastRelayUrl'>
+  readonly startedAt: number
+  /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
+  viewing: number | null
+}
+
+/** The bridge methods `M`, each with its params already checked against the method's schema. */
+export type Handlers<M extends BridgeMethod> = {
+  [K in M]: (params: BridgeParams<K>, caller: string) => Promise<BridgeValue<K>>
+}

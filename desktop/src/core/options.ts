@@ -1,0 +1,31 @@
+import type { AppInfo, BridgeEvent, BridgeEventPayload } from '@parley/shared'
+import type { Logger, Timing } from './logger'
+
+export interface CoreOptions {
+  /** Where this device keeps its accounts (one SQLite file each) and which one was signed in last. */
+  dataDir: string
+  clock?: () => number
+  logger?: Logger
+  timing?: Partial<Timing>
+  fetch?: typeof fetch
+  /** Each account's media cache cap, in bytes (default 512 MiB). */
+  mediaCacheBytes?: number
+  /** Which app hosts this core (`app.info`); the browser-mode host by default. */
+  shell?: AppInfo['shell']
+  /** The app's version for `app.info` (default: this package's). */
+  version?: string
+  /**
+   * Seals the session token before it is written to the account's database, and opens it when
+   * read (Electron: the OS keychain through safeStorage). Without one the token is stored as is.
+   */
+  tokenCipher?: TokenCipher
+}
+
+export interface TokenCipher {
+  encrypt(plain: string): string | Promise<string>
+  /** Throws when `stored` cannot be opened (another key, or not sealed by this cipher). */
+  decrypt(stored: string): string | Promise<string>
+}
+
+/** Tells every window something (the service's event emitter, typed by the bridge's event map). */
+export type Emit = <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void
