@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events'
-import type { BridgeError, ConnectionInfo, ConnectionState, FeedEvent } from '@parley/shared'
+import {
+  type BridgeError,
+  type ConnectionInfo,
+  type ConnectionState,
+  type FeedEvent,
+  MAX_SYNC_PAGE,
+} from '@parley/shared'
 import { type ApplyOptions, type ApplySummary, applyEvents, queueDeliveredReceipts } from '../db/apply'
 import type { LocalDb } from '../db/local-db'
 import { INDEX_CHUNK, indexText, textBacklog } from '../db/text-index'
@@ -12,8 +18,6 @@ import { clearPresence, setPresence } from '../db/tables/contacts'
 import { cursorOf } from '../db/tables/sync-state'
 import type { RelayLink, TypingEvent } from '../net/relay-socket'
 
-/** The relay's largest page: fewer round trips. */
-const SYNC_PAGE = 1000
 /**
  * A catch-up writes up to this many events per transaction: each commit rewrites the index pages
  * it touched (one set per busy conversation), so five pages in one commit are a third faster.
@@ -186,7 +190,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         for (;;) {
           const page = await this.#socket.request(
             'sync',
-            { after, limit: SYNC_PAGE },
+            { after, limit: MAX_SYNC_PAGE },
             this.#timing.syncTimeoutMs,
           )
           if (!page.ok) throw new CatchUpError(page.error)
