@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { type BridgeEvent, bridgeEvents, type MessageView, validate } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
 import { startRelay, type TestRelay } from './helpers/relay'
@@ -159,5 +160,76 @@ describe('two cores chat through a real relay', () => {
     await alice.ok('messages.send', { peerId: b.user.id, text: 'hello again' })
     await waitFor(async () => (await conversation(bob, a.user.id)).length > 0)
     expect((await conversation(bob, a.user.id)).map((m) => m.text)).toEqual(['hello again'])
+  })
+
+  it('one send is told once to the recipient and twice to the sender (written, then sent), and its receipts reread nothing', async () => {
+    const alice = await startCore()
+    const bob = await startCore()
+    cores.push(alice, bob)
+    const a = await signUp(alice, relay.url)
+    const b = await signUp(bob, relay.url)
+    await befriend(alice, a, bob, b)
+    await waitOnline(alice)
+    await waitOnline(bob)
+    const since = (core: TestCore) => {
+      const start = {
+        changed: core.events('messages.changed').length,
+        rows: core.events('conversations.changed').length,
+      }
+      return {
+        changed: () => core.events('messages.changed').slice(start.changed),
+        rows: () => core.events('conversations.changed').slice(start.rows),
+      }
+    }
+    const aliceSaw = since(alice)
+    const bobSaw = since(bob)
+
+    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'counted' })
+    const received = await waitFor(async () => (await conversation(bob, a.user.id))[0])
+    // Bob's core says delivered by itself; reading says read.
+    await waitFor(() => alice.events('receipts.changed').find((e) => e.deliveredUpTo >= received.id!))
+    await bob.ok('messages.markRead', { peerId: a.user.id })
+    await waitFor(() => alice.events('receipts.changed').find((e) => e.readUpTo >= received.id!))
+    // Time for any late echo (the feed's copy of Alice's own message, the receipts' echoes).
+    await new Promise((resolve) => setTimeout(resolve, 500))
+
+    const told = (changed: { messages: MessageView[] }[]) =>
+      changed.flatMap((e) => e.messages).filter((m) => m.clientId === sent.clientId)
+    // The sender: written (pending), then sent with the relay's id; the ack and the feed's echo of
+    // the same message are one change, and the receipts move markers, not messages.
+    expect(told(aliceSaw.changed()).map((m) => [m.state, m.id])).toEqual([
+      ['pending', null],
+      ['sent', received.id],
+    ])
+    expect(told(bobSaw.changed()).map((m) => m.state)).toEqual(['delivered'])
+    for (const e of [...aliceSaw.changed(), ...bobSaw.changed()]) expect(e.reload).toBe(false)
+    expect(alice.events('receipts.changed').at(-1)).toEqual({
+      peerId: b.user.id,
+      deliveredUpTo: received.id,
+      readUpTo: received.id,
+      ownReadUpTo: 0,
+    })
+    expect(bob.events('receipts.changed').at(-1)).toMatchObject({
+      peerId: a.user.id,
+      ownReadUpTo: received.id,
+    })
+    // The pages still carry the state the markers give.
+    expect((await conversation(alice, b.user.id))[0]).toMatchObject({ localId: sent.localId, state: 'read' })
+    expect((await conversation(bob, a.user.id))[0]).toMatchObject({ state: 'read' })
+
+    // The chat list gets its changed rows; the last tells the read ticks, as the list would read it.
+    expect(aliceSaw.rows().at(-1)?.conversations).toEqual(await alice.ok('conversations.list', {}))
+    expect(bobSaw.rows().at(-1)?.conversations).toEqual(await bob.ok('conversations.list', {}))
+    expect(aliceSaw.rows().at(-1)?.conversations[0]?.lastMessage).toMatchObject({ state: 'read' })
+    // Each told row is new: no event repeats the row before it.
+    const rows = aliceSaw.rows().map((e) => JSON.stringify(e.conversations))
+    expect(new Set(rows).size).toBe(rows.length)
+
+    // Every event told is one the bridge's schemas accept.
+    for (const event of ['messages.changed', 'receipts.changed', 'conversations.changed'] as BridgeEvent[]) {
+      for (const payload of [...alice.events(event), ...bob.events(event)]) {
+        expect(validate(bridgeEvents[event], payload).ok).toBe(true)
+      }
+    }
   })
 })

@@ -6,7 +6,6 @@ import { contactViews, userView } from './db/views/contacts'
 import { messageViews } from './db/views/messages'
 import { profileOf } from './db/views/profile'
 import type { Core } from './handlers/context'
-import { emitMessages } from './message-events'
 
 /**
  * Wires a newly signed-in account's events to the bridge's: what the feed applied, presence,
@@ -27,27 +26,16 @@ export function wireAccount(core: Core, account: Account): void {
     }
   })
   account.on('typing', (event) => core.typing.received(event.from, event.typing))
-  account.on('outbox', (peerId, localId) => emitMessages(core.emit, account, peerId, [localId]))
+  account.on('outbox', (peerId, localId) => core.changes.messages(account, peerId, [localId]))
   account.setPresence(core.presence.wanted)
   core.unread.reset()
+  core.changes.reset()
 }
 
 /** A batch of feed events was applied: tell the windows what changed. */
 function applied(core: Core, account: Account, summary: ApplySummary): void {
   const { emit } = core
-  for (const [peerId, localIds] of summary.messages) {
-    if (localIds === null || summary.receipts.has(peerId)) {
-      emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
-    } else {
-      emitMessages(emit, account, peerId, [...localIds])
-    }
-  }
-  for (const peerId of summary.receipts) {
-    // A receipt changes the state of every message up to its marker: cheaper to reread the page.
-    if (!summary.messages.has(peerId)) {
-      emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
-    }
-  }
+  core.changes.applied(account, summary.messages, summary.receipts)
   if (summary.contactsChanged) emit('contacts.changed', { contacts: contactViews(account.db) })
   if (summary.profileChanged) {
     const row = accountRow(account.db)

@@ -1,32 +1,158 @@
 import type { MessageView } from '@parley/shared'
 import type { Account } from './account'
 import type { MessageRow } from './db/schema'
-import { messageRow } from './db/tables/messages'
+import { conversationMarkers, conversationRow } from './db/tables/conversations'
+import { messageRowsByLocalIds } from './db/tables/messages'
+import { conversationView } from './db/views/conversations'
 import { messageView, messageViews } from './db/views/messages'
 import type { Emit } from './options'
 import { refuse } from './refusal'
 
-// How a change to messages reaches the windows (`messages.changed`), from a handler, the outbox or the feed.
+// How changes reach the windows: as deltas. A message is told (`messages.changed`) when its look
+// changed since it was last told, a conversation's markers (`receipts.changed`) and its chat-list
+// row (`conversations.changed`) likewise. One change can be seen from several places (the
+// handler that wrote it, the outbox's ack, the feed's echo of the same message): whichever comes
+// second finds nothing new to tell.
 
-/** The current views of these messages; ids no longer stored are told as removed. */
-export function emitMessages(
-  emit: Emit,
-  account: Account,
-  peerId: number,
-  localIds: number[],
-  removedLocalIds: number[] = [],
-): void {
-  const rows = localIds.flatMap((id) => {
-    const row = messageRow(account.db, id)
-    return row ? [row] : []
-  })
-  const gone = [...removedLocalIds, ...localIds.filter((id) => !rows.some((r) => r.local_id === id))]
-  emit('messages.changed', {
-    peerId,
-    messages: messageViews(account.db, account.me, rows),
-    removedLocalIds: gone,
-    reload: false,
-  })
+/** How many messages' last told looks are remembered: several screenfuls, a few hundred kB at most. */
+const REMEMBERED = 2000
+
+/** A message's look without its ticks, which follow the markers (`receipts.changed`), not the message. */
+function lookOf(view: MessageView): string {
+  const ticks = view.state === 'delivered' || view.state === 'read'
+  return JSON.stringify(ticks ? { ...view, state: view.mine ? 'sent' : 'delivered' } : view)
+}
+
+/** Tells the windows what changed, and only that; one per core, forgetting on a change of account. */
+export class ChangeEvents {
+  readonly #emit: Emit
+  /** Per message (local id): its conversation and the look last told. */
+  #told = new Map<number, { peerId: number; look: string }>()
+  /** Per conversation: the markers and the chat-list row last told. */
+  #markers = new Map<number, string>()
+  #rows = new Map<number, string>()
+
+  constructor(emit: Emit) {
+    this.#emit = emit
+  }
+
+  /** Another account is signed in: nothing it has was told yet. */
+  reset(): void {
+    this.#told.clear()
+    this.#markers.clear()
+    this.#rows.clear()
+  }
+
+  /**
+   * These messages of conversation `peerId` may have changed: tells those whose look did, and
+   * those no longer stored as removed (with `removedLocalIds`); then the conversation's row.
+   */
+  messages(account: Account, peerId: number, localIds: readonly number[], removedLocalIds: number[] = []) {
+    this.#tellMessages(account, peerId, localIds, removedLocalIds)
+    this.conversations(account, [peerId])
+  }
+
+  /** A message changed here (something was queued): the outbox runs, and the windows see it. */
+  written(account: Account, row: MessageRow): MessageView {
+    account.kickOutbox()
+    this.messages(account, row.peer_id, [row.local_id])
+    return viewOf(account, row.local_id)
+  }
+
+  /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
+  removedLocally(account: Account, row: MessageRow): null {
+    if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
+    this.messages(account, row.peer_id, [], [row.local_id])
+    return null
+  }
+
+  /**
+   * What a batch of feed events changed: per conversation the messages (null: too many to list, a
+   * long catch-up, so the windows reread), the conversations whose markers moved, then the rows
+   * of all of them in one event.
+   */
+  applied(
+    account: Account,
+    messages: ReadonlyMap<number, ReadonlySet<number> | null>,
+    receipts: ReadonlySet<number>,
+  ) {
+    for (const [peerId, localIds] of messages) {
+      if (localIds === null) this.#reload(peerId)
+      else this.#tellMessages(account, peerId, [...localIds], [])
+    }
+    this.#tellReceipts(account, receipts)
+    this.conversations(account, [...messages.keys(), ...receipts])
+  }
+
+  /** Conversations whose receipt markers may have moved: tells the markers that did, and the rows. */
+  receipts(account: Account, peerIds: readonly number[]): void {
+    this.#tellReceipts(account, peerIds)
+    this.conversations(account, peerIds)
+  }
+
+  #reload(peerId: number): void {
+    // What the windows hold now comes from their reread, not from what was told.
+    for (const [localId, told] of this.#told) if (told.peerId === peerId) this.#told.delete(localId)
+    this.#emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
+  }
+
+  #tellReceipts(account: Account, peerIds: Iterable<number>): void {
+    for (const peerId of peerIds) {
+      const m = conversationMarkers(account.db, peerId)
+      const markers = {
+        peerId,
+        deliveredUpTo: Math.max(m.peer_delivered_up_to, m.peer_read_up_to),
+        readUpTo: m.peer_read_up_to,
+        ownReadUpTo: m.own_read_up_to,
+      }
+      const key = JSON.stringify(markers)
+      if (this.#markers.get(peerId) === key) continue
+      this.#markers.set(peerId, key)
+      this.#emit('receipts.changed', markers)
+    }
+  }
+
+  /** Conversations whose chat-list row may have changed: tells the rows that did, in one event. */
+  conversations(account: Account, peerIds: Iterable<number>): void {
+    const changed = []
+    for (const peerId of new Set(peerIds)) {
+      const row = conversationRow(account.db, peerId)
+      if (!row) continue
+      const view = conversationView(account.db, account.me, row)
+      const key = JSON.stringify(view)
+      if (this.#rows.get(peerId) === key) continue
+      this.#rows.set(peerId, key)
+      changed.push(view)
+    }
+    if (changed.length > 0) this.#emit('conversations.changed', { conversations: changed })
+  }
+
+  #tellMessages(
+    account: Account,
+    peerId: number,
+    localIds: readonly number[],
+    removedLocalIds: readonly number[],
+  ): void {
+    const rows = messageRowsByLocalIds(account.db, localIds)
+    const stored = new Set(rows.map((r) => r.local_id))
+    const removed = [...removedLocalIds, ...localIds.filter((id) => !stored.has(id))]
+    for (const id of removed) this.#told.delete(id)
+    const messages = messageViews(account.db, account.me, rows).filter((view) => {
+      const look = lookOf(view)
+      if (this.#told.get(view.localId)?.look === look) return false
+      // Re-inserted, so the oldest told come first when the memory is full.
+      this.#told.delete(view.localId)
+      this.#told.set(view.localId, { peerId, look })
+      return true
+    })
+    while (this.#told.size > REMEMBERED) {
+      const oldest = this.#told.keys().next().value
+      if (oldest === undefined) break
+      this.#told.delete(oldest)
+    }
+    if (messages.length === 0 && removed.length === 0) return
+    this.#emit('messages.changed', { peerId, messages, removedLocalIds: removed, reload: false })
+  }
 }
 
 /** A message's view, or a `not_found` refusal. */
@@ -35,24 +161,4 @@ export function viewOf(account: Account, localId: number): MessageView {
     messageView(account.db, account.me, localId) ??
     refuse('not_found', `No message ${localId} on this device`)
   )
-}
-
-/** A message changed here (something was queued): the outbox runs, and the windows get its new view. */
-export function changed(emit: Emit, account: Account, row: MessageRow): MessageView {
-  account.kickOutbox()
-  const view = viewOf(account, row.local_id)
-  emit('messages.changed', { peerId: row.peer_id, messages: [view], removedLocalIds: [], reload: false })
-  return view
-}
-
-/** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
-export function removedLocally(emit: Emit, account: Account, row: MessageRow): null {
-  if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
-  emit('messages.changed', {
-    peerId: row.peer_id,
-    messages: [],
-    removedLocalIds: [row.local_id],
-    reload: false,
-  })
-  return null
 }

@@ -4,6 +4,7 @@ import { Presence } from '../protocol/users'
 import {
   ConnectionInfo,
   ContactView,
+  ConversationView,
   MessageView,
   ProfileView,
   SessionView,
@@ -15,8 +16,10 @@ import {
 /** Every event the core pushes to the renderer (past tense), with its payload. */
 export const bridgeEvents = {
   /**
-   * Messages of one conversation changed (arrived, sent, edited, deleted, reacted to, read).
-   * `reload` means too many changed to list: read the page again.
+   * Messages of one conversation changed how they look (arrived, written, sent, edited, deleted,
+   * reacted to): each is listed once per change, not again when nothing visible changed. Ticks are
+   * not a change here: they follow `receipts.changed`. `reload` means too many changed to list (a
+   * catch-up that touched more than a screenful): read the page again.
    */
   'messages.changed': Strict({
     peerId: Id,
@@ -24,6 +27,23 @@ export const bridgeEvents = {
     removedLocalIds: Type.Array(Id),
     reload: Type.Boolean(),
   }),
+  /**
+   * A conversation's receipt markers moved (relay message ids; 0 = none). Your messages up to
+   * `readUpTo` are read by the peer, up to `deliveredUpTo` delivered (reading implies delivery);
+   * the peer's messages up to `ownReadUpTo` are read by you. The states of the messages a window
+   * holds follow from these, so a receipt rereads no page.
+   */
+  'receipts.changed': Strict({
+    peerId: Id,
+    deliveredUpTo: Type.Integer({ minimum: 0 }),
+    readUpTo: Type.Integer({ minimum: 0 }),
+    ownReadUpTo: Type.Integer({ minimum: 0 }),
+  }),
+  /**
+   * The chat list's rows that changed (a new last message, its ticks, the unread count, the
+   * draft, the last activity), instead of the whole list; new conversations come this way too.
+   */
+  'conversations.changed': Strict({ conversations: Type.Array(ConversationView) }),
   /** The whole contact list, after any change to it. */
   'contacts.changed': Strict({ contacts: Type.Array(ContactView) }),
   'presence.changed': Strict({ userId: Id, presence: Type.Union([Presence, Type.Null()]) }),

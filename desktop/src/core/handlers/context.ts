@@ -1,5 +1,6 @@
 import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue } from '@parley/shared'
 import type { Logger } from '../logger'
+import type { ChangeEvents } from '../message-events'
 import type { Emit } from '../options'
 import type { WindowPresence } from '../presence'
 import type { Session } from '../session'
@@ -13,6 +14,8 @@ export interface Core {
   readonly unread: UnreadCounter
   readonly presence: WindowPresence
   readonly typing: TypingTimers
+  /** What changed, told to the windows as deltas. */
+  readonly changes: ChangeEvents
   readonly emit: Emit
   readonly clock: () => number
   readonly logger: Logger

@@ -48,7 +48,7 @@ export function conversationHandlers(core: Core): Handlers<ConversationMethods> 
       })
       if (!moved) return core.unread.counts(account)
       account.kickOutbox()
-      core.emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
+      core.changes.receipts(account, [peerId])
       core.unread.stale(peerId)
       return core.unread.emit(account)
     },

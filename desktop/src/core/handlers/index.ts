@@ -1,6 +1,7 @@
 import type { BridgeMethod } from '@parley/shared'
 import { wireAccount } from '../account-events'
 import { consoleLogger, defaultTiming } from '../logger'
+import { ChangeEvents } from '../message-events'
 import type { CoreOptions, Emit } from '../options'
 import { WindowPresence } from '../presence'
 import { Session } from '../session'
@@ -42,6 +43,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
     unread: new UnreadCounter(emit, current),
     presence: new WindowPresence(current),
     typing: new TypingTimers(emit, timing.typingExpiryMs),
+    changes: new ChangeEvents(emit),
     emit,
     clock,
     logger,

@@ -14,7 +14,7 @@ import {
 import type { MessageRow } from '../db/schema'
 import { setDraft } from '../db/tables/drafts'
 import { messageRow, ownMessageByClientId } from '../db/tables/messages'
-import { changed, removedLocally, viewOf } from '../message-events'
+import { viewOf } from '../message-events'
 import { refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
@@ -32,7 +32,7 @@ type MessageMethods =
  * and the windows get the message's new view.
  */
 export function messageHandlers(core: Core): Handlers<MessageMethods> {
-  const { session, emit } = core
+  const { session, changes } = core
   const stored = (account: Account, localId: number): MessageRow =>
     messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
   const own = (account: Account, localId: number): MessageRow => {
@@ -70,7 +70,7 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
         now: core.clock(),
       })
       setDraft(account.db, peerId, '', core.clock())
-      return changed(emit, account, stored(account, localId))
+      return changes.written(account, stored(account, localId))
     },
     'messages.sendImage': async ({ peerId, dataBase64, text, clientId }) => {
       const account = session.signedIn()
@@ -99,7 +99,7 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
         localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })
       if (text !== undefined) setDraft(account.db, peerId, '', core.clock())
-      return changed(emit, account, stored(account, localId))
+      return changes.written(account, stored(account, localId))
     },
     'messages.edit': async ({ localId, text }) => {
       const account = session.signedIn()
@@ -107,13 +107,14 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       if (viewOf(account, localId).deletedAt !== null)
         refuse('message_deleted', 'A deleted message cannot be edited')
       queueEdit(account.db, row, text, core.clock())
-      return changed(emit, account, row)
+      return changes.written(account, row)
     },
     'messages.delete': async ({ localId }) => {
       const account = session.signedIn()
       const row = own(account, localId)
-      if (queueDelete(account.db, row, core.clock()) === 'removed') return removedLocally(emit, account, row)
-      return changed(emit, account, row)
+      if (queueDelete(account.db, row, core.clock()) === 'removed')
+        return changes.removedLocally(account, row)
+      return changes.written(account, row)
     },
     'messages.react': async ({ localId, emoji }) => {
       const account = session.signedIn()
@@ -122,7 +123,7 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
         refuse('message_deleted', 'A deleted message takes no reactions')
       if (row.server_id === null) refuse('not_found', 'The message has not reached the relay yet')
       queueReaction(account.db, row, account.me, emoji, core.clock())
-      return changed(emit, account, row)
+      return changes.written(account, row)
     },
     'messages.retry': async ({ localId }) => {
       const account = session.signedIn()
@@ -130,15 +131,15 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       if (isBridgeErrorCode(row.failure_code) && !canRetry(row.failure_code))
         refuse('not_retryable', `Sending it again cannot work: ${row.failure_message ?? row.failure_code}`)
       if (!retryMessage(account.db, localId)) refuse('not_retryable', 'Nothing about this message failed')
-      return changed(emit, account, row)
+      return changes.written(account, row)
     },
     'messages.discard': async ({ localId }) => {
       const account = session.signedIn()
       const row = stored(account, localId)
       const outcome = discardFailed(account.db, localId)
       if (outcome === 'nothing') refuse('not_retryable', 'Nothing about this message failed')
-      if (outcome === 'removed') return removedLocally(emit, account, row)
-      return changed(emit, account, row)
+      if (outcome === 'removed') return changes.removedLocally(account, row)
+      return changes.written(account, row)
     },
   }
 }

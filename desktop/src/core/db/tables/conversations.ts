@@ -82,6 +82,10 @@ export function ownReceiptMarker(db: LocalDb, peerId: number): number {
   )
 }
 
+export function conversationRow(db: LocalDb, peerId: number): ConversationRow | undefined {
+  return db.get(db.kysely.selectFrom('conversations').selectAll().where('peer_id', '=', peerId))
+}
+
 /** Every conversation, most recently active first. */
 export function conversationRows(db: LocalDb): ConversationRow[] {
   return db.all(

@@ -31,7 +31,8 @@ export class ChatsState {
   readonly typing = new SvelteSet<number>()
   #unreadTotal = $state(0)
   #loaded = $state(false)
-  #reloadTimer: ReturnType<typeof setTimeout> | undefined
+  /** While a load is under way, the rows told after the list was read (the load must not undo them). */
+  #toldSinceListed: Map<number, ConversationView> | null = null
 
   constructor(bridge: Bridge, drafts: DraftsState) {
     this.#bridge = bridge
@@ -47,9 +48,12 @@ export class ChatsState {
       else this.typing.delete(userId)
     })
     bridge.on('unread.changed', (counts) => this.#setUnread(counts))
-    // New, sent, edited messages move conversations and change previews: reread the (short) list,
-    // at most a few times a second however fast messages come.
-    bridge.on('messages.changed', () => this.#scheduleReload())
+    // New, sent, edited messages move conversations and change previews: the core tells the rows
+    // that changed, and only those.
+    bridge.on('conversations.changed', ({ conversations }) => {
+      for (const c of conversations) this.#toldSinceListed?.set(c.peerId, c)
+      this.#conversations = withRows(this.#conversations, conversations)
+    })
     // Events were missed while the link to the core was down: read everything again.
     bridge.onReconnect(() => {
       this.typing.clear()
@@ -117,28 +121,23 @@ export class ChatsState {
   }
 
   async load(): Promise<void> {
+    const told = new Map<number, ConversationView>()
+    const listed = call(this.#bridge, 'conversations.list', {}).then((list) => {
+      this.#toldSinceListed = told
+      return list
+    })
     const [conversations, contacts, unread] = await Promise.all([
-      call(this.#bridge, 'conversations.list', {}),
+      listed,
       call(this.#bridge, 'contacts.list', {}),
       call(this.#bridge, 'unread.get', {}),
-    ])
-    this.#conversations = conversations
+    ]).finally(() => {
+      if (this.#toldSinceListed === told) this.#toldSinceListed = null
+    })
+    this.#conversations = withRows(conversations, [...told.values()])
     this.#contacts = contacts
     this.#setUnread(unread)
     this.#drafts.seed(conversations)
     this.#loaded = true
-  }
-
-  async reloadConversations(): Promise<void> {
-    this.#conversations = await call(this.#bridge, 'conversations.list', {})
-  }
-
-  #scheduleReload(): void {
-    if (this.#reloadTimer !== undefined) return
-    this.#reloadTimer = setTimeout(() => {
-      this.#reloadTimer = undefined
-      void this.reloadConversations().catch(() => undefined)
-    }, 150)
   }
 
   #setUnread(counts: { total: number; conversations: { peerId: number; count: number }[] }): void {
@@ -179,4 +178,17 @@ export class ChatsState {
   search(q: string) {
     return call(this.#bridge, 'users.search', { q, limit: 8 })
   }
+}
+
+/** The list with these rows in place of the ones for the same conversations, new ones added. */
+function withRows(list: ConversationView[], rows: readonly ConversationView[]): ConversationView[] {
+  if (rows.length === 0) return list
+  const byPeer = new Map(rows.map((r) => [r.peerId, r]))
+  const updated = list.map((c) => {
+    const row = byPeer.get(c.peerId)
+    if (!row) return c
+    byPeer.delete(c.peerId)
+    return row
+  })
+  return [...updated, ...byPeer.values()]
 }

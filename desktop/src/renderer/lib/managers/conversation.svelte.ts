@@ -1,4 +1,10 @@
-import type { BridgeEventPayload, MessageHistoryView, MessagePage, MessageView } from '@parley/shared'
+import type {
+  BridgeEventPayload,
+  MessageHistoryView,
+  MessagePage,
+  MessageState,
+  MessageView,
+} from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
 import type { OutgoingQueue } from './outgoing.svelte'
@@ -7,9 +13,14 @@ const PAGE = 100
 /** While you keep typing, the peer is told again this often (their core forgets after a while). */
 const TYPING_REPEAT_MS = 3000
 
+type Markers = Omit<BridgeEventPayload<'receipts.changed'>, 'peerId'>
+const NO_MARKERS: Markers = { deliveredUpTo: 0, readUpTo: 0, ownReadUpTo: 0 }
+
 /**
  * The open conversation: a window of its messages (oldest first) that grows by pages as you scroll
- * up, or down after jumping to an old message, and follows the core's messages.changed events.
+ * up, or down after jumping to an old message, and follows the core's events as deltas: the
+ * messages that changed (messages.changed), and the receipt markers (receipts.changed) from which
+ * the ticks follow, so a receipt rereads nothing.
  * What you do to its messages (send, edit, react, retry, discard, delete, read, type) goes through
  * here, so the list shows it at once and no component holds the bridge.
  */
@@ -23,6 +34,8 @@ export class ConversationState {
   #nextAfter = $state<number | null>(null)
   #loading = $state(false)
   #loaded = $state(false)
+  /** The conversation's receipt markers as last told; only ever move forward. */
+  #markers = $state.raw<Markers>(NO_MARKERS)
   /** Set while older messages are being put in front, so the list keeps its place. */
   prepending = $state(false)
   /** A message to scroll to and mark (from search); cleared after it was shown. */
@@ -42,6 +55,9 @@ export class ConversationState {
       bridge.on('messages.changed', (event) => {
         if (event.peerId === this.peerId) void this.#apply(event)
       }),
+      bridge.on('receipts.changed', (event) => {
+        if (event.peerId === this.peerId) this.#moveMarkers(event)
+      }),
       outgoing.onSent((message) => this.upsert(message)),
     ]
   }
@@ -51,13 +67,28 @@ export class ConversationState {
    * the core has not confirmed yet: shown from the moment you pressed Enter.
    */
   readonly #shown = $derived.by(() => {
-    if (this.#nextAfter !== null) return this.#messages
+    const messages = this.#ticked
+    if (this.#nextAfter !== null) return messages
     const pending = this.#outgoing.pendingFor(this.peerId)
-    if (pending.length === 0) return this.#messages
+    if (pending.length === 0) return messages
     // The core's event can come before its answer: then the message is here twice for a moment.
-    const written = new Set(this.#messages.map((m) => m.clientId))
+    const written = new Set(messages.map((m) => m.clientId))
     const waiting = pending.filter((m) => !written.has(m.clientId))
-    return waiting.length === 0 ? this.#messages : [...this.#messages, ...waiting]
+    return waiting.length === 0 ? messages : [...messages, ...waiting]
+  })
+
+  /**
+   * The window with each message's state as far as the markers say: a message read from a page
+   * or an event carries the state of that moment, and markers only move forward, so the later of
+   * the two is right. Unchanged messages keep their object (the list redraws only the others).
+   */
+  readonly #ticked = $derived.by(() => {
+    const markers = this.#markers
+    if (markers === NO_MARKERS) return this.#messages
+    return this.#messages.map((m) => {
+      const state = stateBy(m, markers)
+      return state === m.state ? m : { ...m, state }
+    })
   })
 
   get messages() {
@@ -244,14 +275,33 @@ export class ConversationState {
     }
   }
 
+  #moveMarkers(event: Markers): void {
+    const now = this.#markers
+    const next = {
+      deliveredUpTo: Math.max(now.deliveredUpTo, event.deliveredUpTo),
+      readUpTo: Math.max(now.readUpTo, event.readUpTo),
+      ownReadUpTo: Math.max(now.ownReadUpTo, event.ownReadUpTo),
+    }
+    const moved =
+      next.deliveredUpTo !== now.deliveredUpTo ||
+      next.readUpTo !== now.readUpTo ||
+      next.ownReadUpTo !== now.ownReadUpTo
+    if (moved) this.#markers = next
+  }
+
   #merge(changed: readonly MessageView[], removed: readonly number[]): void {
     const gone = new Set(removed)
     const byId = new Map(changed.map((m) => [m.localId, m]))
+    let same = true
     let list = this.#messages.filter((m) => !gone.has(m.localId))
+    if (list.length !== this.#messages.length) same = false
     list = list.map((m) => {
       const update = byId.get(m.localId)
       if (!update) return m
       byId.delete(m.localId)
+      // The same look told twice (the core's answer and its event): the list keeps what it has.
+      if (sameLook(m, update)) return m
+      same = false
       return update
     })
     const first = list[0]?.position ?? 0
@@ -261,7 +311,9 @@ export class ConversationState {
       if (m.position < first && this.#nextBefore !== null) continue
       if (this.#nextAfter !== null && m.position > (list.at(-1)?.position ?? 0)) continue
       list.push(m)
+      same = false
     }
+    if (same) return
     // A change can move a message (one waiting to be sent takes its place once the relay has it).
     if (changed.length > 0) list.sort((a, b) => a.position - b.position)
     this.prepending = false
@@ -310,6 +362,27 @@ export class ConversationState {
   #page(params: { before?: number; after?: number; limit: number }): Promise<MessagePage> {
     return call(this.#bridge, 'messages.page', { peerId: this.peerId, ...params })
   }
+}
+
+const RANK: Record<MessageState, number> = { pending: 0, failed: 0, sent: 1, delivered: 2, read: 3 }
+
+/** A message's state as the conversation's markers have it, never behind the state it carries. */
+function stateBy(m: MessageView, markers: Markers): MessageState {
+  if (m.id === null || RANK[m.state] === 0) return m.state
+  const marked: MessageState = m.mine
+    ? m.id <= markers.readUpTo
+      ? 'read'
+      : m.id <= markers.deliveredUpTo
+        ? 'delivered'
+        : 'sent'
+    : m.id <= markers.ownReadUpTo
+      ? 'read'
+      : 'delivered'
+  return RANK[marked] > RANK[m.state] ? marked : m.state
+}
+
+function sameLook(a: MessageView, b: MessageView): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
 
 /** The core has it (the queue's own copies carry negative local ids until then). */
