@@ -225,6 +225,14 @@ describe('two cores chat through a real relay', () => {
     const rows = aliceSaw.rows().map((e) => JSON.stringify(e.conversations))
     expect(new Set(rows).size).toBe(rows.length)
 
+    // A new name shows in the row too, told as a changed row.
+    await bob.ok('profile.update', { firstName: 'Robert' })
+    await waitFor(() =>
+      aliceSaw
+        .rows()
+        .some((e) => e.conversations.some((c) => c.peerId === b.user.id && c.peer?.firstName === 'Robert')),
+    )
+
     // Every event told is one the bridge's schemas accept.
     for (const event of ['messages.changed', 'receipts.changed', 'conversations.changed'] as BridgeEvent[]) {
       for (const payload of [...alice.events(event), ...bob.events(event)]) {

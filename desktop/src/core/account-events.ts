@@ -1,6 +1,7 @@
 import type { Account } from './account'
 import type { ApplySummary } from './db/apply'
 import { accountRow } from './db/tables/account'
+import { conversationRows } from './db/tables/conversations'
 import { lastReceivedRow } from './db/tables/messages'
 import { contactViews, userView } from './db/views/contacts'
 import { messageViews } from './db/views/messages'
@@ -36,7 +37,14 @@ export function wireAccount(core: Core, account: Account): void {
 function applied(core: Core, account: Account, summary: ApplySummary): void {
   const { emit } = core
   core.changes.applied(account, summary.messages, summary.receipts)
-  if (summary.contactsChanged) emit('contacts.changed', { contacts: contactViews(account.db) })
+  if (summary.contactsChanged) {
+    emit('contacts.changed', { contacts: contactViews(account.db) })
+    // A profile shows in the rows too (a peer who is no contact has only the row's copy).
+    core.changes.conversations(
+      account,
+      conversationRows(account.db).map((c) => c.peer_id),
+    )
+  }
   if (summary.profileChanged) {
     const row = accountRow(account.db)
     if (row) emit('profile.changed', { user: profileOf(row) })
