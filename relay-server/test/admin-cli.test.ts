@@ -57,13 +57,18 @@ const register = (relay: TestRelay, username: string, invite: string) =>
     },
   })
 
+/** Each command is a Node process that loads TypeScript: a second or two on a busy machine. */
+const CLI_TEST_MS = 90_000
+
 const withRelay = relayTests({ env: { REGISTRATION: 'invite' }, sessionSweepMs: 100 })
 
 describe.each(dialects)('parley-relay admin, against a running relay (%s)', (dialect) => {
   const it = withRelay[dialect]
   const tag = Math.random().toString(36).slice(2, 6)
 
-  it('creates, lists and revokes invites; the code is alone on the last line', async ({ relay }) => {
+  it('creates, lists and revokes invites; the code is alone on the last line', {
+    timeout: CLI_TEST_MS,
+  }, async ({ relay }) => {
     const made = await admin(relay, ['invite', 'create', '--uses', '1', '--expires', '7d'])
     expect(made.code).toBe(0)
     expect(made.last).toMatch(/^[A-Za-z0-9_-]{22}$/)
@@ -80,7 +85,9 @@ describe.each(dialects)('parley-relay admin, against a running relay (%s)', (dia
     expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/not revoked already/)])
   })
 
-  it('creates users, resets passwords, lists, makes admins and deactivates', async ({ relay }) => {
+  it('creates users, resets passwords, lists, makes admins and deactivates', {
+    timeout: CLI_TEST_MS,
+  }, async ({ relay }) => {
     const carol = `carol${tag}`
     const created = await admin(relay, [
       'user',
@@ -138,7 +145,9 @@ describe.each(dialects)('parley-relay admin, against a running relay (%s)', (dia
     expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringMatching(/unknown command/)])
   })
 
-  it('shows figures, and an audit log of everything done, by whom', async ({ relay }) => {
+  it('shows figures, and an audit log of everything done, by whom', { timeout: CLI_TEST_MS }, async ({
+    relay,
+  }) => {
     const stats = await admin(relay, ['stats'])
     expect(stats.code).toBe(0)
     const users = await relay.app.db
