@@ -135,7 +135,8 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     const up = Number((await focusedMessage(page))?.replace('note ', ''))
     expect(up).toBeLessThan(145)
     expect(up).toBeGreaterThan(100)
-    expect(await wholeInView(page, bubble(page, `note ${up}`))).toBe(true)
+    // Scrolled into view as it is focused; on a busy machine that lands a frame or two later.
+    await expect.poll(() => wholeInView(page, bubble(page, `note ${up}`))).toBe(true)
     await page.keyboard.press('PageDown')
     await expect.poll(() => focusedMessage(page)).not.toBe(`note ${up}`)
     const down = Number((await focusedMessage(page))?.replace('note ', ''))
