@@ -132,7 +132,13 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
       new AppError('rate_limited', `Too many requests; retry in ${context.after}`),
   })
   // Pictures live here on either dialect; SQLite's files too.
-  secureDataDir(config.dataDir)
+  const notPrivate = secureDataDir(config.dataDir)
+  if (notPrivate.length > 0) {
+    app.log.warn(
+      { paths: notPrivate },
+      'another user owns these, so the relay cannot make them private (0700); fix their owner or mode',
+    )
+  }
   await app.register(database, { databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   await app.register(realtime, {
     maxBufferBytes: config.maxBodyBytes,
