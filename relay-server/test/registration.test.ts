@@ -1,7 +1,13 @@
 import { Writable } from 'node:stream'
 import type { AuthResponse } from '@parley/shared'
 import { describe, expect, it as plainIt } from 'vitest'
-import { type AdminContext, createInvite, deactivateUser, revokeInvite } from '../src/admin/operations'
+import {
+  type AdminContext,
+  createInvite,
+  createUser,
+  deactivateUser,
+  revokeInvite,
+} from '../src/admin/operations'
 import { buildApp } from '../src/app'
 import { loadConfig } from '../src/config'
 import { http } from './helpers/client'
@@ -85,13 +91,22 @@ describe.each(dialects)('who may register (%s)', (dialect) => {
     expect((await register(relay, account({ invite: 'whatever' }))).status).toBe(201)
   })
 
-  closed[dialect]('a closed relay refuses every registration, invite or not', async ({ relay }) => {
-    for (const body of [account(), account({ invite: 'abc' })]) {
-      const refused = await register(relay, body)
-      expect(refused.status).toBe(403)
-      expect(refused.body.error.code).toBe('registration_closed')
-    }
-  })
+  closed[dialect](
+    'a closed relay refuses every registration; only its operator creates accounts',
+    async ({ relay }) => {
+      for (const body of [account(), account({ invite: 'abc' })]) {
+        const refused = await register(relay, body)
+        expect(refused.status).toBe(403)
+        expect(refused.body.error.code).toBe('registration_closed')
+      }
+      const made = account()
+      await createUser(adminOf(relay), made)
+      const login = await http(relay.url, 'POST', '/login', {
+        body: { username: made.username, password: made.password },
+      })
+      expect(login.status).toBe(200)
+    },
+  )
 
   const it = byInvite[dialect]
 
