@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { accountFile, writeCurrentAccount } from '../src/core/accounts'
 import { DataDirInUseError } from '../src/core/data-lock'
+import { LocalDb } from '../src/core/db/local-db'
 import { silentLogger } from '../src/core/logger'
 import { CoreService } from '../src/core/service'
 
@@ -57,5 +59,29 @@ describe('one core per data folder', () => {
     } finally {
       other.kill()
     }
+  })
+})
+
+describe('the data folder is private to its user', () => {
+  const mode = (file: string) => statSync(file).mode & 0o777
+
+  it('a core makes its folder 0700, an existing 0755 one included', async () => {
+    const dir = dataDir()
+    chmodSync(dir, 0o755)
+    await start(dir)
+    expect(mode(dir)).toBe(0o700)
+    const fresh = path.join(dataDir(), 'new', 'parley')
+    await start(fresh)
+    expect(mode(fresh)).toBe(0o700)
+  })
+
+  it('account stores and the current-account pointer are created 0600', async () => {
+    const dir = dataDir()
+    const file = accountFile(dir, 'http://127.0.0.1:8080', 7)
+    const db = await LocalDb.open(file)
+    await db.close()
+    expect(mode(file)).toBe(0o600)
+    writeCurrentAccount(dir, { file, relayUrl: 'http://127.0.0.1:8080' })
+    expect(mode(path.join(dir, 'current-account.json'))).toBe(0o600)
   })
 })

@@ -5,6 +5,7 @@ import { createAjv } from '@parley/shared'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { trustFunction } from './addresses'
 import type { RelayConfig } from './config'
+import { secureDataDir } from './data-dir'
 import { AppError } from './errors'
 import { hostChecker } from './host-check'
 import { auth } from './plugins/auth'
@@ -22,6 +23,7 @@ import { sessionRoutes } from './routes/sessions'
 import { syncRoutes } from './routes/sync'
 import { userRoutes } from './routes/users'
 import { socketHandlers } from './socket/handlers'
+import { sessionSweep } from './socket/session-sweep'
 
 /** How long a closing relay waits for in-flight requests before cutting their connections. */
 const FORCE_CLOSE_AFTER_MS = 5000
@@ -30,7 +32,11 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** The time source for sessions, messages and presence (tests pass their own). */
   clock?: () => number
+  /** How often sockets of sessions ended outside the relay (by the admin command) are cut. */
+  sessionSweepMs?: number
 }
+
+const SESSION_SWEEP_MS = 30_000
 
 /**
  * The relay as a Fastify instance, ready but not listening: `server.ts` listens, tests call
@@ -125,6 +131,14 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `Too many requests; retry in ${context.after}`),
   })
+  // Pictures live here on either dialect; SQLite's files too.
+  const notPrivate = secureDataDir(config.dataDir)
+  if (notPrivate.length > 0) {
+    app.log.warn(
+      { paths: notPrivate },
+      'another user owns these, so the relay cannot make them private (0700); fix their owner or mode',
+    )
+  }
   await app.register(database, { databaseUrl: config.databaseUrl, dataDir: config.dataDir })
   await app.register(realtime, {
     maxBufferBytes: config.maxBodyBytes,
@@ -139,6 +153,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
     imageGraceMs: config.imageGraceHours * 3600_000,
+    registration: config.registration,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)
@@ -146,8 +161,14 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(healthRoutes)
   await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
   await app.register(sessionRoutes)
-  await app.register(userRoutes)
-  await app.register(contactRoutes)
+  await app.register(userRoutes, {
+    searchesPerMinute: config.rateLimits.searchesPerMinute,
+    redisKeyPrefix: config.redisKeyPrefix,
+  })
+  await app.register(contactRoutes, {
+    contactRequestsPerHour: config.rateLimits.contactRequestsPerHour,
+    redisKeyPrefix: config.redisKeyPrefix,
+  })
   await app.register(messageRoutes)
   await app.register(syncRoutes)
   await app.register(imageRoutes)
@@ -160,6 +181,13 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     trustProxy,
     ...(options.clock && { clock: options.clock }),
   })
+  await app.register(sessionSweep, { intervalMs: options.sessionSweepMs ?? SESSION_SWEEP_MS })
   await app.ready()
+  app.log.info(
+    { registration: config.registration },
+    config.registrationFromEnv
+      ? `registration: ${config.registration} (REGISTRATION)`
+      : `registration: ${config.registration} (REGISTRATION unset; ${config.registration === 'open' ? 'the relay listens on loopback only' : 'the relay is reachable from other machines'})`,
+  )
   return app
 }

@@ -22,6 +22,10 @@ export interface RateLimits {
   maxSocketsPerUser: number
   /** Socket handshakes a minute from one client address. */
   socketHandshakesPerMinute: number
+  /** User searches (`GET /users`) a minute per user. */
+  searchesPerMinute: number
+  /** Contact requests (`POST /contacts`) an hour per user. */
+  contactRequestsPerHour: number
 }
 
 export interface RelayConfig {
@@ -52,11 +56,17 @@ export interface RelayConfig {
    * client pick its own address and slip past every per-address limit.
    */
   trustProxy: TrustProxy
+  registration: Registration
+  /** Whether `registration` was chosen by the operator or derived from HOST. */
+  registrationFromEnv: boolean
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
 }
 
 export type TrustProxy = false | number | string[]
+
+/** Who may create an account: anyone, people with an invite code, or only operators (the CLI). */
+export type Registration = 'open' | 'invite' | 'closed'
 
 export class ConfigError extends Error {}
 
@@ -83,6 +93,27 @@ export function readTrustProxy(raw: string | undefined): TrustProxy {
     )
   }
   return list
+}
+
+/** Whether HOST names only this machine, so nobody else can reach the relay to register. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+  return name === 'localhost' || name === '::1' || /^127(\.\d{1,3}){3}$/.test(name)
+}
+
+/**
+ * REGISTRATION: open, invite or closed. Unset, a relay that listens only on loopback is open (a
+ * two-command start for one machine) and any other is by invitation, so exposing a relay never
+ * opens it to strangers by accident.
+ */
+export function readRegistration(raw: string | undefined, host: string): Registration {
+  const value = raw?.trim().toLowerCase() ?? ''
+  if (value === '') return isLoopbackHost(host) ? 'open' : 'invite'
+  if (value === 'open' || value === 'invite' || value === 'closed') return value
+  throw new ConfigError(`REGISTRATION must be open, invite or closed, not '${raw}'`)
 }
 
 /** A whole number from the environment within [min, max], or `fallback` when unset. */
@@ -150,8 +181,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
     throw new ConfigError('REDIS_URL must be a redis:// or rediss:// URL')
   }
+  const host = env.HOST || '127.0.0.1'
   return {
-    host: env.HOST || '127.0.0.1',
+    host,
     port: readInteger(env, 'PORT', 8080, 0, 65535),
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl,
@@ -172,9 +204,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       socketEventsPerUserPerSecond: readInteger(env, 'SOCKET_EVENTS_PER_USER_PER_SECOND', 100, 1, 10_000_000),
       maxSocketsPerUser: readInteger(env, 'MAX_SOCKETS_PER_USER', 20, 1, 10_000),
       socketHandshakesPerMinute: readInteger(env, 'SOCKET_HANDSHAKES_PER_MINUTE', 60, 1, 10_000_000),
+      searchesPerMinute: readInteger(env, 'SEARCHES_PER_MINUTE', 60, 1, 10_000_000),
+      contactRequestsPerHour: readInteger(env, 'CONTACT_REQUESTS_PER_HOUR', 50, 1, 10_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    registration: readRegistration(env.REGISTRATION, host),
+    registrationFromEnv: (env.REGISTRATION?.trim() ?? '') !== '',
   }
 }

@@ -242,10 +242,13 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
       }
     })
 
-    it('GET /users/:id of someone else never carries their email; your own does', async () => {
+    it('GET /users/:id of someone else never carries their email; your own does; strangers get 404', async () => {
       const own = await call<{ user: Record<string, unknown> }>(alice, 'GET', `/users/${alice.user.id}`)
       expect(own.body.user.email).toBe(alice.user.email)
-      for (const viewer of [bob, mallory, nora, bea, bert]) {
+      const stranger = await call(mallory, 'GET', `/users/${alice.user.id}`)
+      expect(stranger).toMatchObject(refusal(404, 'user_not_found'))
+      // A contact, a pending request, a block either way: each is a relationship that shows the profile.
+      for (const viewer of [bob, nora, bea, bert]) {
         const result = await call<{ user: Record<string, unknown> }>(viewer, 'GET', `/users/${alice.user.id}`)
         expect(result.status).toBe(200)
         expect(Object.keys(result.body.user).sort()).toEqual([

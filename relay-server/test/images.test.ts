@@ -250,10 +250,11 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect(set.body.user.avatarImageId).toBe(image.id)
     expect((await userUpdated).data).toMatchObject({ avatarImageId: image.id })
     benSocket.close()
-    const seen = await http<{ user: PublicUser }>(relay.url, 'GET', `/users/${ann.user.id}`, {
+    // A stranger meets the picture where they can meet Ann: in a search for her username.
+    const seen = await http<{ users: PublicUser[] }>(relay.url, 'GET', `/users?q=${ann.user.username}`, {
       token: stranger.token,
     })
-    expect(seen.body.user.avatarImageId).toBe(image.id)
+    expect(seen.body.users[0]?.avatarImageId).toBe(image.id)
     const avatar = await download(relay.url, stranger.token, image.id, { size: 'avatar' })
     expect(avatar.status).toBe(200)
     expect(avatar.headers.get('content-type')).toBe('image/jpeg')

@@ -37,6 +37,7 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
 
   it('shows your own profile with email, others without', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
+    await befriend(ann, ben)
     const own = await http<{ user: OwnUser }>(relay.url, 'GET', `/users/${ann.user.id}`, { token: ann.token })
     expect(own.body.user.email).toBe(ann.user.email)
     const other = await http<{ user: PublicUser }>(relay.url, 'GET', `/users/${ann.user.id}`, {
@@ -53,6 +54,55 @@ describe.each(dialects)('profiles and user search (%s)', (dialect) => {
     const missing = await http(relay.url, 'GET', '/users/999999999', { token: ben.token })
     expect(missing.status).toBe(404)
     expect(missing.body).toMatchObject({ error: { code: 'user_not_found' } })
+  })
+
+  it('a query shorter than three characters matches a whole username only', async ({ relay }) => {
+    const me = await registerUser(relay.url)
+    const tag = Math.random().toString(36).slice(2, 6)
+    await registerUser(relay.url, { username: `ab${tag}` })
+    for (const q of ['a', 'ab', 'AB']) {
+      const found = await http<{ users: PublicUser[] }>(relay.url, 'GET', `/users?q=${q}`, {
+        token: me.token,
+      })
+      expect([q, found.status, found.body.users]).toEqual([q, 200, []])
+    }
+    const prefix = await http<{ users: PublicUser[] }>(relay.url, 'GET', `/users?q=ab${tag.slice(0, 1)}`, {
+      token: me.token,
+    })
+    expect(prefix.body.users.map((u) => u.username)).toContain(`ab${tag}`)
+    // A whole username of three or more is found as before, whatever its case.
+    const exact = await http<{ users: PublicUser[] }>(relay.url, 'GET', `/users?q=AB${tag.toUpperCase()}`, {
+      token: me.token,
+    })
+    expect(exact.body.users.map((u) => u.username)).toEqual([`ab${tag}`])
+  })
+
+  it("a stranger's profile is as unknown as a missing one, until there is a relationship", async ({
+    relay,
+  }) => {
+    const [ann, ben, cat] = [
+      await registerUser(relay.url),
+      await registerUser(relay.url),
+      await registerUser(relay.url),
+    ]
+    const view = (viewer: typeof ann, id: number) =>
+      http<{ user: PublicUser; error: { code: string } }>(relay.url, 'GET', `/users/${id}`, {
+        token: viewer.token,
+      })
+    const before = await view(ben, ann.user.id)
+    expect([before.status, before.body.error.code]).toEqual([404, 'user_not_found'])
+    // A pending request shows the profile to both sides, and to no one else.
+    expect(
+      (
+        await http(relay.url, 'POST', '/contacts', {
+          token: ann.token,
+          body: { username: ben.user.username },
+        })
+      ).status,
+    ).toBe(201)
+    expect((await view(ben, ann.user.id)).body.user.username).toBe(ann.user.username)
+    expect((await view(ann, ben.user.id)).body.user.username).toBe(ben.user.username)
+    expect((await view(cat, ann.user.id)).status).toBe(404)
   })
 
   it('patching your profile changes only profile fields and tells your devices and contacts', async ({

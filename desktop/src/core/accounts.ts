@@ -70,10 +70,10 @@ export function writeCurrentAccount(
     rmSync(file, { force: true })
     return
   }
-  mkdirSync(dataDir, { recursive: true })
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   // Written aside and renamed, so a crash never leaves half a pointer.
   const temporary = `${file}.tmp`
   const content = account ? { file: path.relative(dataDir, account.file), relayUrl } : { relayUrl }
-  writeFileSync(temporary, JSON.stringify(content))
+  writeFileSync(temporary, JSON.stringify(content), { mode: 0o600 })
   renameSync(temporary, file)
 }

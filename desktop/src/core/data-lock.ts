@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs'
 import path from 'node:path'
 
 const LOCK = 'parley.lock'
@@ -20,7 +20,10 @@ export class DataDirInUseError extends Error {
  * exclusively; one left by a process that is gone (a crash) is taken over. Returns the release.
  */
 export function lockDataDir(dataDir: string): () => void {
-  mkdirSync(dataDir, { recursive: true })
+  // The folder holds the whole history and the session token: only this user may enter it,
+  // including a folder an older version made 0755.
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  chmodSync(dataDir, 0o700)
   const file = path.join(dataDir, LOCK)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -2,6 +2,9 @@ import http from 'node:http'
 import net from 'node:net'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createInvite } from '../../../relay-server/src/admin/operations'
+import { openDatabase } from '../../../relay-server/src/db/connect'
+import { startRelay } from '../helpers/relay'
 import {
   bubble,
   canRunE2e,
@@ -241,6 +244,40 @@ describe.skipIf(!canRunE2e)('first run in Chromium', () => {
       }
     } finally {
       await context.close()
+    }
+  })
+  it('a relay that takes people by invitation says so under the invite code, and the code lets her in', {
+    timeout: 40_000,
+  }, async () => {
+    const relay = await startRelay({ env: { REGISTRATION: 'invite' } })
+    try {
+      const ivy = await world.person('Ivy')
+      const page = ivy.page
+      await page.getByRole('tab', { name: 'Create account' }).click()
+      await page.getByLabel('Relay address').fill(relay.url)
+      await page.getByLabel('Username').fill(ivy.username)
+      await page.getByLabel('Password').fill(PASSWORD)
+      await page.getByLabel('First name').fill('Ivy')
+      await page.getByLabel('Last name').fill('Tester')
+      await page.getByLabel('Email').fill(`${ivy.username}@example.org`)
+      await page.getByRole('button', { name: 'Create account' }).click()
+      const invite = 'Invite code (if the relay asks for one)'
+      await page.getByLabel(invite).and(page.locator('[aria-invalid="true"]')).waitFor()
+      expect(await fieldError(page, invite)).toBe(
+        'This relay lets people in by invitation: enter the code its operator gave you.',
+      )
+      await screenshots(page, 'first-run-invite')
+      // As the operator would: `parley-relay admin invite create`, on the relay's data.
+      const handle = openDatabase({ dataDir: relay.config.dataDir })
+      const ctx = { ...handle, dataDir: relay.config.dataDir, actor: 'test', now: Date.now }
+      const { code } = await createInvite(ctx, { uses: 1, expiresInMs: null }).finally(() =>
+        handle.db.destroy(),
+      )
+      await page.getByLabel(invite).fill(code)
+      await page.getByRole('button', { name: 'Create account' }).click()
+      await page.getByRole('button', { name: 'Your profile' }).getByText('Ivy Tester').waitFor()
+    } finally {
+      await relay.close()
     }
   })
 })

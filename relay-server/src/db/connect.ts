@@ -1,8 +1,9 @@
-import { mkdirSync } from 'node:fs'
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
+import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
 import { migrations } from './migrations/index'
 import type { Database } from './schema'
 import { withStatementCache } from './statement-cache'
@@ -49,8 +50,14 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       location: `postgres://${url.host}${url.pathname}`,
     }
   }
-  mkdirSync(options.dataDir, { recursive: true })
+  secureDataDir(options.dataDir)
   const file = path.join(options.dataDir, 'relay.sqlite')
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the database
+  // file's mode. An older relay's files (0644) are made private too.
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE))
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (existsSync(file + suffix)) chmodSync(file + suffix, PRIVATE_FILE_MODE)
+  }
   const sqlite = new SQLite(file)
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma('synchronous = FULL')

@@ -16,6 +16,32 @@ export interface UsersTable {
   last_seen_at: number | null
   created_at: number
   updated_at: number
+  /** 1 for the relay's operators (made with `parley-relay admin user make-admin`). */
+  is_admin: Generated<number>
+  /** When an operator deactivated the account: it can no longer sign in. */
+  deactivated_at: Generated<number | null>
+}
+
+/** A registration invite; `used` grows by one per registration, up to `max_uses`. */
+export interface InvitesTable {
+  code: string
+  max_uses: number
+  used: Generated<number>
+  expires_at: number | null
+  revoked_at: number | null
+  created_by: string
+  created_at: number
+}
+
+/** One thing an operator did with `parley-relay admin`. */
+export interface AuditLogTable {
+  id: Generated<number>
+  at: number
+  /** The operating-system user who ran the command, or "cli" when it cannot be told. */
+  actor: string
+  action: string
+  /** JSON: what the action was done to. */
+  detail: string
 }
 
 export interface SessionsTable {
@@ -120,6 +146,8 @@ export interface FeedEventsTable {
 
 export interface Database {
   users: UsersTable
+  invites: InvitesTable
+  audit_log: AuditLogTable
   sessions: SessionsTable
   sign_in_addresses: SignInAddressesTable
   contacts: ContactsTable
@@ -134,6 +162,8 @@ export interface Database {
 
 export type UserRow = Selectable<UsersTable>
 export type NewUser = Insertable<UsersTable>
+export type InviteRow = Selectable<InvitesTable>
+export type AuditRow = Selectable<AuditLogTable>
 export type SessionRow = Selectable<SessionsTable>
 export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs'
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../data-dir'
 
 /**
  * Where image bytes live. The filesystem is the default; an S3-compatible store implements the
@@ -33,9 +34,9 @@ export class FileBlobStore implements BlobStore {
 
   async put(key: string, data: Buffer): Promise<void> {
     const target = this.#path(key)
-    await mkdir(path.dirname(target), { recursive: true })
+    await mkdir(path.dirname(target), { recursive: true, mode: PRIVATE_DIR_MODE })
     const temporary = `${target}.${randomBytes(6).toString('hex')}.partial`
-    const file = await open(temporary, 'wx')
+    const file = await open(temporary, 'wx', PRIVATE_FILE_MODE)
     try {
       await file.writeFile(data)
       await file.sync()

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RateLimits } from '../config'
+import type { RateLimits, Registration } from '../config'
 import { FileBlobStore } from '../images/blob-store'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
@@ -38,6 +38,7 @@ export interface ServicesOptions {
   redisKeyPrefix: string
   dataDir: string
   imageGraceMs: number
+  registration: Registration
   clock?: () => number
 }
 
@@ -75,6 +76,7 @@ export const services = fp(
         failures,
         freeFailures: options.rateLimits.loginFreeFailures,
         freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
+        registration: options.registration,
         clock,
       }),
       users: new UserService({ db, committer, images }),

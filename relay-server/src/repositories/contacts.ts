@@ -154,3 +154,18 @@ export async function ownersOfContact(db: Db, userId: number): Promise<number[]>
     .execute()
   return rows.map((r) => r.owner_id)
 }
+
+/** Whether either user has a contact entry (any status) for the other. */
+export async function hasRelationship(db: Db, a: number, b: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('contacts')
+    .select('owner_id')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('owner_id', '=', a), eb('peer_id', '=', b)]),
+        eb.and([eb('owner_id', '=', b), eb('peer_id', '=', a)]),
+      ]),
+    )
+    .executeTakeFirst()
+  return row !== undefined
+}

@@ -9,8 +9,10 @@ import type {
 } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { addressKey, displayAddress } from '../addresses'
+import type { Registration } from '../config'
 import type { Database, UserRow } from '../db/schema'
 import { AppError, isUniqueViolation } from '../errors'
+import { isInviteUsable, takeInviteUse } from '../repositories/invites'
 import * as sessions from '../repositories/sessions'
 import * as signInAddresses from '../repositories/sign-in-addresses'
 import * as users from '../repositories/users'
@@ -52,6 +54,8 @@ export interface AuthServiceDeps {
   freeFailures: number
   /** Failures one address (any usernames) may have before its attempts wait. */
   freeFailuresPerAddress: number
+  /** Who may register through `POST /users` (operators create accounts with the CLI regardless). */
+  registration: Registration
   clock?: () => number
 }
 
@@ -78,24 +82,47 @@ export class AuthService {
 
   /** `address` is the client's, as the relay sees it (behind a trusted proxy, the forwarded one). */
   async register(body: RegisterBody, address: string | null): Promise<AuthResponse> {
-    const { db } = this.#deps
+    const { db, registration } = this.#deps
+    if (registration === 'closed') {
+      throw new AppError(
+        'registration_closed',
+        'This relay does not take new accounts; ask its operator for one',
+      )
+    }
+    const invite = registration === 'invite' ? body.invite : undefined
+    if (registration === 'invite' && invite === undefined) {
+      throw new AppError(
+        'invite_required',
+        'Registering on this relay needs an invite code from its operator',
+      )
+    }
+    const now = this.#clock()
+    // Before the username is looked at: without a good code nobody learns which names exist.
+    if (invite !== undefined && !(await isInviteUsable(db, invite, now))) {
+      throw new AppError('invite_required', 'That invite code is unknown, used up or expired')
+    }
     if (await users.findUserByUsername(db, body.username)) {
       throw new AppError('username_taken', `The username '${body.username}' is taken`)
     }
     const passwordHash = await hashPassword(body.password)
-    const now = this.#clock()
     let user: UserRow
     try {
-      user = await users.insertUser(db, {
-        username: body.username,
-        username_key: body.username.toLowerCase(),
-        password_hash: passwordHash,
-        first_name: body.firstName.trim(),
-        last_name: body.lastName.trim(),
-        email: body.email,
-        last_seen_at: null,
-        created_at: now,
-        updated_at: now,
+      // The invite's use and the account commit together: a taken username gives the use back.
+      user = await db.transaction().execute(async (trx) => {
+        if (invite !== undefined && !(await takeInviteUse(trx, invite, now))) {
+          throw new AppError('invite_required', 'That invite code is unknown, used up or expired')
+        }
+        return users.insertUser(trx, {
+          username: body.username,
+          username_key: body.username.toLowerCase(),
+          password_hash: passwordHash,
+          first_name: body.firstName.trim(),
+          last_name: body.lastName.trim(),
+          email: body.email,
+          last_seen_at: null,
+          created_at: now,
+          updated_at: now,
+        })
       })
     } catch (error) {
       // Two registrations raced for the same name; the index decided.
@@ -130,6 +157,11 @@ export class AuthService {
     if (wait > 0) throw slowDown(wait, 'sign-ins')
     const valid = await verifyPassword(user?.password_hash ?? null, body.password)
     if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong username or password')
+    // Said only to someone who knows the password, so it reveals nothing to a guesser.
+    if (user.deactivated_at !== null) {
+      await failures.release([keys.user, keys.address])
+      throw new AppError('account_deactivated', "This account was deactivated by the relay's operator")
+    }
     await failures.clear([keys.pair])
     await failures.release([keys.user, keys.address])
     await this.#rememberAddress(user.id, address, now)

@@ -2,11 +2,14 @@ import type { OwnUser, PatchUserBody, PublicUser } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { AppError } from '../errors'
-import { ownersOfContact } from '../repositories/contacts'
+import { hasRelationship, ownersOfContact } from '../repositories/contacts'
 import { findUploadedImage } from '../repositories/images'
 import * as users from '../repositories/users'
 import type { Committer } from './committer'
 import type { ImageService } from './images'
+
+/** The shortest query `GET /users` treats as a prefix. */
+export const MIN_PREFIX_LENGTH = 3
 
 export class UserService {
   readonly #db: Kysely<Database>
@@ -20,14 +23,29 @@ export class UserService {
     this.#images = deps.images
   }
 
+  /**
+   * Your own profile, or that of someone you have a relationship with (a contact entry on either
+   * side, in any state: a request, a contact, a block). Anyone else is as unknown as a missing id,
+   * so counting through ids reveals nobody.
+   */
   async profile(viewerId: number, id: number): Promise<OwnUser | PublicUser> {
     const row = await users.findUserById(this.#db, id)
-    if (!row) throw new AppError('user_not_found', `No user with id ${id}`)
+    if (!row || (id !== viewerId && !(await hasRelationship(this.#db, viewerId, id)))) {
+      throw new AppError('user_not_found', `No user with id ${id}`)
+    }
     return id === viewerId ? users.toOwnUser(row) : users.toPublicUser(row)
   }
 
-  async search(prefix: string, limit: number): Promise<PublicUser[]> {
-    return (await users.searchUsersByPrefix(this.#db, prefix, limit)).map(users.toPublicUser)
+  /**
+   * A query of three characters or more is a username prefix; a shorter one must be a whole
+   * username, so nobody can list everyone by trying each letter.
+   */
+  async search(q: string, limit: number): Promise<PublicUser[]> {
+    if ([...q].length < MIN_PREFIX_LENGTH) {
+      const row = await users.findUserByUsername(this.#db, q)
+      return row ? [users.toPublicUser(row)] : []
+    }
+    return (await users.searchUsersByPrefix(this.#db, q, limit)).map(users.toPublicUser)
   }
 
   /** Changes the caller's own profile and tells every device of theirs and everyone who lists them. */

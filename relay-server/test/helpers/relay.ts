@@ -19,6 +19,7 @@ export interface StartOptions {
   /** Environment overrides, as an operator would set them. */
   env?: Record<string, string>
   clock?: () => number
+  sessionSweepMs?: number
   /** Reuse a database (another relay's) instead of making a new one. */
   databaseUrl?: string
   dataDir?: string
@@ -34,6 +35,8 @@ const RELAXED_LIMITS = {
   MAX_SOCKETS_PER_USER: '10000',
   LOGIN_FREE_FAILURES: '1000000',
   LOGIN_FREE_FAILURES_PER_ADDRESS: '1000000',
+  SEARCHES_PER_MINUTE: '1000000',
+  CONTACT_REQUESTS_PER_HOUR: '1000000',
 }
 
 /** A real relay on 127.0.0.1 and an ephemeral port, with its own database. */
@@ -53,7 +56,10 @@ export async function startRelay(options: StartOptions = {}): Promise<TestRelay>
     ...(databaseUrl && { DATABASE_URL: databaseUrl }),
     ...options.env,
   })
-  const app = await buildApp(config, { ...(options.clock && { clock: options.clock }) })
+  const app = await buildApp(config, {
+    ...(options.clock && { clock: options.clock }),
+    ...(options.sessionSweepMs && { sessionSweepMs: options.sessionSweepMs }),
+  })
   await app.listen({ host: '127.0.0.1', port: 0 })
   const address = app.server.address()
   if (!address || typeof address === 'string') throw new Error('relay did not bind a TCP port')

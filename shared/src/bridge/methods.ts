@@ -2,7 +2,7 @@ import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
-import { Email, Password, PersonName, Username } from '../protocol/users'
+import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
 import type { Result } from './errors'
 import {
   AppInfo,
@@ -63,6 +63,8 @@ export const bridgeMethods = {
       firstName: PersonName,
       lastName: PersonName,
       email: Email,
+      /** Needed by a relay that registers by invitation (its refusal is `invite_required`). */
+      invite: Type.Optional(InviteCode),
     }),
     SessionView,
     'Create an account on a relay and sign in on this device.',

@@ -9,6 +9,12 @@ export const errorCodes = {
   unauthorized: { status: 401, meaning: 'No token, or an unknown, revoked or expired one.' },
   invalid_credentials: { status: 401, meaning: 'Unknown username or wrong password.' },
   forbidden: { status: 403, meaning: 'You may not do this to that resource.' },
+  registration_closed: { status: 403, meaning: 'This relay does not take new accounts; ask its operator.' },
+  invite_required: {
+    status: 403,
+    meaning: 'Registering here needs a valid invite code (unknown, used-up and expired codes count as none).',
+  },
+  account_deactivated: { status: 403, meaning: "The relay's operator deactivated this account." },
   contact_required: {
     status: 403,
     meaning: 'Messages, typing and receipts need an accepted contact on both sides.',

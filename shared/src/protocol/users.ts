@@ -40,6 +40,9 @@ export type PublicUser = Type.Static<typeof PublicUser>
 export const OwnUser = Strict({ ...PublicUser.properties, email: Type.String() })
 export type OwnUser = Type.Static<typeof OwnUser>
 
+/** What `parley-relay admin invite create` prints: base64url, 22 characters for 128 bits. */
+export const InviteCode = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' })
+
 export const RegisterBody = Strict({
   username: Username,
   password: Password,
@@ -48,6 +51,8 @@ export const RegisterBody = Strict({
   email: Email,
   /** Names the session this starts, in your list of sessions. */
   deviceName: Type.Optional(DeviceName),
+  /** An invite code from the relay's operator, needed when the relay registers by invitation. */
+  invite: Type.Optional(InviteCode),
 })
 export type RegisterBody = Type.Static<typeof RegisterBody>
 

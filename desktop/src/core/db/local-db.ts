@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { type Compilable, Kysely, type Migration, Migrator, SqliteDialect } from 'kysely'
@@ -52,7 +52,9 @@ export class LocalDb {
       const unknown = appliedMigrations(file).filter((name) => !Object.hasOwn(migrations, name))
       if (unknown.length > 0) throw new StoreTooNewError(file, unknown)
     } else {
-      mkdirSync(path.dirname(file), { recursive: true })
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+      // Private from the start; SQLite gives its -wal and -shm files the same mode.
+      closeSync(openSync(file, 'wx', 0o600))
     }
     const sqlite = new SQLite(file)
     try {

@@ -1,0 +1,237 @@
+import { randomBytes } from 'node:crypto'
+import { readdir, stat } from 'node:fs/promises'
+import path from 'node:path'
+import { Email, Password, PersonName, Username, validate } from '@parley/shared'
+import { type Kysely, sql } from 'kysely'
+import type { Dialect } from '../db/connect'
+import type { AuditRow, Database, InviteRow, UserRow } from '../db/schema'
+import { isUniqueViolation } from '../errors'
+import * as invites from '../repositories/invites'
+import * as users from '../repositories/users'
+import { hashPassword } from '../services/passwords'
+
+/** A refusal the admin command reports in one line and exits 1 for. */
+export class AdminError extends Error {}
+
+export interface AdminContext {
+  db: Kysely<Database>
+  dialect: Dialect
+  dataDir: string
+  /** Who is acting, for the audit log: the operating-system user, or "cli". */
+  actor: string
+  now: () => number
+}
+
+const DURATION = /^(\d{1,6})([mhdw])$/
+const UNIT_MS = { m: 60_000, h: 3600_000, d: 86_400_000, w: 7 * 86_400_000 } as const
+
+/** `30m`, `12h`, `7d`, `2w` in milliseconds. */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim())
+  if (!match) throw new AdminError(`'${text}' is not a duration such as 30m, 12h, 7d or 2w`)
+  const ms = Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]
+  if (ms <= 0) throw new AdminError('A duration must be longer than zero')
+  return ms
+}
+
+export function generatePassword(): string {
+  return randomBytes(18).toString('base64url')
+}
+
+async function audit(ctx: AdminContext, action: string, detail: Record<string, unknown>): Promise<void> {
+  await ctx.db
+    .insertInto('audit_log')
+    .values({ at: ctx.now(), actor: ctx.actor, action, detail: JSON.stringify(detail) })
+    .execute()
+}
+
+function check<T>(what: string, result: { ok: true; value: T } | { ok: false; message: string }): T {
+  if (!result.ok) throw new AdminError(`${what}: ${result.message.replace(/^payload ?/, '')}`)
+  return result.value
+}
+
+async function userNamed(ctx: AdminContext, username: string): Promise<UserRow> {
+  const row = await users.findUserByUsername(ctx.db, username)
+  if (!row) throw new AdminError(`No user is called '${username}'`)
+  return row
+}
+
+export async function createInvite(
+  ctx: AdminContext,
+  options: { uses: number; expiresInMs: number | null },
+): Promise<InviteRow> {
+  if (!Number.isInteger(options.uses) || options.uses < 1 || options.uses > 100_000) {
+    throw new AdminError('--uses must be a whole number from 1 to 100000')
+  }
+  const now = ctx.now()
+  const row = await invites.insertInvite(ctx.db, {
+    code: randomBytes(16).toString('base64url'),
+    max_uses: options.uses,
+    expires_at: options.expiresInMs === null ? null : now + options.expiresInMs,
+    created_by: ctx.actor,
+    created_at: now,
+  })
+  await audit(ctx, 'invite.create', { code: row.code, uses: row.max_uses, expiresAt: row.expires_at })
+  return row
+}
+
+export function listInvites(ctx: AdminContext): Promise<InviteRow[]> {
+  return invites.listInvites(ctx.db)
+}
+
+export async function revokeInvite(ctx: AdminContext, code: string): Promise<void> {
+  if (!(await invites.revokeInvite(ctx.db, code, ctx.now()))) {
+    throw new AdminError(`No invite '${code}' that is not revoked already`)
+  }
+  await audit(ctx, 'invite.revoke', { code })
+}
+
+export async function createUser(
+  ctx: AdminContext,
+  fields: { username: string; password: string; firstName: string; lastName: string; email: string },
+): Promise<UserRow> {
+  const username = check('username', validate(Username, fields.username))
+  const password = check('password', validate(Password, fields.password))
+  const firstName = check('--first-name', validate(PersonName, fields.firstName)).trim()
+  const lastName = check('--last-name', validate(PersonName, fields.lastName)).trim()
+  const email = check('--email', validate(Email, fields.email))
+  if (await users.findUserByUsername(ctx.db, username)) {
+    throw new AdminError(`The username '${username}' is taken`)
+  }
+  const now = ctx.now()
+  let row: UserRow
+  try {
+    row = await users.insertUser(ctx.db, {
+      username,
+      username_key: username.toLowerCase(),
+      password_hash: await hashPassword(password),
+      first_name: firstName,
+      last_name: lastName,
+      email,
+      last_seen_at: null,
+      created_at: now,
+      updated_at: now,
+    })
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new AdminError(`The username '${username}' is taken`)
+    throw error
+  }
+  await audit(ctx, 'user.create', { userId: row.id, username })
+  return row
+}
+
+/** Deletes every session of the user; how many there were. */
+async function signOutEverywhere(db: Kysely<Database>, userId: number): Promise<number> {
+  const result = await db.deleteFrom('sessions').where('user_id', '=', userId).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}
+
+export async function resetPassword(ctx: AdminContext, username: string, password: string): Promise<number> {
+  const row = await userNamed(ctx, username)
+  check('password', validate(Password, password))
+  const hash = await hashPassword(password)
+  const ended = await ctx.db.transaction().execute(async (trx) => {
+    await users.setPasswordHash(trx, row.id, hash, ctx.now())
+    return signOutEverywhere(trx, row.id)
+  })
+  await audit(ctx, 'user.reset_password', { userId: row.id, username: row.username, sessionsEnded: ended })
+  return ended
+}
+
+export async function listUsers(ctx: AdminContext, prefix: string | undefined): Promise<UserRow[]> {
+  if (prefix === undefined) {
+    return ctx.db.selectFrom('users').selectAll().orderBy('username_key').execute()
+  }
+  return users.searchUsersByPrefix(ctx.db, prefix, 10_000)
+}
+
+export async function makeAdmin(ctx: AdminContext, username: string): Promise<void> {
+  const row = await userNamed(ctx, username)
+  await ctx.db.updateTable('users').set({ is_admin: 1 }).where('id', '=', row.id).execute()
+  await audit(ctx, 'user.make_admin', { userId: row.id, username: row.username })
+}
+
+/** Refuses the account's sign-ins from now on and ends all its sessions; sessions ended. */
+export async function deactivateUser(ctx: AdminContext, username: string): Promise<number> {
+  const row = await userNamed(ctx, username)
+  if (row.deactivated_at !== null) throw new AdminError(`'${row.username}' is deactivated already`)
+  const ended = await ctx.db.transaction().execute(async (trx) => {
+    await trx.updateTable('users').set({ deactivated_at: ctx.now() }).where('id', '=', row.id).execute()
+    return signOutEverywhere(trx, row.id)
+  })
+  await audit(ctx, 'user.deactivate', { userId: row.id, username: row.username, sessionsEnded: ended })
+  return ended
+}
+
+export interface Stats {
+  users: number
+  deactivatedUsers: number
+  sessions: number
+  messages: number
+  images: number
+  databaseBytes: number
+  imageBytes: number
+}
+
+async function folderBytes(folder: string): Promise<number> {
+  let total = 0
+  let entries: import('node:fs').Dirent[]
+  try {
+    entries = await readdir(folder, { withFileTypes: true })
+  } catch {
+    return 0
+  }
+  for (const entry of entries) {
+    const full = path.join(folder, entry.name)
+    if (entry.isDirectory()) total += await folderBytes(full)
+    else if (entry.isFile()) total += (await stat(full)).size
+  }
+  return total
+}
+
+async function databaseBytes(ctx: AdminContext): Promise<number> {
+  if (ctx.dialect === 'postgres') {
+    const { rows } = await sql<{
+      bytes: number | string
+    }>`select pg_database_size(current_database()) as bytes`.execute(ctx.db)
+    return Number(rows[0]?.bytes ?? 0)
+  }
+  let total = 0
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      total += (await stat(path.join(ctx.dataDir, `relay.sqlite${suffix}`))).size
+    } catch {
+      // No WAL file while nothing has been written since the last checkpoint.
+    }
+  }
+  return total
+}
+
+export async function stats(ctx: AdminContext): Promise<Stats> {
+  const { db } = ctx
+  const n = async (query: Promise<{ n: number | string }>) => Number((await query).n)
+  const countAll = <T extends 'users' | 'sessions' | 'messages' | 'images'>(table: T) =>
+    db.selectFrom(table as 'users').select((eb) => eb.fn.countAll<number | string>().as('n'))
+  return {
+    users: await n(countAll('users').executeTakeFirstOrThrow()),
+    deactivatedUsers: await n(
+      countAll('users').where('deactivated_at', 'is not', null).executeTakeFirstOrThrow(),
+    ),
+    sessions: await n(
+      db
+        .selectFrom('sessions')
+        .select((eb) => eb.fn.countAll<number | string>().as('n'))
+        .where('expires_at', '>', ctx.now())
+        .executeTakeFirstOrThrow(),
+    ),
+    messages: await n(countAll('messages').executeTakeFirstOrThrow()),
+    images: await n(countAll('images').executeTakeFirstOrThrow()),
+    databaseBytes: await databaseBytes(ctx),
+    imageBytes: await folderBytes(path.join(ctx.dataDir, 'images')),
+  }
+}
+
+export async function auditLog(ctx: AdminContext, limit: number): Promise<AuditRow[]> {
+  const rows = await ctx.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute()
+  return rows.reverse()
+}
