@@ -1,7 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import { type BridgeEvent, bridgeEvents, type MessageView, validate } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+import {
+  befriend,
+  conversation,
+  signUp,
+  startContacts,
+  startCore,
+  type TestCore,
+  waitFor,
+  waitOnline,
+} from './helpers/core'
 import { startRelay, type TestRelay } from './helpers/relay'
 
 describe('two cores chat through a real relay', () => {
@@ -15,15 +24,15 @@ describe('two cores chat through a real relay', () => {
     await relay.close()
   })
 
+  /** Two cores signed up, contacts of each other, and online. */
+  async function twoFriends() {
+    const { cores: friends, a, b } = await startContacts(relay.url)
+    cores.push(friends.alice, friends.bob)
+    return { alice: friends.alice, bob: friends.bob, a, b }
+  }
+
   it('a message shows as pending at once, reaches the peer, and ends read', async () => {
-    const alice = await startCore()
-    const bob = await startCore()
-    cores.push(alice, bob)
-    const a = await signUp(alice, relay.url)
-    const b = await signUp(bob, relay.url)
-    await befriend(alice, a, bob, b)
-    await waitOnline(alice)
-    await waitOnline(bob)
+    const { alice, bob, a, b } = await twoFriends()
 
     const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'hello bob' })
     expect(sent).toMatchObject({ state: 'pending', id: null, mine: true, text: 'hello bob' })
@@ -61,12 +70,7 @@ describe('two cores chat through a real relay', () => {
   })
 
   it('a message handed over again with its clientId is written once, and a clientId is bound to its conversation', async () => {
-    const alice = await startCore()
-    const bob = await startCore()
-    cores.push(alice, bob)
-    const a = await signUp(alice, relay.url)
-    const b = await signUp(bob, relay.url)
-    await befriend(alice, a, bob, b)
+    const { alice, bob, a, b } = await twoFriends()
     const clientId = randomUUID()
     const first = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
     expect(first.clientId).toBe(clientId)
@@ -126,14 +130,7 @@ describe('two cores chat through a real relay', () => {
   })
 
   it('what someone writes to a person who blocked them shows as sent and never arrives, also after the block is lifted', async () => {
-    const alice = await startCore()
-    const bob = await startCore()
-    cores.push(alice, bob)
-    const a = await signUp(alice, relay.url)
-    const b = await signUp(bob, relay.url)
-    await befriend(alice, a, bob, b)
-    await waitOnline(alice)
-    await waitOnline(bob)
+    const { alice, bob, a, b } = await twoFriends()
     const sinceBefore = (await bob.ok('contacts.list', {}))[0]?.acceptedAt
     expect(sinceBefore).toEqual(expect.any(Number))
 
@@ -163,14 +160,7 @@ describe('two cores chat through a real relay', () => {
   })
 
   it('one send is told once to the recipient and twice to the sender (written, then sent), and its receipts reread nothing', async () => {
-    const alice = await startCore()
-    const bob = await startCore()
-    cores.push(alice, bob)
-    const a = await signUp(alice, relay.url)
-    const b = await signUp(bob, relay.url)
-    await befriend(alice, a, bob, b)
-    await waitOnline(alice)
-    await waitOnline(bob)
+    const { alice, bob, a, b } = await twoFriends()
     const since = (core: TestCore) => {
       const start = {
         changed: core.events('messages.changed').length,

@@ -2,7 +2,16 @@ import http from 'node:http'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
-import { befriend, conversation, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
+import {
+  befriend,
+  conversation,
+  signUp,
+  startContacts,
+  startCore,
+  type TestCore,
+  waitFor,
+  waitOnline,
+} from './helpers/core'
 import { startProxy } from './helpers/proxy'
 import { http as relayHttp, startRelay, type TestRelay } from './helpers/relay'
 
@@ -30,15 +39,9 @@ async function webServer(
 }
 
 async function twoFriends() {
-  const alice = await startCore()
-  const bob = await startCore()
-  cores.push(alice, bob)
-  const a = await signUp(alice, relay.url)
-  const b = await signUp(bob, relay.url)
-  await befriend(alice, a, bob, b)
-  await waitOnline(alice)
-  await waitOnline(bob)
-  return { alice, bob, a, b }
+  const { cores: friends, a, b } = await startContacts(relay.url)
+  cores.push(friends.alice, friends.bob)
+  return { alice: friends.alice, bob: friends.bob, a, b }
 }
 
 describe('sessions', () => {
