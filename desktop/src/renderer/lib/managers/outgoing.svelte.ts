@@ -54,7 +54,7 @@ export class OutgoingQueue {
     this.#storage = storage
     this.#items = this.#restore()
     bridge.onReconnect(() => this.#resume())
-    bridge.on('session.changed', () => void this.#pump())
+    // A sign-in (or the session read at start) lets the signed-in account's waiting messages go.
     $effect.root(() => {
       $effect(() => {
         if (this.#app.session) void this.#pump()
