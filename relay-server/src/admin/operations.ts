@@ -34,8 +34,26 @@ export function parseDuration(text: string): number {
   return ms
 }
 
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
+
+/**
+ * Letters and digits only: a code or password read aloud, typed on a phone or passed on a
+ * command line must not begin with '-' (which `parley-relay admin invite revoke` once took
+ * for an option) nor hold '_' that fonts blur. Rejection sampling keeps every character
+ * equally likely; 22 characters of 62 carry about 131 bits.
+ */
+export function randomAlphanumeric(length: number): string {
+  let text = ''
+  while (text.length < length) {
+    for (const byte of randomBytes(length * 2)) {
+      if (byte < 248 && text.length < length) text += ALPHANUMERIC[byte % 62]
+    }
+  }
+  return text
+}
+
 export function generatePassword(): string {
-  return randomBytes(18).toString('base64url')
+  return randomAlphanumeric(24)
 }
 
 async function audit(ctx: AdminContext, action: string, detail: Record<string, unknown>): Promise<void> {
@@ -65,7 +83,7 @@ export async function createInvite(
   }
   const now = ctx.now()
   const row = await invites.insertInvite(ctx.db, {
-    code: randomBytes(16).toString('base64url'),
+    code: randomAlphanumeric(22),
     max_uses: options.uses,
     expires_at: options.expiresInMs === null ? null : now + options.expiresInMs,
     created_by: ctx.actor,
