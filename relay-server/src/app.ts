@@ -14,6 +14,7 @@ import { errorHandling } from './plugins/errors'
 import { realtime } from './plugins/realtime'
 import { redis } from './plugins/redis'
 import { services } from './plugins/services'
+import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
 import { healthRoutes } from './routes/health'
@@ -154,6 +155,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     dataDir: config.dataDir,
     imageGraceMs: config.imageGraceHours * 3600_000,
     registration: config.registration,
+    erasedUsernameGraceMs: config.erasedUsernameGraceDays * 86_400_000,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)
@@ -161,6 +163,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(healthRoutes)
   await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
   await app.register(sessionRoutes)
+  await app.register(accountRoutes)
   await app.register(userRoutes, {
     searchesPerMinute: config.rateLimits.searchesPerMinute,
     redisKeyPrefix: config.redisKeyPrefix,

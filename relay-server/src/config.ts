@@ -61,6 +61,8 @@ export interface RelayConfig {
   registrationFromEnv: boolean
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
+  /** How long an erased account's username stays reserved before others may register it. */
+  erasedUsernameGraceDays: number
 }
 
 export type TrustProxy = false | number | string[]
@@ -210,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    erasedUsernameGraceDays: readInteger(env, 'ERASED_USERNAME_GRACE_DAYS', 30, 0, 3650),
     registration: readRegistration(env.REGISTRATION, host),
     registrationFromEnv: (env.REGISTRATION?.trim() ?? '') !== '',
   }

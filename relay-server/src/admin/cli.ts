@@ -15,6 +15,7 @@ const USAGE = `usage: parley-relay admin <command>
   user list [--q PREFIX]
   user make-admin USERNAME
   user deactivate USERNAME                  signs out everywhere and refuses sign-in
+  user erase USERNAME                       wipes the profile, deletes messages, contacts and pictures
   stats                                     users, sessions, messages, storage
   audit [--limit N]                         what operators did, oldest first
 
@@ -153,6 +154,16 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       const username = one(parse({}).positionals, 'USERNAME')
       const ended = await admin.deactivateUser(ctx, username)
       out(`${username} deactivated; ${ended} session(s) signed out`)
+      return
+    }
+    case 'user erase': {
+      const username = one(parse({}).positionals, 'USERNAME')
+      const s = await admin.eraseUser(ctx, username)
+      out(
+        `${username} erased: ${s.sessionsEnded} session(s) signed out, ${s.messagesDeleted} message(s) deleted, ` +
+          `${s.contactsRemoved} contact entr(ies) removed, ${s.reactionsRemoved} reaction(s) removed, ` +
+          `${s.picturesCollected} picture(s) deleted`,
+      )
       return
     }
     case 'stats': {

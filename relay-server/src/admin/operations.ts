@@ -6,8 +6,12 @@ import { type Kysely, sql } from 'kysely'
 import type { Dialect } from '../db/connect'
 import type { AuditRow, Database, InviteRow, UserRow } from '../db/schema'
 import { isUniqueViolation } from '../errors'
+import { FileBlobStore } from '../images/blob-store'
 import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
+import { Committer } from '../services/committer'
+import { type EraseSummary, eraseAccount } from '../services/erase'
+import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
 
 /** A refusal the admin command reports in one line and exits 1 for. */
@@ -252,4 +256,28 @@ export async function stats(ctx: AdminContext): Promise<Stats> {
 export async function auditLog(ctx: AdminContext, limit: number): Promise<AuditRow[]> {
   const rows = await ctx.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute()
   return rows.reverse()
+}
+
+/**
+ * Erases the account as `DELETE /users/me` does (services/erase.ts), from outside the relay: a
+ * running relay cuts the user's sockets at its next session sweep, and peers learn of the
+ * tombstones and removed contacts from their feeds. Running it again finishes an interrupted one.
+ */
+export async function eraseUser(ctx: AdminContext, username: string): Promise<EraseSummary> {
+  const row = await userNamed(ctx, username)
+  // This process's own committer: feed seqs are allocated in the database, so the relay's and
+  // this one's writes interleave safely.
+  const committer = new Committer(ctx.db, { onCommitted: () => undefined, clock: ctx.now })
+  const images = new ImageService({
+    db: ctx.db,
+    store: new FileBlobStore(path.join(ctx.dataDir, 'images')),
+    clock: ctx.now,
+  })
+  try {
+    const summary = await eraseAccount({ db: ctx.db, committer, images }, row.id)
+    await audit(ctx, 'user.erase', { userId: row.id, username: row.username, ...summary })
+    return summary
+  } finally {
+    await committer.close()
+  }
 }

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RateLimits, Registration } from '../config'
 import { FileBlobStore } from '../images/blob-store'
+import { AccountService } from '../services/account'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
@@ -16,6 +17,7 @@ import { UserService } from '../services/users'
 const SIGN_IN_FAILURE_MEMORY_MS = 24 * 3600_000
 
 export interface Services {
+  account: AccountService
   auth: AuthService
   images: ImageService
   users: UserService
@@ -39,6 +41,7 @@ export interface ServicesOptions {
   dataDir: string
   imageGraceMs: number
   registration: Registration
+  erasedUsernameGraceMs: number
   clock?: () => number
 }
 
@@ -64,31 +67,49 @@ export const services = fp(
       clock,
       graceMs: options.imageGraceMs,
     })
+    const auth = new AuthService({
+      db,
+      realtime,
+      sessionTtlDays: options.sessionTtlDays,
+      sessionMaxDays: options.sessionMaxDays,
+      failures,
+      freeFailures: options.rateLimits.loginFreeFailures,
+      freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
+      registration: options.registration,
+      clock,
+    })
+    const account = new AccountService({
+      db,
+      committer,
+      images,
+      auth,
+      realtime,
+      erasedUsernameGraceMs: options.erasedUsernameGraceMs,
+      clock,
+    })
     app.decorate('services', {
       committer,
       presence,
       images,
-      auth: new AuthService({
-        db,
-        realtime,
-        sessionTtlDays: options.sessionTtlDays,
-        sessionMaxDays: options.sessionMaxDays,
-        failures,
-        freeFailures: options.rateLimits.loginFreeFailures,
-        freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
-        registration: options.registration,
-        clock,
-      }),
+      auth,
+      account,
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime }),
     })
     // Unused uploads are collected hourly (and once shortly after start).
+    // Erasures cut short by a stop are finished, and usernames past their grace are released.
     const collect = () =>
       images
         .collectGarbage()
         .then((removed) => removed > 0 && app.log.info({ removed }, 'unused images collected'))
         .catch((err) => app.log.warn({ err }, 'image collection failed'))
+        .then(() => account.maintain())
+        .then(
+          ({ resumed, released }) =>
+            resumed + released > 0 && app.log.info({ resumed, released }, 'erased accounts tended'),
+        )
+        .catch((err) => app.log.warn({ err }, 'erased-account upkeep failed'))
     const firstCollection = setTimeout(collect, 60_000).unref()
     const collection = setInterval(collect, 60 * 60_000).unref()
 

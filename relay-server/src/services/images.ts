@@ -6,7 +6,14 @@ import type { Database, ImageRow } from '../db/schema'
 import { AppError } from '../errors'
 import type { BlobStore } from '../images/blob-store'
 import { makeAvatar, processImage } from '../images/process'
-import { deleteImages, findImage, maySeeImage, recordUpload, unusedImageIds } from '../repositories/images'
+import {
+  deleteImages,
+  findImage,
+  maySeeImage,
+  recordUpload,
+  unreferencedImageIds,
+  unusedImageIds,
+} from '../repositories/images'
 
 /** How long an upload that no message or profile uses is kept before it is collected. */
 export const DEFAULT_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000
@@ -101,6 +108,29 @@ export class ImageService {
   }
 
   /**
+   * Removes these images at once, bytes included, if nothing uses them any more (no message,
+   * profile or upload): what an erased account leaves behind. Returns how many went.
+   */
+  async collect(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0
+    return this.#exclusive(async () => {
+      const doomed = await this.#db.transaction().execute(async (trx) => {
+        const unused = await unreferencedImageIds(trx, ids)
+        await deleteImages(trx, unused)
+        return unused
+      })
+      await this.#deleteBytes(doomed)
+      return doomed.length
+    })
+  }
+
+  async #deleteBytes(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      for (const size of ['original', 'thumb', 'avatar'] as const) await this.#store.delete(blobKey(id, size))
+    }
+  }
+
+  /**
    * Removes images that no message or profile uses and that nobody uploaded within the grace
    * period. Returns how many went.
    */
@@ -112,10 +142,7 @@ export class ImageService {
         await deleteImages(trx, ids)
         return ids
       })
-      for (const id of doomed) {
-        for (const size of ['original', 'thumb', 'avatar'] as const)
-          await this.#store.delete(blobKey(id, size))
-      }
+      await this.#deleteBytes(doomed)
       return doomed.length
     })
   }
