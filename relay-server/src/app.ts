@@ -156,6 +156,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     imageGraceMs: config.imageGraceHours * 3600_000,
     registration: config.registration,
     erasedUsernameGraceMs: config.erasedUsernameGraceDays * 86_400_000,
+    uploads: config.uploads,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RateLimits, Registration } from '../config'
+import type { RateLimits, Registration, UploadLimits } from '../config'
 import { FileBlobStore } from '../images/blob-store'
 import { AccountService } from '../services/account'
 import { AuthService } from '../services/auth'
@@ -42,6 +42,7 @@ export interface ServicesOptions {
   imageGraceMs: number
   registration: Registration
   erasedUsernameGraceMs: number
+  uploads: UploadLimits
   clock?: () => number
 }
 
@@ -66,6 +67,9 @@ export const services = fp(
       store: new FileBlobStore(path.join(options.dataDir, 'images')),
       clock,
       graceMs: options.imageGraceMs,
+      decodeConcurrency: options.uploads.decodeConcurrency,
+      quotaBytes: options.uploads.quotaBytes,
+      maxUploadsPerUser: options.uploads.maxPerUser,
     })
     const auth = new AuthService({
       db,
