@@ -7,6 +7,7 @@ import { AccountService } from '../services/account'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
+import { ExportService } from '../services/export'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
@@ -18,6 +19,7 @@ const SIGN_IN_FAILURE_MEMORY_MS = 24 * 3600_000
 
 export interface Services {
   account: AccountService
+  exports: ExportService
   auth: AuthService
   images: ImageService
   users: UserService
@@ -62,9 +64,10 @@ export const services = fp(
       ? new RedisFailureStore(app.redis, `${options.redisKeyPrefix}:sign-in-failures:`, throttlePolicy)
       : new MemoryFailureStore(throttlePolicy)
     const presence = new PresenceService({ db, committer, realtime, clock })
+    const store = new FileBlobStore(path.join(options.dataDir, 'images'))
     const images = new ImageService({
       db,
-      store: new FileBlobStore(path.join(options.dataDir, 'images')),
+      store,
       clock,
       graceMs: options.imageGraceMs,
       decodeConcurrency: options.uploads.decodeConcurrency,
@@ -97,6 +100,7 @@ export const services = fp(
       images,
       auth,
       account,
+      exports: new ExportService({ db, store, clock }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime }),

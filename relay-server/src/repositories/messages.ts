@@ -212,3 +212,66 @@ export async function isInConversation(db: Db, messageId: number, a: number, b: 
     .executeTakeFirst()
   return row !== undefined
 }
+
+/**
+ * Up to `limit` messages of the conversation between `a` and `b` as `a` sees it, oldest first,
+ * after the message `afterId` (an export walks a conversation this way, page by page).
+ */
+export async function conversationAfter(
+  db: Db,
+  a: number,
+  b: number,
+  afterId: number,
+  limit: number,
+): Promise<Message[]> {
+  const key = conversationKey(a, b)
+  const rows = await selectMessages(db)
+    .where('messages.user_low', '=', key.user_low)
+    .where('messages.user_high', '=', key.user_high)
+    .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
+    .where('messages.id', '>', afterId)
+    .orderBy('messages.id')
+    .limit(limit)
+    .execute()
+  const reactions = await reactionsFor(
+    db,
+    rows.filter((r) => r.deleted_at === null).map((r) => r.id),
+  )
+  return rows.map((r) => toMessage(r, reactions.get(r.id) ?? []))
+}
+
+/** Everyone `userId` has a conversation with (a message either way that `userId` can see). */
+export async function conversationPeers(db: Db, userId: number): Promise<number[]> {
+  const sent = await db
+    .selectFrom('messages')
+    .select('recipient_id as peer')
+    .distinct()
+    .where('sender_id', '=', userId)
+    .execute()
+  const received = await db
+    .selectFrom('messages')
+    .select('sender_id as peer')
+    .distinct()
+    .where('recipient_id', '=', userId)
+    .where('withheld', '=', 0)
+    .execute()
+  return [...new Set([...sent, ...received].map((r) => r.peer))].sort((x, y) => x - y)
+}
+
+/** Pictures on messages (not deleted) that `userId` sent or can see. */
+export async function conversationImageIds(db: Db, userId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('image_id')
+    .distinct()
+    .where('image_id', 'is not', null)
+    .where('deleted_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('sender_id', '=', userId),
+        eb.and([eb('recipient_id', '=', userId), eb('withheld', '=', 0)]),
+      ]),
+    )
+    .execute()
+  return rows.flatMap((r) => (r.image_id === null ? [] : [r.image_id]))
+}
