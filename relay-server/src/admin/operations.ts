@@ -13,6 +13,14 @@ import { Committer } from '../services/committer'
 import { type EraseSummary, eraseAccount } from '../services/erase'
 import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
+import {
+  BackupError,
+  type BackupReport,
+  backupIsSound,
+  type CheckReport,
+  checkSqliteBackup,
+  takeSqliteBackup,
+} from './backup'
 
 /** A refusal the admin command reports in one line and exits 1 for. */
 export class AdminError extends Error {}
@@ -279,5 +287,49 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
     return summary
   } finally {
     await committer.close()
+  }
+}
+
+const PG_DUMP_ADVICE =
+  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images beside it; docs/SELF-HOSTING.md has the steps and the restore.'
+
+/** An online backup of the SQLite database and the pictures into the new folder `target`. */
+export async function backup(ctx: AdminContext, target: string): Promise<BackupReport> {
+  if (ctx.dialect === 'postgres') throw new AdminError(PG_DUMP_ADVICE)
+  const folder = path.resolve(target)
+  try {
+    const report = await takeSqliteBackup(ctx.dataDir, folder, ctx.now())
+    await audit(ctx, 'backup.create', { folder, ...report.counts, imageFiles: report.imageFiles })
+    return report
+  } catch (error) {
+    if (error instanceof BackupError) throw new AdminError(error.message)
+    throw error
+  }
+}
+
+/** Opens a backup folder and checks it; `sound` is false when anything is wrong with it. */
+export async function checkBackup(
+  ctx: AdminContext,
+  target: string,
+): Promise<{ report: CheckReport; sound: boolean }> {
+  if (ctx.dialect === 'postgres') {
+    throw new AdminError(
+      `${PG_DUMP_ADVICE} To check a dump, restore it into a scratch database (pg_restore --list parley.dump lists what it holds).`,
+    )
+  }
+  const folder = path.resolve(target)
+  try {
+    const report = await checkSqliteBackup(folder)
+    const sound = backupIsSound(report)
+    await audit(ctx, 'backup.check', {
+      folder,
+      sound,
+      ...report.counts,
+      missingImages: report.missingImages.length,
+    })
+    return { report, sound }
+  } catch (error) {
+    if (error instanceof BackupError) throw new AdminError(error.message)
+    throw error
   }
 }
