@@ -228,6 +228,25 @@ describe.each(dialects)('erasing an account (%s)', (dialect) => {
     expect(left).toEqual([])
   })
 
+  it("the relay's upkeep finishes an erasure that was cut short", async ({ relay }) => {
+    const [alice, bob] = await registerContacts(relay.url)
+    const sent = await sendMessage(alice, bob, 'half erased')
+    // What a relay that stopped right after the first step leaves: marked, nothing else done.
+    await relay.app.db
+      .updateTable('users')
+      .set({ erased_at: Date.now(), deactivated_at: Date.now() })
+      .where('id', '=', alice.user.id)
+      .execute()
+    expect((await relay.app.services.account.maintain()).resumed).toBe(1)
+    const page = await http<{ messages: Message[] }>(relay.url, 'GET', `/messages?with=${alice.user.id}`, {
+      token: bob.token,
+    })
+    expect(page.body.messages.find((m) => m.id === sent.message.id)?.deletedAt).not.toBeNull()
+    expect(await contactsOf(bob)).toEqual([])
+    expect((await http(relay.url, 'GET', '/session', { token: alice.token })).status).toBe(401)
+    expect((await relay.app.services.account.maintain()).resumed).toBe(0)
+  })
+
   it('parley-relay admin user erase does the same from outside, is audited, and running it twice is harmless', {
     timeout: CLI_TEST_MS,
   }, async ({ relay }) => {
