@@ -197,6 +197,7 @@ function withPicturePath(message: Message): Message & { picture: string | null }
 }
 
 const STYLE = `
+:root { color-scheme: light dark }
 body { font: 15px/1.45 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2430; }
 h1, h2 { line-height: 1.2 } h2 { margin-top: 2.5rem; border-bottom: 1px solid #d5dae1; padding-bottom: .3rem }
 table { border-collapse: collapse } td, th { text-align: left; padding: .2rem 1rem .2rem 0 }
@@ -206,7 +207,7 @@ table { border-collapse: collapse } td, th { text-align: left; padding: .2rem 1r
 .deleted { font-style: italic; color: #5b6573 } img { max-width: 100%; max-height: 20rem; border-radius: .4rem }
 @media (prefers-color-scheme: dark) {
   body { background: #14181f; color: #e3e7ee } .message { background: #222a35 } .message.mine { background: #1f3656 }
-  .meta, .deleted { color: #9aa5b4 } h2 { border-color: #333c49 }
+  .meta, .deleted { color: #9aa5b4 } h2 { border-color: #333c49 } a { color: #8ab8ff }
 }`
 
 const fullName = (u: Pick<PublicUser, 'firstName' | 'lastName'>) => `${u.firstName} ${u.lastName}`.trim()
@@ -227,7 +228,7 @@ async function* renderIndex(input: {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Parley export: ${e(own.username)}</title><style>${STYLE}</style></head><body>
 <h1>${e(fullName(own))} (${e(own.username)})</h1>
-<p class="meta">Exported ${e(when(input.exportedAt))} UTC. The same data is in the JSON files beside this page.</p>
+<p class="meta">Exported ${e(when(input.exportedAt))}; all times are UTC. The same data is in the JSON files beside this page.</p>
 <h2>Contacts</h2>
 `
   if (contacts.length === 0) yield '<p>No contacts.</p>\n'
