@@ -280,6 +280,9 @@ describe.each(dialects)('erasing an account (%s)', (dialect) => {
 
     const audit = await admin(relay, ['audit'])
     expect(audit.stdout).toMatch(new RegExp(`user\\.erase\\t\\{"userId":${alice.user.id}`))
+    // The operator still finds the account (until its username is released), marked erased.
+    const listed = await admin(relay, ['user', 'list', '--q', alice.user.username])
+    expect(listed.stdout).toMatch(new RegExp(`${alice.user.username}\\b.*\\berased\\b`))
   })
 
   it('the erased account cannot be befriended again by id, and new contacts are unaffected', async ({

@@ -138,9 +138,8 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       const { values, positionals } = parse({ q: { type: 'string' } })
       if (positionals.length > 0) throw new UsageError('user list takes no arguments (search with --q)')
       for (const row of await admin.listUsers(ctx, values.q === undefined ? undefined : String(values.q))) {
-        const flags = [row.is_admin ? 'admin' : '', row.deactivated_at !== null ? 'deactivated' : '']
-          .filter(Boolean)
-          .join(',')
+        const state = row.erased_at !== null ? 'erased' : row.deactivated_at !== null ? 'deactivated' : ''
+        const flags = [row.is_admin ? 'admin' : '', state].filter(Boolean).join(',')
         out(
           `${row.id}\t${row.username}\t${row.first_name} ${row.last_name}\t${row.email}\tsince ${when(row.created_at)}${flags ? `\t${flags}` : ''}`,
         )

@@ -172,7 +172,7 @@ export async function listUsers(ctx: AdminContext, prefix: string | undefined): 
   if (prefix === undefined) {
     return ctx.db.selectFrom('users').selectAll().orderBy('username_key').execute()
   }
-  return users.searchUsersByPrefix(ctx.db, prefix, 10_000)
+  return users.searchUsersByPrefix(ctx.db, prefix, 10_000, { includeErased: true })
 }
 
 export async function makeAdmin(ctx: AdminContext, username: string): Promise<void> {
