@@ -189,6 +189,18 @@ export async function tombstoneMessage(db: Db, id: number, now: number): Promise
     .execute()
 }
 
+/** tombstoneMessage for many messages at once (three statements, not three per message). */
+export async function tombstoneMessages(db: Db, ids: readonly number[], now: number): Promise<void> {
+  if (ids.length === 0) return
+  await db.deleteFrom('message_versions').where('message_id', 'in', ids).execute()
+  await db.deleteFrom('reactions').where('message_id', 'in', ids).execute()
+  await db
+    .updateTable('messages')
+    .set({ text: null, image_id: null, deleted_at: now })
+    .where('id', 'in', ids)
+    .execute()
+}
+
 export async function messageVersions(db: Db, messageId: number): Promise<MessageVersion[]> {
   const rows = await db
     .selectFrom('message_versions')

@@ -8,7 +8,7 @@ import type { Committer, WriteContext } from './committer'
 import type { ImageService } from './images'
 
 /** Rows one committer operation handles: small enough that other writes interleave. */
-export const ERASE_CHUNK = 200
+export const ERASE_CHUNK = 100
 
 /** What an erased account shows where its name used to be. */
 export const ERASED_FIRST_NAME = 'Deleted'
@@ -158,10 +158,15 @@ async function removeReactions(ctx: WriteContext, userId: number): Promise<numbe
   if (ids.length === 0) return 0
   await trx.deleteFrom('reactions').where('user_id', '=', userId).where('message_id', 'in', ids).execute()
   const changed = await messages.loadMessages(trx, ids)
-  for (const id of ids) {
-    const row = await messages.findMessageRow(trx, id)
+  const rowsById = await trx
+    .selectFrom('messages')
+    .select(['id', 'sender_id', 'recipient_id', 'withheld'])
+    .where('id', 'in', ids)
+    .execute()
+  for (const row of rowsById) {
+    const id = row.id
     const message = changed.get(id)
-    if (!row || !message) continue
+    if (!message) continue
     for (const party of [row.sender_id, ...(row.withheld === 0 ? [row.recipient_id] : [])]) {
       if (party !== userId) ctx.append(party, 'reaction', message, id)
     }
@@ -180,12 +185,13 @@ async function tombstoneSent(ctx: WriteContext, userId: number): Promise<number>
     .orderBy('id')
     .limit(ERASE_CHUNK)
     .execute()
+  const ids = rows.map((r) => r.id)
+  await messages.tombstoneMessages(trx, ids, now)
+  const tombstones = await messages.loadMessages(trx, ids)
   for (const row of rows) {
-    await messages.tombstoneMessage(trx, row.id, now)
     // The message event is rebuilt from the row at read time, so it carries the tombstone.
     if (row.withheld === 0 && row.recipient_id !== userId) {
-      const message = (await messages.loadMessage(trx, row.id))!
-      ctx.append(row.recipient_id, 'message_deleted', message, row.id)
+      ctx.append(row.recipient_id, 'message_deleted', tombstones.get(row.id)!, row.id)
     }
   }
   return rows.length
