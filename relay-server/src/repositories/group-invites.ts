@@ -26,13 +26,17 @@ export async function insertGroupInvite(
   return db.insertInto('group_invites').values(invite).returningAll().executeTakeFirstOrThrow()
 }
 
+export async function findInvite(db: Db, code: string): Promise<GroupInviteRow | undefined> {
+  return db.selectFrom('group_invites').selectAll().where('code', '=', code).executeTakeFirst()
+}
+
 /** The invite if it can still be used at `now`: not revoked, not expired, not used up. */
 export async function findUsableInvite(
   db: Db,
   code: string,
   now: number,
 ): Promise<GroupInviteRow | undefined> {
-  const row = await db.selectFrom('group_invites').selectAll().where('code', '=', code).executeTakeFirst()
+  const row = await findInvite(db, code)
   return row && isUsable(row, now) ? row : undefined
 }
 

@@ -292,17 +292,17 @@ export class GroupService {
   /** Joins with a code; joining a group you are in already changes nothing and uses nothing up. */
   async join(userId: number, code: string): Promise<GroupResponse> {
     const { value } = await this.#committer.run(async (ctx) => {
+      const known = await invites.findInvite(ctx.trx, code)
+      const existing = known && (await groups.findMember(ctx.trx, known.group_id, userId))
+      if (known && existing) {
+        const row = (await groups.findGroup(ctx.trx, known.group_id))!
+        const members = await groups.membersOf(ctx.trx, known.group_id)
+        return { group: groups.toGroup(row, existing.role, members), seq: null }
+      }
       const invite = await invites.findUsableInvite(ctx.trx, code, ctx.now)
       if (!invite) throw inviteNotFound()
       const groupId = invite.group_id
-      const existing = await groups.findMember(ctx.trx, groupId, userId)
       const row = (await groups.findGroup(ctx.trx, groupId))!
-      if (existing) {
-        return {
-          group: groups.toGroup(row, existing.role, await groups.membersOf(ctx.trx, groupId)),
-          seq: null,
-        }
-      }
       if (row.member_count + 1 > this.#maxMembers) throw groupFull(this.#maxMembers)
       if (!(await invites.useInvite(ctx.trx, code))) throw inviteNotFound()
       const member = { userId, role: 'member' as const, joinedAt: ctx.now }
