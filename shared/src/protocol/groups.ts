@@ -164,7 +164,8 @@ export type PatchMemberBody = Type.Static<typeof PatchMemberBody>
 
 export const CreateInviteBody = Strict({
   maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
-  expiresAt: Type.Optional(Timestamp),
+  /** When it stops working (ms since the epoch); never if left out. */
+  expiresAt: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
 })
 export type CreateInviteBody = Type.Static<typeof CreateInviteBody>
 
