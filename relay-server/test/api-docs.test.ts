@@ -31,10 +31,10 @@ import {
   type ErrorCode,
   errorCodes,
   FeedEvent,
+  feedEventTypes,
   GroupEvent,
   GroupEventsQuery,
   GroupReceiptsEvent,
-  feedEventTypes,
   isErrorCode,
   MessagePageQuery,
   MessageText,
@@ -567,7 +567,9 @@ describe('docs/API.md', () => {
   describe('settings and limits', () => {
     const configSource = readFileSync(CONFIG_URL, 'utf8')
     const envNames = [...configSource.matchAll(/readInteger\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!)
-    const apiSettings = envNames.filter((name) => /^(RATE_LIMIT|LOGIN_|SOCKET_|MAX_|SESSION_|GROUP_)/.test(name))
+    const apiSettings = envNames.filter((name) =>
+      /^(RATE_LIMIT|LOGIN_|SOCKET_|MAX_|SESSION_|GROUP_)/.test(name),
+    )
     const documented = doc.sections
       .flatMap(tableRows)
       .filter((cells) => /^`[A-Z][A-Z0-9_]+`$/.test(cells[0] ?? '') && /^[\d,]+$/.test(cells[1] ?? ''))
