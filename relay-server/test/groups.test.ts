@@ -19,6 +19,7 @@ import {
   ownerWithContacts,
   sendToGroup,
 } from './helpers/groups'
+import { download, makeImage, upload } from './helpers/images'
 import { relayTests, type TestRelay } from './helpers/relay'
 
 const withRelay = relayTests()
@@ -670,6 +671,41 @@ describe.each(dialects)('groups (%s)', (dialect) => {
     ])
     // The log shows each message as it is now.
     expect(log.at(-1)?.data).toMatchObject({ id: cats.message.id, text: null })
+  })
+
+  it('pictures: the group’s is for everyone, one in a group message for its members only', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await ownerWithContacts(relay.url, 1)
+    const stranger = await registerUser(relay.url)
+    const group = await createGroup(ann, [ben!])
+    const avatar = await upload(relay.url, ann.token, await makeImage('png', 400, 300))
+    const notMine = await http(relay.url, 'PATCH', `/groups/${group.id}`, {
+      token: ben!.token,
+      body: { avatarImageId: avatar.body.image.id },
+    })
+    expect(notMine.body).toMatchObject({ error: { code: 'not_group_admin' } })
+    const patched = await http<GroupResponse>(relay.url, 'PATCH', `/groups/${group.id}`, {
+      token: ann.token,
+      body: { avatarImageId: avatar.body.image.id },
+    })
+    expect(patched.body.group.avatar).toBe(avatar.body.image.id)
+    expect((await download(relay.url, ben!.token, avatar.body.image.id, { size: 'avatar' })).status).toBe(200)
+
+    const photo = await upload(relay.url, ben!.token, await makeImage('jpeg', 640, 480))
+    const sent = await http<{ message: Message }>(relay.url, 'POST', '/messages', {
+      token: ben!.token,
+      body: { clientId: randomUUID(), groupId: group.id, imageId: photo.body.image.id, text: 'look' },
+    })
+    expect(sent.body.message.image?.id).toBe(photo.body.image.id)
+    expect((await download(relay.url, ann.token, photo.body.image.id, { size: 'thumb' })).status).toBe(200)
+    expect((await download(relay.url, stranger.token, photo.body.image.id)).status).toBe(404)
+    // Someone else's upload cannot be attached.
+    const borrowed = await http(relay.url, 'POST', '/messages', {
+      token: ann.token,
+      body: { clientId: randomUUID(), groupId: group.id, imageId: photo.body.image.id },
+    })
+    expect(borrowed.body).toMatchObject({ error: { code: 'image_not_found' } })
   })
 
   it('presence is not shared with group members who are not contacts', async ({ relay }) => {

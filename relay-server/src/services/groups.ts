@@ -144,6 +144,8 @@ export class GroupService {
 
   async patch(userId: number, groupId: number, body: PatchGroupBody): Promise<GroupResponse> {
     const avatar = body.avatarImageId
+    // Checked again when the change commits; first, so that a member learns nothing about the image.
+    await requireAdmin(this.#db, groupId, userId)
     if (avatar) {
       if (!(await findUploadedImage(this.#db, userId, avatar))) {
         throw new AppError('image_not_found', "Use an image you uploaded yourself as the group's picture")
