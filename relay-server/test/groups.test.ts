@@ -249,6 +249,36 @@ describe.each(dialects)('groups (%s)', (dialect) => {
     }
   })
 
+  it('a newcomer hears nothing live of messages sent before they joined, not even their edits', async ({
+    relay,
+  }) => {
+    const [ann, ben, dan] = await ownerWithContacts(relay.url, 2)
+    const group = await createGroup(ann, [ben!])
+    const old = await sendToGroup(ann, group.id, 'before Dan')
+    await http(relay.url, 'POST', `/groups/${group.id}/members`, {
+      token: ann.token,
+      body: { userIds: [dan!.user.id] },
+    })
+    const benSocket = await connect(relay.url, ben!.token)
+    const danSocket = await connect(relay.url, dan!.token)
+    try {
+      await sleep(100)
+      const atDan = record(danSocket, 'group_event')
+      const atBen = nextEvent(benSocket, 'group_event', (e) => e.type === 'message_updated')
+      await http(relay.url, 'PATCH', `/messages/${old.message.id}`, {
+        token: ann.token,
+        body: { text: 'edited' },
+      })
+      expect((await atBen).data).toMatchObject({ id: old.message.id, text: 'edited' })
+      const fresh = await sendToGroup(ann, group.id, 'after Dan')
+      await expect.poll(() => atDan.length).toBe(1)
+      expect(atDan[0]).toMatchObject({ type: 'message', data: { id: fresh.message.id } })
+    } finally {
+      benSocket.close()
+      danSocket.close()
+    }
+  })
+
   it('a removed member gets nothing of the group afterwards, and 404 for it', async ({ relay }) => {
     const [ann, ben, cat] = await ownerWithContacts(relay.url, 2)
     const group = await createGroup(ann, [ben!, cat!])

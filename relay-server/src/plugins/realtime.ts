@@ -80,10 +80,10 @@ export const realtime = fp(
       toUsers(userIds, event, ...args) {
         emit(userIds.map(userRoom), event, args)
       },
-      toGroup(groupId, exceptUser, event, ...args) {
+      toGroup(groupId, exceptUsers, event, ...args) {
         if (closing) return
         let target = io.to(groupRoom(groupId))
-        if (exceptUser !== null) target = target.except(userRoom(exceptUser))
+        if (exceptUsers.length > 0) target = target.except(exceptUsers.map(userRoom))
         ;(target.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
       },
       joinGroup(userIds, groupId) {

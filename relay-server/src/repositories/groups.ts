@@ -144,6 +144,17 @@ export async function updateGroup(
   await db.updateTable('groups').set(values).where('id', '=', groupId).execute()
 }
 
+/** Members who joined after the log entry `seq`. */
+export async function joinedAfter(db: Db, groupId: number, seq: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('group_members')
+    .select('user_id')
+    .where('group_id', '=', groupId)
+    .where('joined_seq', '>', seq)
+    .execute()
+  return rows.map((r) => r.user_id)
+}
+
 /** Who takes over from a leaving owner: the longest-serving admin, else the longest-serving member. */
 export async function successorOf(db: Db, groupId: number): Promise<number | undefined> {
   const rows = await db

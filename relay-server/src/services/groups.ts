@@ -353,7 +353,7 @@ export class GroupService {
       if (since === undefined) return
       this.#typingSince.delete(key)
     }
-    this.#realtime.toGroup(groupId, userId, 'typing', { from: userId, typing, groupId })
+    this.#realtime.toGroup(groupId, [userId], 'typing', { from: userId, typing, groupId })
   }
 
   /** "Seen by": who received and who read a message; for its sender only. */
@@ -384,6 +384,8 @@ export class GroupService {
     seq: number,
     type: Extract<GroupEventType, 'message' | 'message_updated' | 'message_deleted' | 'reaction'>,
     message: Message,
+    /** The log entry that brought the message. */
+    messageSeq: number,
   ): Promise<void> {
     await groups.insertGroupEvent(ctx.trx, {
       groupId,
@@ -393,9 +395,17 @@ export class GroupService {
       payload: null,
       now: ctx.now,
     })
+    // A change to an older message is not news to those who joined after it was sent: they never had it.
+    const newcomers = type === 'message' ? [] : await groups.joinedAfter(ctx.trx, groupId, messageSeq)
     const createdAt = ctx.now
     ctx.afterCommit(() =>
-      this.#realtime.toGroup(groupId, null, 'group_event', { groupId, seq, type, createdAt, data: message }),
+      this.#realtime.toGroup(groupId, newcomers, 'group_event', {
+        groupId,
+        seq,
+        type,
+        createdAt,
+        data: message,
+      }),
     )
     if (type === 'message') ctx.afterCommit(() => this.#scheduleMarkers(groupId))
   }
@@ -484,7 +494,7 @@ export class GroupService {
     })
     const createdAt = ctx.now
     ctx.afterCommit(() =>
-      this.#realtime.toGroup(groupId, null, 'group_event', {
+      this.#realtime.toGroup(groupId, [], 'group_event', {
         groupId,
         seq: at,
         type: 'group_updated',
@@ -507,7 +517,7 @@ export class GroupService {
           if (sent && sent.deliveredUpTo === markers.deliveredUpTo && sent.readUpTo === markers.readUpTo)
             return
           this.#sentMarkers.set(groupId, markers)
-          this.#realtime.toGroup(groupId, null, 'group_receipts', { groupId, ...markers })
+          this.#realtime.toGroup(groupId, [], 'group_receipts', { groupId, ...markers })
         })
         .catch(() => {
           // Best effort: the next receipt tries again.

@@ -136,7 +136,7 @@ export class MessageService {
       },
       [],
     )
-    await this.#groups.logMessage(ctx, groupId, seq, 'message', message)
+    await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
     await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)
     return { message, changed: true, groupSeq: seq }
   }
@@ -274,7 +274,7 @@ export class MessageService {
     const message = (await messages.loadMessage(ctx.trx, row.id))!
     if (row.group_id !== null) {
       const seq = await groups.nextGroupSeq(ctx.trx, row.group_id)
-      await this.#groups.logMessage(ctx, row.group_id, seq, type, message)
+      await this.#groups.logMessage(ctx, row.group_id, seq, type, message, Number(row.group_seq))
       return { message, changed: true, groupSeq: seq }
     }
     ctx.append(row.sender_id, type, message, row.id)

@@ -11,10 +11,10 @@ export interface Realtime {
     event: E,
     ...args: Parameters<ServerToClientEvents[E]>
   ): void
-  /** To every socket in a group's room (its members'), on every relay; but `exceptUser`'s. */
+  /** To every socket in a group's room (its members'), on every relay, but those of `exceptUsers`. */
   toGroup<E extends keyof ServerToClientEvents>(
     groupId: number,
-    exceptUser: number | null,
+    exceptUsers: readonly number[],
     event: E,
     ...args: Parameters<ServerToClientEvents[E]>
   ): void
