@@ -17,6 +17,7 @@ import { services } from './plugins/services'
 import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
+import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { imageRoutes } from './routes/images'
 import { messageRoutes } from './routes/messages'
@@ -154,6 +155,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
     imageGraceMs: config.imageGraceHours * 3600_000,
+    groupMaxMembers: config.groupMaxMembers,
     registration: config.registration,
     erasedUsernameGraceMs: config.erasedUsernameGraceDays * 86_400_000,
     uploads: config.uploads,
@@ -174,6 +176,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
   })
   await app.register(messageRoutes)
+  await app.register(groupRoutes)
   await app.register(syncRoutes)
   await app.register(imageRoutes)
   await app.register(socketHandlers, {

@@ -64,6 +64,8 @@ export interface RelayConfig {
   /** How long an erased account's username stays reserved before others may register it. */
   erasedUsernameGraceDays: number
   uploads: UploadLimits
+  /** The most members a group may have (every way in counts: create, add, invite). */
+  groupMaxMembers: number
 }
 
 export interface UploadLimits {
@@ -231,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    groupMaxMembers: readInteger(env, 'GROUP_MAX_MEMBERS', 1000, 2, 100_000),
     erasedUsernameGraceDays: readInteger(env, 'ERASED_USERNAME_GRACE_DAYS', 30, 0, 3650),
     uploads: readUploadLimits(env),
     registration: readRegistration(env.REGISTRATION, host),

@@ -8,6 +8,7 @@ import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
 import { ExportService } from '../services/export'
+import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
@@ -25,6 +26,7 @@ export interface Services {
   users: UserService
   contacts: ContactService
   messages: MessageService
+  groups: GroupService
   presence: PresenceService
   committer: Committer
 }
@@ -42,6 +44,7 @@ export interface ServicesOptions {
   redisKeyPrefix: string
   dataDir: string
   imageGraceMs: number
+  groupMaxMembers: number
   registration: Registration
   erasedUsernameGraceMs: number
   uploads: UploadLimits
@@ -94,7 +97,16 @@ export const services = fp(
       erasedUsernameGraceMs: options.erasedUsernameGraceMs,
       clock,
     })
+    const groups = new GroupService({
+      db,
+      committer,
+      realtime,
+      images,
+      maxMembers: options.groupMaxMembers,
+      clock,
+    })
     app.decorate('services', {
+      groups,
       committer,
       presence,
       images,
@@ -103,7 +115,7 @@ export const services = fp(
       exports: new ExportService({ db, store, clock }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
-      messages: new MessageService({ db, committer, realtime }),
+      messages: new MessageService({ db, committer, realtime, groups }),
     })
     // Unused uploads are collected hourly (and once shortly after start).
     // Erasures cut short by a stop are finished, and usernames past their grace are released.
@@ -126,6 +138,7 @@ export const services = fp(
       clearTimeout(firstCollection)
       clearInterval(collection)
       await committer.close()
+      groups.close()
     })
   },
   { name: 'services', dependencies: ['database', 'realtime'] },

@@ -43,8 +43,10 @@ export interface EraseSummary {
  * the event loop or the write queue for long, and every step is idempotent: running it again (a
  * second request, or `resumeErasures` after a crash) finishes what is left and changes nothing else.
  *
- * Groups: when the relay has groups, their erase step belongs here (leave every group, tombstone
- * the user's group messages), before `finish`.
+ * Groups: this erases 1:1 data only. The group step belongs here, after the marking and before
+ * `erase_finished_at` is set: leave every group (handing admin on as a leave does), tombstone the
+ * user's group messages and remove their reactions on group messages through each group's log, so
+ * members hear of it as of any group change. Until then those stay as they were.
  */
 export async function eraseAccount(deps: EraseDeps, userId: number): Promise<EraseSummary> {
   const { committer } = deps
@@ -147,11 +149,14 @@ async function removeContacts(ctx: WriteContext, userId: number): Promise<number
 /** The user's reactions on up to ERASE_CHUNK messages; the message's other side hears `reaction`. */
 async function removeReactions(ctx: WriteContext, userId: number): Promise<number> {
   const { trx } = ctx
+  // 1:1 messages only: group messages are the group step's (see eraseAccount).
   const rows = await trx
     .selectFrom('reactions')
-    .select('message_id')
+    .innerJoin('messages', 'messages.id', 'reactions.message_id')
+    .select('reactions.message_id')
     .distinct()
-    .where('user_id', '=', userId)
+    .where('reactions.user_id', '=', userId)
+    .where('messages.group_id', 'is', null)
     .limit(ERASE_CHUNK)
     .execute()
   const ids = rows.map((r) => r.message_id)
@@ -167,8 +172,9 @@ async function removeReactions(ctx: WriteContext, userId: number): Promise<numbe
     const id = row.id
     const message = changed.get(id)
     if (!message) continue
-    for (const party of [row.sender_id, ...(row.withheld === 0 ? [row.recipient_id] : [])]) {
-      if (party !== userId) ctx.append(party, 'reaction', message, id)
+    const parties = [row.sender_id, ...(row.withheld === 0 ? [row.recipient_id] : [])]
+    for (const party of parties) {
+      if (party !== null && party !== userId) ctx.append(party, 'reaction', message, id)
     }
   }
   return ids.length
@@ -182,6 +188,8 @@ async function tombstoneSent(ctx: WriteContext, userId: number): Promise<number>
     .selectAll()
     .where('sender_id', '=', userId)
     .where('deleted_at', 'is', null)
+    // 1:1 messages only: group messages are the group step's (see eraseAccount).
+    .where('group_id', 'is', null)
     .orderBy('id')
     .limit(ERASE_CHUNK)
     .execute()
@@ -190,7 +198,7 @@ async function tombstoneSent(ctx: WriteContext, userId: number): Promise<number>
   const tombstones = await messages.loadMessages(trx, ids)
   for (const row of rows) {
     // The message event is rebuilt from the row at read time, so it carries the tombstone.
-    if (row.withheld === 0 && row.recipient_id !== userId) {
+    if (row.withheld === 0 && row.recipient_id !== null && row.recipient_id !== userId) {
       ctx.append(row.recipient_id, 'message_deleted', tombstones.get(row.id)!, row.id)
     }
   }
