@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events'
-import { type BridgeError, isBridgeErrorCode, type Reaction, type Result } from '@parley/shared'
+import {
+  type BridgeError,
+  type ConversationKey,
+  dmPeer,
+  isBridgeErrorCode,
+  type Reaction,
+  type Result,
+} from '@parley/shared'
 import { confirmSent, failOp } from '../db/local-changes'
 import type { LocalDb } from '../db/local-db'
 import { decodeOp, type OutboxOpOf } from '../db/outbox-op'
@@ -40,8 +47,8 @@ export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
 type Outcome = 'done' | 'changed' | BridgeError
 
 export interface OutboxEvents {
-  /** A message's look changed (sent, failed, change confirmed), in conversation `peerId`. */
-  changed: [peerId: number, localId: number]
+  /** A message's look changed (sent, failed, change confirmed), in a conversation. */
+  changed: [conversation: ConversationKey, localId: number]
 }
 
 /**
@@ -159,7 +166,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   }
 
   #notify(entry: OutboxRow): void {
-    if (entry.message_local_id !== null) this.emit('changed', entry.peer_id, entry.message_local_id)
+    if (entry.message_local_id !== null) this.emit('changed', entry.conversation, entry.message_local_id)
   }
 
   /** A message written here goes to the relay, after its picture if it has one. */
@@ -233,8 +240,14 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   /** A delivered or read marker for a conversation. */
   async #receipt(entry: OutboxRow, op: OutboxOpOf<'read' | 'delivered'>): Promise<Outcome> {
     const db = this.#db
+    // Receipts go to the relay per person; a group's (when groups come) will have their own event.
+    const peer = dmPeer(entry.conversation)
+    if (peer === null) {
+      completeOp(db, entry.id)
+      return 'done'
+    }
     markAttempt(db, entry.id)
-    const result = await this.#socket.request(op.kind, { with: entry.peer_id, upTo: op.upTo })
+    const result = await this.#socket.request(op.kind, { with: peer, upTo: op.upTo })
     if (!result.ok) return result.error
     // A newer receipt may have been folded into this op while it was in flight.
     const current = opById(db, entry.id)

@@ -3,6 +3,7 @@ import {
   type BridgeError,
   type ConnectionInfo,
   type ConnectionState,
+  type ConversationKey,
   type FeedEvent,
   MAX_SYNC_PAGE,
 } from '@parley/shared'
@@ -184,7 +185,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     try {
       do {
         this.#again = false
-        const received = new Map<number, number>()
+        const received = new Map<ConversationKey, number>()
         let batch: FeedEvent[] = []
         let after = cursorOf(this.#db)
         for (;;) {
@@ -198,8 +199,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
           after = page.value.cursor
           if (batch.length >= EVENTS_PER_TRANSACTION || !page.value.hasMore) {
             const summary = this.#apply(batch, { receipts: false, advanceTo: after })
-            for (const [peerId, upTo] of summary?.received ?? []) {
-              received.set(peerId, Math.max(received.get(peerId) ?? 0, upTo))
+            for (const [conversation, upTo] of summary?.received ?? []) {
+              received.set(conversation, Math.max(received.get(conversation) ?? 0, upTo))
             }
             batch = []
             if (textBacklog(this.#db) >= INDEX_CHUNK) indexText(this.#db)

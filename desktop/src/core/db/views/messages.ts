@@ -1,4 +1,4 @@
-import type { BridgeError, MessageView, Reaction } from '@parley/shared'
+import type { BridgeError, ConversationKey, MessageView, Reaction } from '@parley/shared'
 import { isBridgeErrorCode } from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import { decodeOp } from '../outbox-op'
@@ -30,12 +30,12 @@ export function messageViews(db: LocalDb, me: number, rows: readonly MessageRow[
     db,
     rows.map((r) => r.local_id),
   )
-  const markers = new Map<number, Markers>()
+  const markers = new Map<ConversationKey, Markers>()
   return rows.map((row) => {
-    let m = markers.get(row.peer_id)
+    let m = markers.get(row.conversation)
     if (!m) {
-      m = conversationMarkers(db, row.peer_id)
-      markers.set(row.peer_id, m)
+      m = conversationMarkers(db, row.conversation)
+      markers.set(row.conversation, m)
     }
     return toView(row, me, m, ops.get(row.local_id) ?? [])
   })
@@ -93,7 +93,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     clientId: row.client_id,
     senderId: row.sender_id,
     recipientId: row.recipient_id,
-    peerId: row.peer_id,
+    conversation: row.conversation,
     mine,
     text,
     image,
@@ -132,13 +132,13 @@ function toError(code: string | null, message: string | null): BridgeError {
 export function messagePage(
   db: LocalDb,
   me: number,
-  peerId: number,
+  conversation: ConversationKey,
   range: { before?: number | undefined; after?: number | undefined },
   limit: number,
 ): { messages: MessageView[]; nextBefore: number | null; nextAfter: number | null } {
-  const exists = (op: '<' | '>', at: number) => hasMessageBeside(db, peerId, op, at)
+  const exists = (op: '<' | '>', at: number) => hasMessageBeside(db, conversation, op, at)
   if (range.after !== undefined) {
-    const rows = rowsBeside(db, peerId, { after: range.after }, limit + 1)
+    const rows = rowsBeside(db, conversation, { after: range.after }, limit + 1)
     const page = rows.slice(0, limit).reverse()
     return {
       messages: messageViews(db, me, page),
@@ -146,7 +146,7 @@ export function messagePage(
       nextAfter: rows.length > limit ? (page[0]?.sort_key ?? null) : null,
     }
   }
-  const rows = rowsBeside(db, peerId, { before: range.before }, limit + 1)
+  const rows = rowsBeside(db, conversation, { before: range.before }, limit + 1)
   const page = rows.slice(0, limit)
   const newest = page[0]?.sort_key ?? (range.before === undefined ? undefined : range.before - 1)
   return {
