@@ -50,8 +50,8 @@ describe('local store migrations', () => {
   it('0001 keeps the full-text index in step with every insert, edit and delete', async () => {
     const db = await LocalDb.open(tempFile())
     const insert = db.prepare(
-      `insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at)
-       values (?, ?, 2, 1, 2, ?, 1)`,
+      `insert into messages (server_id, client_id, sender_id, recipient_id, conversation, text, created_at)
+       values (?, ?, 2, 1, 'dm:2', ?, 1)`,
     )
     for (let i = 1; i <= 50; i++) insert.run(i, `client-${i}`, `text number ${i}`)
     expect(indexText(db)).toBe(0)

@@ -57,7 +57,12 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
     const row = lastReceivedRow(account.db, account.me, conversation)
     const message = row && messageViews(account.db, account.me, [row])[0]
     if (message && message.state !== 'read') {
-      emit('messages.received', { conversation, count, message, sender: userView(account.db, message.senderId) })
+      emit('messages.received', {
+        conversation,
+        count,
+        message,
+        sender: userView(account.db, message.senderId),
+      })
     }
   }
 }

@@ -1,6 +1,13 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import { type ConnectionInfo, type ConversationKey, dmPeer, type ProfileView, type Result, type SessionView } from '@parley/shared'
+import {
+  type ConnectionInfo,
+  type ConversationKey,
+  dmPeer,
+  type ProfileView,
+  type Result,
+  type SessionView,
+} from '@parley/shared'
 import { ContactActions, SettingsActions } from './actions/contacts'
 import { ConversationActions } from './actions/conversations'
 import { MessageActions } from './actions/messages'
@@ -217,7 +224,8 @@ export class Account extends EventEmitter<AccountEvents> {
   /** Tells the conversation we are (not) typing, if connected; typing is not worth queueing. */
   sendTyping(conversation: ConversationKey, typing: boolean): void {
     const peer = dmPeer(conversation)
-    if (peer !== null && this.settings.get().sendTypingIndicators) this.#socket?.signal('typing', { to: peer, typing })
+    if (peer !== null && this.settings.get().sendTypingIndicators)
+      this.#socket?.signal('typing', { to: peer, typing })
   }
 
   /** The relay changed this account's profile (as it answered a change made here). */

@@ -46,7 +46,12 @@ export class ChangeEvents {
    * These messages of conversation `conversation` may have changed: tells those whose look did, and
    * those no longer stored as removed (with `removedLocalIds`); then the conversation's row.
    */
-  messages(account: Account, conversation: ConversationKey, localIds: readonly number[], removedLocalIds: number[] = []) {
+  messages(
+    account: Account,
+    conversation: ConversationKey,
+    localIds: readonly number[],
+    removedLocalIds: number[] = [],
+  ) {
     this.#tellMessages(account, conversation, localIds, removedLocalIds)
     this.conversations(account, [conversation])
   }
@@ -91,7 +96,8 @@ export class ChangeEvents {
 
   #reload(conversation: ConversationKey): void {
     // What the windows hold now comes from their reread, not from what was told.
-    for (const [localId, told] of this.#told) if (told.conversation === conversation) this.#told.delete(localId)
+    for (const [localId, told] of this.#told)
+      if (told.conversation === conversation) this.#told.delete(localId)
     this.#emit('messages.changed', { conversation, messages: [], removedLocalIds: [], reload: true })
   }
 

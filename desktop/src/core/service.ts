@@ -5,8 +5,8 @@ import {
   type BridgeMethod,
   type BridgeParams,
   type BridgeResult,
-  type ConversationKey,
   bridgeMethods,
+  type ConversationKey,
   isBridgeMethod,
   type Result,
   validate,
@@ -113,7 +113,10 @@ export class CoreService {
 
   /** The shell asks the renderer to show a conversation (a clicked notification, a parley:// link). */
   openConversation(conversation: ConversationKey, localId?: number): void {
-    this.#core.emit('app.openConversation', localId === undefined ? { conversation } : { conversation, localId })
+    this.#core.emit(
+      'app.openConversation',
+      localId === undefined ? { conversation } : { conversation, localId },
+    )
   }
 
   async close(): Promise<void> {

@@ -30,10 +30,17 @@ export class UnreadCounter {
   /** Brings the counts of the conversations that changed up to date and returns all of them. */
   counts(account: Account): UnreadCounts {
     if (this.#stale === 'all') {
-      this.#unread = new Map(unreadCounts(account.db, account.me).conversations.map((c) => [c.conversation, c.count]))
+      this.#unread = new Map(
+        unreadCounts(account.db, account.me).conversations.map((c) => [c.conversation, c.count]),
+      )
     } else {
       for (const key of this.#stale) {
-        const count = unreadIn(account.db, account.me, key, conversationMarkers(account.db, key).own_read_up_to)
+        const count = unreadIn(
+          account.db,
+          account.me,
+          key,
+          conversationMarkers(account.db, key).own_read_up_to,
+        )
         if (count > 0) this.#unread.set(key, count)
         else this.#unread.delete(key)
       }

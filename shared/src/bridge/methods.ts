@@ -6,9 +6,9 @@ import { Email, InviteCode, Password, PersonName, Username } from '../protocol/u
 import type { Result } from './errors'
 import {
   AppInfo,
-  ConversationKeySchema,
   ConnectionInfo,
   ContactView,
+  ConversationKeySchema,
   ConversationView,
   DraftText,
   DraftView,

@@ -157,7 +157,9 @@ export type ConversationView = Type.Static<typeof ConversationView>
 export const UnreadCounts = Strict({
   total: Type.Integer({ minimum: 0 }),
   /** Only conversations with unread messages. */
-  conversations: Type.Array(Strict({ conversation: ConversationKeySchema, count: Type.Integer({ minimum: 1 }) })),
+  conversations: Type.Array(
+    Strict({ conversation: ConversationKeySchema, count: Type.Integer({ minimum: 1 }) }),
+  ),
 })
 export type UnreadCounts = Type.Static<typeof UnreadCounts>
 

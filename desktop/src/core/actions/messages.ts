@@ -12,7 +12,7 @@ import type { MessageRow } from '../db/schema'
 import { searchMessages } from '../db/search'
 import { setDraft } from '../db/tables/drafts'
 import { cachedVersions, saveVersions } from '../db/tables/message-versions'
-import { messageRow, ownMessageByClientId, type ImageFields } from '../db/tables/messages'
+import { type ImageFields, messageRow, ownMessageByClientId } from '../db/tables/messages'
 import { messageView } from '../db/views/messages'
 import { refuse } from '../refusal'
 
@@ -52,7 +52,9 @@ export class MessageActions {
   }
 
   view(localId: number): MessageView {
-    return messageView(this.#db, this.#me, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+    return (
+      messageView(this.#db, this.#me, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+    )
   }
 
   /**
@@ -111,7 +113,12 @@ export class MessageActions {
     return cachedVersions(this.#db, serverId)
   }
 
-  search(query: { q: string; conversation?: ConversationKey | undefined; limit: number; offset: number }): SearchHit[] {
+  search(query: {
+    q: string
+    conversation?: ConversationKey | undefined
+    limit: number
+    offset: number
+  }): SearchHit[] {
     return searchMessages(this.#db, this.#me, query)
   }
 }

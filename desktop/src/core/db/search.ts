@@ -70,7 +70,12 @@ export function searchMessages(
        order by rank, localId desc
        limit ? offset ?`,
     )
-    .all(...(inConversation ? [match, query.conversation] : [match]), candidates, query.limit, query.offset) as {
+    .all(
+      ...(inConversation ? [match, query.conversation] : [match]),
+      candidates,
+      query.limit,
+      query.offset,
+    ) as {
     localId: number
     rank: number
   }[]

@@ -24,7 +24,8 @@ export function conversationHandlers(core: Core): Handlers<ConversationMethods> 
     },
     'messages.markRead': async ({ conversation, upTo }) => {
       const account = session.signedIn()
-      if (!account.conversations.markRead(conversation, upTo, core.clock())) return core.unread.counts(account)
+      if (!account.conversations.markRead(conversation, upTo, core.clock()))
+        return core.unread.counts(account)
       account.kickOutbox()
       core.changes.receipts(account, [conversation])
       core.unread.stale(conversation)

@@ -72,7 +72,8 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
     'messages.delete': async ({ localId }) => {
       const account = session.signedIn()
       const row = account.messages.own(localId)
-      if (account.messages.delete(row, core.clock()) === 'removed') return changes.removedLocally(account, row)
+      if (account.messages.delete(row, core.clock()) === 'removed')
+        return changes.removedLocally(account, row)
       return changes.written(account, row)
     },
     'messages.react': async ({ localId, emoji }) => {

@@ -208,7 +208,11 @@ export function lastMessageRow(db: LocalDb, conversation: ConversationKey): Mess
 }
 
 /** The newest live message someone else sent in a conversation. */
-export function lastReceivedRow(db: LocalDb, me: number, conversation: ConversationKey): MessageRow | undefined {
+export function lastReceivedRow(
+  db: LocalDb,
+  me: number,
+  conversation: ConversationKey,
+): MessageRow | undefined {
   return db.get(newest(db, conversation).where('sender_id', '!=', me).where('deleted_at', 'is', null))
 }
 
@@ -237,7 +241,10 @@ const unreadSql = (conversation: string, upTo: string) => `select count(*) from 
     and m.deleted_at is null`
 
 /** Unread per conversation. */
-export function unreadByConversation(db: LocalDb, me: number): { conversation: ConversationKey; count: number }[] {
+export function unreadByConversation(
+  db: LocalDb,
+  me: number,
+): { conversation: ConversationKey; count: number }[] {
   return db
     .prepare(
       `select c.key as conversation, (${unreadSql('c.key', 'c.own_read_up_to')}) as count
@@ -246,8 +253,16 @@ export function unreadByConversation(db: LocalDb, me: number): { conversation: C
     .all({ me }) as { conversation: ConversationKey; count: number }[]
 }
 
-export function unreadIn(db: LocalDb, me: number, conversation: ConversationKey, ownReadUpTo: number): number {
-  return db.prepare(unreadSql('$conversation', '$upTo')).pluck().get({ conversation, me, upTo: ownReadUpTo }) as number
+export function unreadIn(
+  db: LocalDb,
+  me: number,
+  conversation: ConversationKey,
+  ownReadUpTo: number,
+): number {
+  return db
+    .prepare(unreadSql('$conversation', '$upTo'))
+    .pluck()
+    .get({ conversation, me, upTo: ownReadUpTo }) as number
 }
 
 /** Up to `limit` rows of a conversation on one side of a position, nearest first. */
@@ -266,7 +281,12 @@ export function rowsBeside(
 }
 
 /** Whether a conversation has a message before (`<`) or after (`>`) a position. */
-export function hasMessageBeside(db: LocalDb, conversation: ConversationKey, op: '<' | '>', at: number): boolean {
+export function hasMessageBeside(
+  db: LocalDb,
+  conversation: ConversationKey,
+  op: '<' | '>',
+  at: number,
+): boolean {
   return (
     db.get(
       db.kysely

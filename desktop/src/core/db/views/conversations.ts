@@ -1,4 +1,10 @@
-import { type ConversationKey, type ConversationView, displayName, parseConversationKey, type UnreadCounts } from '@parley/shared'
+import {
+  type ConversationKey,
+  type ConversationView,
+  displayName,
+  parseConversationKey,
+  type UnreadCounts,
+} from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import type { ConversationRow } from '../schema'
 import { conversationRows } from '../tables/conversations'
@@ -31,7 +37,8 @@ function lookOf(
   key: ConversationKey,
 ): Pick<ConversationView, 'key' | 'kind' | 'title' | 'avatarImageId' | 'peer'> {
   const ref = parseConversationKey(key)
-  if (ref?.kind !== 'dm') return { key, kind: 'group', title: `Group ${ref?.id ?? ''}`.trim(), avatarImageId: null, peer: null }
+  if (ref?.kind !== 'dm')
+    return { key, kind: 'group', title: `Group ${ref?.id ?? ''}`.trim(), avatarImageId: null, peer: null }
   const peer = userView(db, ref.id)
   return { key, kind: 'dm', title: displayName(peer), avatarImageId: peer?.avatarImageId ?? null, peer }
 }
