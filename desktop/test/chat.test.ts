@@ -251,4 +251,46 @@ describe('two cores chat through a real relay', () => {
       }
     }
   })
+
+  it('a conversation is named by its key: a 1:1 row takes its title and picture from the contact; a group key is taken, and nothing is written to a group yet', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    await bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'keyed' })
+    const row = await waitFor(async () =>
+      (await alice.ok('conversations.list', {})).find((c) => c.key === dmKey(b.user.id) && c.lastMessage),
+    )
+    expect(row).toMatchObject({
+      kind: 'dm',
+      title: `${b.user.firstName} ${b.user.lastName}`,
+      avatarImageId: null,
+      peer: { id: b.user.id },
+      lastMessage: { text: 'keyed', conversation: dmKey(b.user.id), senderId: b.user.id },
+    })
+
+    // Every conversation-keyed method takes a group's key at the boundary...
+    expect(await alice.ok('messages.page', { conversation: 'group:1' })).toEqual({
+      messages: [],
+      nextBefore: null,
+      nextAfter: null,
+    })
+    await alice.ok('drafts.set', { conversation: 'group:1', text: 'for the group' })
+    expect(await alice.ok('drafts.get', { conversation: 'group:1' })).toMatchObject({ text: 'for the group' })
+    expect(await alice.ok('typing.set', { conversation: 'group:1', typing: true })).toBeNull()
+    const unread = await alice.ok('unread.get', {})
+    expect(unread.total).toBe(1)
+    expect(await alice.ok('messages.markRead', { conversation: 'group:1' })).toEqual(unread)
+    // ...but this build has no group to write to: refused, and nothing is queued.
+    for (const send of [
+      alice.call('messages.send', { conversation: 'group:1', text: 'hello all' }),
+      alice.call('messages.send', { conversation: dmKey(a.user.id), text: 'to myself' }),
+    ]) {
+      expect((await send).ok).toBe(false)
+    }
+    expect(await alice.call('messages.send', { conversation: 'group:1', text: 'x' })).toMatchObject({
+      error: { code: 'not_found' },
+    })
+    expect(await alice.call('messages.send', { conversation: dmKey(a.user.id), text: 'x' })).toMatchObject({
+      error: { code: 'cannot_contact_self' },
+    })
+    expect((await alice.ok('conversations.list', {})).map((c) => c.key)).toEqual([dmKey(b.user.id)])
+  })
 })
