@@ -80,8 +80,8 @@ export class Account extends EventEmitter<AccountEvents> {
     this.relayUrl = row.relay_url
     this.conversations = new ConversationActions(db, this.me)
     this.messages = new MessageActions(db, this.me)
-    this.contacts = new ContactActions(db)
-    this.settings = new SettingsActions(db)
+    this.contacts = new ContactActions(db, this.me)
+    this.settings = new SettingsActions(db, this.me)
     this.#deps = deps
     this.#token = token
     this.#relay = new RelayClient(row.relay_url, {

@@ -1,26 +1,18 @@
 import type { ConversationKey, ConversationView, DraftView, MessagePage } from '@parley/shared'
 import { coalesceReceipt } from '../db/local-changes'
-import type { LocalDb } from '../db/local-db'
 import { moveOwnReadMarker } from '../db/tables/conversations'
 import { draftOf, setDraft } from '../db/tables/drafts'
 import { lastServerId, messageRowByServerId } from '../db/tables/messages'
 import { conversationViews } from '../db/views/conversations'
 import { messagePage } from '../db/views/messages'
 import { refuse } from '../refusal'
+import { AccountActions } from './base'
 
 /** One account's conversations, by key: the list, pages, read markers and drafts. */
-export class ConversationActions {
-  readonly #db: LocalDb
-  readonly #me: number
-
-  constructor(db: LocalDb, me: number) {
-    this.#db = db
-    this.#me = me
-  }
-
+export class ConversationActions extends AccountActions {
   /** Every conversation, most recently active first. */
   list(): ConversationView[] {
-    return conversationViews(this.#db, this.#me)
+    return conversationViews(this.db, this.me)
   }
 
   page(
@@ -28,7 +20,7 @@ export class ConversationActions {
     range: { before?: number | undefined; after?: number | undefined },
     limit: number,
   ): MessagePage {
-    return messagePage(this.#db, this.#me, conversation, range, limit)
+    return messagePage(this.db, this.me, conversation, range, limit)
   }
 
   /**
@@ -36,7 +28,7 @@ export class ConversationActions {
    * queues the receipt; false when there was nothing to move.
    */
   markRead(conversation: ConversationKey, upTo: number | undefined, now: number): boolean {
-    const db = this.#db
+    const db = this.db
     if (upTo !== undefined && messageRowByServerId(db, upTo)?.conversation !== conversation) {
       refuse('not_found', `Message ${upTo} is not in that conversation`)
     }
@@ -50,11 +42,11 @@ export class ConversationActions {
   }
 
   draft(conversation: ConversationKey): DraftView | null {
-    return draftOf(this.#db, conversation)
+    return draftOf(this.db, conversation)
   }
 
   /** An empty text clears the draft. */
   setDraft(conversation: ConversationKey, text: string, now: number): void {
-    setDraft(this.#db, conversation, text, now)
+    setDraft(this.db, conversation, text, now)
   }
 }

@@ -2,6 +2,8 @@ import { createHash, randomUUID } from 'node:crypto'
 import { isBridgeErrorCode, MAX_IMAGE_BYTES } from '@parley/shared'
 import { canRetry } from '@parley/shared/sending'
 import { sniffImage } from '@parley/shared/sniff'
+import type { Account } from '../account'
+import type { NewMessage } from '../actions/messages'
 import { refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
@@ -20,19 +22,19 @@ type MessageMethods =
  */
 export function messageHandlers(core: Core): Handlers<MessageMethods> {
   const { session, changes } = core
+  /** Writes a new message (the caller checked it) and tells the windows. */
+  const write = (account: Account, message: Omit<NewMessage, 'clientId' | 'now'> & { clientId?: string }) =>
+    changes.written(
+      account,
+      account.messages.write({ ...message, clientId: message.clientId ?? randomUUID(), now: core.clock() }),
+    )
   return {
     'messages.send': async ({ conversation, text, clientId }) => {
       const account = session.signedIn()
       account.messages.recipientOf(conversation)
       const written = account.messages.writtenBefore(conversation, clientId)
       if (written) return written
-      const row = account.messages.write({
-        conversation,
-        text,
-        clientId: clientId ?? randomUUID(),
-        now: core.clock(),
-      })
-      return changes.written(account, row)
+      return write(account, { conversation, text, ...(clientId !== undefined && { clientId }) })
     },
     'messages.sendImage': async ({ conversation, dataBase64, text, clientId }) => {
       const account = session.signedIn()
@@ -52,14 +54,12 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       // the media cache, so the sender sees the picture at once, offline and across restarts.
       const localImageId = createHash('sha256').update(bytes).digest('hex')
       account.keepLocalImage(localImageId, { mime, bytes })
-      const row = account.messages.write({
+      return write(account, {
         conversation,
         text: text ?? null,
-        clientId: clientId ?? randomUUID(),
-        now: core.clock(),
+        ...(clientId !== undefined && { clientId }),
         localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })
-      return changes.written(account, row)
     },
     'messages.edit': async ({ localId, text }) => {
       const account = session.signedIn()

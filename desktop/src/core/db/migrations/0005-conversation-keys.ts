@@ -6,6 +6,9 @@ import { type Kysely, sql } from 'kysely'
 // outbox and drafts name their conversation by the same key; every row is kept. Muted peers become
 // muted conversations.
 
+/** A conversation's four receipt markers, as 0001 made them. */
+const MARKERS = ['own_delivered_up_to', 'own_read_up_to', 'peer_delivered_up_to', 'peer_read_up_to']
+
 const statements = [
   // messages: a new column, filled, indexed as peer_id was; then peer_id goes (its index first).
   `alter table messages add column conversation text not null default ''`,
@@ -14,18 +17,10 @@ const statements = [
   'alter table messages drop column peer_id',
   'create index messages_conversation on messages (conversation, sort_key)',
   // conversations and drafts: small tables whose primary key changes, so rebuilt.
-  `create table conversations_new (
-    key text primary key,
-    last_activity_at integer not null default 0,
-    own_delivered_up_to integer not null default 0,
-    own_read_up_to integer not null default 0,
-    peer_delivered_up_to integer not null default 0,
-    peer_read_up_to integer not null default 0
-  )`,
-  `insert into conversations_new (key, last_activity_at, own_delivered_up_to, own_read_up_to,
-     peer_delivered_up_to, peer_read_up_to)
-   select 'dm:' || peer_id, last_activity_at, own_delivered_up_to, own_read_up_to, peer_delivered_up_to,
-     peer_read_up_to from conversations`,
+  `create table conversations_new (key text primary key, last_activity_at integer not null default 0,
+    ${MARKERS.map((m) => `${m} integer not null default 0`).join(', ')})`,
+  `insert into conversations_new (key, last_activity_at, ${MARKERS.join(', ')})
+   select 'dm:' || peer_id, last_activity_at, ${MARKERS.join(', ')} from conversations`,
   'drop table conversations',
   'alter table conversations_new rename to conversations',
   'create index conversations_recent on conversations (last_activity_at desc, key)',
