@@ -5,7 +5,6 @@ import {
   type ConversationKey,
   dmPeer,
   type ProfileView,
-  type Result,
   type SessionView,
 } from '@parley/shared'
 import { ContactActions, SettingsActions } from './actions/contacts'
@@ -13,12 +12,12 @@ import { ConversationActions } from './actions/conversations'
 import { MessageActions } from './actions/messages'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
-import type { MediaSize, MessageRow } from './db/schema'
+import type { MediaSize } from './db/schema'
 import { accountRow, clearToken, updateProfile } from './db/tables/account'
-import { setUploadedImage } from './db/tables/messages'
 import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
 import { MediaCache, type MediaFile } from './media/media-cache'
+import { uploadMessageImage } from './media/upload'
 import { RelayClient, type RouteInput } from './net/relay-client'
 import { RelaySocket, type TypingEvent } from './net/relay-socket'
 import { OutboxRunner } from './sync/outbox-runner'
@@ -153,7 +152,16 @@ export class Account extends EventEmitter<AccountEvents> {
       clock,
       timing,
       logger,
-      uploadImage: (row) => this.#uploadImage(row),
+      uploadImage: (row) =>
+        uploadMessageImage(
+          {
+            db: this.db,
+            relay: this.#relay,
+            media: this.#media,
+            progress: (...p) => this.emit('uploadProgress', ...p),
+          },
+          row,
+        ),
     })
     // A new socket starts online at the relay: after every (re)connect it is told what the
     // windows asked for last, or a hidden window would show as online after a network blip.
@@ -269,33 +277,6 @@ export class Account extends EventEmitter<AccountEvents> {
   async close(): Promise<void> {
     await this.stop()
     await this.db.close()
-  }
-
-  /** Uploads a message's picture from the media cache and records the relay's image on it. */
-  async #uploadImage(row: MessageRow): Promise<Result<null>> {
-    const localId = row.image_id
-    const file = localId === null ? null : await this.#media.local(localId, 'full')
-    if (localId === null || !file) {
-      return {
-        ok: false,
-        error: { code: 'not_found', message: 'The picture to send is no longer on this device' },
-      }
-    }
-    const total = file.bytes.length
-    this.emit('uploadProgress', row.local_id, 0, total)
-    // At most one progress event per 5% of the picture, however small the chunks.
-    let reported = 0
-    const result = await this.#relay.uploadImage(file.bytes, file.mime, (sent) => {
-      if (sent < total && sent - reported < total / 20) return
-      reported = sent
-      if (sent < total) this.emit('uploadProgress', row.local_id, sent, total)
-    })
-    if (!result.ok) return result
-    this.emit('uploadProgress', row.local_id, total, total)
-    setUploadedImage(this.db, row.local_id, result.value.image)
-    // The original has served its purpose: from now on it is evictable like any cached file.
-    this.#media.unpin(localId)
-    return { ok: true, value: null }
   }
 
   #expire(): void {

@@ -30,8 +30,8 @@ export const bridgeEvents = {
   }),
   /**
    * A conversation's receipt markers moved (relay message ids; 0 = none). Your messages up to
-   * `readUpTo` are read by the peer, up to `deliveredUpTo` delivered (reading implies delivery);
-   * the peer's messages up to `ownReadUpTo` are read by you. The states of the messages a window
+   * `readUpTo` are read by the other side, up to `deliveredUpTo` delivered (reading implies
+   * delivery); their messages up to `ownReadUpTo` are read by you. The states of the messages a window
    * holds follow from these, so a receipt rereads no page.
    */
   'receipts.changed': Strict({
