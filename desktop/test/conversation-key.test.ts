@@ -7,7 +7,9 @@ import {
   parseConversationKey,
   validate,
 } from '@parley/shared'
+import SQLite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
+import { conversationId, conversationIdSql, conversationKeyOf } from '../src/core/db/conversation-id'
 
 describe('conversation keys', () => {
   it('name a 1:1 conversation by the other person and a group by its id, and read back', () => {
@@ -45,5 +47,18 @@ describe('conversation keys', () => {
       expect(isConversationKey(key)).toBe(true)
       expect(validate(ConversationKeySchema, key).ok).toBe(true)
     }
+  })
+
+  it('the messages table names a conversation by an integer that maps both ways, in JavaScript and in SQL alike', () => {
+    const sqlite = new SQLite(':memory:')
+    const inSql = sqlite.prepare(`select ${conversationIdSql('?')}`).pluck()
+    for (const key of ['dm:5', 'group:5', 'dm:123456', 'group:1'] as const) {
+      const id = conversationId(key)
+      expect(conversationKeyOf(id)).toBe(key)
+      expect(inSql.get(key, key, key)).toBe(id)
+    }
+    expect(conversationId('dm:5')).toBe(5)
+    expect(conversationId('group:5')).toBe(-5)
+    sqlite.close()
   })
 })

@@ -51,8 +51,8 @@ describe('local store migrations', () => {
   it('0001 keeps the full-text index in step with every insert, edit and delete', async () => {
     const db = await LocalDb.open(tempFile())
     const insert = db.prepare(
-      `insert into messages (server_id, client_id, sender_id, recipient_id, conversation, text, created_at)
-       values (?, ?, 2, 1, 'dm:2', ?, 1)`,
+      `insert into messages (server_id, client_id, sender_id, recipient_id, conversation_id, text, created_at)
+       values (?, ?, 2, 1, 2, ?, 1)`,
     )
     for (let i = 1; i <= 50; i++) insert.run(i, `client-${i}`, `text number ${i}`)
     expect(indexText(db)).toBe(0)
@@ -145,10 +145,10 @@ describe('local store migrations', () => {
 
     const db = await LocalDb.open(file)
     const all = (query: string) => db.prepare(query).all()
-    expect(all('select local_id, server_id, conversation, text from messages order by local_id')).toEqual([
-      { local_id: 1, server_id: 7, conversation: 'dm:2', text: 'from two' },
-      { local_id: 2, server_id: 8, conversation: 'dm:3', text: 'to three' },
-      { local_id: 3, server_id: null, conversation: 'dm:2', text: 'pending to two' },
+    expect(all('select local_id, server_id, conversation_id, text from messages order by local_id')).toEqual([
+      { local_id: 1, server_id: 7, conversation_id: 2, text: 'from two' },
+      { local_id: 2, server_id: 8, conversation_id: 3, text: 'to three' },
+      { local_id: 3, server_id: null, conversation_id: 2, text: 'pending to two' },
     ])
     expect(
       all('select key, last_activity_at, own_read_up_to, peer_read_up_to from conversations order by key'),
@@ -164,7 +164,7 @@ describe('local store migrations', () => {
     // Pages still come off the conversation index, and a group can have a row of its own.
     expect(
       all(
-        `explain query plan select * from messages where conversation = 'dm:2' order by sort_key desc limit 50`,
+        `explain query plan select * from messages where conversation_id = 2 order by sort_key desc limit 50`,
       ),
     ).toEqual(
       expect.arrayContaining([

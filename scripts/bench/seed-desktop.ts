@@ -250,9 +250,9 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
       push({ seq: ++seq, type: 'read', data: { userId: peer.id, peerId: BENCH_USER_ID, upTo: lastMine } })
     flush()
     const newestLocalId = db
-      .prepare('select max(local_id) from messages where conversation = ?')
+      .prepare('select max(local_id) from messages where conversation_id = ?')
       .pluck()
-      .get(`dm:${peer.id}`) as number
+      .get(peer.id) as number
     seeded.push({ ...conversation, newestLocalId })
   }
   flush()

@@ -1,5 +1,6 @@
 import type { ConversationKey, MessageView } from '@parley/shared'
 import type { Account } from './account'
+import { conversationKeyOf } from './db/conversation-id'
 import type { MessageRow } from './db/schema'
 import { conversationMarkers, conversationRow } from './db/tables/conversations'
 import { messageRowsByLocalIds } from './db/tables/messages'
@@ -59,14 +60,14 @@ export class ChangeEvents {
   /** A message changed here (something was queued): the outbox runs, and the windows see it. */
   written(account: Account, row: MessageRow): MessageView {
     account.kickOutbox()
-    this.messages(account, row.conversation, [row.local_id])
+    this.messages(account, conversationKeyOf(row.conversation_id), [row.local_id])
     return account.messages.view(row.local_id)
   }
 
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   removedLocally(account: Account, row: MessageRow): null {
     if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
-    this.messages(account, row.conversation, [], [row.local_id])
+    this.messages(account, conversationKeyOf(row.conversation_id), [], [row.local_id])
     return null
   }
 

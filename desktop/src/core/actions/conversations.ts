@@ -1,4 +1,5 @@
 import type { ConversationKey, ConversationView, DraftView, MessagePage } from '@parley/shared'
+import { conversationId } from '../db/conversation-id'
 import { coalesceReceipt } from '../db/local-changes'
 import { moveOwnReadMarker } from '../db/tables/conversations'
 import { draftOf, setDraft } from '../db/tables/drafts'
@@ -29,7 +30,10 @@ export class ConversationActions extends AccountActions {
    */
   markRead(conversation: ConversationKey, upTo: number | undefined, now: number): boolean {
     const db = this.db
-    if (upTo !== undefined && messageRowByServerId(db, upTo)?.conversation !== conversation) {
+    if (
+      upTo !== undefined &&
+      messageRowByServerId(db, upTo)?.conversation_id !== conversationId(conversation)
+    ) {
       refuse('not_found', `Message ${upTo} is not in that conversation`)
     }
     const target = upTo ?? lastServerId(db, conversation)

@@ -1,4 +1,5 @@
 import { type ConversationKey, dmPeer, type MessageView, type SearchHit } from '@parley/shared'
+import { conversationId } from '../db/conversation-id'
 import {
   discardFailed,
   insertPendingMessage,
@@ -57,7 +58,7 @@ export class MessageActions extends AccountActions {
     if (clientId === undefined) return null
     const row = ownMessageByClientId(this.db, this.me, clientId)
     if (!row) return null
-    if (row.conversation !== conversation)
+    if (row.conversation_id !== conversationId(conversation))
       refuse('client_id_conflict', 'That clientId was used for another conversation')
     return this.view(row.local_id)
   }

@@ -96,8 +96,9 @@ export function applyEvents(
         case 'reaction': {
           const m: Message = event.data
           const mine = m.senderId === me
-          const conversation = dmKey(mine ? m.recipientId : m.senderId)
-          const params = relayMessageParams(m, me, conversation)
+          const peer = mine ? m.recipientId : m.senderId
+          const conversation = dmKey(peer)
+          const params = relayMessageParams(m, me, peer)
           const localId = (mine ? linkPending(db, params) : undefined) ?? upsertRelayMessage(db, params)
           noteMessage(conversation, localId)
           activity.set(conversation, Math.max(activity.get(conversation) ?? 0, m.createdAt))

@@ -50,8 +50,8 @@ export interface MessagesTable {
   client_id: string
   sender_id: number
   recipient_id: number
-  /** Its conversation's key (`dm:<the other person>`, `group:<id>`): one index serves a conversation. */
-  conversation: ConversationKey
+  /** Its conversation, as an integer (see conversation-id.ts): one index serves a conversation. */
+  conversation_id: number
   text: string | null
   created_at: number
   edited_at: number | null

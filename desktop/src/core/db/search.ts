@@ -1,4 +1,5 @@
 import type { ConversationKey, SearchHit } from '@parley/shared'
+import { conversationId } from './conversation-id'
 import type { LocalDb } from './local-db'
 import { messageRowsByLocalIds } from './tables/messages'
 import { messageViews } from './views/messages'
@@ -64,14 +65,14 @@ export function searchMessages(
       `select localId, rank from (
          select messages_fts.rowid as localId, bm25(messages_fts) as rank
          from messages_fts ${inConversation ? 'join messages m on m.local_id = messages_fts.rowid' : ''}
-         where messages_fts match ? ${inConversation ? 'and m.conversation = ?' : ''}
+         where messages_fts match ? ${inConversation ? 'and m.conversation_id = ?' : ''}
          order by messages_fts.rowid desc limit ?
        )
        order by rank, localId desc
        limit ? offset ?`,
     )
     .all(
-      ...(inConversation ? [match, query.conversation] : [match]),
+      ...(inConversation ? [match, conversationId(query.conversation as ConversationKey)] : [match]),
       candidates,
       query.limit,
       query.offset,

@@ -2,20 +2,17 @@ import { type Kysely, sql } from 'kysely'
 
 // Frozen in time: this file must not import application code.
 // Conversations are keyed by a text key instead of the peer's user id, so that a group can be one:
-// `dm:<userId>` for the 1:1 conversations stored so far (`group:<groupId>` later). Messages, the
-// outbox and drafts name their conversation by the same key; every row is kept. Muted peers become
-// muted conversations.
+// `dm:<userId>` for the 1:1 conversations stored so far (`group:<groupId>` later). The outbox and
+// drafts name their conversation by the same key; messages keep an integer (a 1:1 conversation is
+// the peer's id, so their column is only renamed: see db/conversation-id.ts). Every row is kept.
+// Muted peers become muted conversations.
 
 /** A conversation's four receipt markers, as 0001 made them. */
 const MARKERS = ['own_delivered_up_to', 'own_read_up_to', 'peer_delivered_up_to', 'peer_read_up_to']
 
 const statements = [
-  // messages: a new column, filled, indexed as peer_id was; then peer_id goes (its index first).
-  `alter table messages add column conversation text not null default ''`,
-  `update messages set conversation = 'dm:' || peer_id`,
-  'drop index messages_conversation',
-  'alter table messages drop column peer_id',
-  'create index messages_conversation on messages (conversation, sort_key)',
+  // messages: the peer's id already is the conversation's id (its index follows the rename).
+  'alter table messages rename column peer_id to conversation_id',
   // conversations and drafts: small tables whose primary key changes, so rebuilt.
   `create table conversations_new (key text primary key, last_activity_at integer not null default 0,
     ${MARKERS.map((m) => `${m} integer not null default 0`).join(', ')})`,

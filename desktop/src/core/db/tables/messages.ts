@@ -1,4 +1,5 @@
 import type { ConversationKey, Message } from '@parley/shared'
+import { conversationId, conversationIdSql } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import type { MessageRow } from '../schema'
 
@@ -60,9 +61,9 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
   const image = input.localImage
   return db
     .prepare(
-      `insert into messages (client_id, sender_id, recipient_id, conversation, text, created_at, send_state,
+      `insert into messages (client_id, sender_id, recipient_id, conversation_id, text, created_at, send_state,
          image_id, image_width, image_height, image_mime, image_bytes, image_local)
-       values ($clientId, $me, $recipientId, $conversation, $text, $now, 'pending', $imageId, $imageWidth,
+       values ($clientId, $me, $recipientId, $conversationId, $text, $now, 'pending', $imageId, $imageWidth,
          $imageHeight, $imageMime, $imageBytes, $imageLocal) returning local_id`,
     )
     .pluck()
@@ -70,7 +71,7 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
       clientId: input.clientId,
       me: input.me,
       recipientId: input.recipientId,
-      conversation: input.conversation,
+      conversationId: conversationId(input.conversation),
       text: input.text,
       now: input.now,
       ...imageParams(image),
@@ -96,7 +97,7 @@ const RELAY_COLUMNS = `server_id, text, created_at, edited_at, deleted_at, react
   image_height, image_mime, image_bytes`
 
 /** A relay message's columns, built once per feed event for whichever statement below it takes. */
-export function relayMessageParams(m: Message, me: number, conversation: ConversationKey) {
+export function relayMessageParams(m: Message, me: number, conversationId: number) {
   // Optional chaining: a relay older than images sends no `image` at all.
   const image = m.image ?? null
   return {
@@ -118,7 +119,7 @@ export function relayMessageParams(m: Message, me: number, conversation: Convers
     clientId: m.clientId,
     senderId: m.senderId,
     recipientId: m.recipientId,
-    conversation,
+    conversationId,
   }
 }
 type RelayMessageParams = ReturnType<typeof relayMessageParams>
@@ -141,7 +142,7 @@ export function linkPending(db: LocalDb, p: RelayMessageParams): number | undefi
 
 // Every other message event is an upsert by relay id.
 const UPSERT_MESSAGE = `
-  insert into messages (${RELAY_COLUMNS}, client_id, sender_id, recipient_id, conversation, send_state)
+  insert into messages (${RELAY_COLUMNS}, client_id, sender_id, recipient_id, conversation_id, send_state)
   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')
   on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
     deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
@@ -153,7 +154,7 @@ export function upsertRelayMessage(db: LocalDb, p: RelayMessageParams): number {
   return db
     .prepare(UPSERT_MESSAGE)
     .pluck()
-    .get(...p.columns, p.clientId, p.senderId, p.recipientId, p.conversation) as number
+    .get(...p.columns, p.clientId, p.senderId, p.recipientId, p.conversationId) as number
 }
 
 export function maxLocalId(db: LocalDb): number {
@@ -220,7 +221,7 @@ function newest(db: LocalDb, conversation: ConversationKey) {
   return db.kysely
     .selectFrom('messages')
     .selectAll()
-    .where('conversation', '=', conversation)
+    .where('conversation_id', '=', conversationId(conversation))
     .orderBy('sort_key', 'desc')
     .limit(1)
 }
@@ -228,16 +229,17 @@ function newest(db: LocalDb, conversation: ConversationKey) {
 /** The newest relay message id of a conversation (0 when none). */
 export function lastServerId(db: LocalDb, conversation: ConversationKey): number {
   return (
-    (db.prepare('select max(server_id) from messages where conversation = ?').pluck().get(conversation) as
-      | number
-      | null) ?? 0
+    (db
+      .prepare('select max(server_id) from messages where conversation_id = ?')
+      .pluck()
+      .get(conversationId(conversation)) as number | null) ?? 0
   )
 }
 
 // Unread: messages from others above the own read marker, not deleted (counted off the
 // conversation index).
 const unreadSql = (conversation: string, upTo: string) => `select count(*) from messages m
-  where m.conversation = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
+  where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
     and m.deleted_at is null`
 
 /** Unread per conversation. */
@@ -247,7 +249,7 @@ export function unreadByConversation(
 ): { conversation: ConversationKey; count: number }[] {
   return db
     .prepare(
-      `select c.key as conversation, (${unreadSql('c.key', 'c.own_read_up_to')}) as count
+      `select c.key as conversation, (${unreadSql(conversationIdSql('c.key'), 'c.own_read_up_to')}) as count
        from conversations c`,
     )
     .all({ me }) as { conversation: ConversationKey; count: number }[]
@@ -262,7 +264,7 @@ export function unreadIn(
   return db
     .prepare(unreadSql('$conversation', '$upTo'))
     .pluck()
-    .get({ conversation, me, upTo: ownReadUpTo }) as number
+    .get({ conversation: conversationId(conversation), me, upTo: ownReadUpTo }) as number
 }
 
 /** Up to `limit` rows of a conversation on one side of a position, nearest first. */
@@ -272,7 +274,10 @@ export function rowsBeside(
   side: { before?: number | undefined; after?: number | undefined },
   limit: number,
 ): MessageRow[] {
-  let query = db.kysely.selectFrom('messages').selectAll().where('conversation', '=', conversation)
+  let query = db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId(conversation))
   if (side.after !== undefined) {
     return db.all(query.where('sort_key', '>', side.after).orderBy('sort_key', 'asc').limit(limit))
   }
@@ -292,7 +297,7 @@ export function hasMessageBeside(
       db.kysely
         .selectFrom('messages')
         .select('local_id')
-        .where('conversation', '=', conversation)
+        .where('conversation_id', '=', conversationId(conversation))
         .where('sort_key', op, at)
         .limit(1),
     ) !== undefined

@@ -1,5 +1,6 @@
 import type { BridgeError, ConversationKey, MessageView, Reaction } from '@parley/shared'
 import { isBridgeErrorCode } from '@parley/shared'
+import { conversationKeyOf } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import { decodeOp } from '../outbox-op'
 import { withReaction } from '../reactions'
@@ -30,12 +31,12 @@ export function messageViews(db: LocalDb, me: number, rows: readonly MessageRow[
     db,
     rows.map((r) => r.local_id),
   )
-  const markers = new Map<ConversationKey, Markers>()
+  const markers = new Map<number, Markers>()
   return rows.map((row) => {
-    let m = markers.get(row.conversation)
+    let m = markers.get(row.conversation_id)
     if (!m) {
-      m = conversationMarkers(db, row.conversation)
-      markers.set(row.conversation, m)
+      m = conversationMarkers(db, conversationKeyOf(row.conversation_id))
+      markers.set(row.conversation_id, m)
     }
     return toView(row, me, m, ops.get(row.local_id) ?? [])
   })
@@ -93,7 +94,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     clientId: row.client_id,
     senderId: row.sender_id,
     recipientId: row.recipient_id,
-    conversation: row.conversation,
+    conversation: conversationKeyOf(row.conversation_id),
     mine,
     text,
     image,
