@@ -228,12 +228,8 @@ function newest(db: LocalDb, conversation: ConversationKey) {
 
 /** The newest relay message id of a conversation (0 when none). */
 export function lastServerId(db: LocalDb, conversation: ConversationKey): number {
-  return (
-    (db
-      .prepare('select max(server_id) from messages where conversation_id = ?')
-      .pluck()
-      .get(conversationId(conversation)) as number | null) ?? 0
-  )
+  const newestId = db.prepare('select max(server_id) from messages where conversation_id = ?').pluck()
+  return (newestId.get(conversationId(conversation)) as number | null) ?? 0
 }
 
 // Unread: messages from others above the own read marker, not deleted (counted off the
@@ -242,29 +238,23 @@ const unreadSql = (conversation: string, upTo: string) => `select count(*) from 
   where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
     and m.deleted_at is null`
 
+type Unread = { conversation: ConversationKey; count: number }
+
 /** Unread per conversation. */
-export function unreadByConversation(
-  db: LocalDb,
-  me: number,
-): { conversation: ConversationKey; count: number }[] {
+export function unreadByConversation(db: LocalDb, me: number): Unread[] {
   return db
     .prepare(
       `select c.key as conversation, (${unreadSql(conversationIdSql('c.key'), 'c.own_read_up_to')}) as count
        from conversations c`,
     )
-    .all({ me }) as { conversation: ConversationKey; count: number }[]
+    .all({ me }) as Unread[]
 }
 
-export function unreadIn(
-  db: LocalDb,
-  me: number,
-  conversation: ConversationKey,
-  ownReadUpTo: number,
-): number {
+export function unreadIn(db: LocalDb, me: number, conversation: ConversationKey, upTo: number): number {
   return db
     .prepare(unreadSql('$conversation', '$upTo'))
     .pluck()
-    .get({ conversation: conversationId(conversation), me, upTo: ownReadUpTo }) as number
+    .get({ conversation: conversationId(conversation), me, upTo }) as number
 }
 
 /** Up to `limit` rows of a conversation on one side of a position, nearest first. */
