@@ -80,7 +80,7 @@ describe('applying the feed', () => {
     )
     expect(cursorOf(db)).toBe(4)
     expect(all().map((m) => m.id)).toEqual([21])
-    expect([...summary.messages.keys()]).toEqual([PEER])
+    expect([...summary.messages.keys()]).toEqual([dmKey(PEER)])
   })
 
   it('counts messages new to this device per peer, for notifications, but not replays or your own', async () => {
