@@ -4,6 +4,11 @@ import type { UserRow } from '../schema'
 import { contactRows } from '../tables/contacts'
 import { userRow } from '../tables/users'
 
+// `toUserView` is the desktop's one mapping of its `users` row to a view. The relay's
+// repositories/users.ts maps its own `users` table the same way (duplicates pairs the two): they
+// are two databases' rows, each free to change with its own migrations, and shared/ holds no
+// database code, so each side keeps its own.
+
 /** The one mapping of a `users` row to its view. */
 export function toUserView(row: UserRow): UserView {
   return {
