@@ -5,6 +5,7 @@ import { ChangeEvents } from '../message-events'
 import type { CoreOptions, Emit } from '../options'
 import { WindowPresence } from '../presence'
 import { Session } from '../session'
+import { loadStoreKey, type StoreKey } from '../store-key'
 import { TypingTimers } from '../typing'
 import { UnreadCounter } from '../unread'
 import { APP_VERSION } from '../version'
@@ -26,6 +27,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
   const logger = options.logger ?? consoleLogger
   const timing = { ...defaultTiming, ...options.timing }
   const current = () => session.account
+  let storeKey: Promise<StoreKey> | undefined
   const session: Session = new Session({
     dataDir: options.dataDir,
     clock,
@@ -34,6 +36,10 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
     fetch: options.fetch,
     mediaCacheBytes: options.mediaCacheBytes,
     tokenCipher: options.tokenCipher,
+    storeKey: () => {
+      storeKey ??= loadStoreKey(options.dataDir, options.tokenCipher, logger)
+      return storeKey
+    },
     emit,
     adopted: (account) => wireAccount(core, account),
   })
