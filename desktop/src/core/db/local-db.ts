@@ -71,9 +71,13 @@ export class LocalDb {
       // everything but the outbox, and an app crash (not an OS crash) loses nothing with WAL.
       sqlite.pragma('synchronous = NORMAL')
       sqlite.pragma('busy_timeout = 5000')
-      sqlite.pragma('cache_size = -32768')
+      // An encrypted store cannot be memory-mapped (each page is decrypted on its way in), so its
+      // page cache is larger: the hot part of the search index (a 1M-message store's FTS5 pages
+      // read by common words) stays decrypted, which keeps search's p95 as with the plain file.
+      sqlite.pragma(key ? 'cache_size = -65536' : 'cache_size = -32768')
       // Reads of pages not in SQLite's cache become memory reads instead of a system call each:
-      // the difference between a cold and a warm search or first page on a large store.
+      // the difference between a cold and a warm search or first page on a large store (a plain
+      // store only: SQLite ignores it for an encrypted one).
       sqlite.pragma('mmap_size = 268435456')
       sqlite.pragma('temp_store = MEMORY')
       const db = new LocalDb(file, sqlite)
