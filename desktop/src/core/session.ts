@@ -1,4 +1,4 @@
-import { renameSync } from 'node:fs'
+import { renameSync, rmSync } from 'node:fs'
 import type { AuthResponse, ProfileView, SessionView } from '@parley/shared'
 import { Account } from './account'
 import { accountFile, readCurrentAccount, writeCurrentAccount } from './accounts'
@@ -95,6 +95,26 @@ export class Session {
     }
     this.#account = null
     await account.signOut()
+    writeCurrentAccount(this.#deps.dataDir, null)
+    this.#deps.emit('session.changed', { session: null, reason: 'signed_out' })
+  }
+
+  /**
+   * The account was deleted on the relay: forget it here without asking the relay (its session is
+   * gone with it) and remove its store and pictures from this device. `account` is the one that
+   * was signed in when the deletion was asked (the relay may have ended its session meanwhile).
+   */
+  async removeAccount(account: Account): Promise<void> {
+    const { file } = account.db
+    const media = account.mediaDir
+    if (this.#account === account) this.#account = null
+    try {
+      await account.close()
+    } catch {
+      // Closed already (the relay ended the session first).
+    }
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true })
+    rmSync(media, { recursive: true, force: true })
     writeCurrentAccount(this.#deps.dataDir, null)
     this.#deps.emit('session.changed', { session: null, reason: 'signed_out' })
   }

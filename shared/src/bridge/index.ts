@@ -1,3 +1,4 @@
+export * from './account-data'
 export * from './display'
 export * from './errors'
 export * from './events'

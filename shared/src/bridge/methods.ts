@@ -3,6 +3,7 @@ import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/co
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
+import { accountDataMethods } from './account-data'
 import type { Result } from './errors'
 import {
   AppInfo,
@@ -240,6 +241,7 @@ export const bridgeMethods = {
     AppInfo,
     'Which shell runs the app (Electron or browser mode), its version and OS, and the relay used last.',
   ),
+  ...accountDataMethods,
 } as const
 
 export type BridgeMethods = typeof bridgeMethods

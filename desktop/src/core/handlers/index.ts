@@ -9,6 +9,7 @@ import { loadStoreKey, type StoreKey } from '../store-key'
 import { TypingTimers } from '../typing'
 import { UnreadCounter } from '../unread'
 import { APP_VERSION } from '../version'
+import { accountDataHandlers } from './account-data'
 import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
@@ -59,6 +60,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
       platform: process.platform,
     },
     startedAt: clock(),
+    tokenCipher: options.tokenCipher,
     viewing: null,
   }
   return core
@@ -75,5 +77,6 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...settingsHandlers(core),
     ...searchHandlers(core),
     ...appHandlers(core),
+    ...accountDataHandlers(core),
   }
 }

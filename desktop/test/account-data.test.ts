@@ -1,0 +1,117 @@
+import { inflateRawSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { LocalExport } from '../src/core/export/local-export'
+import { conversation, startContacts, startCore, type TestCore, waitFor } from './helpers/core'
+import { startRelay, type TestRelay } from './helpers/relay'
+
+let relay: TestRelay
+const cleanups: (() => Promise<void>)[] = []
+beforeAll(async () => {
+  relay = await startRelay()
+})
+afterAll(async () => {
+  for (const cleanup of cleanups) await cleanup()
+  await relay.close()
+})
+
+/** The files of a zip, read from its local headers (what any unzip tool reads). */
+function unzip(archive: Buffer): Map<string, Buffer> {
+  const files = new Map<string, Buffer>()
+  let at = 0
+  while (archive.readUInt32LE(at) === 0x04034b50) {
+    const method = archive.readUInt16LE(at + 8)
+    const packed = archive.readUInt32LE(at + 18)
+    const size = archive.readUInt32LE(at + 22)
+    const nameLength = archive.readUInt16LE(at + 26)
+    const extra = archive.readUInt16LE(at + 28)
+    const name = archive.subarray(at + 30, at + 30 + nameLength).toString('utf8')
+    const start = at + 30 + nameLength + extra
+    const data = archive.subarray(start, start + packed)
+    const content = method === 8 ? inflateRawSync(data) : Buffer.from(data)
+    expect(content.length).toBe(size)
+    files.set(name, content)
+    at = start + packed
+  }
+  expect(archive.readUInt32LE(archive.length - 22)).toBe(0x06054b50)
+  return files
+}
+
+describe('exporting conversations from the local store', () => {
+  let alice: TestCore
+  let bob: TestCore
+  let aliceId: number
+  let bobId: number
+
+  beforeAll(async () => {
+    const pair = await startContacts(relay.url)
+    cleanups.push(pair.dispose)
+    ;({ alice, bob } = pair.cores)
+    aliceId = pair.a.user.id
+    bobId = pair.b.user.id
+    await alice.ok('messages.send', { peerId: bobId, text: 'Hello <b>Bob</b> & co' })
+    await bob.ok('messages.send', { peerId: aliceId, text: 'Hi Alice,\nsecond line' })
+    await waitFor(async () => (await conversation(alice, bobId)).length === 2)
+  })
+
+  it('one conversation: a zip of a readable, escaped HTML page and the same in JSON', async () => {
+    const file = await alice.ok('export.local', { peerId: bobId })
+    expect(file.mime).toBe('application/zip')
+    expect(file.fileName).toMatch(/^parley-u[\w-]+-u[\w-]+-\d{4}-\d{2}-\d{2}\.zip$/)
+    const files = unzip(Buffer.from(file.dataBase64, 'base64'))
+    expect([...files.keys()].sort()).toEqual(['conversations.html', 'conversations.json'])
+    const data = JSON.parse(files.get('conversations.json')!.toString()) as LocalExport
+    expect(data.account.id).toBe(aliceId)
+    expect(data.conversations).toHaveLength(1)
+    expect(data.conversations[0]!.peer.id).toBe(bobId)
+    expect(data.conversations[0]!.messages.map((m) => [m.from, m.text])).toEqual([
+      [aliceId, 'Hello <b>Bob</b> & co'],
+      [bobId, 'Hi Alice,\nsecond line'],
+    ])
+    const html = files.get('conversations.html')!.toString()
+    // Text is text: a contact cannot put markup (or script) in the page.
+    expect(html).toContain('Hello &lt;b&gt;Bob&lt;/b&gt; &amp; co')
+    expect(html).not.toContain('<b>Bob</b>')
+    expect(html).toContain('Hi Alice,<br>second line')
+    expect(html).toContain("default-src 'none'")
+  })
+
+  it('all conversations; a conversation with nobody known is not_found', async () => {
+    const file = await bob.ok('export.local', {})
+    expect(file.fileName).toMatch(/-all-/)
+    const data = JSON.parse(
+      unzip(Buffer.from(file.dataBase64, 'base64')).get('conversations.json')!.toString(),
+    ) as LocalExport
+    expect(data.conversations.map((c) => c.peer.id)).toEqual([aliceId])
+    expect(await bob.call('export.local', { peerId: 999_999 })).toMatchObject({
+      ok: false,
+      error: { code: 'not_found' },
+    })
+  })
+
+  it('needs a signed-in account', async () => {
+    const nobody = await startCore()
+    cleanups.push(() => nobody.dispose())
+    expect(await nobody.call('export.local', {})).toMatchObject({
+      ok: false,
+      error: { code: 'not_signed_in' },
+    })
+  })
+})
+
+describe('app.security', () => {
+  it('browser mode (no cipher) says so: no keychain, store encrypted with a key file', async () => {
+    const core = await startCore()
+    cleanups.push(() => core.dispose())
+    expect(await core.ok('app.security', {})).toEqual({ keychain: 'none', storeEncrypted: true })
+  })
+
+  it('reports what the keychain cipher says', async () => {
+    for (const status of ['keychain', 'weak', 'unavailable'] as const) {
+      const core = await startCore(undefined, {
+        tokenCipher: { encrypt: (p) => p, decrypt: (s) => s, status: () => status },
+      })
+      cleanups.push(() => core.dispose())
+      expect((await core.ok('app.security', {})).keychain).toBe(status)
+    }
+  })
+})
