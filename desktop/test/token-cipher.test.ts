@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
 import type { Logger } from '../src/core/logger'
 import type { TokenCipher } from '../src/core/service'
+import { type SafeStorageLike, SEALED_PREFIX, safeStorageCipher } from '../src/main/token-cipher'
 import { signUp, startCore, type TestCore, waitOnline } from './helpers/core'
 import { startRelay, type TestRelay } from './helpers/relay'
 import { rawStore } from './helpers/store'
@@ -100,6 +101,36 @@ describe('session token cipher', () => {
     })
     expect(await storedToken(other, a.user.id, k2)).toMatch(/^sealed-by-k2:/)
     await waitOnline(other)
+  })
+
+  it('what the keychain asks to reseal (shouldReEncrypt) is resealed at start: the token and the store key', async () => {
+    let version = 1
+    const storage: SafeStorageLike = {
+      isAsyncEncryptionAvailable: async () => true,
+      encryptStringAsync: async (plain) => Buffer.from(`v${version}(${plain})`),
+      decryptStringAsync: async (sealed) => {
+        const match = /^v(\d+)\((.*)\)$/s.exec(sealed.toString())
+        if (!match) throw new Error('Error while decrypting the ciphertext')
+        return { result: match[2]!, shouldReEncrypt: Number(match[1]) < version }
+      },
+    }
+    const opened = (stored: string | null) =>
+      stored && Buffer.from(stored.slice(SEALED_PREFIX.length), 'base64').toString().slice(0, 3)
+    const alice = await startCore(undefined, { tokenCipher: safeStorageCipher(storage) })
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    const cipher = safeStorageCipher(storage)
+    expect(opened(await storedToken(alice, a.user.id, cipher))).toBe('v1(')
+    const sealedKey = () => readFileSync(path.join(alice.dataDir, 'store.key.sealed'), 'utf8')
+    expect(opened(sealedKey())).toBe('v1(')
+
+    version = 2
+    const restarted = await alice.restart()
+    cores.push(restarted)
+    await waitOnline(restarted)
+    // The key first: reading the store below opens (and would reseal) the key itself.
+    expect(opened(sealedKey())).toBe('v2(')
+    expect(opened(await storedToken(restarted, a.user.id, cipher))).toBe('v2(')
   })
 
   it('without a cipher the token is stored as the relay gave it (browser mode)', async () => {

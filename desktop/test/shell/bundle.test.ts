@@ -139,6 +139,7 @@ describe('main bundle against a fake electron', () => {
   interface Report {
     sandboxEnabledBeforeReady: boolean
     privilegedSchemes: Array<{ scheme: string; privileges: Record<string, boolean> }>
+    spellcheck: { enabled: boolean | null; dictionaryUrl: string | null }
     windowOptions: { webPreferences: Record<string, unknown>; show: boolean }
     loadedUrl: string
     page: { status: number; csp: string | null; body: string }
@@ -188,6 +189,10 @@ describe('main bundle against a fake electron', () => {
     if (!line) throw new Error(`the harness printed no report:\n${stdout}`)
     report = JSON.parse(line.slice('HARNESS '.length)) as Report
   }, 60_000)
+
+  it('spellchecks without downloading dictionaries from Google', () => {
+    expect(report.spellcheck).toEqual({ enabled: true, dictionaryUrl: 'http://127.0.0.1:9/' })
+  })
 
   it('opens a sandboxed, context-isolated window without node, on app://parley', () => {
     expect(report.sandboxEnabledBeforeReady).toBe(true)
