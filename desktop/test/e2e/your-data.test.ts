@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { LocalExport } from '../../src/core/export/local-export'
-import { canRunE2e, connect, openChat, type Person, screenshots, send, World } from './harness'
+import { canRunE2e, connect, openChat, type Person, register, screenshots, send, World } from './harness'
 
 /** The files of a zip, read from its local headers. */
 function unzip(archive: Buffer): Map<string, string> {
@@ -121,5 +121,36 @@ describe.skipIf(!canRunE2e)('Settings: security on this device and your data', (
     expect(await form.count()).toBe(0)
     // Still signed in.
     expect((await alice.host.core.call('auth.session', {})).ok).toBe(true)
+  })
+})
+
+describe.skipIf(!canRunE2e)('Settings when the system keychain cannot seal the session', () => {
+  const world = new World()
+  afterAll(() => world.stop(), 60_000)
+
+  it('says so plainly: a missing keyring (Linux basic_text), then an unavailable keychain', {
+    timeout: 60_000,
+  }, async () => {
+    await world.start()
+    for (const status of ['weak', 'unavailable'] as const) {
+      const dana = await world.person('Dana', {
+        shell: 'electron',
+        tokenCipher: { encrypt: (p) => p, decrypt: (s) => s, status: () => status },
+      })
+      await register(dana)
+      await dana.page.getByRole('button', { name: 'Settings' }).click()
+      const notice = dana.page.getByRole('region', { name: 'Security on this device' }).getByRole('status')
+      await notice.waitFor()
+      const text = (await notice.textContent())!.replace(/\s+/g, ' ')
+      expect(text).toContain(
+        status === 'weak' ? 'The system keychain is missing' : 'The system keychain is unavailable',
+      )
+      expect(text).toMatch(/kept in files that only your user account can read/)
+      if (status === 'weak') {
+        expect(text).toMatch(/No keyring \(GNOME Keyring or KWallet\)/)
+        await notice.scrollIntoViewIfNeeded()
+        await screenshots(dana.page, 'settings-keychain-missing')
+      }
+    }
   })
 })
