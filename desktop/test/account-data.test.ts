@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs'
 import { inflateRawSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { accountFile } from '../src/core/accounts'
 import type { LocalExport } from '../src/core/export/local-export'
 import { conversation, startContacts, startCore, type TestCore, waitFor } from './helpers/core'
 import { startRelay, type TestRelay } from './helpers/relay'
@@ -113,5 +115,37 @@ describe('app.security', () => {
       cleanups.push(() => core.dispose())
       expect((await core.ok('app.security', {})).keychain).toBe(status)
     }
+  })
+})
+
+describe("the relay's copy: export and delete the account (DELETE /users/me, GET /users/me/export)", () => {
+  it('exports a zip, refuses a wrong password, then deletes: signed out and nothing left on this device', async (ctx) => {
+    const pair = await startContacts(relay.url)
+    cleanups.push(pair.dispose)
+    const { alice } = pair.cores
+    const probe = await alice.call('account.delete', { password: 'definitely not it' })
+    // Until the relay has the route (another change builds it), there is nothing to test against.
+    if (!probe.ok && probe.error.code === 'not_found' && /No route/.test(probe.error.message)) ctx.skip()
+    expect(probe).toMatchObject({ ok: false, error: { code: 'invalid_credentials' } })
+    expect(await alice.ok('auth.session', {})).not.toBeNull()
+
+    const file = await alice.ok('account.export', {})
+    expect(file.fileName).toMatch(/-relay-export-\d{4}-\d{2}-\d{2}\.zip$/)
+    expect(Buffer.from(file.dataBase64, 'base64').subarray(0, 4).toString('latin1')).toBe('PK\u0003\u0004')
+
+    const store = accountFile(alice.dataDir, relay.url, pair.a.user.id)
+    expect(existsSync(store)).toBe(true)
+    expect(await alice.ok('account.delete', { password: 'correct horse battery' })).toBeNull()
+    expect(await alice.ok('auth.session', {})).toBeNull()
+    expect(alice.events('session.changed').at(-1)).toMatchObject({ session: null, reason: 'signed_out' })
+    expect(existsSync(store)).toBe(false)
+    expect(existsSync(`${store}-wal`)).toBe(false)
+    // The relay no longer knows the password.
+    const again = await alice.call('auth.login', {
+      relayUrl: relay.url,
+      username: pair.a.user.username,
+      password: 'correct horse battery',
+    })
+    expect(again.ok).toBe(false)
   })
 })
