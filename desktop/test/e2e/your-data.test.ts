@@ -122,6 +122,26 @@ describe.skipIf(!canRunE2e)('Settings: security on this device and your data', (
     // Still signed in.
     expect((await alice.host.core.call('auth.session', {})).ok).toBe(true)
   })
+
+  it('deletes the account with the password: a wrong one is said so, the right one signs out', {
+    timeout: 30_000,
+  }, async (ctx) => {
+    // Until the relay has the route (built by another change), there is nothing to delete against.
+    const route = await fetch(`${world.relay.url}/users/me`, { method: 'DELETE' })
+    if (route.status === 404) ctx.skip()
+    const { page } = alice
+    const data = page.getByRole('region', { name: 'Your data' })
+    await data.getByRole('button', { name: 'Delete my account' }).click()
+    const form = data.getByRole('form', { name: 'Delete your account?' })
+    await form.getByLabel('Your password').fill('not my password')
+    await form.getByRole('button', { name: 'Delete my account' }).click()
+    await form.getByText('Wrong password').waitFor()
+    await form.getByLabel('Your password').fill('correct horse battery')
+    await form.getByRole('button', { name: 'Delete my account' }).click()
+    await page.getByRole('tab', { name: 'Sign in' }).waitFor()
+    const session = await alice.host.core.call('auth.session', {})
+    expect(session.ok && session.value).toBeNull()
+  })
 })
 
 describe.skipIf(!canRunE2e)('Settings when the system keychain cannot seal the session', () => {
