@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { Logger } from './logger'
 import type { KeychainStatus, TokenCipher } from './options'
@@ -35,6 +35,7 @@ export async function loadStoreKey(
   cipher: TokenCipher | undefined,
   logger: Logger,
 ): Promise<StoreKey> {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   const sealedFile = path.join(dataDir, SEALED_KEY_FILE)
   const keyFile = path.join(dataDir, KEY_FILE)
   const useKeychain = cipher !== undefined && (await keychainStatus(cipher)) === 'keychain'
