@@ -56,6 +56,9 @@ export class LocalDb {
     // Look before touching: a newer build's database is refused before anything here writes to
     // it (not even the journal mode, which lives in the file header).
     if (existsSync(file)) {
+      // A rollback journal beside the file is an encryption cut short (the store itself runs in
+      // WAL mode): a plain connection plays it back, which restores the plain file.
+      if (key && existsSync(`${file}-journal`)) rollBackInterruptedEncryption(file)
       const unknown = appliedMigrations(file, key).filter((name) => !Object.hasOwn(migrations, name))
       if (unknown.length > 0) throw new StoreTooNewError(file, unknown)
       if (key && isPlainStore(file)) encryptInPlace(file, key)
@@ -207,6 +210,17 @@ function applyKey(sqlite: SQLite.Database, pragma: 'key' | 'rekey', key: Buffer)
   sqlite.pragma('legacy = 4')
   // Hex digits only, so nothing can escape the quotes.
   sqlite.pragma(`${pragma} = "x'${key.toString('hex')}'"`)
+}
+
+function rollBackInterruptedEncryption(file: string): void {
+  const sqlite = new SQLite(file)
+  try {
+    sqlite.prepare('select count(*) from sqlite_master').get()
+  } catch {
+    // Not a plain file after all: the keyed open below judges it.
+  } finally {
+    sqlite.close()
+  }
 }
 
 /**
