@@ -70,6 +70,7 @@ function page(firstId: number, count: number): FeedEvent[] {
         clientId: randomUUID(),
         senderId: mine ? ME : other,
         recipientId: mine ? other : ME,
+        groupId: null,
         text: sentence(),
         // Relays with image attachments send this; the core does not store it yet.
         image: null,

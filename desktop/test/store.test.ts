@@ -54,6 +54,34 @@ describe('applying the feed', () => {
     expect(cursorOf(db)).toBe(4)
   })
 
+  it('passes group events over (groups are not in the desktop yet) and still moves the cursor past them', async () => {
+    db = await openTestDb()
+    const group = {
+      id: 7,
+      title: 'Club',
+      avatar: null,
+      createdAt: 1,
+      createdBy: PEER,
+      memberCount: 2,
+      role: 'member' as const,
+      headSeq: 1,
+    }
+    const summary = applyEvents(
+      db,
+      ME,
+      feed(1, [
+        { type: 'group_added', data: group },
+        { type: 'message', data: message({ id: 20, recipientId: null, groupId: 7 }) },
+        { type: 'read', data: { userId: ME, groupId: 7, upTo: 20 } },
+        { type: 'message', data: message({ id: 21 }) },
+      ]),
+      NOW,
+    )
+    expect(cursorOf(db)).toBe(4)
+    expect(all().map((m) => m.id)).toEqual([21])
+    expect([...summary.messages.keys()]).toEqual([PEER])
+  })
+
   it('counts messages new to this device per peer, for notifications, but not replays or your own', async () => {
     db = await openTestDb()
     const first = applyEvents(

@@ -16,6 +16,7 @@ import { redis } from './plugins/redis'
 import { services } from './plugins/services'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
+import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { imageRoutes } from './routes/images'
 import { messageRoutes } from './routes/messages'
@@ -153,6 +154,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
     imageGraceMs: config.imageGraceHours * 3600_000,
+    groupMaxMembers: config.groupMaxMembers,
     registration: config.registration,
     ...(options.clock && { clock: options.clock }),
   })
@@ -170,6 +172,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
   })
   await app.register(messageRoutes)
+  await app.register(groupRoutes)
   await app.register(syncRoutes)
   await app.register(imageRoutes)
   await app.register(socketHandlers, {

@@ -61,6 +61,8 @@ export interface RelayConfig {
   registrationFromEnv: boolean
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
+  /** The most members a group may have (every way in counts: create, add, invite). */
+  groupMaxMembers: number
 }
 
 export type TrustProxy = false | number | string[]
@@ -210,6 +212,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    groupMaxMembers: readInteger(env, 'GROUP_MAX_MEMBERS', 1000, 2, 100_000),
     registration: readRegistration(env.REGISTRATION, host),
     registrationFromEnv: (env.REGISTRATION?.trim() ?? '') !== '',
   }

@@ -32,6 +32,9 @@ import {
   errorCodes,
   FeedEvent,
   feedEventTypes,
+  GroupEvent,
+  GroupEventsQuery,
+  GroupReceiptsEvent,
   isErrorCode,
   MessagePageQuery,
   MessageText,
@@ -158,7 +161,14 @@ const routeKey = (route: RouteSpec) => `${route.method} ${route.url}`
 const routesByKey = new Map(routeList.map((route) => [routeKey(route), route]))
 const ROUTE_HEADING = /^(GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) (\/\S*)$/
 const clientEvents = Object.keys(clientEventSchemas) as ClientEventName[]
-const relayEvents: string[] = [...feedEventTypes, 'typing', 'user_status_change', 'session_ended']
+const relayEvents: string[] = [
+  ...feedEventTypes,
+  'typing',
+  'user_status_change',
+  'group_event',
+  'group_receipts',
+  'session_ended',
+]
 const eventHeading = (name: string) => `\`${name}\``
 
 const routeSections = doc.sections.filter((s) => s.level === 3 && ROUTE_HEADING.test(s.title))
@@ -271,6 +281,8 @@ function checkEvent(name: string, value: unknown): Check {
   if (name === 'typing') return checkSchema(TypingEvent, value)
   if (name === 'user_status_change') return checkSchema(StatusChangeEvent, value)
   if (name === 'session_ended') return checkSchema(SessionEndedEvent, value)
+  if (name === 'group_event') return checkSchema(GroupEvent, value)
+  if (name === 'group_receipts') return checkSchema(GroupReceiptsEvent, value)
   const variant = FeedEvent.anyOf.find((v) => v.properties.type.const === name)
   if (!variant) return failure(`'${name}' is not a feed event type`)
   const own = checkSchema(variant, value)
@@ -555,7 +567,9 @@ describe('docs/API.md', () => {
   describe('settings and limits', () => {
     const configSource = readFileSync(CONFIG_URL, 'utf8')
     const envNames = [...configSource.matchAll(/readInteger\(env, '([A-Z0-9_]+)'/g)].map((m) => m[1]!)
-    const apiSettings = envNames.filter((name) => /^(RATE_LIMIT|LOGIN_|SOCKET_|MAX_|SESSION_)/.test(name))
+    const apiSettings = envNames.filter((name) =>
+      /^(RATE_LIMIT|LOGIN_|SOCKET_|MAX_|SESSION_|GROUP_)/.test(name),
+    )
     const documented = doc.sections
       .flatMap(tableRows)
       .filter((cells) => /^`[A-Z][A-Z0-9_]+`$/.test(cells[0] ?? '') && /^[\d,]+$/.test(cells[1] ?? ''))
@@ -604,6 +618,10 @@ describe('docs/API.md', () => {
         [
           '`GET /messages`',
           `\`limit\` 1 to ${n(limit(MessagePageQuery.properties.limit).maximum)}, default ${n(limit(MessagePageQuery.properties.limit).default)}`,
+        ],
+        [
+          '`GET /groups/:id/events`',
+          `\`limit\` 1 to ${n(limit(GroupEventsQuery.properties.limit).maximum)}, default ${n(limit(GroupEventsQuery.properties.limit).default)}`,
         ],
         [
           '`GET /sync` and socket `sync`',

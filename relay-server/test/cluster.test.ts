@@ -1,8 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { FeedEvent } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { befriend, connect, contactsOf, emit, http, nextEvent, registerUser } from './helpers/client'
+import { befriend, connect, contactsOf, emit, http, nextEvent, registerUser, sleep } from './helpers/client'
 import { createPostgresSchema, postgresUrl } from './helpers/dialects'
+import { createGroup, groupLog } from './helpers/groups'
 import { startRelay, type TestRelay } from './helpers/relay'
 
 const redisUrl = process.env.REDIS_URL
@@ -103,5 +104,60 @@ describe.skipIf(!postgresUrl || !redisUrl)('two relays sharing PostgreSQL and Re
     const seqs = feed.body.events.map((e) => e.seq)
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1))
     expect(feed.body.events.filter((e) => e.type === 'message')).toHaveLength(60)
+  })
+
+  it('a group message sent through one relay reaches members on the other, and a newly added member’s sockets join live', async () => {
+    const ann = await registerUser(east.url)
+    const ben = await registerUser(west.url)
+    const cat = await registerUser(west.url)
+    await befriend(ann, ben)
+    await befriend(ann, cat)
+    const group = await createGroup(ann, [ben])
+    const annSocket = await connect(east.url, ann.token)
+    const benSocket = await connect(west.url, ben.token)
+    const catSocket = await connect(west.url, cat.token)
+    try {
+      await sleep(200) // the sockets join their group rooms just after connecting
+      const atBen = nextEvent(benSocket, 'group_event', (e) => e.type === 'message')
+      const ack = await emit(annSocket, 'message', {
+        clientId: randomUUID(),
+        groupId: group.id,
+        text: 'to the group',
+      })
+      if (!ack.ok) throw new Error(ack.error.message)
+      expect(await atBen).toMatchObject({ groupId: group.id, seq: ack.seq, data: { text: 'to the group' } })
+
+      // Cat's socket on the west relay joins the room when the east relay adds her.
+      const catAdded = nextEvent(catSocket, 'group_added')
+      const added = await http(east.url, 'POST', `/groups/${group.id}/members`, {
+        token: ann.token,
+        body: { userIds: [cat.user.id] },
+      })
+      expect(added.status).toBe(200)
+      expect((await catAdded).data.id).toBe(group.id)
+      await sleep(200)
+      const atCat = nextEvent(catSocket, 'group_event', (e) => e.type === 'message')
+      const second = await emit(annSocket, 'message', {
+        clientId: randomUUID(),
+        groupId: group.id,
+        text: 'hi Cat',
+      })
+      if (!second.ok) throw new Error(second.error.message)
+      expect((await atCat).data).toMatchObject({ text: 'hi Cat' })
+      // And when she is removed, the room lets her go on both relays.
+      await http(west.url, 'DELETE', `/groups/${group.id}/members/${cat.user.id}`, { token: ann.token })
+      await sleep(200)
+      const gone: unknown[] = []
+      catSocket.on('group_event', (e) => gone.push(e))
+      await emit(annSocket, 'message', { clientId: randomUUID(), groupId: group.id, text: 'after Cat' })
+      await sleep(300)
+      expect(gone).toEqual([])
+      const log = await groupLog({ ...ben, base: east.url }, group.id)
+      expect(log.body.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6])
+    } finally {
+      annSocket.close()
+      benSocket.close()
+      catSocket.close()
+    }
   })
 })

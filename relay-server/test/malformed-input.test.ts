@@ -5,6 +5,7 @@ import {
   clientEvents,
   createAjv,
   errorCodes,
+  GroupInviteCode,
   ImageId,
   isErrorCode,
   type RouteSpec,
@@ -27,6 +28,7 @@ import {
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { createGroup, makeInvite } from './helpers/groups'
 import { type RawResult, rawRequest } from './helpers/raw-http'
 import { relayTests, type TestRelay } from './helpers/relay'
 
@@ -49,13 +51,16 @@ interface JsonSchema {
   const?: unknown
   format?: string
   pattern?: string
+  not?: { required?: string[] }
+  items?: JsonSchema
+  minItems?: number
 }
 
 const asJson = (schema: Type.TSchema) => schema as unknown as JsonSchema
 
 /** Every property of an object schema (or of an intersection of them), with whether it is required. */
 function fieldsOf(schema: JsonSchema): { name: string; schema: JsonSchema; required: boolean }[] {
-  if (schema.allOf) return schema.allOf.flatMap(fieldsOf)
+  if (schema.allOf && !schema.properties) return schema.allOf.flatMap(fieldsOf)
   const required = new Set(schema.required ?? [])
   return Object.entries(schema.properties ?? {}).map(([name, s]) => ({
     name,
@@ -75,16 +80,21 @@ interface SampleIds {
   self: number
   peer: number
   message: number
+  group: number
+  /** A group invite code of `group`. */
+  code: string
 }
 
 function idForField(field: string, ids: SampleIds): number {
   if (field === 'after') return 0
   if (field === 'limit') return 1
   if (['id', 'messageId', 'upTo', 'before'].includes(field)) return ids.message
+  if (['group', 'groupId'].includes(field)) return ids.group
   return ids.peer
 }
 
 const IMAGE_ID_PATTERN = (ImageId as JsonSchema).pattern
+const GROUP_INVITE_CODE_PATTERN = (GroupInviteCode as JsonSchema).pattern
 
 const refersToImage = (schema: JsonSchema): boolean =>
   schema.pattern === IMAGE_ID_PATTERN || !!schema.anyOf?.some(refersToImage)
@@ -94,28 +104,36 @@ function sample(schema: JsonSchema, ids: SampleIds, field = ''): unknown {
   if ('const' in schema) return schema.const
   // An object's own anyOf only says which optional fields must appear; its properties decide.
   if (schema.anyOf && schema.type !== 'object') return sample(schema.anyOf[0]!, ids, field)
-  if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s) => sample(s, ids, field) as object))
+  if (schema.allOf && !schema.properties)
+    return Object.assign({}, ...schema.allOf.map((s) => sample(s, ids, field) as object))
   switch (schema.type) {
-    case 'object':
+    case 'object': {
       // An optional image id is left out: a sample cannot point at an upload that exists.
-      return Object.fromEntries(
+      const value: Record<string, unknown> = Object.fromEntries(
         fieldsOf(schema)
           .filter((f) => f.required || !refersToImage(f.schema))
           .map((f) => [f.name, sample(f.schema, ids, f.name)]),
       )
+      // "Exactly one of" (a person or a group): keep the first.
+      for (const not of [schema.not, ...(schema.allOf ?? []).map((s) => s.not)]) {
+        for (const name of not?.required?.slice(1) ?? []) delete value[name]
+      }
+      return value
+    }
     case 'integer':
     case 'number':
       return idForField(field, ids)
     case 'boolean':
       return true
     case 'array':
-      return []
+      return schema.minItems && schema.items ? [sample(schema.items, ids)] : []
     case 'string':
       if (schema.format === 'email') return `${uniqueName()}@example.com`
       if (schema.format === 'uuid' || schema.pattern?.includes('{8}-')) return randomUUID()
       if (schema.pattern?.includes('Extended_Pictographic')) return '👍'
       if (schema.pattern === USERNAME_PATTERN) return uniqueName()
       if (schema.pattern === IMAGE_ID_PATTERN) return 'f'.repeat(64)
+      if (schema.pattern === GROUP_INVITE_CODE_PATTERN) return ids.code
       return 'Perfectly fine text'
     default:
       return null
@@ -288,7 +306,24 @@ function urlValid(schema: Type.TSchema, value: unknown): boolean {
   return coercingAjv.validate(schema as object, structuredClone(value)) === true
 }
 
-const fillPath = (url: string, id: string | number) => url.replace(':id', String(id))
+/**
+ * The route's path with its first parameter set to `first` and any others to valid values, and
+ * the parameters as the relay's validator sees them.
+ */
+function fillParams(
+  url: string,
+  first: string | number,
+  ids: SampleIds,
+): { path: string; params: Record<string, string> } {
+  const params: Record<string, string> = {}
+  let index = 0
+  const path = url.replace(/:(\w+)/g, (_match, name: string) => {
+    const value = index++ === 0 ? String(first) : name === 'userId' ? String(ids.peer) : ids.code
+    params[name] = value
+    return value
+  })
+  return { path, params }
+}
 const toQuery = (values: Record<string, unknown>) =>
   Object.entries(values)
     .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
@@ -297,6 +332,7 @@ const toQuery = (values: Record<string, unknown>) =>
 /** The whole battery for one route. `ids` are real ids the caller may use. */
 function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
   const cases: HttpCase[] = []
+  const fillPath = (url: string, first: string | number) => fillParams(url, first, ids).path
   const json = { 'content-type': 'application/json' }
   const validId = route.url.startsWith('/users/')
     ? ids.self
@@ -304,7 +340,11 @@ function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
       ? ids.peer
       : route.url.startsWith('/messages/')
         ? ids.message
-        : ids.self
+        : route.url.startsWith('/groups/')
+          ? ids.group
+          : route.url.startsWith('/invites/')
+            ? ids.code
+            : ids.self
   const query = route.querystring
     ? `?${toQuery(sample(asJson(route.querystring), ids) as Record<string, unknown>)}`
     : ''
@@ -411,13 +451,16 @@ function httpCases(route: RouteSpec, ids: SampleIds): HttpCase[] {
       '%F0%9F%91%8D',
       String(NONEXISTENT_ID),
     ]) {
-      const id = decodeURIComponent(raw)
+      const filled = fillParams(route.url, raw, ids)
+      const params = Object.fromEntries(
+        Object.entries(filled.params).map(([k, v]) => [k, decodeURIComponent(v)]),
+      )
       cases.push({
         label: `path id ${raw}`,
         method: route.method,
-        path: `${fillPath(route.url, raw)}${query}`,
+        path: `${filled.path}${query}`,
         ...(route.body && { body: sampleText(), headers: json }),
-        expect: urlValid(route.params, { id }) ? { kind: 'error' } : validationFailed,
+        expect: urlValid(route.params, params) ? { kind: 'error' } : validationFailed,
       })
     }
     for (const raw of ['%ZZ', '%', '%E0%A4%A']) {
@@ -585,7 +628,15 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
   let fuzzer: TestUser
   let peer: TestUser
   let messageId: number
-  const ids = (): SampleIds => ({ self: fuzzer.user.id, peer: peer.user.id, message: messageId })
+  let groupId: number
+  let code: string
+  const ids = (): SampleIds => ({
+    self: fuzzer.user.id,
+    peer: peer.user.id,
+    message: messageId,
+    group: groupId,
+    code,
+  })
 
   it.beforeAll(async ({ relay: started }) => {
     relay = started
@@ -593,6 +644,8 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
     peer = await registerUser(relay.url)
     await befriend(fuzzer, peer)
     messageId = (await sendMessage(fuzzer, peer, 'the message the battery aims at')).message.id
+    groupId = (await createGroup(fuzzer, [peer], 'The battery’s group')).id
+    code = (await makeInvite(fuzzer, groupId)).code
   })
 
   /** The battery may sign the fuzzer out (DELETE /logout with a body it ignores): sign in again. */
@@ -670,10 +723,13 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
     let socketPeer: TestUser
     let socket: ClientSocket
     let target: number
+    let socketGroup: number
     const socketIds = (): SampleIds => ({
       self: socketUser.user.id,
       peer: socketPeer.user.id,
       message: target,
+      group: socketGroup,
+      code,
     })
 
     beforeAll(async () => {
@@ -681,6 +737,7 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
       socketPeer = await registerUser(relay.url)
       await befriend(socketUser, socketPeer)
       target = (await sendMessage(socketUser, socketPeer, 'socket target')).message.id
+      socketGroup = (await createGroup(socketUser, [socketPeer])).id
       socket = await connect(relay.url, socketUser.token)
     })
     afterAll(() => {
@@ -702,6 +759,28 @@ describe.each(dialects)('bad input never crashes the relay (%s)', (dialect) => {
         expect(ack, JSON.stringify(payload)).toMatchObject({ ok: true })
       },
     )
+
+    it('well-formed group payloads are accepted too (the other side of each "exactly one of")', async () => {
+      const fresh = (await sendMessage(socketUser, socketPeer, 'fresh')).message.id
+      const sent = await emit(socket, 'message', {
+        clientId: randomUUID(),
+        groupId: socketGroup,
+        text: 'in the group',
+      })
+      expect(sent).toMatchObject({ ok: true, message: { groupId: socketGroup } })
+      const groupMessage = sent.ok ? sent.message.id : fresh
+      for (const [event, payload] of [
+        ['delivered', { group: socketGroup, upTo: groupMessage }],
+        ['read', { group: socketGroup, upTo: groupMessage }],
+        ['typing', { group: socketGroup, typing: true }],
+        ['reaction', { messageId: groupMessage, emoji: '👍' }],
+        ['message_updated', { id: groupMessage, text: 'edited in the group' }],
+        ['message_deleted', { id: groupMessage }],
+      ] as const) {
+        const ack = await loose(socket).timeout(5000).emitWithAck(event, payload)
+        expect(ack, `${event} ${JSON.stringify(payload)}`).toMatchObject({ ok: true })
+      }
+    })
 
     it.each(eventNames)('%s: every malformed payload is refused through the ack', async (event) => {
       const schema = clientEvents[event].payload as Type.TSchema

@@ -128,6 +128,94 @@ describe.each(dialects)('migrations (%s)', (dialect) => {
     ])
   })
 
+  it('0006 keeps every message, with its reactions, versions and feed events, and new ids go on after them', async () => {
+    const handle = await open()
+    const migrator = new Migrator({
+      db: handle.db,
+      provider: { getMigrations: async () => migrations },
+      ...(handle.dialect === 'postgres' && { migrationTableSchema: await currentSchema(handle) }),
+    })
+    expect((await migrator.migrateTo('0005-registration-and-admin')).error).toBeUndefined()
+    const db = handle.db as unknown as Kysely<Record<string, Record<string, unknown>>>
+    const ids: number[] = []
+    for (const name of ['ada', 'grace']) {
+      const row = await db
+        .insertInto('users')
+        .values({
+          username: name,
+          username_key: name,
+          password_hash: 'x',
+          first_name: name,
+          last_name: 'Test',
+          email: `${name}@example.com`,
+          created_at: 1,
+          updated_at: 1,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      ids.push(Number(row.id))
+    }
+    const [ada, grace] = ids as [number, number]
+    const message = (n: number) => ({
+      sender_id: ada,
+      recipient_id: grace,
+      user_low: Math.min(ada, grace),
+      user_high: Math.max(ada, grace),
+      client_id: `00000000-0000-4000-8000-00000000000${n}`,
+      text: `message ${n}`,
+      created_at: 500 + n,
+      withheld: n === 2 ? 1 : 0,
+    })
+    const first = Number(
+      (await db.insertInto('messages').values(message(1)).returning('id').executeTakeFirstOrThrow()).id,
+    )
+    const second = Number(
+      (await db.insertInto('messages').values(message(2)).returning('id').executeTakeFirstOrThrow()).id,
+    )
+    await db
+      .insertInto('reactions')
+      .values({ message_id: first, user_id: grace, emoji: '👍', created_at: 600 })
+      .execute()
+    await db
+      .insertInto('message_versions')
+      .values({ message_id: first, text: 'message 0', written_at: 500, replaced_at: 550 })
+      .execute()
+    await db
+      .insertInto('feed_events')
+      .values({ user_id: grace, seq: 1, type: 'message', message_id: first, payload: null, created_at: 501 })
+      .execute()
+    const before = await db.selectFrom('messages').selectAll().orderBy('id').execute()
+
+    await migrateToLatest(handle.db, handle.dialect)
+    const after = await handle.db.selectFrom('messages').selectAll().orderBy('id').execute()
+    expect(after).toEqual(before.map((row) => ({ ...row, group_id: null, group_seq: null })))
+    expect(await handle.db.selectFrom('reactions').select(['message_id', 'emoji']).execute()).toEqual([
+      { message_id: first, emoji: '👍' },
+    ])
+    expect(await handle.db.selectFrom('message_versions').select('message_id').execute()).toEqual([
+      { message_id: first },
+    ])
+    // The rebuilt table still enforces its keys and keeps counting ids from where it was.
+    const next = await handle.db
+      .insertInto('messages')
+      .values({ ...message(3), group_id: null })
+      .returning('id')
+      .executeTakeFirstOrThrow()
+    expect(Number(next.id)).toBeGreaterThan(second)
+    await expect(
+      handle.db
+        .insertInto('messages')
+        .values({ ...message(4), sender_id: 987654 })
+        .execute(),
+    ).rejects.toThrow()
+    await expect(
+      handle.db
+        .insertInto('messages')
+        .values({ ...message(1) })
+        .execute(),
+    ).rejects.toThrow()
+  })
+
   it('running them again on an up-to-date database changes nothing', async () => {
     const handle = await open()
     await migrateToLatest(handle.db, handle.dialect)

@@ -232,6 +232,7 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
         clientId: randomUUID(),
         senderId: mine ? BENCH_USER_ID : peer.id,
         recipientId: mine ? peer.id : BENCH_USER_ID,
+        groupId: null,
         text: deleted ? null : corpus.chatText(),
         image: null,
         createdAt: sentAt,

@@ -59,6 +59,7 @@ export function message(overrides: Partial<Message> & Pick<Message, 'id'>): Mess
     clientId: randomUUID(),
     senderId: 2,
     recipientId: ME,
+    groupId: null,
     text: `message ${overrides.id}`,
     image: null,
     createdAt: 1_700_000_000_000 + overrides.id * 1000,

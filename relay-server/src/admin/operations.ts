@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { Email, Password, PersonName, Username, validate } from '@parley/shared'
@@ -6,6 +5,7 @@ import { type Kysely, sql } from 'kysely'
 import type { Dialect } from '../db/connect'
 import type { AuditRow, Database, InviteRow, UserRow } from '../db/schema'
 import { isUniqueViolation } from '../errors'
+import { randomAlphanumeric } from '../random'
 import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
 import { hashPassword } from '../services/passwords'
@@ -34,23 +34,7 @@ export function parseDuration(text: string): number {
   return ms
 }
 
-const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-
-/**
- * Letters and digits only: a code or password read aloud, typed on a phone or passed on a
- * command line must not begin with '-' (which `parley-relay admin invite revoke` once took
- * for an option) nor hold '_' that fonts blur. Rejection sampling keeps every character
- * equally likely; 22 characters of 62 carry about 131 bits.
- */
-export function randomAlphanumeric(length: number): string {
-  let text = ''
-  while (text.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248 && text.length < length) text += ALPHANUMERIC[byte % 62]
-    }
-  }
-  return text
-}
+export { randomAlphanumeric }
 
 export function generatePassword(): string {
   return randomAlphanumeric(24)

@@ -79,10 +79,14 @@ export interface ContactsTable {
 export interface MessagesTable {
   id: Generated<number>
   sender_id: number
-  recipient_id: number
-  /** min/max of the two participants: one index serves a conversation in both directions. */
-  user_low: number
-  user_high: number
+  /** Null for a group message. */
+  recipient_id: number | null
+  /** min/max of the two participants: one index serves a conversation in both directions (null in a group). */
+  user_low: number | null
+  user_high: number | null
+  /** The group, and the seq of the log entry that brought the message (null in 1:1). */
+  group_id: Generated<number | null>
+  group_seq: Generated<number | null>
   client_id: string
   text: string | null
   image_id: Generated<string | null>
@@ -144,6 +148,51 @@ export interface FeedEventsTable {
   created_at: number
 }
 
+export interface GroupsTable {
+  id: Generated<number>
+  title: string
+  avatar_image_id: string | null
+  created_at: number
+  created_by: number
+  /** The last seq handed out in the group's log. */
+  head_seq: Generated<number>
+  member_count: Generated<number>
+}
+
+export type GroupRoleName = 'owner' | 'admin' | 'member'
+
+export interface GroupMembersTable {
+  group_id: number
+  user_id: number
+  role: GroupRoleName
+  joined_at: number
+  /** The log entry that added them: they read the log from there on. */
+  joined_seq: number
+  delivered_up_to: Generated<number>
+  read_up_to: Generated<number>
+}
+
+/** One entry of a group's log; message entries point at the message, the rest keep JSON. */
+export interface GroupEventsTable {
+  group_id: number
+  seq: number
+  type: string
+  message_id: number | null
+  payload: string | null
+  created_at: number
+}
+
+export interface GroupInvitesTable {
+  code: string
+  group_id: number
+  max_uses: number | null
+  uses: Generated<number>
+  expires_at: number | null
+  revoked_at: number | null
+  created_by: number
+  created_at: number
+}
+
 export interface Database {
   users: UsersTable
   invites: InvitesTable
@@ -158,6 +207,10 @@ export interface Database {
   feed_events: FeedEventsTable
   images: ImagesTable
   image_uploads: ImageUploadsTable
+  groups: GroupsTable
+  group_members: GroupMembersTable
+  group_events: GroupEventsTable
+  group_invites: GroupInvitesTable
 }
 
 export type UserRow = Selectable<UsersTable>
@@ -168,3 +221,6 @@ export type SessionRow = Selectable<SessionsTable>
 export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>
 export type ImageRow = Selectable<ImagesTable>
+export type GroupRow = Selectable<GroupsTable>
+export type GroupMemberRow = Selectable<GroupMembersTable>
+export type GroupInviteRow = Selectable<GroupInvitesTable>

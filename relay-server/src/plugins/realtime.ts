@@ -3,7 +3,7 @@ import { createAdapter } from '@socket.io/redis-adapter'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Server } from 'socket.io'
-import { type Realtime, sessionRoom, userRoom } from '../services/realtime'
+import { groupRoom, type Realtime, sessionRoom, userRoom } from '../services/realtime'
 
 export interface SocketData {
   userId: number
@@ -79,6 +79,20 @@ export const realtime = fp(
     const service: Realtime = {
       toUsers(userIds, event, ...args) {
         emit(userIds.map(userRoom), event, args)
+      },
+      toGroup(groupId, exceptUsers, event, ...args) {
+        if (closing) return
+        let target = io.to(groupRoom(groupId))
+        if (exceptUsers.length > 0) target = target.except(exceptUsers.map(userRoom))
+        ;(target.emit as (event: string, ...args: unknown[]) => boolean)(event, ...args)
+      },
+      joinGroup(userIds, groupId) {
+        if (closing || userIds.length === 0) return
+        io.in(userIds.map(userRoom)).socketsJoin(groupRoom(groupId))
+      },
+      leaveGroup(userIds, groupId) {
+        if (closing || userIds.length === 0) return
+        io.in(userIds.map(userRoom)).socketsLeave(groupRoom(groupId))
       },
       publishFeed(events) {
         for (const { userId, event } of events) emit([userRoom(userId)], event.type, [event])

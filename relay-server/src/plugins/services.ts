@@ -6,6 +6,7 @@ import { FileBlobStore } from '../images/blob-store'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
+import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
@@ -21,6 +22,7 @@ export interface Services {
   users: UserService
   contacts: ContactService
   messages: MessageService
+  groups: GroupService
   presence: PresenceService
   committer: Committer
 }
@@ -38,6 +40,7 @@ export interface ServicesOptions {
   redisKeyPrefix: string
   dataDir: string
   imageGraceMs: number
+  groupMaxMembers: number
   registration: Registration
   clock?: () => number
 }
@@ -64,7 +67,16 @@ export const services = fp(
       clock,
       graceMs: options.imageGraceMs,
     })
+    const groups = new GroupService({
+      db,
+      committer,
+      realtime,
+      images,
+      maxMembers: options.groupMaxMembers,
+      clock,
+    })
     app.decorate('services', {
+      groups,
       committer,
       presence,
       images,
@@ -81,7 +93,7 @@ export const services = fp(
       }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
-      messages: new MessageService({ db, committer, realtime }),
+      messages: new MessageService({ db, committer, realtime, groups }),
     })
     // Unused uploads are collected hourly (and once shortly after start).
     const collect = () =>
@@ -97,6 +109,7 @@ export const services = fp(
       clearTimeout(firstCollection)
       clearInterval(collection)
       await committer.close()
+      groups.close()
     })
   },
   { name: 'services', dependencies: ['database', 'realtime'] },

@@ -42,18 +42,25 @@ export async function recordUpload(
 }
 
 /**
- * Whether `userId` uploaded the image, anyone has it as their avatar, or it is on a message (not
- * deleted) that `userId` sent or received (unless withheld from them).
+ * Whether `userId` uploaded the image, anyone or any group has it as their picture, or it is on a
+ * message (not deleted) that `userId` sent or received (unless withheld from them), or on a message
+ * of a group they are in, sent since they joined.
  */
 export async function maySeeImage(db: Db, userId: number, id: string): Promise<boolean> {
   const { rows } = await sql<{ allowed: number }>`
     select 1 as allowed where
       exists (select 1 from image_uploads where image_id = ${id} and user_id = ${userId})
       or exists (select 1 from users where avatar_image_id = ${id})
+      or exists (select 1 from groups where avatar_image_id = ${id})
       or exists (
         select 1 from messages
-        where image_id = ${id} and deleted_at is null
+        where image_id = ${id} and deleted_at is null and group_id is null
           and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
+      )
+      or exists (
+        select 1 from messages m
+        join group_members gm on gm.group_id = m.group_id and gm.user_id = ${userId}
+        where m.image_id = ${id} and m.deleted_at is null and m.group_seq >= gm.joined_seq
       )`.execute(db)
   return rows.length > 0
 }
@@ -69,6 +76,9 @@ export async function unusedImageIds(db: Db, cutoff: number): Promise<string[]> 
     )
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('users as u').select('u.id').whereRef('u.avatar_image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('groups as g').select('g.id').whereRef('g.avatar_image_id', '=', 'i.id'))),
     )
     .where(({ not, exists, selectFrom }) =>
       not(

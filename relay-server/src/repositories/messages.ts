@@ -48,7 +48,8 @@ export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message
     id: row.id,
     clientId: row.client_id,
     senderId: row.sender_id,
-    recipientId: row.recipient_id,
+    recipientId: row.group_id === null ? row.recipient_id : null,
+    groupId: row.group_id,
     text: live ? row.text : null,
     image: live ? imageOf(row) : null,
     createdAt: row.created_at,
@@ -79,8 +80,12 @@ export async function findMessageRow(db: Db, id: number): Promise<MessageRow | u
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
-/** Whether `userId` may see the message: its sender, or its recipient unless it was withheld from them. */
+/**
+ * Whether `userId` may see a 1:1 message: its sender, or its recipient unless it was withheld from
+ * them. (Group messages are a matter of membership: see GroupService.)
+ */
 export function isVisibleTo(row: MessageRow, userId: number): boolean {
+  if (row.group_id !== null) return false
   return row.sender_id === userId || (row.recipient_id === userId && row.withheld === 0)
 }
 
@@ -132,6 +137,46 @@ export async function insertMessage(
   )
   if (!row) throw new Error('insert into messages returned no row')
   return row
+}
+
+export async function insertGroupMessage(
+  db: Db,
+  message: {
+    sender_id: number
+    group_id: number
+    group_seq: number
+    client_id: string
+    text: string | null
+    image_id: string | null
+    created_at: number
+  },
+): Promise<MessageRow> {
+  return db.insertInto('messages').values(message).returningAll().executeTakeFirstOrThrow()
+}
+
+/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
+export async function groupPage(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+  before: number | undefined,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  let query = selectMessages(db)
+    .where('messages.group_id', '=', groupId)
+    .where('messages.group_seq', '>=', sinceSeq)
+  if (before !== undefined) query = query.where('messages.id', '<', before)
+  const rows = await query
+    .orderBy('messages.id', 'desc')
+    .limit(limit + 1)
+    .execute()
+  const hasMore = rows.length > limit
+  const page = rows.slice(0, limit)
+  const reactions = await reactionsFor(
+    db,
+    page.filter((r) => r.deleted_at === null).map((r) => r.id),
+  )
+  return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
 }
 
 /**

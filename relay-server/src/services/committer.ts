@@ -31,6 +31,11 @@ export interface WriteContext {
     data: FeedEventOf<T>['data'],
     messageId?: number,
   ): void
+  /**
+   * Runs `effect` once the batch has committed (after the feed events went out), in the order
+   * registered; dropped if this operation fails. For live effects beyond the feed: group rooms.
+   */
+  afterCommit(effect: () => void): void
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>
@@ -47,7 +52,7 @@ interface Pending {
 }
 
 type Outcome =
-  | { item: Pending; ok: true; value: unknown; events: CommittedEvent[] }
+  | { item: Pending; ok: true; value: unknown; events: CommittedEvent[]; effects: (() => void)[] }
   | { item: Pending; ok: false; error: unknown }
 
 export interface CommitterOptions {
@@ -151,6 +156,16 @@ export class Committer {
       }
     }
     for (const outcome of outcomes) {
+      if (!outcome.ok) continue
+      for (const effect of outcome.effects) {
+        try {
+          effect()
+        } catch {
+          // Best effort too, for the same reason.
+        }
+      }
+    }
+    for (const outcome of outcomes) {
       if (outcome.ok) outcome.item.resolve({ value: outcome.value, events: outcome.events })
       else outcome.item.reject(outcome.error)
     }
@@ -159,32 +174,40 @@ export class Committer {
   async #runBatch(trx: Transaction<Database>, batch: Pending[]): Promise<Outcome[]> {
     const now = this.#clock()
     const isolated = batch.length > 1
-    const results: { item: Pending; ok: boolean; value?: unknown; error?: unknown; appends: FeedAppend[] }[] =
-      []
+    const results: {
+      item: Pending
+      ok: boolean
+      value?: unknown
+      error?: unknown
+      appends: FeedAppend[]
+      effects: (() => void)[]
+    }[] = []
     for (const item of batch) {
       const appends: FeedAppend[] = []
+      const effects: (() => void)[] = []
       const ctx: WriteContext = {
         trx,
         now,
         append: (userId, type, data, messageId) =>
           // The signature ties `data` to `type`; TypeScript cannot follow that into the union by itself.
           appends.push({ userId, event: { type, data } as UnsequencedEvent, messageId: messageId ?? null }),
+        afterCommit: (effect) => effects.push(effect),
       }
       if (!isolated) {
         // Alone in its transaction: any error rolls the whole transaction back.
-        results.push({ item, ok: true, value: await item.op(ctx), appends })
+        results.push({ item, ok: true, value: await item.op(ctx), appends, effects })
         continue
       }
       await sql`savepoint write_op`.execute(trx)
       try {
         const value = await item.op(ctx)
         await sql`release savepoint write_op`.execute(trx)
-        results.push({ item, ok: true, value, appends })
+        results.push({ item, ok: true, value, appends, effects })
       } catch (error) {
         if (!isAppError(error)) throw error
         await sql`rollback to savepoint write_op`.execute(trx)
         await sql`release savepoint write_op`.execute(trx)
-        results.push({ item, ok: false, error, appends: [] })
+        results.push({ item, ok: false, error, appends: [], effects: [] })
       }
     }
 
@@ -214,7 +237,7 @@ export class Committer {
         const event: FeedEvent = { seq, ...a.event }
         return { userId: a.userId, event }
       })
-      return { item: r.item, ok: true, value: r.value, events }
+      return { item: r.item, ok: true, value: r.value, events, effects: r.effects }
     })
   }
 }

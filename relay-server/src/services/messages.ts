@@ -8,31 +8,41 @@ import type {
   SendMessageBody,
 } from '@parley/shared'
 import type { Kysely } from 'kysely'
-import type { Database, MessageRow } from '../db/schema'
+import type { Database, GroupMemberRow, MessageRow } from '../db/schema'
 import { AppError } from '../errors'
 import { areMutualContacts, deliveryOf } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
+import * as groups from '../repositories/groups'
 import { findUploadedImage } from '../repositories/images'
 import * as messages from '../repositories/messages'
 import * as reactions from '../repositories/reactions'
 import { findMarkers, saveMarkers } from '../repositories/receipts'
 import type { Committed, Committer, WriteContext } from './committer'
+import { type GroupService, groupMessageMember, requireMember } from './groups'
 import type { Realtime } from './realtime'
 
 /** Distinct emoji one user may put on one message. */
 export const MAX_REACTIONS_PER_USER = 20
 
-type Outcome = { message: Message; changed: boolean }
+/** `groupSeq`: in a group, the log entry the write added (or, for a resend, the one the send added). */
+type Outcome = { message: Message; changed: boolean; groupSeq?: number | null }
 
 export class MessageService {
   readonly #db: Kysely<Database>
   readonly #committer: Committer
   readonly #realtime: Realtime
+  readonly #groups: GroupService
 
-  constructor(deps: { db: Kysely<Database>; committer: Committer; realtime: Realtime }) {
+  constructor(deps: {
+    db: Kysely<Database>
+    committer: Committer
+    realtime: Realtime
+    groups: GroupService
+  }) {
     this.#db = deps.db
     this.#committer = deps.committer
     this.#realtime = deps.realtime
+    this.#groups = deps.groups
   }
 
   /**
@@ -44,25 +54,31 @@ export class MessageService {
       const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
       if (existing) {
         const changedSince = existing.edited_at !== null || existing.deleted_at !== null
+        const sameConversation =
+          body.groupId !== undefined
+            ? existing.group_id === body.groupId
+            : existing.group_id === null && existing.recipient_id === body.recipientId
         const same =
-          existing.recipient_id === body.recipientId &&
+          sameConversation &&
           (changedSince ||
             (existing.text === (body.text ?? null) && existing.image_id === (body.imageId ?? null)))
         if (!same) {
           throw new AppError('client_id_conflict', 'That clientId was already used for another message')
         }
-        return { message: (await messages.loadMessage(ctx.trx, existing.id))!, changed: false }
+        const message = (await messages.loadMessage(ctx.trx, existing.id))!
+        return { message, changed: false, groupSeq: existing.group_seq }
       }
-      if (body.recipientId === senderId)
-        throw new AppError('cannot_contact_self', 'You cannot message yourself')
-      const delivery = await deliveryOf(ctx.trx, senderId, body.recipientId)
+      if (body.groupId !== undefined) return this.#sendToGroup(ctx, senderId, body.groupId, body)
+      const recipientId = body.recipientId!
+      if (recipientId === senderId) throw new AppError('cannot_contact_self', 'You cannot message yourself')
+      const delivery = await deliveryOf(ctx.trx, senderId, recipientId)
       if (delivery === 'refuse') throw notContacts()
       const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
       if (body.imageId && !image)
         throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
       const row = await messages.insertMessage(ctx.trx, {
         sender_id: senderId,
-        recipient_id: body.recipientId,
+        recipient_id: recipientId,
         client_id: body.clientId,
         text: body.text ?? null,
         image_id: image?.id ?? null,
@@ -80,10 +96,49 @@ export class MessageService {
         [],
       )
       ctx.append(senderId, 'message', message, row.id)
-      if (delivery === 'deliver') ctx.append(body.recipientId, 'message', message, row.id)
+      if (delivery === 'deliver') ctx.append(recipientId, 'message', message, row.id)
       return { message, changed: true }
     })
     return this.#respond(senderId, committed, 'message')
+  }
+
+  /**
+   * A group message: its row and one entry in the group's log, whatever the group's size; the
+   * members' sockets get it through the group's room. Sending marks the group read up to it for
+   * the sender.
+   */
+  async #sendToGroup(
+    ctx: WriteContext,
+    senderId: number,
+    groupId: number,
+    body: SendMessageBody,
+  ): Promise<Outcome> {
+    await requireMember(ctx.trx, groupId, senderId)
+    const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
+    if (body.imageId && !image) throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
+    const seq = await groups.nextGroupSeq(ctx.trx, groupId)
+    const row = await messages.insertGroupMessage(ctx.trx, {
+      sender_id: senderId,
+      group_id: groupId,
+      group_seq: seq,
+      client_id: body.clientId,
+      text: body.text ?? null,
+      image_id: image?.id ?? null,
+      created_at: ctx.now,
+    })
+    const message = messages.toMessage(
+      {
+        ...row,
+        image_mime: image?.mime ?? null,
+        image_width: image?.width ?? null,
+        image_height: image?.height ?? null,
+        image_bytes: image?.bytes ?? null,
+      },
+      [],
+    )
+    await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
+    await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)
+    return { message, changed: true, groupSeq: seq }
   }
 
   async edit(userId: number, id: number, text: string): Promise<MessageResponse> {
@@ -92,7 +147,7 @@ export class MessageService {
       if (row.sender_id !== userId)
         throw new AppError('not_message_sender', 'Only the sender can edit a message')
       if (row.deleted_at !== null) throw new AppError('message_deleted', 'A deleted message cannot be edited')
-      await requireMayChange(ctx, row, userId)
+      if (row.group_id === null) await requireMayChange(ctx, row, userId)
       if (row.text === text) return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
       await messages.editMessage(ctx.trx, row, text, ctx.now)
       return this.#announce(ctx, row, 'message_updated')
@@ -104,7 +159,10 @@ export class MessageService {
   async delete(userId: number, id: number): Promise<MessageResponse> {
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const row = await this.#visible(ctx, userId, id)
-      if (row.sender_id !== userId)
+      // In a group its owner and admins may delete anyone's message too.
+      const role = row.group_id === null ? undefined : (await groupMessageMember(ctx.trx, row, userId))?.role
+      const moderator = role === 'owner' || role === 'admin'
+      if (row.sender_id !== userId && !moderator)
         throw new AppError('not_message_sender', 'Only the sender can delete a message')
       if (row.deleted_at !== null)
         return { message: (await messages.loadMessage(ctx.trx, id))!, changed: false }
@@ -121,7 +179,7 @@ export class MessageService {
       const row = await this.#visible(ctx, userId, messageId)
       if (row.deleted_at !== null)
         throw new AppError('message_deleted', 'A deleted message takes no reactions')
-      await requireMayChange(ctx, row, userId)
+      if (row.group_id === null) await requireMayChange(ctx, row, userId)
       const mine = await reactions.emojiOf(ctx.trx, messageId, userId)
       const had = mine.includes(emoji)
       const want = present ?? !had
@@ -148,32 +206,38 @@ export class MessageService {
     kind: 'delivered' | 'read',
     body: ReceiptPayload,
   ): Promise<{ seq: number | null }> {
+    if (body.group !== undefined) return this.#groups.receipt(userId, kind, body.group, body.upTo)
+    const peerId = body.with!
     const committed = await this.#committer.run(async (ctx) => {
-      await requireMutual(ctx, userId, body.with)
-      if (!(await messages.isInConversation(ctx.trx, body.upTo, userId, body.with))) {
+      await requireMutual(ctx, userId, peerId)
+      if (!(await messages.isInConversation(ctx.trx, body.upTo, userId, peerId))) {
         throw new AppError('message_not_found', `Message ${body.upTo} is not in that conversation`)
       }
-      const current = await findMarkers(ctx.trx, userId, body.with)
+      const current = await findMarkers(ctx.trx, userId, peerId)
       const delivered = Math.max(current.deliveredUpTo, body.upTo)
       const read = kind === 'read' ? Math.max(current.readUpTo, body.upTo) : current.readUpTo
       const moved = kind === 'read' ? read !== current.readUpTo : delivered !== current.deliveredUpTo
       if (!moved) return false
-      await saveMarkers(ctx.trx, userId, body.with, { deliveredUpTo: delivered, readUpTo: read }, ctx.now)
-      const data = { userId, peerId: body.with, upTo: kind === 'read' ? read : delivered }
+      await saveMarkers(ctx.trx, userId, peerId, { deliveredUpTo: delivered, readUpTo: read }, ctx.now)
+      const data = { userId, peerId, upTo: kind === 'read' ? read : delivered }
       ctx.append(userId, kind, data)
-      ctx.append(body.with, kind, data)
+      ctx.append(peerId, kind, data)
       return true
     })
     return { seq: committed.events.find((e) => e.userId === userId)?.event.seq ?? null }
   }
 
   async page(userId: number, query: MessagePageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
-    return messages.conversationPage(this.#db, userId, query.with, query.before, query.limit ?? 50)
+    if (query.group !== undefined) {
+      const member = await requireMember(this.#db, query.group, userId)
+      return messages.groupPage(this.#db, query.group, member.joined_seq, query.before, query.limit ?? 50)
+    }
+    return messages.conversationPage(this.#db, userId, query.with!, query.before, query.limit ?? 50)
   }
 
   async history(userId: number, id: number): Promise<MessageHistoryResponse> {
     const row = await messages.findMessageRow(this.#db, id)
-    if (!row || !messages.isVisibleTo(row, userId))
+    if (!row || !(await this.#mayRead(this.#db, row, userId)))
       throw new AppError('message_not_found', `No message ${id}`)
     const message = (await messages.loadMessage(this.#db, id))!
     return { message, versions: await messages.messageVersions(this.#db, id) }
@@ -190,9 +254,16 @@ export class MessageService {
 
   async #visible(ctx: WriteContext, userId: number, id: number): Promise<MessageRow> {
     const row = await messages.findMessageRow(ctx.trx, id)
-    if (!row || !messages.isVisibleTo(row, userId))
+    if (!row || !(await this.#mayRead(ctx.trx, row, userId)))
       throw new AppError('message_not_found', `No message ${id}`)
     return row
+  }
+
+  /** 1:1: its sender, or its recipient unless withheld; group: a member who joined before it was sent. */
+  async #mayRead(db: Kysely<Database>, row: MessageRow, userId: number): Promise<boolean> {
+    if (row.group_id === null) return messages.isVisibleTo(row, userId)
+    const member: GroupMemberRow | undefined = await groupMessageMember(db, row, userId)
+    return member !== undefined
   }
 
   async #announce(
@@ -201,13 +272,19 @@ export class MessageService {
     type: 'message_updated' | 'message_deleted' | 'reaction',
   ): Promise<Outcome> {
     const message = (await messages.loadMessage(ctx.trx, row.id))!
+    if (row.group_id !== null) {
+      const seq = await groups.nextGroupSeq(ctx.trx, row.group_id)
+      await this.#groups.logMessage(ctx, row.group_id, seq, type, message, Number(row.group_seq))
+      return { message, changed: true, groupSeq: seq }
+    }
     ctx.append(row.sender_id, type, message, row.id)
-    if (row.withheld === 0) ctx.append(row.recipient_id, type, message, row.id)
+    if (row.withheld === 0) ctx.append(row.recipient_id!, type, message, row.id)
     return { message, changed: true }
   }
 
   async #respond(userId: number, committed: Committed<Outcome>, type: string): Promise<MessageResponse> {
-    const { message, changed } = committed.value
+    const { message, changed, groupSeq } = committed.value
+    if (message.groupId !== null) return { message, seq: groupSeq ?? null }
     const own = committed.events.find((e) => e.userId === userId && e.event.type === type)
     if (own) return { message, seq: own.event.seq }
     // A resend: point at the event the first send wrote (committed by now, even if in the same batch).
@@ -218,7 +295,7 @@ export class MessageService {
 }
 
 function peerOf(row: MessageRow, userId: number): number {
-  return row.sender_id === userId ? row.recipient_id : row.sender_id
+  return row.sender_id === userId ? row.recipient_id! : row.sender_id
 }
 
 function notContacts(): AppError {
@@ -235,5 +312,5 @@ async function requireMutual(ctx: WriteContext, a: number, b: number): Promise<v
  */
 async function requireMayChange(ctx: WriteContext, row: MessageRow, userId: number): Promise<void> {
   if (row.withheld === 0) return requireMutual(ctx, userId, peerOf(row, userId))
-  if ((await deliveryOf(ctx.trx, row.sender_id, row.recipient_id)) === 'refuse') throw notContacts()
+  if ((await deliveryOf(ctx.trx, row.sender_id, row.recipient_id!)) === 'refuse') throw notContacts()
 }

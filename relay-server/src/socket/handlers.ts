@@ -14,7 +14,7 @@ import type { Socket } from 'socket.io'
 import { addressKey, clientAddress, type TrustFunction } from '../addresses'
 import { isAppError } from '../errors'
 import type { SocketData } from '../plugins/realtime'
-import { sessionRoom, userRoom } from '../services/realtime'
+import { groupRoom, sessionRoom, userRoom } from '../services/realtime'
 import { syncPage } from '../services/sync'
 
 /** setTimeout's ceiling (about 24.8 days); longer sessions are re-checked on reconnect. */
@@ -90,7 +90,8 @@ export const socketHandlers = fp(
       delivered: (s, p) => messages.receipt(s.userId, 'delivered', p),
       read: (s, p) => messages.receipt(s.userId, 'read', p),
       typing: async (s, p) => {
-        await messages.typing(s.userId, p.to, p.typing)
+        if (p.group !== undefined) await services.groups.typing(s.userId, p.group, p.typing)
+        else await messages.typing(s.userId, p.to!, p.typing)
         return {}
       },
       user_status_change: async (s, p) => {
@@ -143,6 +144,11 @@ export const socketHandlers = fp(
     io.on('connection', (socket) => {
       const data = socket.data as SocketData
       socket.join([userRoom(data.userId), sessionRoom(data.sessionId)])
+      // Each group the user is in is a room: its messages and changes reach this socket live.
+      services.groups
+        .roomsOf(data.userId)
+        .then((ids) => socket.join(ids.map(groupRoom)))
+        .catch((err) => app.log.warn({ err, userId: data.userId }, 'joining group rooms failed'))
       void enforceSocketCap(socket)
       publish(data.userId)
 

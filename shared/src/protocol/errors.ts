@@ -20,7 +20,13 @@ export const errorCodes = {
     meaning: 'Messages, typing and receipts need an accepted contact on both sides.',
   },
   not_message_sender: { status: 403, meaning: 'Only the sender may edit or delete a message.' },
+  not_group_admin: { status: 403, meaning: "Only the group's owner and admins may do this." },
   not_found: { status: 404, meaning: 'No such route.' },
+  group_not_found: { status: 404, meaning: 'No such group, or not one you are in.' },
+  invite_not_found: {
+    status: 404,
+    meaning: 'No such group invite code (unknown, revoked, expired and used-up codes alike).',
+  },
   user_not_found: { status: 404, meaning: 'No such user.' },
   contact_not_found: { status: 404, meaning: 'No contact relationship with that user.' },
   message_not_found: { status: 404, meaning: 'No such message, or not one you can see.' },
@@ -30,6 +36,7 @@ export const errorCodes = {
   already_contacts: { status: 409, meaning: 'A contact or request with that user exists already.' },
   contact_blocked: { status: 409, meaning: 'You blocked that user; remove the block first.' },
   invalid_transition: { status: 409, meaning: 'That contact status change is not possible from here.' },
+  group_full: { status: 409, meaning: 'The group has as many members as the relay allows.' },
   message_deleted: { status: 409, meaning: 'The message was deleted and can no longer change.' },
   client_id_conflict: {
     status: 409,

@@ -29,7 +29,10 @@ export const Message = Strict({
   id: Id,
   clientId: Uuid,
   senderId: Id,
-  recipientId: Id,
+  /** The other person of a 1:1 conversation; null in a group. */
+  recipientId: Type.Union([Id, Type.Null()]),
+  /** The group it was sent to; null in a 1:1 conversation. */
+  groupId: Type.Union([Id, Type.Null()]),
   /** The text, or the caption of an image; null for an image without one, and once deleted. */
   text: Type.Union([Type.String(), Type.Null()]),
   /** The attached image (GET /images/{id}, ?size=thumb for 320 px); null for none or once deleted. */
@@ -41,31 +44,54 @@ export const Message = Strict({
 })
 export type Message = Type.Static<typeof Message>
 
-/** Text, an image you uploaded, or both (the text is then its caption). */
+/** Exactly one of two fields: `anyOf` asks for one, `not` refuses both. */
+export function exactlyOne(a: string, b: string) {
+  return { anyOf: [{ required: [a] }, { required: [b] }], not: { required: [a, b] } }
+}
+
+/**
+ * Text, an image you uploaded, or both (the text is then its caption), to a person
+ * (`recipientId`) or to a group you are in (`groupId`): exactly one of the two.
+ */
 export const SendMessageBody = Type.Object(
   {
     /** Chosen by the client (a UUID); a resend with the same one returns the first message. */
     clientId: Uuid,
-    recipientId: Id,
+    recipientId: Type.Optional(Id),
+    groupId: Type.Optional(Id),
     text: Type.Optional(MessageText),
     imageId: Type.Optional(ImageId),
   },
-  { additionalProperties: false, anyOf: [{ required: ['text'] }, { required: ['imageId'] }] },
+  {
+    additionalProperties: false,
+    allOf: [
+      { anyOf: [{ required: ['text'] }, { required: ['imageId'] }] },
+      exactlyOne('recipientId', 'groupId'),
+    ],
+  },
 )
 export type SendMessageBody = Type.Static<typeof SendMessageBody>
 
 export const EditMessageBody = Strict({ text: MessageText })
 export type EditMessageBody = Type.Static<typeof EditMessageBody>
 
-export const MessagePageQuery = Strict({
-  with: Id,
-  before: Type.Optional(Id),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
-})
+/** A 1:1 conversation (`with` the other person) or a group (`group`): exactly one of the two. */
+export const MessagePageQuery = Type.Object(
+  {
+    with: Type.Optional(Id),
+    group: Type.Optional(Id),
+    before: Type.Optional(Id),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+  },
+  { additionalProperties: false, ...exactlyOne('with', 'group') },
+)
 export type MessagePageQuery = Type.Static<typeof MessagePageQuery>
 
 export const MessagePageResponse = Strict({ messages: Type.Array(Message), hasMore: Type.Boolean() })
-/** The seq of the event a write added to the caller's feed; null when nothing changed (a repeated delete, say). */
+/**
+ * The seq of the event a write added to the caller's feed (in a group: to the group's log); null
+ * when nothing changed (a repeated delete, say).
+ */
 export const AckSeq = Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])
 export const MessageResponse = Strict({ message: Message, seq: AckSeq })
 export type MessageResponse = Type.Static<typeof MessageResponse>

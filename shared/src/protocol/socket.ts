@@ -1,7 +1,8 @@
 import Type from 'typebox'
 import { Id, Strict, Timestamp } from './common'
 import type { ApiError } from './errors'
-import { AckSeq, Emoji, MessageResponse, MessageText, SendMessageBody } from './messages'
+import type { GroupEvent, GroupReceiptsEvent } from './groups'
+import { AckSeq, Emoji, exactlyOne, MessageResponse, MessageText, SendMessageBody } from './messages'
 import { type FeedEventOf, type FeedEventType, SyncQuery, SyncResponse } from './sync'
 import { PresenceStatus } from './users'
 
@@ -13,9 +14,17 @@ export const EditMessagePayload = Strict({ id: Id, text: MessageText })
  */
 export const ReactionPayload = Strict({ messageId: Id, emoji: Emoji, present: Type.Optional(Type.Boolean()) })
 export type ReactionPayload = Type.Static<typeof ReactionPayload>
-export const ReceiptPayload = Strict({ with: Id, upTo: Id })
+/** In a 1:1 conversation (`with` the other person) or a group (`group`): exactly one of the two. */
+export const ReceiptPayload = Type.Object(
+  { with: Type.Optional(Id), group: Type.Optional(Id), upTo: Id },
+  { additionalProperties: false, ...exactlyOne('with', 'group') },
+)
 export type ReceiptPayload = Type.Static<typeof ReceiptPayload>
-export const TypingPayload = Strict({ to: Id, typing: Type.Boolean() })
+/** To a person (`to`) or a group (`group`): exactly one of the two. */
+export const TypingPayload = Type.Object(
+  { to: Type.Optional(Id), group: Type.Optional(Id), typing: Type.Boolean() },
+  { additionalProperties: false, ...exactlyOne('to', 'group') },
+)
 export type TypingPayload = Type.Static<typeof TypingPayload>
 export const StatusPayload = Strict({ status: Type.Union([Type.Literal('online'), Type.Literal('away')]) })
 export type StatusPayload = Type.Static<typeof StatusPayload>
@@ -53,7 +62,8 @@ export type ClientToServerEvents = {
   ) => void
 }
 
-export const TypingEvent = Strict({ from: Id, typing: Type.Boolean() })
+/** `groupId` is there when the typing is in a group. */
+export const TypingEvent = Strict({ from: Id, typing: Type.Boolean(), groupId: Type.Optional(Id) })
 export type TypingEvent = Type.Static<typeof TypingEvent>
 export const StatusChangeEvent = Strict({
   userId: Id,
@@ -73,5 +83,8 @@ export type ServerToClientEvents = {
 } & {
   typing: (event: TypingEvent) => void
   user_status_change: (event: StatusChangeEvent) => void
+  /** An entry of the log of a group you are in, live (catch up with GET /groups/:id/events). */
+  group_event: (event: GroupEvent) => void
+  group_receipts: (event: GroupReceiptsEvent) => void
   session_ended: (event: SessionEndedEvent) => void
 }

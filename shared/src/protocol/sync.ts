@@ -1,12 +1,16 @@
 import Type from 'typebox'
 import { Id, Seq, Strict } from './common'
 import { Contact } from './contacts'
+import { Group, GroupRemoved, GroupUpdate } from './groups'
 import { Message } from './messages'
 import { OwnUser, PublicUser } from './users'
 
 /** `userId` has received (`delivered`) or read (`read`) the conversation with `peerId` up to message `upTo`. */
 export const Receipt = Strict({ userId: Id, peerId: Id, upTo: Id })
 export type Receipt = Type.Static<typeof Receipt>
+/** `userId` has received or read group `groupId` up to message `upTo` (only their own devices hear of it). */
+export const GroupReceipt = Strict({ userId: Id, groupId: Id, upTo: Id })
+export type GroupReceipt = Type.Static<typeof GroupReceipt>
 
 const feedEvent = <T extends string, D extends Type.TSchema>(type: T, data: D) =>
   Strict({ seq: Type.Integer({ minimum: 1 }), type: Type.Literal(type), data })
@@ -20,12 +24,18 @@ export const FeedEvent = Type.Union([
   feedEvent('message_updated', Message),
   feedEvent('message_deleted', Message),
   feedEvent('reaction', Message),
-  feedEvent('delivered', Receipt),
-  feedEvent('read', Receipt),
+  feedEvent('delivered', Type.Union([Receipt, GroupReceipt])),
+  feedEvent('read', Type.Union([Receipt, GroupReceipt])),
   feedEvent('contact_added', Contact),
   feedEvent('contact_updated', Contact),
   feedEvent('contact_removed', Strict({ userId: Id })),
   feedEvent('user_updated', Type.Union([OwnUser, PublicUser])),
+  /** You created, were added to, or joined a group: the group as of then, with its members. */
+  feedEvent('group_added', Group),
+  /** A change to a group that is about you (your role); the group's log has every change. */
+  feedEvent('group_updated', GroupUpdate),
+  /** You left or were removed: nothing more of the group reaches you. */
+  feedEvent('group_removed', GroupRemoved),
 ])
 export type FeedEvent = Type.Static<typeof FeedEvent>
 export type FeedEventType = FeedEvent['type']

@@ -1,4 +1,4 @@
-import type { FeedEvent, Message } from '@parley/shared'
+import type { FeedEvent, Message, Receipt } from '@parley/shared'
 import { coalesceReceipt } from './local-changes'
 import type { LocalDb } from './local-db'
 import { updateProfile } from './tables/account'
@@ -89,6 +89,8 @@ export function applyEvents(
       if (event.seq <= cursor) continue
       cursor = event.seq
       summary.applied += 1
+      // Groups are not handled by the desktop yet: their events are passed over (cursor kept).
+      if (concernsGroup(event)) continue
       switch (event.type) {
         case 'message':
         case 'message_updated':
@@ -96,7 +98,7 @@ export function applyEvents(
         case 'reaction': {
           const m: Message = event.data
           const mine = m.senderId === me
-          const peerId = mine ? m.recipientId : m.senderId
+          const peerId = mine ? m.recipientId! : m.senderId
           const params = relayMessageParams(m, me, peerId)
           const localId = (mine ? linkPending(db, params) : undefined) ?? upsertRelayMessage(db, params)
           noteMessage(peerId, localId)
@@ -112,7 +114,7 @@ export function applyEvents(
         }
         case 'delivered':
         case 'read': {
-          const { userId, peerId, upTo } = event.data
+          const { userId, peerId, upTo } = event.data as Receipt
           const read = event.type === 'read'
           if (userId === me) moveMarkers(db, peerId, 'own', upTo, read)
           else if (peerId === me) moveMarkers(db, userId, 'peer', upTo, read)
@@ -154,6 +156,26 @@ export function applyEvents(
     summary.cursor = cursor
     return summary
   })
+}
+
+/** Whether a feed event is about a group (a group message, a group receipt, a group's membership). */
+function concernsGroup(event: FeedEvent): boolean {
+  switch (event.type) {
+    case 'message':
+    case 'message_updated':
+    case 'message_deleted':
+    case 'reaction':
+      return event.data.groupId !== null
+    case 'delivered':
+    case 'read':
+      return 'groupId' in event.data
+    case 'group_added':
+    case 'group_updated':
+    case 'group_removed':
+      return true
+    default:
+      return false
+  }
 }
 
 /** Tells the relay (through the outbox) that messages arrived, once per conversation and batch. */
