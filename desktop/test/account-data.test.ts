@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import { inflateRawSync } from 'node:zlib'
+import { dmKey } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
 import type { LocalExport } from '../src/core/export/local-export'
@@ -50,13 +51,13 @@ describe('exporting conversations from the local store', () => {
     ;({ alice, bob } = pair.cores)
     aliceId = pair.a.user.id
     bobId = pair.b.user.id
-    await alice.ok('messages.send', { peerId: bobId, text: 'Hello <b>Bob</b> & co' })
-    await bob.ok('messages.send', { peerId: aliceId, text: 'Hi Alice,\nsecond line' })
+    await alice.ok('messages.send', { conversation: dmKey(bobId), text: 'Hello <b>Bob</b> & co' })
+    await bob.ok('messages.send', { conversation: dmKey(aliceId), text: 'Hi Alice,\nsecond line' })
     await waitFor(async () => (await conversation(alice, bobId)).length === 2)
   })
 
   it('one conversation: a zip of a readable, escaped HTML page and the same in JSON', async () => {
-    const file = await alice.ok('export.local', { peerId: bobId })
+    const file = await alice.ok('export.local', { conversation: dmKey(bobId) })
     expect(file.mime).toBe('application/zip')
     expect(file.fileName).toMatch(/^parley-u[\w-]+-u[\w-]+-\d{4}-\d{2}-\d{2}\.zip$/)
     const files = unzip(Buffer.from(file.dataBase64, 'base64'))
@@ -84,7 +85,7 @@ describe('exporting conversations from the local store', () => {
       unzip(Buffer.from(file.dataBase64, 'base64')).get('conversations.json')!.toString(),
     ) as LocalExport
     expect(data.conversations.map((c) => c.peer.id)).toEqual([aliceId])
-    expect(await bob.call('export.local', { peerId: 999_999 })).toMatchObject({
+    expect(await bob.call('export.local', { conversation: dmKey(999_999) })).toMatchObject({
       ok: false,
       error: { code: 'not_found' },
     })

@@ -1,5 +1,6 @@
 import Type from 'typebox'
-import { Id, Strict } from '../protocol/common'
+import { Strict } from '../protocol/common'
+import { ConversationKeySchema } from './views'
 
 /**
  * The bridge methods about this device's keeping of the account and about taking it away: how the
@@ -58,9 +59,9 @@ export const accountDataMethods = {
     'How this device keeps the session token and the local store key (is the OS keychain there?).',
   ),
   'export.local': spec(
-    Strict({ peerId: Type.Optional(Id) }),
+    Strict({ conversation: Type.Optional(ConversationKeySchema) }),
     ExportFile,
-    'Export one conversation (peerId) or all of them from the local store: a zip of a readable HTML page and JSON.',
+    'Export one conversation or all of them from the local store: a zip of a readable HTML page and JSON.',
   ),
   'account.export': spec(
     Strict({}),

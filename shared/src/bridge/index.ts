@@ -1,4 +1,5 @@
 export * from './account-data'
+export * from './conversation'
 export * from './display'
 export * from './errors'
 export * from './events'

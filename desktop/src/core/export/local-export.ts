@@ -1,3 +1,5 @@
+import type { ConversationKey } from '@parley/shared'
+import { conversationId, conversationKeyOf } from '../db/conversation-id'
 import type { LocalDb } from '../db/local-db'
 import { zip } from './zip'
 
@@ -27,7 +29,8 @@ export interface LocalExport {
   version: 1
   exportedAt: string
   account: Person & { relayUrl: string }
-  conversations: { peer: Person; messages: ExportedMessage[] }[]
+  /** `peer`: the other person of a 1:1 conversation, or (a group) its key as a stand-in. */
+  conversations: { key: ConversationKey; peer: Person; messages: ExportedMessage[] }[]
 }
 
 interface MessageRow {
@@ -47,8 +50,12 @@ interface MessageRow {
   send_state: string
 }
 
-/** One conversation (`peerId`) or all of them, as this device's store has them, oldest first. */
-export function collectLocalExport(db: LocalDb, peerId: number | undefined, now: number): LocalExport {
+/** One conversation or all of them, as this device's store has them, oldest first. */
+export function collectLocalExport(
+  db: LocalDb,
+  conversation: ConversationKey | undefined,
+  now: number,
+): LocalExport {
   const account = db.prepare('select * from account where id = 1').get() as {
     user_id: number
     username: string
@@ -70,15 +77,18 @@ export function collectLocalExport(db: LocalDb, peerId: number | undefined, now:
       lastName: row.last_name,
     })
   }
-  const peers = (
-    peerId === undefined
-      ? db.prepare('select distinct peer_id from messages order by peer_id').pluck().all()
-      : [peerId]
+  const ids = (
+    conversation === undefined
+      ? db
+          .prepare('select distinct conversation_id from messages order by conversation_id desc')
+          .pluck()
+          .all()
+      : [conversationId(conversation)]
   ) as number[]
   const messages = db.prepare(
     `select server_id, sender_id, recipient_id, text, created_at, edited_at, deleted_at, reactions,
             image_id, image_mime, image_width, image_height, image_local, send_state
-       from messages where peer_id = ? order by sort_key`,
+       from messages where conversation_id = ? order by sort_key`,
   )
   return {
     format: 'parley-local-export',
@@ -91,9 +101,14 @@ export function collectLocalExport(db: LocalDb, peerId: number | undefined, now:
       lastName: account.last_name,
       relayUrl: account.relay_url,
     },
-    conversations: peers.map((peer) => ({
-      peer: people.get(peer) ?? { id: peer, username: `user-${peer}`, firstName: '', lastName: '' },
-      messages: (messages.all(peer) as MessageRow[]).map((m) => ({
+    conversations: ids.map((id) => ({
+      key: conversationKeyOf(id),
+      peer:
+        people.get(id) ??
+        (id > 0
+          ? { id, username: `user-${id}`, firstName: '', lastName: '' }
+          : { id: -id, username: `group-${-id}`, firstName: `Group ${-id}`, lastName: '' }),
+      messages: (messages.all(id) as MessageRow[]).map((m) => ({
         id: m.server_id,
         from: m.sender_id,
         to: m.recipient_id,

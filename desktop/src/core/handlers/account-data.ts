@@ -21,12 +21,12 @@ export function accountDataHandlers(core: Core): Handlers<AccountDataMethods> {
       keychain: core.tokenCipher ? await keychainStatus(core.tokenCipher) : 'none',
       storeEncrypted: true,
     }),
-    'export.local': async ({ peerId }): Promise<ExportFile> => {
+    'export.local': async ({ conversation }): Promise<ExportFile> => {
       const account = session.signedIn()
-      const data = collectLocalExport(account.db, peerId, core.clock())
-      if (peerId !== undefined && data.conversations[0]?.messages.length === 0)
-        refuse('not_found', 'No messages with this person on this device')
-      const which = peerId === undefined ? 'all' : safeName(data.conversations[0]!.peer.username)
+      const data = collectLocalExport(account.db, conversation, core.clock())
+      if (conversation !== undefined && data.conversations[0]?.messages.length === 0)
+        refuse('not_found', 'No messages in this conversation on this device')
+      const which = conversation === undefined ? 'all' : safeName(data.conversations[0]!.peer.username)
       return {
         fileName: `parley-${safeName(data.account.username)}-${which}-${day(core.clock())}.zip`,
         mime: 'application/zip',

@@ -1,4 +1,4 @@
-import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue } from '@parley/shared'
+import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue, ConversationKey } from '@parley/shared'
 import type { Logger } from '../logger'
 import type { ChangeEvents } from '../message-events'
 import type { Emit, TokenCipher } from '../options'
@@ -24,7 +24,7 @@ export interface Core {
   /** Electron's keychain cipher (none in browser mode): what `app.security` reports on. */
   readonly tokenCipher: TokenCipher | undefined
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
-  viewing: number | null
+  viewing: ConversationKey | null
 }
 
 /** The bridge methods `M`, each with its params already checked against the method's schema. */

@@ -1,4 +1,4 @@
-import type { ExportFile, SecurityInfo } from '@parley/shared'
+import type { ConversationKey, ExportFile, SecurityInfo } from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
 
@@ -23,9 +23,9 @@ export class AccountDataState {
     this.#security = await call(this.#bridge, 'app.security', {})
   }
 
-  /** One conversation (peerId) or all of them, from this device's store, saved as a zip. */
-  async exportLocal(peerId?: number): Promise<string> {
-    const file = await call(this.#bridge, 'export.local', peerId === undefined ? {} : { peerId })
+  /** One conversation or all of them, from this device's store, saved as a zip. */
+  async exportLocal(conversation?: ConversationKey): Promise<string> {
+    const file = await call(this.#bridge, 'export.local', conversation === undefined ? {} : { conversation })
     save(file)
     return file.fileName
   }
