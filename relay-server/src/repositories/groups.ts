@@ -92,6 +92,17 @@ export async function groupsOf(db: Db, userId: number): Promise<(GroupRow & { ro
     .execute()
 }
 
+/** Up to `limit` of the memberships of `userId` (an erasure leaves them chunk by chunk). */
+export async function membershipsOf(db: Db, userId: number, limit: number): Promise<GroupMemberRow[]> {
+  return db
+    .selectFrom('group_members')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('group_id')
+    .limit(limit)
+    .execute()
+}
+
 export async function groupIdsOf(db: Db, userId: number): Promise<number[]> {
   const rows = await db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()
   return rows.map((r) => r.group_id)
