@@ -290,6 +290,57 @@ export async function conversationAfter(
     .orderBy('messages.id')
     .limit(limit)
     .execute()
+  return withReactions(db, rows)
+}
+
+/**
+ * Up to `limit` of a group's messages sent since `sinceSeq` (when the reader joined), oldest
+ * first, after the message `afterId` (an export walks a group this way, page by page).
+ */
+export async function groupAfter(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+  afterId: number,
+  limit: number,
+): Promise<Message[]> {
+  const rows = await selectMessages(db)
+    .where('messages.group_id', '=', groupId)
+    .where('messages.group_seq', '>=', sinceSeq)
+    .where('messages.id', '>', afterId)
+    .orderBy('messages.id')
+    .limit(limit)
+    .execute()
+  return withReactions(db, rows)
+}
+
+/** Who sent the group's messages since `sinceSeq`. */
+export async function groupSenders(db: Db, groupId: number, sinceSeq: number): Promise<number[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('sender_id')
+    .distinct()
+    .where('group_id', '=', groupId)
+    .where('group_seq', '>=', sinceSeq)
+    .execute()
+  return rows.map((r) => r.sender_id)
+}
+
+/** Pictures on a group's messages (not deleted) sent since `sinceSeq`. */
+export async function groupImageIds(db: Db, groupId: number, sinceSeq: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('image_id')
+    .distinct()
+    .where('group_id', '=', groupId)
+    .where('group_seq', '>=', sinceSeq)
+    .where('image_id', 'is not', null)
+    .where('deleted_at', 'is', null)
+    .execute()
+  return rows.flatMap((r) => (r.image_id === null ? [] : [r.image_id]))
+}
+
+async function withReactions(db: Db, rows: MessageWithImage[]): Promise<Message[]> {
   const reactions = await reactionsFor(
     db,
     rows.filter((r) => r.deleted_at === null).map((r) => r.id),

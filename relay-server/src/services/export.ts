@@ -1,13 +1,21 @@
 import { Readable } from 'node:stream'
-import type { ImageInfo, Message, PublicUser } from '@parley/shared'
+import type { GroupMember, ImageInfo, Message, PublicUser } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { ZipFile } from 'yazl'
-import type { Database, ImageRow } from '../db/schema'
+import type { Database, GroupRoleName, GroupRow, ImageRow } from '../db/schema'
 import { AppError } from '../errors'
 import type { BlobStore } from '../images/blob-store'
 import { listContacts, toContact } from '../repositories/contacts'
+import { groupsOf, membersOf, toGroup } from '../repositories/groups'
 import { uploadedImageIds } from '../repositories/images'
-import { conversationAfter, conversationImageIds, conversationPeers } from '../repositories/messages'
+import {
+  conversationAfter,
+  conversationImageIds,
+  conversationPeers,
+  groupAfter,
+  groupImageIds,
+  groupSenders,
+} from '../repositories/messages'
 import { markersInvolving } from '../repositories/receipts'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
 import { blobKey } from './images'
@@ -39,6 +47,13 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
 }
 
+/** A group the user is in, and the log entry from which they see it. */
+interface ExportedGroup {
+  row: GroupRow & { role: GroupRoleName }
+  sinceSeq: number
+  members: GroupMember[]
+}
+
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
 
 export interface ExportDeps {
@@ -56,6 +71,8 @@ export interface ExportDeps {
  *   contacts.json       contacts and requests, with their states
  *   receipts.json       delivered/read markers, yours and your peers' on your conversations
  *   conversations/<peer id>.json   {peer, messages}, oldest first, with reactions and picture paths
+ *   groups/<group id>.json   {group, joinedAt, members, messages}: the groups you are in, with the
+ *                       members' names and the messages sent since you joined (never older ones)
  *   pictures/<id>.<ext> the pictures you uploaded and those in your conversations
  *   index.html          all of it as one readable page (no scripts; pictures from pictures/)
  */
@@ -104,14 +121,34 @@ export class ExportService {
     const contacts = (await listContacts(db, userId)).map((row) => toContact(row, row.peer))
     const peerIds = await conversationPeers(db, userId)
     const peers = new Map<number, PublicUser>()
+    const missing = new Set<number>()
     for (let i = 0; i < peerIds.length; i += 500) {
       for (const row of await findUsersByIds(db, peerIds.slice(i, i + 500)))
+        peers.set(row.id, toPublicUser(row))
+    }
+    const memberships = await groupsOf(db, userId)
+    const exported: ExportedGroup[] = []
+    for (const row of memberships) {
+      const sinceSeq = Number(row.joined_seq)
+      const members = await membersOf(db, row.id)
+      const people = new Set([...members.map((m) => m.userId), ...(await groupSenders(db, row.id, sinceSeq))])
+      for (const id of people) {
+        if (!peers.has(id)) missing.add(id)
+      }
+      exported.push({ row, sinceSeq, members })
+    }
+    const unknown = [...missing]
+    for (let i = 0; i < unknown.length; i += 500) {
+      for (const row of await findUsersByIds(db, unknown.slice(i, i + 500)))
         peers.set(row.id, toPublicUser(row))
     }
     const imageIds = new Set([
       ...(await uploadedImageIds(db, userId)),
       ...(await conversationImageIds(db, userId)),
     ])
+    for (const g of exported) {
+      for (const id of await groupImageIds(db, g.row.id, g.sinceSeq)) imageIds.add(id)
+    }
     if (user.avatar_image_id) imageIds.add(user.avatar_image_id)
     const images: ImageRow[] = []
     const ids = [...imageIds]
@@ -159,8 +196,34 @@ export class ExportService {
         yield '\n]\n}\n'
       })
     }
+    const groupPages = (g: ExportedGroup) => walkGroup(db, g.row.id, g.sinceSeq)
+    for (const g of exported) {
+      const members = g.members.map((m) => ({ ...m, user: peers.get(m.userId) ?? null }))
+      const group = toGroup(g.row, g.row.role)
+      const joinedAt = g.members.find((m) => m.userId === userId)?.joinedAt ?? null
+      entry(`groups/${g.row.id}.json`, async function* () {
+        yield `{\n"group": ${JSON.stringify(group)},\n"joinedAt": ${JSON.stringify(joinedAt)},\n"members": ${JSON.stringify(members)},\n"messages": [`
+        let first = true
+        for await (const page of groupPages(g)) {
+          for (const message of page) {
+            yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
+            first = false
+          }
+        }
+        yield '\n]\n}\n'
+      })
+    }
     entry('index.html', () =>
-      renderIndex({ own, contacts, peers, peerIds, pages, exportedAt: mtime.getTime() }),
+      renderIndex({
+        own,
+        contacts,
+        peers,
+        peerIds,
+        pages,
+        groups: exported,
+        groupPages,
+        exportedAt: mtime.getTime(),
+      }),
     )
     for (const image of images) {
       // Opened only when its turn comes: thousands of pictures never hold thousands of files open.
@@ -186,6 +249,20 @@ async function* walkConversation(
   let after = 0
   for (;;) {
     const page = await conversationAfter(db, userId, peerId, after, EXPORT_PAGE)
+    if (page.length > 0) yield page
+    if (page.length < EXPORT_PAGE) return
+    after = page[page.length - 1]!.id
+  }
+}
+
+async function* walkGroup(
+  db: Kysely<Database>,
+  groupId: number,
+  sinceSeq: number,
+): AsyncGenerator<Message[]> {
+  let after = 0
+  for (;;) {
+    const page = await groupAfter(db, groupId, sinceSeq, after, EXPORT_PAGE)
     if (page.length > 0) yield page
     if (page.length < EXPORT_PAGE) return
     after = page[page.length - 1]!.id
@@ -218,9 +295,15 @@ async function* renderIndex(input: {
   peers: Map<number, PublicUser>
   peerIds: number[]
   pages: (peerId: number) => AsyncGenerator<Message[]>
+  groups: ExportedGroup[]
+  groupPages: (group: ExportedGroup) => AsyncGenerator<Message[]>
   exportedAt: number
 }): AsyncGenerator<string> {
   const { own, contacts, peers, peerIds, pages } = input
+  const nameOf = (id: number) => {
+    const user = id === own.id ? own : peers.get(id)
+    return user ? fullName(user) : `user ${id}`
+  }
   const e = escapeHtml
   yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -252,25 +335,42 @@ async function* renderIndex(input: {
       [id, peer ? fullName(peer) : `user ${id}`],
     ])
     yield `<h2 id="with-${id}">${e(names.get(id)!)}</h2>\n`
-    for await (const page of pages(id)) {
-      let chunk = ''
-      for (const m of page) {
-        const mine = m.senderId === own.id
-        const meta = `${e(names.get(m.senderId) ?? String(m.senderId))} · ${e(when(m.createdAt))}${m.editedAt ? ' · edited' : ''}`
-        let body: string
-        if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
-        else {
-          body = ''
-          if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
-          if (m.text) body += `<div class="text">${e(m.text)}</div>`
-          if (m.reactions.length > 0) {
-            body += `<div class="meta">${m.reactions.map((r) => `${e(r.emoji)} ${r.userIds.length}`).join(' ')}</div>`
-          }
-        }
-        chunk += `<div class="message${mine ? ' mine' : ''}"><div class="meta">${meta}</div>${body}</div>\n`
-      }
-      yield chunk
-    }
+    for await (const page of pages(id)) yield renderMessages(page, own.id, (sender) => names.get(sender))
+  }
+  yield '<h2>Groups</h2>\n'
+  if (input.groups.length === 0) yield '<p>No groups.</p>\n'
+  else {
+    yield '<ul>\n'
+    for (const g of input.groups) yield `<li><a href="#group-${g.row.id}">${e(g.row.title)}</a></li>\n`
+    yield '</ul>\n'
+  }
+  for (const g of input.groups) {
+    yield `<h2 id="group-${g.row.id}">${e(g.row.title)}</h2>\n`
+    const members = g.members.map((m) => `${e(nameOf(m.userId))}${m.role === 'member' ? '' : ` (${m.role})`}`)
+    yield `<p class="meta">Members: ${members.join(', ')}. Messages since you joined.</p>\n`
+    for await (const page of input.groupPages(g)) yield renderMessages(page, own.id, nameOf)
   }
   yield '</body></html>\n'
+}
+
+/** A page of messages as HTML, every piece of user text escaped. */
+function renderMessages(page: Message[], ownId: number, nameOf: (id: number) => string | undefined): string {
+  const e = escapeHtml
+  let chunk = ''
+  for (const m of page) {
+    const mine = m.senderId === ownId
+    const meta = `${e(nameOf(m.senderId) ?? String(m.senderId))} · ${e(when(m.createdAt))}${m.editedAt ? ' · edited' : ''}`
+    let body: string
+    if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
+    else {
+      body = ''
+      if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
+      if (m.text) body += `<div class="text">${e(m.text)}</div>`
+      if (m.reactions.length > 0) {
+        body += `<div class="meta">${m.reactions.map((r) => `${e(r.emoji)} ${r.userIds.length}`).join(' ')}</div>`
+      }
+    }
+    chunk += `<div class="message${mine ? ' mine' : ''}"><div class="meta">${meta}</div>${body}</div>\n`
+  }
+  return chunk
 }
