@@ -1,7 +1,7 @@
 import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
-import type { Database, MessageRow } from '../db/schema'
+import type { Database, ImageRow, MessageRow } from '../db/schema'
 import { reactionsFor, removeAllReactions } from './reactions'
 
 type Db = Kysely<Database>
@@ -57,6 +57,20 @@ export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message
     deletedAt: row.deleted_at,
     reactions: live ? reactions : [],
   }
+}
+
+/** A message just written (no reactions yet), with the picture it carries, if any. */
+export function newMessage(row: MessageRow, image: ImageRow | undefined): Message {
+  return toMessage(
+    {
+      ...row,
+      image_mime: image?.mime ?? null,
+      image_width: image?.width ?? null,
+      image_height: image?.height ?? null,
+      image_bytes: image?.bytes ?? null,
+    },
+    [],
+  )
 }
 
 export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
