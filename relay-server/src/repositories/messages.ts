@@ -1,7 +1,7 @@
 import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
-import type { Database, MessageRow } from '../db/schema'
+import type { Database, ImageRow, MessageRow } from '../db/schema'
 import { reactionsFor, removeAllReactions } from './reactions'
 
 type Db = Kysely<Database>
@@ -57,6 +57,20 @@ export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message
     deletedAt: row.deleted_at,
     reactions: live ? reactions : [],
   }
+}
+
+/** A message just written (no reactions yet), with the picture it carries, if any. */
+export function newMessage(row: MessageRow, image: ImageRow | undefined): Message {
+  return toMessage(
+    {
+      ...row,
+      image_mime: image?.mime ?? null,
+      image_width: image?.width ?? null,
+      image_height: image?.height ?? null,
+      image_bytes: image?.bytes ?? null,
+    },
+    [],
+  )
 }
 
 export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
@@ -154,19 +168,14 @@ export async function insertGroupMessage(
   return db.insertInto('messages').values(message).returningAll().executeTakeFirstOrThrow()
 }
 
-/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
-export async function groupPage(
+/** Newest first from `before` (exclusive), `limit` of them, with their reactions and whether older ones exist. */
+async function pageOf(
   db: Db,
-  groupId: number,
-  sinceSeq: number,
+  query: ReturnType<typeof selectMessages>,
   before: number | undefined,
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
-  let query = selectMessages(db)
-    .where('messages.group_id', '=', groupId)
-    .where('messages.group_seq', '>=', sinceSeq)
-  if (before !== undefined) query = query.where('messages.id', '<', before)
-  const rows = await query
+  const rows = await (before === undefined ? query : query.where('messages.id', '<', before))
     .orderBy('messages.id', 'desc')
     .limit(limit + 1)
     .execute()
@@ -177,6 +186,20 @@ export async function groupPage(
     page.filter((r) => r.deleted_at === null).map((r) => r.id),
   )
   return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+}
+
+/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
+export async function groupPage(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+  before: number | undefined,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  const query = selectMessages(db)
+    .where('messages.group_id', '=', groupId)
+    .where('messages.group_seq', '>=', sinceSeq)
+  return pageOf(db, query, before, limit)
 }
 
 /**
@@ -191,22 +214,11 @@ export async function conversationPage(
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const key = conversationKey(a, b)
-  let query = selectMessages(db)
+  const query = selectMessages(db)
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
     .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
-  if (before !== undefined) query = query.where('messages.id', '<', before)
-  const rows = await query
-    .orderBy('messages.id', 'desc')
-    .limit(limit + 1)
-    .execute()
-  const hasMore = rows.length > limit
-  const page = rows.slice(0, limit)
-  const reactions = await reactionsFor(
-    db,
-    page.filter((r) => r.deleted_at === null).map((r) => r.id),
-  )
-  return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+  return pageOf(db, query, before, limit)
 }
 
 /** Replaces the text, keeping the one it replaces as a version (the history shows it). */
