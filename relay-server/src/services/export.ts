@@ -13,8 +13,7 @@ import {
   conversationImageIds,
   conversationPeers,
   groupAfter,
-  groupImageIds,
-  groupSenders,
+  groupSendersAndPictures,
 } from '../repositories/messages'
 import { markersInvolving } from '../repositories/receipts'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
@@ -52,6 +51,7 @@ interface ExportedGroup {
   row: GroupRow & { role: GroupRoleName }
   sinceSeq: number
   members: GroupMember[]
+  imageIds: string[]
 }
 
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
@@ -131,11 +131,12 @@ export class ExportService {
     for (const row of memberships) {
       const sinceSeq = Number(row.joined_seq)
       const members = await membersOf(db, row.id)
-      const people = new Set([...members.map((m) => m.userId), ...(await groupSenders(db, row.id, sinceSeq))])
+      const seen = await groupSendersAndPictures(db, row.id, sinceSeq)
+      const people = new Set([...members.map((m) => m.userId), ...seen.senderIds])
       for (const id of people) {
         if (!peers.has(id)) missing.add(id)
       }
-      exported.push({ row, sinceSeq, members })
+      exported.push({ row, sinceSeq, members, imageIds: seen.imageIds })
     }
     const unknown = [...missing]
     for (let i = 0; i < unknown.length; i += 500) {
@@ -147,7 +148,7 @@ export class ExportService {
       ...(await conversationImageIds(db, userId)),
     ])
     for (const g of exported) {
-      for (const id of await groupImageIds(db, g.row.id, g.sinceSeq)) imageIds.add(id)
+      for (const id of g.imageIds) imageIds.add(id)
     }
     if (user.avatar_image_id) imageIds.add(user.avatar_image_id)
     const images: ImageRow[] = []
@@ -182,36 +183,21 @@ export class ExportService {
     entry('receipts.json', async function* () {
       yield json({ receipts: await markersInvolving(db, userId) })
     })
-    const pages = (peerId: number) => walkConversation(db, userId, peerId)
+    const pages = (peerId: number) =>
+      walk((after) => conversationAfter(db, userId, peerId, after, EXPORT_PAGE))
     for (const peerId of peerIds) {
-      entry(`conversations/${peerId}.json`, async function* () {
-        yield `{\n"peer": ${JSON.stringify(peers.get(peerId) ?? null)},\n"messages": [`
-        let first = true
-        for await (const page of pages(peerId)) {
-          for (const message of page) {
-            yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
-            first = false
-          }
-        }
-        yield '\n]\n}\n'
-      })
+      entry(`conversations/${peerId}.json`, () =>
+        messagesFile(`"peer": ${JSON.stringify(peers.get(peerId) ?? null)}`, pages(peerId)),
+      )
     }
-    const groupPages = (g: ExportedGroup) => walkGroup(db, g.row.id, g.sinceSeq)
+    const groupPages = (g: ExportedGroup) =>
+      walk((after) => groupAfter(db, g.row.id, g.sinceSeq, after, EXPORT_PAGE))
     for (const g of exported) {
       const members = g.members.map((m) => ({ ...m, user: peers.get(m.userId) ?? null }))
       const group = toGroup(g.row, g.row.role)
       const joinedAt = g.members.find((m) => m.userId === userId)?.joinedAt ?? null
-      entry(`groups/${g.row.id}.json`, async function* () {
-        yield `{\n"group": ${JSON.stringify(group)},\n"joinedAt": ${JSON.stringify(joinedAt)},\n"members": ${JSON.stringify(members)},\n"messages": [`
-        let first = true
-        for await (const page of groupPages(g)) {
-          for (const message of page) {
-            yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
-            first = false
-          }
-        }
-        yield '\n]\n}\n'
-      })
+      const head = `"group": ${JSON.stringify(group)},\n"joinedAt": ${JSON.stringify(joinedAt)},\n"members": ${JSON.stringify(members)}`
+      entry(`groups/${g.row.id}.json`, () => messagesFile(head, groupPages(g)))
     }
     entry('index.html', () =>
       renderIndex({
@@ -241,32 +227,28 @@ export class ExportService {
   }
 }
 
-async function* walkConversation(
-  db: Kysely<Database>,
-  userId: number,
-  peerId: number,
-): AsyncGenerator<Message[]> {
+/** A conversation or group, EXPORT_PAGE messages at a time, oldest first. */
+async function* walk(pageAfter: (afterId: number) => Promise<Message[]>): AsyncGenerator<Message[]> {
   let after = 0
   for (;;) {
-    const page = await conversationAfter(db, userId, peerId, after, EXPORT_PAGE)
+    const page = await pageAfter(after)
     if (page.length > 0) yield page
     if (page.length < EXPORT_PAGE) return
     after = page[page.length - 1]!.id
   }
 }
 
-async function* walkGroup(
-  db: Kysely<Database>,
-  groupId: number,
-  sinceSeq: number,
-): AsyncGenerator<Message[]> {
-  let after = 0
-  for (;;) {
-    const page = await groupAfter(db, groupId, sinceSeq, after, EXPORT_PAGE)
-    if (page.length > 0) yield page
-    if (page.length < EXPORT_PAGE) return
-    after = page[page.length - 1]!.id
+/** A JSON object of the fields in `head` and then `messages`, written page by page. */
+async function* messagesFile(head: string, pages: AsyncGenerator<Message[]>): AsyncGenerator<string> {
+  yield `{\n${head},\n"messages": [`
+  let first = true
+  for await (const page of pages) {
+    for (const message of page) {
+      yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
+      first = false
+    }
   }
+  yield '\n]\n}\n'
 }
 
 function withPicturePath(message: Message): Message & { picture: string | null } {
