@@ -329,29 +329,40 @@ async function setupPhase(bench: Bench, users: SeededUser[]): Promise<number[]> 
   const started = performance.now()
   const groupIds: number[] = new Array(settings.catchupGroups)
   const addMs: number[] = []
-  await pool(
-    Array.from({ length: settings.catchupGroups }, (_, i) => i),
-    SETUP_IN_FLIGHT,
-    async (i) => {
-      const created = await http<GroupResponse>(bench.url, owner.token, 'POST', '/groups', {
-        title: `Bench group ${i + 1}`,
-        memberIds: others.slice(0, MAX_MEMBERS_PER_REQUEST - 1),
-      })
-      groupIds[i] = created.group.id
-      for (let at = MAX_MEMBERS_PER_REQUEST - 1; at < others.length; at += MAX_MEMBERS_PER_REQUEST) {
-        const t0 = performance.now()
-        await http(bench.url, owner.token, 'POST', `/groups/${created.group.id}/members`, {
-          userIds: others.slice(at, at + MAX_MEMBERS_PER_REQUEST),
+  const rows0 = await bench.relay.call('rowCounts', undefined, IPC_MS)
+  await bench.profiled(() =>
+    pool(
+      Array.from({ length: settings.catchupGroups }, (_, i) => i),
+      SETUP_IN_FLIGHT,
+      async (i) => {
+        const created = await http<GroupResponse>(bench.url, owner.token, 'POST', '/groups', {
+          title: `Bench group ${i + 1}`,
+          memberIds: others.slice(0, MAX_MEMBERS_PER_REQUEST - 1),
         })
-        addMs.push(performance.now() - t0)
-      }
-    },
+        groupIds[i] = created.group.id
+        for (let at = MAX_MEMBERS_PER_REQUEST - 1; at < others.length; at += MAX_MEMBERS_PER_REQUEST) {
+          const t0 = performance.now()
+          await http(bench.url, owner.token, 'POST', `/groups/${created.group.id}/members`, {
+            userIds: others.slice(at, at + MAX_MEMBERS_PER_REQUEST),
+          })
+          addMs.push(performance.now() - t0)
+        }
+      },
+    ),
   )
   const groupsMs = performance.now() - started
+  const rows1 = await bench.relay.call('rowCounts', undefined, IPC_MS)
   const adds = Float64Array.from(addMs).sort()
   log(
     `    ${settings.catchupGroups} groups of ${int(users.length)} in ${seconds(groupsMs)}; POST /groups/:id/members ` +
       `(${MAX_MEMBERS_PER_REQUEST} people) p50 ${ms(percentile(adds, 50))} p99 ${ms(percentile(adds, 99))}`,
+  )
+  log(
+    `    rows added: ${Object.entries(rows1.rows)
+      .map(([table, n]) => [table, n - (rows0.rows[table] ?? 0)] as const)
+      .filter(([, n]) => n !== 0)
+      .map(([table, n]) => `${table} ${int(n)}`)
+      .join(', ')}; database ${mb(rows1.bytes)} (was ${mb(rows0.bytes)})`,
   )
 
   // History: members' sockets send into every group, closed loop, before the others connect.

@@ -221,7 +221,22 @@ const handlers = {
       app.dbDialect === 'sqlite'
         ? Number((await sql<{ n: number }>`select total_changes() as n`.execute(app.db)).rows[0]?.n ?? 0)
         : null
-    return { rows, changes }
+    const bytes =
+      app.dbDialect === 'sqlite'
+        ? Number(
+            (
+              await sql<{
+                n: number
+              }>`select page_count * page_size as n from pragma_page_count(), pragma_page_size()`.execute(
+                app.db,
+              )
+            ).rows[0]?.n ?? 0,
+          )
+        : Number(
+            (await sql<{ n: string }>`select pg_database_size(current_database()) as n`.execute(app.db))
+              .rows[0]?.n ?? 0,
+          )
+    return { rows, changes, bytes }
   },
 
   async profileStart() {
