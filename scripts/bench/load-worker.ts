@@ -192,7 +192,7 @@ function onGroupEvent(member: Member, event: GroupEvent) {
   member.lastSeq.set(event.groupId, Math.max(last ?? 0, event.seq))
   if (!current || event.type !== 'message' || event.groupId !== current.groupId) return
   const text = event.data.text
-  if (!text.startsWith(current.tag)) return
+  if (text === null || !text.startsWith(current.tag)) return
   const sentAt = Number(text.slice(current.tag.length, text.indexOf(' ', current.tag.length)))
   const at = now()
   current.received++
