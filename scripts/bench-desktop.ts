@@ -16,12 +16,12 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import type { FeedEvent } from '@parley/shared'
+import type { ConversationKey, FeedEvent } from '@parley/shared'
 import { applyEvents, queueDeliveredReceipts } from '../desktop/src/core/db/apply'
 import { LocalDb } from '../desktop/src/core/db/local-db'
 import { searchMessages } from '../desktop/src/core/db/search'
 import { saveAccount } from '../desktop/src/core/db/tables/account'
-import { mostRecentPeer } from '../desktop/src/core/db/tables/conversations'
+import { mostRecentConversation } from '../desktop/src/core/db/tables/conversations'
 import { INDEX_CHUNK, indexText, textBacklog } from '../desktop/src/core/db/text-index'
 import { messagePage } from '../desktop/src/core/db/views/messages'
 import { checkSyncPage } from '../desktop/src/core/net/incoming'
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   let generateMs = 0
   let applyMs = 0
   let indexMs = 0
-  const received = new Map<number, number>()
+  const received = new Map<ConversationKey, number>()
   for (let first = 1; first <= TOTAL; first += EVENTS_PER_TRANSACTION) {
     const t0 = performance.now()
     const events = page(first, Math.min(EVENTS_PER_TRANSACTION, TOTAL - first + 1))
@@ -119,8 +119,8 @@ async function main(): Promise<void> {
     // As the sync engine does during a catch-up: delivered receipts once at the end, the search
     // index in large chunks whenever it falls that far behind.
     const summary = applyEvents(db, ME, events, Date.now(), { receipts: false })
-    for (const [peerId, upTo] of summary.received)
-      received.set(peerId, Math.max(received.get(peerId) ?? 0, upTo))
+    for (const [conversation, upTo] of summary.received)
+      received.set(conversation, Math.max(received.get(conversation) ?? 0, upTo))
     const t2 = performance.now()
     if (textBacklog(db) >= INDEX_CHUNK) indexText(db)
     const t3 = performance.now()
@@ -162,8 +162,8 @@ async function main(): Promise<void> {
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now()
     db = await LocalDb.open(file)
-    const peerId = mostRecentPeer(db)
-    const first = messagePage(db, ME, peerId ?? 0, {}, 50)
+    const conversation = mostRecentConversation(db)
+    const first = messagePage(db, ME, conversation ?? 'dm:0', {}, 50)
     const elapsed = performance.now() - t0
     if (first.messages.length !== 50) throw new Error('the first page is not full')
     opens.push(elapsed)

@@ -31,21 +31,21 @@ describe('the bridge boundary', () => {
   })
 
   it.each([
-    ['messages.send', { peerId: 2, text: '' }, 'payload.text'],
-    ['messages.send', { peerId: 2, text: '   ' }, 'payload.text'],
-    ['messages.send', { peerId: 2, text: 'x'.repeat(4001) }, 'payload.text'],
-    ['messages.send', { peerId: '2', text: 'hi' }, 'payload.peerId'],
-    ['messages.send', { peerId: 0, text: 'hi' }, 'payload.peerId'],
-    ['messages.send', { text: 'hi' }, 'peerId'],
+    ['messages.send', { conversation: 'dm:2', text: '' }, 'payload.text'],
+    ['messages.send', { conversation: 'dm:2', text: '   ' }, 'payload.text'],
+    ['messages.send', { conversation: 'dm:2', text: 'x'.repeat(4001) }, 'payload.text'],
+    ['messages.send', { conversation: 2, text: 'hi' }, 'payload.conversation'],
+    ['messages.send', { conversation: 'dm:0', text: 'hi' }, 'payload.conversation'],
+    ['messages.send', { text: 'hi' }, 'conversation'],
     ['messages.react', { localId: 1, emoji: 'not an emoji' }, 'payload.emoji'],
-    ['messages.page', { peerId: 2, limit: 1000 }, 'payload.limit'],
+    ['messages.page', { conversation: 'dm:2', limit: 1000 }, 'payload.limit'],
     ['messages.edit', { localId: 1.5, text: 'hi' }, 'payload.localId'],
     ['auth.login', { relayUrl: 'ftp://relay', username: 'ada', password: 'x' }, 'payload.relayUrl'],
     ['auth.register', { relayUrl: 'http://127.0.0.1:1', username: 'a', password: 'short' }, 'payload'],
     ['search.query', { q: '' }, 'payload.q'],
     ['settings.set', {}, 'payload'],
     ['settings.set', { theme: 'sepia' }, 'payload.theme'],
-    ['drafts.set', { peerId: 2, text: 'a\u0000b' }, 'payload.text'],
+    ['drafts.set', { conversation: 'dm:2', text: 'a\u0000b' }, 'payload.text'],
     ['profile.update', { username: 'new' }, 'unknown field'],
   ])('%s refuses %j', async (method, params, where) => {
     const result = await core.service.invoke(method, params)
@@ -69,7 +69,7 @@ describe('the bridge boundary', () => {
   })
 
   it('answers not_signed_in to valid calls that need an account', async () => {
-    expect(await core.service.invoke('messages.send', { peerId: 2, text: 'hi' })).toMatchObject({
+    expect(await core.service.invoke('messages.send', { conversation: 'dm:2', text: 'hi' })).toMatchObject({
       ok: false,
       error: { code: 'not_signed_in' },
     })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type BridgeEvent, bridgeEvents, type MessageView, validate } from '@parley/shared'
+import { type BridgeEvent, bridgeEvents, dmKey, type MessageView, validate } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   befriend,
@@ -34,7 +34,7 @@ describe('two cores chat through a real relay', () => {
   it('a message shows as pending at once, reaches the peer, and ends read', async () => {
     const { alice, bob, a, b } = await twoFriends()
 
-    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'hello bob' })
+    const sent = await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'hello bob' })
     expect(sent).toMatchObject({ state: 'pending', id: null, mine: true, text: 'hello bob' })
 
     const received = await waitFor(async () =>
@@ -50,7 +50,7 @@ describe('two cores chat through a real relay', () => {
 
     // Bob's core says "delivered" by itself; reading moves it to read on Alice's side.
     await waitFor(async () => (await conversation(alice, b.user.id))[0]?.state === 'delivered')
-    const unread = await bob.ok('messages.markRead', { peerId: a.user.id })
+    const unread = await bob.ok('messages.markRead', { conversation: dmKey(a.user.id) })
     expect(unread.total).toBe(0)
     await waitFor(async () => (await conversation(alice, b.user.id))[0]?.state === 'read')
     const own = (await conversation(alice, b.user.id))[0]!
@@ -58,12 +58,12 @@ describe('two cores chat through a real relay', () => {
     expect(own.id).toBe(received.id)
 
     // The reply comes back the other way, and each side's unread total follows.
-    await bob.ok('messages.send', { peerId: a.user.id, text: 'hi alice' })
+    await bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'hi alice' })
     await waitFor(async () => (await alice.ok('unread.get', {})).total === 1)
     await waitFor(() => alice.events('unread.changed').at(-1)?.total === 1)
     const conversations = await alice.ok('conversations.list', {})
     expect(conversations[0]).toMatchObject({
-      peerId: b.user.id,
+      key: dmKey(b.user.id),
       unread: 1,
       lastMessage: { text: 'hi alice' },
     })
@@ -72,17 +72,29 @@ describe('two cores chat through a real relay', () => {
   it('a message handed over again with its clientId is written once, and a clientId is bound to its conversation', async () => {
     const { alice, bob, a, b } = await twoFriends()
     const clientId = randomUUID()
-    const first = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    const first = await alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'once only',
+      clientId,
+    })
     expect(first.clientId).toBe(clientId)
     // The page did not hear back and asks again: the same message, pending or sent by now.
-    const again = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    const again = await alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'once only',
+      clientId,
+    })
     expect(again.localId).toBe(first.localId)
     await waitFor(async () => (await conversation(alice, b.user.id))[0]?.id !== null)
-    const afterSent = await alice.ok('messages.send', { peerId: b.user.id, text: 'once only', clientId })
+    const afterSent = await alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'once only',
+      clientId,
+    })
     expect(afterSent.localId).toBe(first.localId)
     expect(afterSent.id).not.toBeNull()
     const elsewhere = await alice.call('messages.send', {
-      peerId: a.user.id + b.user.id,
+      conversation: dmKey(a.user.id + b.user.id),
       text: 'x',
       clientId,
     })
@@ -107,13 +119,13 @@ describe('two cores chat through a real relay', () => {
 
     expect(await bob.ok('app.info', {})).toMatchObject({ shell: 'electron', version: '9.9.9' })
     expect((await alice.ok('app.info', {})).shell).toBe('browser')
-    await bob.ok('app.setViewing', { peerId: a.user.id })
-    expect(bob.service.viewing).toBe(a.user.id)
+    await bob.ok('app.setViewing', { conversation: dmKey(a.user.id) })
+    expect(bob.service.viewing).toBe(dmKey(a.user.id))
 
-    await alice.ok('messages.send', { peerId: b.user.id, text: 'are you up?' })
+    await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'are you up?' })
     const received = await waitFor(() => bob.events('messages.received').at(-1))
     expect(received).toMatchObject({
-      peerId: a.user.id,
+      conversation: dmKey(a.user.id),
       count: 1,
       message: { text: 'are you up?', mine: false },
       sender: { id: a.user.id, username: a.user.username },
@@ -121,11 +133,18 @@ describe('two cores chat through a real relay', () => {
     // Your own messages never notify you.
     expect(alice.events('messages.received')).toHaveLength(0)
 
-    const settings = await bob.ok('settings.set', { mutedPeers: [a.user.id], closeToTray: false })
-    expect(settings).toMatchObject({ mutedPeers: [a.user.id], closeToTray: false, startAtLogin: false })
+    const settings = await bob.ok('settings.set', {
+      mutedConversations: [dmKey(a.user.id)],
+      closeToTray: false,
+    })
+    expect(settings).toMatchObject({
+      mutedConversations: [dmKey(a.user.id)],
+      closeToTray: false,
+      startAtLogin: false,
+    })
     expect(bob.events('settings.changed').at(-1)).toEqual(settings)
     // The same peer twice is refused at the boundary.
-    const twice = await bob.call('settings.set', { mutedPeers: [a.user.id, a.user.id] })
+    const twice = await bob.call('settings.set', { mutedConversations: [dmKey(a.user.id), dmKey(a.user.id)] })
     expect(twice.ok).toBe(false)
   })
 
@@ -135,7 +154,7 @@ describe('two cores chat through a real relay', () => {
     expect(sinceBefore).toEqual(expect.any(Number))
 
     await bob.ok('contacts.block', { userId: a.user.id })
-    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'still friends?' })
+    const sent = await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'still friends?' })
     const settled = await waitFor(async () => {
       const [m] = await conversation(alice, b.user.id)
       return m?.state === 'sent' && !m.changePending ? m : undefined
@@ -154,7 +173,7 @@ describe('two cores chat through a real relay', () => {
       status: 'accepted',
       acceptedAt: sinceBefore,
     })
-    await alice.ok('messages.send', { peerId: b.user.id, text: 'hello again' })
+    await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'hello again' })
     await waitFor(async () => (await conversation(bob, a.user.id)).length > 0)
     expect((await conversation(bob, a.user.id)).map((m) => m.text)).toEqual(['hello again'])
   })
@@ -174,11 +193,11 @@ describe('two cores chat through a real relay', () => {
     const aliceSaw = since(alice)
     const bobSaw = since(bob)
 
-    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'counted' })
+    const sent = await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'counted' })
     const received = await waitFor(async () => (await conversation(bob, a.user.id))[0])
     // Bob's core says delivered by itself; reading says read.
     await waitFor(() => alice.events('receipts.changed').find((e) => e.deliveredUpTo >= received.id!))
-    await bob.ok('messages.markRead', { peerId: a.user.id })
+    await bob.ok('messages.markRead', { conversation: dmKey(a.user.id) })
     await waitFor(() => alice.events('receipts.changed').find((e) => e.readUpTo >= received.id!))
     // Time for any late echo (the feed's copy of Alice's own message, the receipts' echoes).
     await new Promise((resolve) => setTimeout(resolve, 500))
@@ -194,13 +213,13 @@ describe('two cores chat through a real relay', () => {
     expect(told(bobSaw.changed()).map((m) => m.state)).toEqual(['delivered'])
     for (const e of [...aliceSaw.changed(), ...bobSaw.changed()]) expect(e.reload).toBe(false)
     expect(alice.events('receipts.changed').at(-1)).toEqual({
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       deliveredUpTo: received.id,
       readUpTo: received.id,
       ownReadUpTo: 0,
     })
     expect(bob.events('receipts.changed').at(-1)).toMatchObject({
-      peerId: a.user.id,
+      conversation: dmKey(a.user.id),
       ownReadUpTo: received.id,
     })
     // The pages still carry the state the markers give.
@@ -220,7 +239,9 @@ describe('two cores chat through a real relay', () => {
     await waitFor(() =>
       aliceSaw
         .rows()
-        .some((e) => e.conversations.some((c) => c.peerId === b.user.id && c.peer?.firstName === 'Robert')),
+        .some((e) =>
+          e.conversations.some((c) => c.key === dmKey(b.user.id) && c.peer?.firstName === 'Robert'),
+        ),
     )
 
     // Every event told is one the bridge's schemas accept.
@@ -229,5 +250,47 @@ describe('two cores chat through a real relay', () => {
         expect(validate(bridgeEvents[event], payload).ok).toBe(true)
       }
     }
+  })
+
+  it('a conversation is named by its key: a 1:1 row takes its title and picture from the contact; a group key is taken, and nothing is written to a group yet', async () => {
+    const { alice, bob, a, b } = await twoFriends()
+    await bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'keyed' })
+    const row = await waitFor(async () =>
+      (await alice.ok('conversations.list', {})).find((c) => c.key === dmKey(b.user.id) && c.lastMessage),
+    )
+    expect(row).toMatchObject({
+      kind: 'dm',
+      title: `${b.user.firstName} ${b.user.lastName}`,
+      avatarImageId: null,
+      peer: { id: b.user.id },
+      lastMessage: { text: 'keyed', conversation: dmKey(b.user.id), senderId: b.user.id },
+    })
+
+    // Every conversation-keyed method takes a group's key at the boundary...
+    expect(await alice.ok('messages.page', { conversation: 'group:1' })).toEqual({
+      messages: [],
+      nextBefore: null,
+      nextAfter: null,
+    })
+    await alice.ok('drafts.set', { conversation: 'group:1', text: 'for the group' })
+    expect(await alice.ok('drafts.get', { conversation: 'group:1' })).toMatchObject({ text: 'for the group' })
+    expect(await alice.ok('typing.set', { conversation: 'group:1', typing: true })).toBeNull()
+    const unread = await alice.ok('unread.get', {})
+    expect(unread.total).toBe(1)
+    expect(await alice.ok('messages.markRead', { conversation: 'group:1' })).toEqual(unread)
+    // ...but this build has no group to write to: refused, and nothing is queued.
+    for (const send of [
+      alice.call('messages.send', { conversation: 'group:1', text: 'hello all' }),
+      alice.call('messages.send', { conversation: dmKey(a.user.id), text: 'to myself' }),
+    ]) {
+      expect((await send).ok).toBe(false)
+    }
+    expect(await alice.call('messages.send', { conversation: 'group:1', text: 'x' })).toMatchObject({
+      error: { code: 'not_found' },
+    })
+    expect(await alice.call('messages.send', { conversation: dmKey(a.user.id), text: 'x' })).toMatchObject({
+      error: { code: 'cannot_contact_self' },
+    })
+    expect((await alice.ok('conversations.list', {})).map((c) => c.key)).toEqual([dmKey(b.user.id)])
   })
 })

@@ -1,7 +1,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { BridgeEvent, BridgeMethod, BridgeParams, BridgeResult } from '@parley/shared'
+import {
+  type BridgeEvent,
+  type BridgeMethod,
+  type BridgeParams,
+  type BridgeResult,
+  dmKey,
+} from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { silentLogger } from '../src/core/logger'
@@ -213,7 +219,7 @@ describe('the browser-mode host', () => {
     const host = await newHost()
     const client = await connect(host.bridgeUrl)
     expect(await client.call('connection.get', {})).toMatchObject({ ok: true, value: { state: 'offline' } })
-    expect(await client.call('messages.send', { peerId: -1, text: '' } as never)).toMatchObject({
+    expect(await client.call('messages.send', { conversation: 'dm:-1', text: '' } as never)).toMatchObject({
       ok: false,
       error: { code: 'invalid_params' },
     })
@@ -254,7 +260,7 @@ describe('the browser-mode host', () => {
       const state = await alice.call('connection.get', {})
       return state.ok && state.value.state === 'online'
     })
-    await alice.call('messages.send', { peerId: b.user.id, text: 'over the host' })
+    await alice.call('messages.send', { conversation: dmKey(b.user.id), text: 'over the host' })
     await waitFor(() =>
       bob.events.some(
         (e) =>

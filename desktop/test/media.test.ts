@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { MessageView, Result } from '@parley/shared'
+import { dmKey } from '@parley/shared'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
@@ -169,7 +170,7 @@ describe('images between two cores through a real relay', () => {
     expect(picture.length).toBeGreaterThan(1_000_000)
 
     const sent = await cores.alice.ok('messages.sendImage', {
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       dataBase64: picture.toString('base64'),
     })
     await waitFor(async () => (await imageMessage(cores.alice, b.user.id)).id !== null)
@@ -192,7 +193,7 @@ describe('images between two cores through a real relay', () => {
     const picture = await png()
 
     const sent = await cores.alice.ok('messages.sendImage', {
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       dataBase64: picture.toString('base64'),
       text: 'the view',
     })
@@ -243,7 +244,7 @@ describe('images between two cores through a real relay', () => {
 
     const picture = await png(80, 60, '#cc6633')
     const sent = await cores.alice.ok('messages.sendImage', {
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       dataBase64: picture.toString('base64'),
     })
     expect(sent).toMatchObject({ state: 'pending', text: null, image: { local: true } })
@@ -268,7 +269,7 @@ describe('images between two cores through a real relay', () => {
     cleanup.push(() => relay.close())
     const { cores, b } = await pair(relay.url)
     const refused = await cores.alice.call('messages.sendImage', {
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       dataBase64: Buffer.from('just some text, not a picture').toString('base64'),
     })
     expect(refused.ok === false && refused.error.code).toBe('unsupported_image')
@@ -282,7 +283,7 @@ describe('images between two cores through a real relay', () => {
     // A PNG's signature and header, then garbage: it looks like a picture until it is decoded.
     const damaged = Buffer.concat([(await png()).subarray(0, 33), Buffer.alloc(400, 7)])
     const sent = await cores.alice.ok('messages.sendImage', {
-      peerId: b.user.id,
+      conversation: dmKey(b.user.id),
       dataBase64: damaged.toString('base64'),
     })
     const failed = await waitFor(async () =>

@@ -4,6 +4,7 @@ import SQLite from 'better-sqlite3'
 import { describe, expect, it } from 'vitest'
 import { LocalDb, StoreTooNewError } from '../src/core/db/local-db'
 import { migrations } from '../src/core/db/migrations/index'
+import { settingsOf } from '../src/core/db/tables/settings'
 import { cursorOf } from '../src/core/db/tables/sync-state'
 import { indexText, textBacklog } from '../src/core/db/text-index'
 import { openTestDb, tempFile } from './helpers/store'
@@ -50,7 +51,7 @@ describe('local store migrations', () => {
   it('0001 keeps the full-text index in step with every insert, edit and delete', async () => {
     const db = await LocalDb.open(tempFile())
     const insert = db.prepare(
-      `insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at)
+      `insert into messages (server_id, client_id, sender_id, recipient_id, conversation_id, text, created_at)
        values (?, ?, 2, 1, 2, ?, 1)`,
     )
     for (let i = 1; i <= 50; i++) insert.run(i, `client-${i}`, `text number ${i}`)
@@ -120,6 +121,59 @@ describe('local store migrations', () => {
         )
         .run(),
     ).toThrow(/CHECK/)
+    await db.close()
+  })
+
+  it('0005 keys conversations, messages, drafts, the outbox and muted peers by conversation, keeping every row', async () => {
+    const file = tempFile()
+    const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < '0005'))
+    const old = await LocalDb.open(file, { migrations: before })
+    const run = (statement: string) => old.prepare(statement).run()
+    run(`insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at)
+         values (7, 'c-7', 2, 1, 2, 'from two', 1), (8, 'c-8', 1, 3, 3, 'to three', 2)`)
+    run(`insert into messages (client_id, sender_id, recipient_id, peer_id, text, created_at, send_state)
+         values ('c-9', 1, 2, 2, 'pending to two', 3, 'pending')`)
+    run(
+      `insert into conversations (peer_id, last_activity_at, own_read_up_to, peer_read_up_to) values (2, 5, 7, 0), (3, 6, 0, 8)`,
+    )
+    run(`insert into drafts (peer_id, text, updated_at) values (3, 'half', 4)`)
+    run(
+      `insert into outbox (kind, peer_id, message_local_id, payload, created_at) values ('send', 2, 3, '{}', 3)`,
+    )
+    run(`insert into settings (key, value) values ('mutedPeers', '[3, 2]'), ('theme', '"dark"')`)
+    await old.close()
+
+    const db = await LocalDb.open(file)
+    const all = (query: string) => db.prepare(query).all()
+    expect(all('select local_id, server_id, conversation_id, text from messages order by local_id')).toEqual([
+      { local_id: 1, server_id: 7, conversation_id: 2, text: 'from two' },
+      { local_id: 2, server_id: 8, conversation_id: 3, text: 'to three' },
+      { local_id: 3, server_id: null, conversation_id: 2, text: 'pending to two' },
+    ])
+    expect(
+      all('select key, last_activity_at, own_read_up_to, peer_read_up_to from conversations order by key'),
+    ).toEqual([
+      { key: 'dm:2', last_activity_at: 5, own_read_up_to: 7, peer_read_up_to: 0 },
+      { key: 'dm:3', last_activity_at: 6, own_read_up_to: 0, peer_read_up_to: 8 },
+    ])
+    expect(all('select conversation, text from drafts')).toEqual([{ conversation: 'dm:3', text: 'half' }])
+    expect(all('select kind, conversation, message_local_id from outbox')).toEqual([
+      { kind: 'send', conversation: 'dm:2', message_local_id: 3 },
+    ])
+    expect(settingsOf(db)).toMatchObject({ mutedConversations: ['dm:3', 'dm:2'], theme: 'dark' })
+    // Pages still come off the conversation index, and a group can have a row of its own.
+    expect(
+      all(
+        `explain query plan select * from messages where conversation_id = 2 order by sort_key desc limit 50`,
+      ),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ detail: expect.stringContaining('messages_conversation') }),
+      ]),
+    )
+    db.prepare(`insert into conversations (key, last_activity_at) values ('group:1', 9)`).run()
+    expect(db.prepare(`select count(*) from conversations`).pluck().get()).toBe(3)
+    expect(db.prepare('pragma integrity_check').pluck().get()).toBe('ok')
     await db.close()
   })
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { MessageView, SessionView } from '@parley/shared'
+import { dmKey } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { befriend, conversation, signUp, startContacts, startCore, waitFor, waitOnline } from './helpers/core'
 import { startProxy, type TestProxy } from './helpers/proxy'
@@ -60,13 +61,16 @@ describe('a core that was away', () => {
     const relay = await startRelay()
     cleanup.push(() => relay.close())
     const { cores, a, b } = await pair(relay.url)
-    const first = await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'before the break' })
+    const first = await cores.alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'before the break',
+    })
     await waitFor(async () => (await conversation(cores.bob, a.user.id)).length === 1)
     await cores.alice.stop()
 
     // Meanwhile: Bob writes, edits, deletes and reacts; Alice's phone (another session) writes too.
     for (let i = 1; i <= 30; i++)
-      await cores.bob.ok('messages.send', { peerId: a.user.id, text: `while away ${i}` })
+      await cores.bob.ok('messages.send', { conversation: dmKey(a.user.id), text: `while away ${i}` })
     await waitFor(async () => (await conversation(cores.bob, a.user.id)).every((m) => m.id !== null))
     const bobs = await conversation(cores.bob, a.user.id)
     await cores.bob.ok('messages.edit', { localId: bobs[5]!.localId, text: 'edited while away' })
@@ -113,7 +117,7 @@ describe('the outbox', () => {
     await waitFor(async () => (await cores.alice.ok('connection.get', {})).state === 'connecting')
 
     for (const text of ['one', 'two', 'three'])
-      await cores.alice.ok('messages.send', { peerId: b.user.id, text })
+      await cores.alice.ok('messages.send', { conversation: dmKey(b.user.id), text })
     const two = (await conversation(cores.alice, b.user.id))[1]!
     await cores.alice.ok('messages.edit', { localId: two.localId, text: 'two, corrected' })
 
@@ -144,9 +148,9 @@ describe('the outbox', () => {
   it('edits, deletes, reactions and read receipts made offline are queued and delivered', async () => {
     const { proxy } = await relayWithProxy()
     const { cores, a, b } = await pair(proxy.url)
-    await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'keep me' })
-    await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'delete me' })
-    await cores.bob.ok('messages.send', { peerId: a.user.id, text: 'react to me' })
+    await cores.alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'keep me' })
+    await cores.alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'delete me' })
+    await cores.bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'react to me' })
     await waitFor(
       async () => (await conversation(cores.alice, b.user.id)).filter((m) => m.id !== null).length === 3,
     )
@@ -168,7 +172,7 @@ describe('the outbox', () => {
       text: null,
     })
     await cores.alice.ok('messages.react', { localId: theirs!.localId, emoji: '👍' })
-    expect((await cores.alice.ok('messages.markRead', { peerId: b.user.id })).total).toBe(0)
+    expect((await cores.alice.ok('messages.markRead', { conversation: dmKey(b.user.id) })).total).toBe(0)
 
     proxy.goOnline()
     await waitFor(async () => {
@@ -194,7 +198,10 @@ describe('the outbox', () => {
     const { cores, a, b } = await pair(proxy.url)
     const bobDevice = await secondDevice(relay.url, b)
     proxy.swallowReplies(true)
-    const sent = await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'ack goes missing' })
+    const sent = await cores.alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'ack goes missing',
+    })
     // The relay has it (the ack was swallowed), and Alice's core does not know yet.
     await waitFor(async () => (await relayConversation(relay.url, bobDevice, a.user.id)).length === 1)
     expect((await conversation(cores.alice, b.user.id))[0]?.state).toBe('pending')
@@ -217,7 +224,7 @@ describe('the outbox', () => {
     cleanup.push(() => proxy.close())
     const { cores, a, b } = await pair(proxy.url)
     await first.close()
-    await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'across the restart' })
+    await cores.alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'across the restart' })
     await new Promise((resolve) => setTimeout(resolve, 300))
 
     const second = await startRelay({ dataDir })
@@ -240,7 +247,10 @@ describe('the outbox', () => {
     const a = await signUp(alice, relay.url)
     const c = await signUp(carol, relay.url)
     await waitOnline(alice)
-    const sent = await alice.ok('messages.send', { peerId: c.user.id, text: 'not a contact yet' })
+    const sent = await alice.ok('messages.send', {
+      conversation: dmKey(c.user.id),
+      text: 'not a contact yet',
+    })
     const failed = await waitFor(async () => {
       const [m] = await conversation(alice, c.user.id)
       return m?.state === 'failed' ? m : undefined
@@ -253,7 +263,7 @@ describe('the outbox', () => {
     expect((await conversation(alice, c.user.id))[0]?.failure).toBeNull()
 
     await alice.ok('contacts.block', { userId: c.user.id })
-    const doomed = await alice.ok('messages.send', { peerId: c.user.id, text: 'blocked' })
+    const doomed = await alice.ok('messages.send', { conversation: dmKey(c.user.id), text: 'blocked' })
     await waitFor(
       async () =>
         (await conversation(alice, c.user.id)).find((m) => m.localId === doomed.localId)?.state === 'failed',
@@ -278,7 +288,10 @@ describe('the time of a message', () => {
     await waitFor(async () => (await cores.alice.ok('connection.get', {})).state === 'connecting')
 
     aliceOffset = -3_600_000
-    const written = await cores.alice.ok('messages.send', { peerId: b.user.id, text: 'written on the train' })
+    const written = await cores.alice.ok('messages.send', {
+      conversation: dmKey(b.user.id),
+      text: 'written on the train',
+    })
     expect(written.state).toBe('pending')
     const writtenAt = written.createdAt
     aliceOffset = 300_000

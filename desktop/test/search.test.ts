@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
 import type { LocalDb } from '../src/core/db/local-db'
@@ -46,7 +47,12 @@ afterAll(async () => {
 })
 
 const ids = (q: string, peerId?: number) =>
-  searchMessages(db, ME, { q, peerId, limit: 20, offset: 0 }).map((h) => h.message.id)
+  searchMessages(db, ME, {
+    q,
+    conversation: peerId === undefined ? undefined : dmKey(peerId),
+    limit: 20,
+    offset: 0,
+  }).map((h) => h.message.id)
 
 describe('local search', () => {
   it('matches words by prefix, whatever their case and accents', () => {

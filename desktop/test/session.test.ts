@@ -1,4 +1,5 @@
 import http from 'node:http'
+import { dmKey } from '@parley/shared'
 import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
@@ -47,14 +48,14 @@ async function twoFriends() {
 describe('sessions', () => {
   it('signing out stops syncing; signing in again reuses the cache and carries on', async () => {
     const { alice, bob, a, b } = await twoFriends()
-    await bob.ok('messages.send', { peerId: a.user.id, text: 'first' })
+    await bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'first' })
     await waitFor(async () => (await conversation(alice, b.user.id)).length === 1)
     expect(await alice.ok('auth.logout', {})).toBeNull()
     expect(await alice.ok('auth.session', {})).toBeNull()
     expect((await alice.ok('connection.get', {})).state).toBe('offline')
     expect(alice.events('session.changed').at(-1)).toMatchObject({ session: null, reason: 'signed_out' })
 
-    await bob.ok('messages.send', { peerId: a.user.id, text: 'second' })
+    await bob.ok('messages.send', { conversation: dmKey(a.user.id), text: 'second' })
     const restarted = await alice.restart()
     cores.push(restarted)
     expect(await restarted.ok('auth.session', {})).toBeNull()
@@ -205,7 +206,7 @@ describe('the relay to sign in to', () => {
 describe('live signals and other methods', () => {
   it('typing shows on the other side and stops by itself', async () => {
     const { alice, bob, a, b } = await twoFriends()
-    await alice.ok('typing.set', { peerId: b.user.id, typing: true })
+    await alice.ok('typing.set', { conversation: dmKey(b.user.id), typing: true })
     await waitFor(() => bob.events('typing.changed').some((e) => e.userId === a.user.id && e.typing))
     await waitFor(() => bob.events('typing.changed').at(-1)?.typing === false, 3000)
   })
@@ -275,7 +276,7 @@ describe('live signals and other methods', () => {
 
   it('an edited message shows its history; reactions and deletes reach the other side', async () => {
     const { alice, bob, a, b } = await twoFriends()
-    const sent = await alice.ok('messages.send', { peerId: b.user.id, text: 'version one' })
+    const sent = await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'version one' })
     await waitFor(async () => (await conversation(alice, b.user.id))[0]?.id !== null)
     await alice.ok('messages.edit', { localId: sent.localId, text: 'version two' })
     const received = await waitFor(async () =>
@@ -298,12 +299,14 @@ describe('live signals and other methods', () => {
     const user = await alice.ok('profile.update', { lastName: 'King' })
     expect(user.lastName).toBe('King')
     await waitFor(async () => (await bob.ok('contacts.list', {}))[0]?.user.lastName === 'King')
-    await alice.ok('drafts.set', { peerId: b.user.id, text: 'half a thought' })
-    expect(await alice.ok('drafts.get', { peerId: b.user.id })).toMatchObject({ text: 'half a thought' })
+    await alice.ok('drafts.set', { conversation: dmKey(b.user.id), text: 'half a thought' })
+    expect(await alice.ok('drafts.get', { conversation: dmKey(b.user.id) })).toMatchObject({
+      text: 'half a thought',
+    })
     const [conversationView] = await alice.ok('conversations.list', {})
     expect(conversationView).toBeUndefined() // no messages yet: drafts alone do not make a conversation
-    await alice.ok('messages.send', { peerId: b.user.id, text: 'the thought' })
-    expect(await alice.ok('drafts.get', { peerId: b.user.id })).toBeNull()
+    await alice.ok('messages.send', { conversation: dmKey(b.user.id), text: 'the thought' })
+    expect(await alice.ok('drafts.get', { conversation: dmKey(b.user.id) })).toBeNull()
     expect((await alice.ok('users.search', { q: a.user.username.slice(0, 6) })).map((u) => u.id)).toContain(
       a.user.id,
     )

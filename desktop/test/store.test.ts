@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
 import {
@@ -30,7 +31,7 @@ afterEach(async () => {
 })
 
 function all(peerId = PEER) {
-  return messagePage(db, ME, peerId, {}, 500).messages.reverse()
+  return messagePage(db, ME, dmKey(peerId), {}, 500).messages.reverse()
 }
 
 describe('applying the feed', () => {
@@ -79,7 +80,7 @@ describe('applying the feed', () => {
     )
     expect(cursorOf(db)).toBe(4)
     expect(all().map((m) => m.id)).toEqual([21])
-    expect([...summary.messages.keys()]).toEqual([PEER])
+    expect([...summary.messages.keys()]).toEqual([dmKey(PEER)])
   })
 
   it('counts messages new to this device per peer, for notifications, but not replays or your own', async () => {
@@ -95,7 +96,7 @@ describe('applying the feed', () => {
       ]),
       NOW,
     )
-    expect([...first.arrived]).toEqual([[PEER, 2]])
+    expect([...first.arrived]).toEqual([[dmKey(PEER), 2]])
     // The same messages again after a gap (a catch-up overlapping live events): nothing new.
     db.prepare('update sync_state set cursor = 0 where id = 1').run()
     const replay = applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 12 }) }]), NOW)
@@ -118,7 +119,8 @@ describe('applying the feed', () => {
     db = await openTestDb()
     const localId = insertPendingMessage(db, {
       me: ME,
-      peerId: PEER,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
       text: 'hi',
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0001',
       now: NOW,
@@ -151,7 +153,14 @@ describe('applying the feed', () => {
   it('another user reusing one of our clientIds does not touch our message', async () => {
     db = await openTestDb()
     const clientId = 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0002'
-    const localId = insertPendingMessage(db, { me: ME, peerId: PEER, text: 'mine', clientId, now: NOW })
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
+      text: 'mine',
+      clientId,
+      now: NOW,
+    })
     applyEvents(
       db,
       ME,
@@ -209,25 +218,25 @@ describe('applying the feed', () => {
       ]),
       NOW,
     )
-    expect(unreadCounts(db)).toEqual({
+    expect(unreadCounts(db, ME)).toEqual({
       total: 3,
       conversations: [
-        { peerId: 2, count: 2 },
-        { peerId: 3, count: 1 },
+        { conversation: 'dm:2', count: 2 },
+        { conversation: 'dm:3', count: 1 },
       ],
     })
-    moveOwnReadMarker(db, PEER, 10)
-    expect(unreadCounts(db).total).toBe(2)
+    moveOwnReadMarker(db, dmKey(PEER), 10)
+    expect(unreadCounts(db, ME).total).toBe(2)
     applyEvents(db, ME, feed(7, [{ type: 'read', data: { userId: ME, peerId: 3, upTo: 14 } }]), NOW)
-    expect(unreadCounts(db)).toEqual({ total: 1, conversations: [{ peerId: 2, count: 1 }] })
+    expect(unreadCounts(db, ME)).toEqual({ total: 1, conversations: [{ conversation: 'dm:2', count: 1 }] })
   })
 
   it('received messages queue one delivered receipt per conversation, moved forward', async () => {
     db = await openTestDb()
     applyEvents(db, ME, feed(1, [{ type: 'message', data: message({ id: 10 }) }]), NOW)
     applyEvents(db, ME, feed(2, [{ type: 'message', data: message({ id: 11 }) }]), NOW)
-    const ops = db.prepare(`select kind, peer_id, payload from outbox`).all()
-    expect(ops).toEqual([{ kind: 'delivered', peer_id: PEER, payload: '{"upTo":11}' }])
+    const ops = db.prepare(`select kind, conversation, payload from outbox`).all()
+    expect(ops).toEqual([{ kind: 'delivered', conversation: dmKey(PEER), payload: '{"upTo":11}' }])
   })
 
   it('contact events keep the contact list; a removal takes the entry away', async () => {
@@ -322,7 +331,8 @@ describe('the outbox as the messages show it', () => {
     db = await openTestDb()
     const localId = insertPendingMessage(db, {
       me: ME,
-      peerId: PEER,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
       text: 'typo',
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0003',
       now: NOW,
@@ -336,7 +346,8 @@ describe('the outbox as the messages show it', () => {
     db = await openTestDb()
     const localId = insertPendingMessage(db, {
       me: ME,
-      peerId: PEER,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
       text: 'oops',
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0004',
       now: NOW,
@@ -367,7 +378,8 @@ describe('the outbox as the messages show it', () => {
     db = await openTestDb()
     const localId = insertPendingMessage(db, {
       me: ME,
-      peerId: PEER,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
       text: 'hi',
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0005',
       now: NOW,
@@ -400,7 +412,14 @@ describe('the outbox as the messages show it', () => {
   it('a send acked after the feed already linked the message changes nothing', async () => {
     db = await openTestDb()
     const clientId = 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0006'
-    const localId = insertPendingMessage(db, { me: ME, peerId: PEER, text: 'hi', clientId, now: NOW })
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
+      text: 'hi',
+      clientId,
+      now: NOW,
+    })
     const op = nextQueued(db)!
     applyEvents(
       db,
@@ -430,23 +449,24 @@ describe('pages and settings', () => {
     )
     insertPendingMessage(db, {
       me: ME,
-      peerId: PEER,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
       text: 'newest',
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0007',
       now: NOW,
     })
-    const first = messagePage(db, ME, PEER, {}, 4)
+    const first = messagePage(db, ME, dmKey(PEER), {}, 4)
     expect(first.messages.map((m) => m.text)).toEqual(['newest', 'message 14', 'message 13', 'message 12'])
     expect(first.nextAfter).toBeNull()
-    const second = messagePage(db, ME, PEER, { before: first.nextBefore! }, 4)
+    const second = messagePage(db, ME, dmKey(PEER), { before: first.nextBefore! }, 4)
     expect(second.messages.map((m) => m.id)).toEqual([11, 10])
     expect(second.nextBefore).toBeNull()
     // Paging back toward the newest, as after opening the conversation at an old message.
     expect(second.nextAfter).not.toBeNull()
-    const newer = messagePage(db, ME, PEER, { after: second.nextAfter! }, 2)
+    const newer = messagePage(db, ME, dmKey(PEER), { after: second.nextAfter! }, 2)
     expect(newer.messages.map((m) => m.id)).toEqual([13, 12])
     expect(newer.nextBefore).toBe(newer.messages.at(-1)!.position)
-    const newest = messagePage(db, ME, PEER, { after: newer.nextAfter! }, 2)
+    const newest = messagePage(db, ME, dmKey(PEER), { after: newer.nextAfter! }, 2)
     expect(newest.messages.map((m) => m.text)).toEqual(['newest', 'message 14'])
     expect(newest.nextAfter).toBeNull()
   })

@@ -251,7 +251,7 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
       push({ seq: ++seq, type: 'read', data: { userId: peer.id, peerId: BENCH_USER_ID, upTo: lastMine } })
     flush()
     const newestLocalId = db
-      .prepare('select max(local_id) from messages where peer_id = ?')
+      .prepare('select max(local_id) from messages where conversation_id = ?')
       .pluck()
       .get(peer.id) as number
     seeded.push({ ...conversation, newestLocalId })

@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import type { Account } from './account'
 import type { ApplySummary } from './db/apply'
 import { accountRow } from './db/tables/account'
@@ -26,8 +27,8 @@ export function wireAccount(core: Core, account: Account): void {
       emit('presence.changed', { userId, presence: contact?.presence ?? null })
     }
   })
-  account.on('typing', (event) => core.typing.received(event.from, event.typing))
-  account.on('outbox', (peerId, localId) => core.changes.messages(account, peerId, [localId]))
+  account.on('typing', (event) => core.typing.received(dmKey(event.from), event.from, event.typing))
+  account.on('outbox', (conversation, localId) => core.changes.messages(account, conversation, [localId]))
   account.setPresence(core.presence.wanted)
   core.unread.reset()
   core.changes.reset()
@@ -42,7 +43,7 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
     // A profile shows in the rows too (a peer who is no contact has only the row's copy).
     core.changes.conversations(
       account,
-      conversationRows(account.db).map((c) => c.peer_id),
+      conversationRows(account.db).map((c) => c.key),
     )
   }
   if (summary.profileChanged) {
@@ -52,11 +53,16 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
   if (summary.messages.size > 0 || summary.receipts.size > 0) {
     core.unread.changed(account, [...summary.messages.keys(), ...summary.receipts])
   }
-  for (const [peerId, count] of summary.arrived) {
-    const row = lastReceivedRow(account.db, peerId)
+  for (const [conversation, count] of summary.arrived) {
+    const row = lastReceivedRow(account.db, account.me, conversation)
     const message = row && messageViews(account.db, account.me, [row])[0]
     if (message && message.state !== 'read') {
-      emit('messages.received', { peerId, count, message, sender: userView(account.db, peerId) })
+      emit('messages.received', {
+        conversation,
+        count,
+        message,
+        sender: userView(account.db, message.senderId),
+      })
     }
   }
 }

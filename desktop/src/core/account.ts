@@ -1,14 +1,23 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
-import type { ConnectionInfo, Result, SessionView } from '@parley/shared'
+import {
+  type ConnectionInfo,
+  type ConversationKey,
+  dmPeer,
+  type ProfileView,
+  type SessionView,
+} from '@parley/shared'
+import { ContactActions, SettingsActions } from './actions/contacts'
+import { ConversationActions } from './actions/conversations'
+import { MessageActions } from './actions/messages'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
-import type { MediaSize, MessageRow } from './db/schema'
-import { accountRow, clearToken } from './db/tables/account'
-import { setUploadedImage } from './db/tables/messages'
+import type { MediaSize } from './db/schema'
+import { accountRow, clearToken, updateProfile } from './db/tables/account'
 import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
 import { MediaCache, type MediaFile } from './media/media-cache'
+import { uploadMessageImage } from './media/upload'
 import { RelayClient, type RouteInput } from './net/relay-client'
 import { RelaySocket, type TypingEvent } from './net/relay-socket'
 import { OutboxRunner } from './sync/outbox-runner'
@@ -31,19 +40,25 @@ export interface AccountEvents {
   /** The relay refused the token; the account has stopped and forgotten it. */
   expired: []
   /** The outbox changed how a message looks. */
-  outbox: [peerId: number, localId: number]
+  outbox: [conversation: ConversationKey, localId: number]
   /** A message's picture is being uploaded. */
   uploadProgress: [localId: number, sentBytes: number, totalBytes: number]
 }
 
 /**
  * One signed-in account: its store, and (while it has a token) the relay client, socket, sync
- * engine and outbox that keep the store in step with the relay.
+ * engine and outbox that keep the store in step with the relay. The handlers use it through its
+ * actions, per domain (`conversations`, `messages`, `contacts`, `settings`) and the relay calls
+ * below; `db` and `me` are for the core's own owners (events, unread counts).
  */
 export class Account extends EventEmitter<AccountEvents> {
   readonly db: LocalDb
   readonly me: number
   readonly relayUrl: string
+  readonly conversations: ConversationActions
+  readonly messages: MessageActions
+  readonly contacts: ContactActions
+  readonly settings: SettingsActions
   readonly #relay: RelayClient
   readonly #media: MediaCache
   readonly #deps: AccountDeps
@@ -62,6 +77,10 @@ export class Account extends EventEmitter<AccountEvents> {
     this.db = db
     this.me = row.user_id
     this.relayUrl = row.relay_url
+    this.conversations = new ConversationActions(db, this.me)
+    this.messages = new MessageActions(db, this.me)
+    this.contacts = new ContactActions(db, this.me)
+    this.settings = new SettingsActions(db, this.me)
     this.#deps = deps
     this.#token = token
     this.#relay = new RelayClient(row.relay_url, {
@@ -133,7 +152,16 @@ export class Account extends EventEmitter<AccountEvents> {
       clock,
       timing,
       logger,
-      uploadImage: (row) => this.#uploadImage(row),
+      uploadImage: (row) =>
+        uploadMessageImage(
+          {
+            db: this.db,
+            relay: this.#relay,
+            media: this.#media,
+            progress: (...p) => this.emit('uploadProgress', ...p),
+          },
+          row,
+        ),
     })
     // A new socket starts online at the relay: after every (re)connect it is told what the
     // windows asked for last, or a hidden window would show as online after a network blip.
@@ -147,7 +175,7 @@ export class Account extends EventEmitter<AccountEvents> {
     engine.on('presence', (ids) => this.emit('presence', ids))
     engine.on('typing', (event) => this.emit('typing', event))
     engine.on('unauthorized', () => this.#expire())
-    outbox.on('changed', (peerId, localId) => this.emit('outbox', peerId, localId))
+    outbox.on('changed', (conversation, localId) => this.emit('outbox', conversation, localId))
     this.#socket = socket
     this.#engine = engine
     this.#outbox = outbox
@@ -201,9 +229,16 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.#relay.call('messageHistory', { params: { id: serverId } })
   }
 
-  /** Tells the peer we are (not) typing, if connected; typing is not worth queueing. */
-  sendTyping(peerId: number, typing: boolean): void {
-    this.#socket?.signal('typing', { to: peerId, typing })
+  /** Tells the conversation we are (not) typing, if connected; typing is not worth queueing. */
+  sendTyping(conversation: ConversationKey, typing: boolean): void {
+    const peer = dmPeer(conversation)
+    if (peer !== null && this.settings.get().sendTypingIndicators)
+      this.#socket?.signal('typing', { to: peer, typing })
+  }
+
+  /** The relay changed this account's profile (as it answered a change made here). */
+  saveProfile(user: ProfileView): void {
+    updateProfile(this.db, user)
   }
 
   /** A picture from the media cache, fetched from the relay once if not there. */
@@ -242,33 +277,6 @@ export class Account extends EventEmitter<AccountEvents> {
   async close(): Promise<void> {
     await this.stop()
     await this.db.close()
-  }
-
-  /** Uploads a message's picture from the media cache and records the relay's image on it. */
-  async #uploadImage(row: MessageRow): Promise<Result<null>> {
-    const localId = row.image_id
-    const file = localId === null ? null : await this.#media.local(localId, 'full')
-    if (localId === null || !file) {
-      return {
-        ok: false,
-        error: { code: 'not_found', message: 'The picture to send is no longer on this device' },
-      }
-    }
-    const total = file.bytes.length
-    this.emit('uploadProgress', row.local_id, 0, total)
-    // At most one progress event per 5% of the picture, however small the chunks.
-    let reported = 0
-    const result = await this.#relay.uploadImage(file.bytes, file.mime, (sent) => {
-      if (sent < total && sent - reported < total / 20) return
-      reported = sent
-      if (sent < total) this.emit('uploadProgress', row.local_id, sent, total)
-    })
-    if (!result.ok) return result
-    this.emit('uploadProgress', row.local_id, total, total)
-    setUploadedImage(this.db, row.local_id, result.value.image)
-    // The original has served its purpose: from now on it is evictable like any cached file.
-    this.#media.unpin(localId)
-    return { ok: true, value: null }
   }
 
   #expire(): void {

@@ -1,12 +1,12 @@
-import type { MessageView } from '@parley/shared'
+import type { ConversationKey, MessageView } from '@parley/shared'
 import type { Account } from './account'
+import { conversationKeyOf } from './db/conversation-id'
 import type { MessageRow } from './db/schema'
 import { conversationMarkers, conversationRow } from './db/tables/conversations'
 import { messageRowsByLocalIds } from './db/tables/messages'
 import { conversationView } from './db/views/conversations'
-import { messageView, messageViews } from './db/views/messages'
+import { messageViews } from './db/views/messages'
 import type { Emit } from './options'
-import { refuse } from './refusal'
 
 // How changes reach the windows: as deltas. A message is told (`messages.changed`) when its look
 // changed since it was last told, a conversation's markers (`receipts.changed`) and its chat-list
@@ -27,10 +27,10 @@ function lookOf(view: MessageView): string {
 export class ChangeEvents {
   readonly #emit: Emit
   /** Per message (local id): its conversation and the look last told. */
-  #told = new Map<number, { peerId: number; look: string }>()
+  #told = new Map<number, { conversation: ConversationKey; look: string }>()
   /** Per conversation: the markers and the chat-list row last told. */
-  #markers = new Map<number, string>()
-  #rows = new Map<number, string>()
+  #markers = new Map<ConversationKey, string>()
+  #rows = new Map<ConversationKey, string>()
 
   constructor(emit: Emit) {
     this.#emit = emit
@@ -44,25 +44,30 @@ export class ChangeEvents {
   }
 
   /**
-   * These messages of conversation `peerId` may have changed: tells those whose look did, and
+   * These messages of conversation `conversation` may have changed: tells those whose look did, and
    * those no longer stored as removed (with `removedLocalIds`); then the conversation's row.
    */
-  messages(account: Account, peerId: number, localIds: readonly number[], removedLocalIds: number[] = []) {
-    this.#tellMessages(account, peerId, localIds, removedLocalIds)
-    this.conversations(account, [peerId])
+  messages(
+    account: Account,
+    conversation: ConversationKey,
+    localIds: readonly number[],
+    removedLocalIds: number[] = [],
+  ) {
+    this.#tellMessages(account, conversation, localIds, removedLocalIds)
+    this.conversations(account, [conversation])
   }
 
   /** A message changed here (something was queued): the outbox runs, and the windows see it. */
   written(account: Account, row: MessageRow): MessageView {
     account.kickOutbox()
-    this.messages(account, row.peer_id, [row.local_id])
-    return viewOf(account, row.local_id)
+    this.messages(account, conversationKeyOf(row.conversation_id), [row.local_id])
+    return account.messages.view(row.local_id)
   }
 
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   removedLocally(account: Account, row: MessageRow): null {
     if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
-    this.messages(account, row.peer_id, [], [row.local_id])
+    this.messages(account, conversationKeyOf(row.conversation_id), [], [row.local_id])
     return null
   }
 
@@ -73,55 +78,56 @@ export class ChangeEvents {
    */
   applied(
     account: Account,
-    messages: ReadonlyMap<number, ReadonlySet<number> | null>,
-    receipts: ReadonlySet<number>,
+    messages: ReadonlyMap<ConversationKey, ReadonlySet<number> | null>,
+    receipts: ReadonlySet<ConversationKey>,
   ) {
-    for (const [peerId, localIds] of messages) {
-      if (localIds === null) this.#reload(peerId)
-      else this.#tellMessages(account, peerId, [...localIds], [])
+    for (const [conversation, localIds] of messages) {
+      if (localIds === null) this.#reload(conversation)
+      else this.#tellMessages(account, conversation, [...localIds], [])
     }
     this.#tellReceipts(account, receipts)
     this.conversations(account, [...messages.keys(), ...receipts])
   }
 
   /** Conversations whose receipt markers may have moved: tells the markers that did, and the rows. */
-  receipts(account: Account, peerIds: readonly number[]): void {
-    this.#tellReceipts(account, peerIds)
-    this.conversations(account, peerIds)
+  receipts(account: Account, keys: readonly ConversationKey[]): void {
+    this.#tellReceipts(account, keys)
+    this.conversations(account, keys)
   }
 
-  #reload(peerId: number): void {
+  #reload(conversation: ConversationKey): void {
     // What the windows hold now comes from their reread, not from what was told.
-    for (const [localId, told] of this.#told) if (told.peerId === peerId) this.#told.delete(localId)
-    this.#emit('messages.changed', { peerId, messages: [], removedLocalIds: [], reload: true })
+    for (const [localId, told] of this.#told)
+      if (told.conversation === conversation) this.#told.delete(localId)
+    this.#emit('messages.changed', { conversation, messages: [], removedLocalIds: [], reload: true })
   }
 
-  #tellReceipts(account: Account, peerIds: Iterable<number>): void {
-    for (const peerId of peerIds) {
-      const m = conversationMarkers(account.db, peerId)
+  #tellReceipts(account: Account, keys: Iterable<ConversationKey>): void {
+    for (const conversation of keys) {
+      const m = conversationMarkers(account.db, conversation)
       const markers = {
-        peerId,
+        conversation,
         deliveredUpTo: Math.max(m.peer_delivered_up_to, m.peer_read_up_to),
         readUpTo: m.peer_read_up_to,
         ownReadUpTo: m.own_read_up_to,
       }
       const key = JSON.stringify(markers)
-      if (this.#markers.get(peerId) === key) continue
-      this.#markers.set(peerId, key)
+      if (this.#markers.get(conversation) === key) continue
+      this.#markers.set(conversation, key)
       this.#emit('receipts.changed', markers)
     }
   }
 
   /** Conversations whose chat-list row may have changed: tells the rows that did, in one event. */
-  conversations(account: Account, peerIds: Iterable<number>): void {
+  conversations(account: Account, keys: Iterable<ConversationKey>): void {
     const changed = []
-    for (const peerId of new Set(peerIds)) {
-      const row = conversationRow(account.db, peerId)
+    for (const conversation of new Set(keys)) {
+      const row = conversationRow(account.db, conversation)
       if (!row) continue
       const view = conversationView(account.db, account.me, row)
       const key = JSON.stringify(view)
-      if (this.#rows.get(peerId) === key) continue
-      this.#rows.set(peerId, key)
+      if (this.#rows.get(conversation) === key) continue
+      this.#rows.set(conversation, key)
       changed.push(view)
     }
     if (changed.length > 0) this.#emit('conversations.changed', { conversations: changed })
@@ -129,7 +135,7 @@ export class ChangeEvents {
 
   #tellMessages(
     account: Account,
-    peerId: number,
+    conversation: ConversationKey,
     localIds: readonly number[],
     removedLocalIds: readonly number[],
   ): void {
@@ -142,7 +148,7 @@ export class ChangeEvents {
       if (this.#told.get(view.localId)?.look === look) return false
       // Re-inserted, so the oldest told come first when the memory is full.
       this.#told.delete(view.localId)
-      this.#told.set(view.localId, { peerId, look })
+      this.#told.set(view.localId, { conversation, look })
       return true
     })
     while (this.#told.size > REMEMBERED) {
@@ -151,14 +157,6 @@ export class ChangeEvents {
       this.#told.delete(oldest)
     }
     if (messages.length === 0 && removed.length === 0) return
-    this.#emit('messages.changed', { peerId, messages, removedLocalIds: removed, reload: false })
+    this.#emit('messages.changed', { conversation, messages, removedLocalIds: removed, reload: false })
   }
-}
-
-/** A message's view, or a `not_found` refusal. */
-export function viewOf(account: Account, localId: number): MessageView {
-  return (
-    messageView(account.db, account.me, localId) ??
-    refuse('not_found', `No message ${localId} on this device`)
-  )
 }

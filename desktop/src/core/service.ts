@@ -6,6 +6,7 @@ import {
   type BridgeParams,
   type BridgeResult,
   bridgeMethods,
+  type ConversationKey,
   isBridgeMethod,
   type Result,
   validate,
@@ -106,13 +107,16 @@ export class CoreService {
   }
 
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
-  get viewing(): number | null {
+  get viewing(): ConversationKey | null {
     return this.#core.viewing
   }
 
   /** The shell asks the renderer to show a conversation (a clicked notification, a parley:// link). */
-  openConversation(peerId: number, localId?: number): void {
-    this.#core.emit('app.openConversation', localId === undefined ? { peerId } : { peerId, localId })
+  openConversation(conversation: ConversationKey, localId?: number): void {
+    this.#core.emit(
+      'app.openConversation',
+      localId === undefined ? { conversation } : { conversation, localId },
+    )
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,12 @@
+import type { ConversationKey } from '@parley/shared'
 import type { Emit } from './options'
 
 /**
- * Who is typing to this account. The relay does not promise a `false`: a peer who goes silent
+ * Who is typing to this account, per conversation and person. The relay does not promise a `false`: a peer who goes silent
  * stops "typing" by itself after `expiryMs`.
  */
 export class TypingTimers {
-  readonly #timers = new Map<number, NodeJS.Timeout>()
+  readonly #timers = new Map<string, NodeJS.Timeout>()
   readonly #emit: Emit
   readonly #expiryMs: number
 
@@ -14,19 +15,20 @@ export class TypingTimers {
     this.#expiryMs = expiryMs
   }
 
-  received(userId: number, typing: boolean): void {
-    clearTimeout(this.#timers.get(userId))
-    this.#timers.delete(userId)
+  received(conversation: ConversationKey, userId: number, typing: boolean): void {
+    const key = `${conversation} ${userId}`
+    clearTimeout(this.#timers.get(key))
+    this.#timers.delete(key)
     if (typing) {
       this.#timers.set(
-        userId,
+        key,
         setTimeout(() => {
-          this.#timers.delete(userId)
-          this.#emit('typing.changed', { userId, typing: false })
+          this.#timers.delete(key)
+          this.#emit('typing.changed', { conversation, userId, typing: false })
         }, this.#expiryMs),
       )
     }
-    this.#emit('typing.changed', { userId, typing })
+    this.#emit('typing.changed', { conversation, userId, typing })
   }
 
   close(): void {

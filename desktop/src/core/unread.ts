@@ -1,4 +1,4 @@
-import type { UnreadCounts } from '@parley/shared'
+import type { ConversationKey, UnreadCounts } from '@parley/shared'
 import type { Account } from './account'
 import { conversationMarkers } from './db/tables/conversations'
 import { unreadIn } from './db/tables/messages'
@@ -12,8 +12,8 @@ import type { Emit } from './options'
 export class UnreadCounter {
   readonly #emit: Emit
   readonly #current: () => Account | null
-  #unread = new Map<number, number>()
-  #stale: Set<number> | 'all' = 'all'
+  #unread = new Map<ConversationKey, number>()
+  #stale: Set<ConversationKey> | 'all' = 'all'
   #timer: NodeJS.Timeout | undefined
   #last = ''
 
@@ -30,32 +30,39 @@ export class UnreadCounter {
   /** Brings the counts of the conversations that changed up to date and returns all of them. */
   counts(account: Account): UnreadCounts {
     if (this.#stale === 'all') {
-      this.#unread = new Map(unreadCounts(account.db).conversations.map((c) => [c.peerId, c.count]))
+      this.#unread = new Map(
+        unreadCounts(account.db, account.me).conversations.map((c) => [c.conversation, c.count]),
+      )
     } else {
-      for (const peerId of this.#stale) {
-        const count = unreadIn(account.db, peerId, conversationMarkers(account.db, peerId).own_read_up_to)
-        if (count > 0) this.#unread.set(peerId, count)
-        else this.#unread.delete(peerId)
+      for (const key of this.#stale) {
+        const count = unreadIn(
+          account.db,
+          account.me,
+          key,
+          conversationMarkers(account.db, key).own_read_up_to,
+        )
+        if (count > 0) this.#unread.set(key, count)
+        else this.#unread.delete(key)
       }
     }
     this.#stale = new Set()
     const conversations = [...this.#unread]
-      .sort(([a], [b]) => a - b)
-      .map(([peerId, count]) => ({ peerId, count }))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([conversation, count]) => ({ conversation, count }))
     return { total: conversations.reduce((sum, c) => sum + c.count, 0), conversations }
   }
 
   /** A conversation's count is stale (read now, on the next `counts`). */
-  stale(peerId: number): void {
-    if (this.#stale !== 'all') this.#stale.add(peerId)
+  stale(conversation: ConversationKey): void {
+    if (this.#stale !== 'all') this.#stale.add(conversation)
   }
 
   /**
    * Marks conversations' counts stale and emits the new counts shortly after (a catch-up applies
    * many batches in a row; the badge needs the result, not every step).
    */
-  changed(account: Account, peerIds: Iterable<number>): void {
-    for (const id of peerIds) this.stale(id)
+  changed(account: Account, keys: Iterable<ConversationKey>): void {
+    for (const key of keys) this.stale(key)
     this.#timer ??= setTimeout(() => {
       this.#timer = undefined
       if (this.#current() === account) this.emit(account)

@@ -1,17 +1,22 @@
-/** The URL scheme the app registers with the OS: `parley://conversation/<peerId>`. */
+import { type ConversationKey, dmKey, isConversationKey } from '@parley/shared'
+
+/**
+ * The URL scheme the app registers with the OS: `parley://conversation/<key>` (`dm:<userId>`,
+ * `group:<groupId>`), or `parley://conversation/<userId>` for a 1:1 conversation.
+ */
 export const DEEP_LINK_SCHEME = 'parley'
 
 export interface DeepLink {
   kind: 'conversation'
-  peerId: number
+  conversation: ConversationKey
 }
 
-const PEER_ID = /^[1-9][0-9]{0,15}$/
+const USER_ID = /^[1-9][0-9]{0,15}$/
 
 /**
  * A `parley://` link as the OS hands it over, or null for anything else. Links come from any web
- * page or document, so this accepts exactly one shape: `parley://conversation/<positive id>`, an
- * optional trailing slash (Windows adds one), and nothing more (no query, fragment or credentials).
+ * page or document, so this accepts exactly one shape: `parley://conversation/<key or user id>`,
+ * an optional trailing slash (Windows adds one), and nothing more (no query, fragment or credentials).
  */
 export function parseDeepLink(raw: unknown): DeepLink | null {
   if (typeof raw !== 'string' || raw.length > 256) return null
@@ -25,9 +30,10 @@ export function parseDeepLink(raw: unknown): DeepLink | null {
   if (url.username || url.password || url.port || url.search || url.hash) return null
   if (url.hostname.toLowerCase() !== 'conversation') return null
   const id = url.pathname.replace(/^\//, '').replace(/\/$/, '')
-  if (!PEER_ID.test(id)) return null
-  const peerId = Number(id)
-  return Number.isSafeInteger(peerId) ? { kind: 'conversation', peerId } : null
+  if (isConversationKey(id)) return { kind: 'conversation', conversation: id }
+  if (!USER_ID.test(id)) return null
+  const userId = Number(id)
+  return Number.isSafeInteger(userId) ? { kind: 'conversation', conversation: dmKey(userId) } : null
 }
 
 /**

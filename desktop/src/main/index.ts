@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { Settings, UnreadCounts } from '@parley/shared'
+import type { ConversationKey, Settings, UnreadCounts } from '@parley/shared'
 import {
   app,
   BrowserWindow,
@@ -54,7 +54,7 @@ protocol.registerSchemesAsPrivileged([appScheme])
 
 interface RunningShell {
   showWindow(): void
-  openConversation(peerId: number): void
+  openConversation(conversation: ConversationKey): void
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -62,7 +62,7 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   let running: RunningShell | null = null
-  const links = new DeepLinkQueue((link) => running?.openConversation(link.peerId))
+  const links = new DeepLinkQueue((link) => running?.openConversation(link.conversation))
   links.open(findDeepLink(process.argv))
   // macOS hands links over with open-url, possibly before ready.
   app.on('open-url', (event, url) => {
@@ -295,15 +295,15 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
       const image = nativeImage.createFromBuffer(Buffer.from(media.value.dataBase64, 'base64'))
       return image.isEmpty() ? null : image
     },
-    open: (peerId, localId) => {
+    open: (conversation, localId) => {
       showWindow()
-      core.openConversation(peerId, localId)
+      core.openConversation(conversation, localId)
     },
-    reply: async (peerId, text) => {
-      const sent = await core.call('messages.send', { peerId, text })
+    reply: async (conversation, text) => {
+      const sent = await core.call('messages.send', { conversation, text })
       if (!sent.ok) return log('the reply was not sent', sent.error.message)
       // Answering is reading.
-      await core.call('messages.markRead', { peerId })
+      await core.call('messages.markRead', { conversation })
     },
     ...(platform === 'darwin' && { removeGroup: (groupId: string) => Notification.removeGroup(groupId) }),
   })
@@ -330,9 +330,9 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
 
   return {
     showWindow,
-    openConversation: (peerId) => {
+    openConversation: (conversation) => {
       showWindow()
-      core.openConversation(peerId)
+      core.openConversation(conversation)
     },
   }
 }

@@ -1,5 +1,6 @@
 import {
   type BridgeEventPayload,
+  type ConversationKey,
   displayName,
   type MessageView,
   notificationBody,
@@ -42,13 +43,13 @@ export interface NotifierDeps<Image> {
   isMuted(): boolean
   window(): WindowAttention
   /** The conversation the window shows (`core.viewing`). */
-  viewing(): number | null
+  viewing(): ConversationKey | null
   /** The sender's picture, or null (no picture, offline, too slow). */
   avatar(imageId: string): Promise<Image | null>
   /** Shows the window and that conversation. */
-  open(peerId: number, localId: number): void
+  open(conversation: ConversationKey, localId: number): void
   /** Sends an inline reply. */
-  reply(peerId: number, text: string): Promise<void>
+  reply(conversation: ConversationKey, text: string): Promise<void>
   /** Clears delivered notifications of a group that no handle is kept for (macOS Notification Center). */
   removeGroup?(groupId: string): void
   /** How long to wait for an avatar before notifying without one. */
@@ -60,7 +61,7 @@ export const senderName = (sender: UserView | null): string => displayName(sende
 
 export { notificationBody }
 
-export const conversationGroup = (peerId: number) => `conversation-${peerId}`
+export const conversationGroup = (conversation: ConversationKey) => `conversation-${conversation}`
 
 /**
  * Notification servers on Linux read the body (and some, such as dunst, the summary too) as
@@ -82,29 +83,29 @@ export const supportsInlineReply = (platform: NodeJS.Platform) =>
  */
 export class Notifier<Image> {
   readonly #deps: NotifierDeps<Image>
-  readonly #shown = new Map<number, Set<NotificationHandle>>()
+  readonly #shown = new Map<ConversationKey, Set<NotificationHandle>>()
   /** Conversations with unread messages at the last count (their notifications may outlive a restart). */
-  #unread = new Set<number>()
+  #unread = new Set<ConversationKey>()
 
   constructor(deps: NotifierDeps<Image>) {
     this.#deps = deps
   }
 
   /** Whether a new message in this conversation should notify now. */
-  shouldNotify(peerId: number, message: MessageView): boolean {
+  shouldNotify(conversation: ConversationKey, message: MessageView): boolean {
     const settings = this.#deps.settings()
     if (!settings.notifications || this.#deps.isMuted()) return false
-    if (message.mine || settings.mutedPeers.includes(peerId)) return false
+    if (message.mine || settings.mutedConversations.includes(conversation)) return false
     const window = this.#deps.window()
-    return !(window.visible && window.focused && this.#deps.viewing() === peerId)
+    return !(window.visible && window.focused && this.#deps.viewing() === conversation)
   }
 
   async received(event: BridgeEventPayload<'messages.received'>): Promise<void> {
-    const { peerId, count, message, sender } = event
-    if (!this.shouldNotify(peerId, message)) return
+    const { conversation, count, message, sender } = event
+    if (!this.shouldNotify(conversation, message)) return
     const icon = sender?.avatarImageId ? await this.#avatar(sender.avatarImageId) : null
     // The avatar may take a moment: the user may have opened the conversation meanwhile.
-    if (!this.shouldNotify(peerId, message)) return
+    if (!this.shouldNotify(conversation, message)) return
     const settings = this.#deps.settings()
     const hasReply = supportsInlineReply(this.#deps.platform)
     const asText = (text: string) => (this.#deps.platform === 'linux' ? escapeNotificationMarkup(text) : text)
@@ -115,25 +116,25 @@ export class Notifier<Image> {
       ...(icon && { icon }),
       hasReply,
       ...(hasReply && { replyPlaceholder: 'Reply…' }),
-      groupId: conversationGroup(peerId),
+      groupId: conversationGroup(conversation),
     })
     // One at a time per conversation: the newest says what is new, older ones would only pile up.
     // (Closed by handle, not by group: a group removal could also catch the one about to show.)
-    this.#close(peerId)
+    this.#close(conversation)
     const shown = new Set([handle])
-    this.#shown.set(peerId, shown)
+    this.#shown.set(conversation, shown)
     const forget = () => {
       shown.delete(handle)
-      if (shown.size === 0 && this.#shown.get(peerId) === shown) this.#shown.delete(peerId)
+      if (shown.size === 0 && this.#shown.get(conversation) === shown) this.#shown.delete(conversation)
     }
     handle.onClick(() => {
       forget()
-      this.#deps.open(peerId, message.localId)
+      this.#deps.open(conversation, message.localId)
     })
     handle.onReply((text) => {
       forget()
       const trimmed = text.trim()
-      if (trimmed) void this.#deps.reply(peerId, trimmed)
+      if (trimmed) void this.#deps.reply(conversation, trimmed)
     })
     // On Windows a toast "closes" when it times out but lives on in Action Center, where it can
     // still be clicked or must still be withdrawn: keep its handle there.
@@ -143,31 +144,31 @@ export class Notifier<Image> {
 
   /** Withdraws the notifications of conversations with nothing unread left (read here or elsewhere). */
   unreadChanged(counts: UnreadCounts): void {
-    const unread = new Set(counts.conversations.filter((c) => c.count > 0).map((c) => c.peerId))
-    for (const peerId of new Set([...this.#shown.keys(), ...this.#unread])) {
-      if (!unread.has(peerId)) this.withdraw(peerId)
+    const unread = new Set(counts.conversations.filter((c) => c.count > 0).map((c) => c.conversation))
+    for (const conversation of new Set([...this.#shown.keys(), ...this.#unread])) {
+      if (!unread.has(conversation)) this.withdraw(conversation)
     }
     this.#unread = unread
   }
 
   /** Closes a conversation's notifications, also those delivered before a restart (macOS). */
-  withdraw(peerId: number): void {
-    this.#close(peerId)
-    this.#deps.removeGroup?.(conversationGroup(peerId))
+  withdraw(conversation: ConversationKey): void {
+    this.#close(conversation)
+    this.#deps.removeGroup?.(conversationGroup(conversation))
   }
 
   /** Conversations that have a notification on screen (or in the notification centre). */
-  get showing(): number[] {
+  get showing(): ConversationKey[] {
     return [...this.#shown.keys()]
   }
 
   dispose(): void {
-    for (const peerId of [...this.#shown.keys()]) this.withdraw(peerId)
+    for (const conversation of [...this.#shown.keys()]) this.withdraw(conversation)
   }
 
-  #close(peerId: number): void {
-    const shown = this.#shown.get(peerId)
-    this.#shown.delete(peerId)
+  #close(conversation: ConversationKey): void {
+    const shown = this.#shown.get(conversation)
+    this.#shown.delete(conversation)
     for (const handle of shown ?? []) handle.close()
   }
 

@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import type { Locator, Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -255,7 +256,10 @@ describe.skipIf(!canRunE2e)('the composer in Chromium', () => {
     await openChat(page, 'Bob')
     const aliceId = await idOf(bob, alice.username)
     for (let i = 1; i <= 50; i++) {
-      const sent = await bob.host.core.call('messages.send', { peerId: aliceId, text: `older news ${i}` })
+      const sent = await bob.host.core.call('messages.send', {
+        conversation: dmKey(aliceId),
+        text: `older news ${i}`,
+      })
       if (!sent.ok) throw new Error(sent.error.message)
     }
     await bubble(page, 'older news 50').waitFor()

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { dmKey } from '@parley/shared'
 import type { Locator, Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -88,12 +89,15 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     // More than a page (100) and far more than a screen, so most messages are virtualized away.
     const aliceId = await idOf(bob, alice.username)
     for (let i = 1; i <= 150; i++) {
-      const sent = await bob.host.core.call('messages.send', { peerId: aliceId, text: `note ${i}` })
+      const sent = await bob.host.core.call('messages.send', {
+        conversation: dmKey(aliceId),
+        text: `note ${i}`,
+      })
       if (!sent.ok) throw new Error(sent.error.message)
     }
     const bobId = await idOf(alice, bob.username)
     await until(async () => {
-      const latest = await alice.host.core.call('messages.page', { peerId: bobId, limit: 1 })
+      const latest = await alice.host.core.call('messages.page', { conversation: dmKey(bobId), limit: 1 })
       return latest.ok && latest.value.messages[0]?.text === 'note 150'
     }, 30_000)
     await openChat(alice.page, 'Bob')
@@ -212,7 +216,7 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
       .toBuffer()
     const aliceId = await idOf(bob, alice.username)
     const sent = await bob.host.core.call('messages.sendImage', {
-      peerId: aliceId,
+      conversation: dmKey(aliceId),
       dataBase64: png.toString('base64'),
       text: 'A picture to open',
     })

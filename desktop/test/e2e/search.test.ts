@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   bubble,
@@ -26,7 +27,7 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     // message to find is old enough that opening the chat does not load it.
     bobId = await idOf(alice, bob.username)
     const say = async (text: string) => {
-      const sent = await alice.host.core.call('messages.send', { peerId: bobId, text })
+      const sent = await alice.host.core.call('messages.send', { conversation: dmKey(bobId), text })
       if (!sent.ok) throw new Error(sent.error.message)
     }
     await say('message number 1')
@@ -35,7 +36,7 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     // Bob's device has all of it before the scenario starts.
     const aliceId = await idOf(bob, alice.username)
     await until(async () => {
-      const latest = await bob.host.core.call('messages.page', { peerId: aliceId, limit: 1 })
+      const latest = await bob.host.core.call('messages.page', { conversation: dmKey(aliceId), limit: 1 })
       return latest.ok && latest.value.messages[0]?.text === 'message number 260'
     }, 30_000)
   }, 120_000)
@@ -66,11 +67,11 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
   it('a result shows the word it found, however long the words before it', { timeout: 30_000 }, async () => {
     const text =
       'Notwithstanding extraordinarily comprehensive internationalization considerations, the needle was found in the haystack after all'
-    const sent = await alice.host.core.call('messages.send', { peerId: bobId, text })
+    const sent = await alice.host.core.call('messages.send', { conversation: dmKey(bobId), text })
     if (!sent.ok) throw new Error(sent.error.message)
     const aliceId = await idOf(bob, alice.username)
     await until(async () => {
-      const latest = await bob.host.core.call('messages.page', { peerId: aliceId, limit: 1 })
+      const latest = await bob.host.core.call('messages.page', { conversation: dmKey(aliceId), limit: 1 })
       return latest.ok && latest.value.messages[0]?.text === text
     })
     const page = bob.page

@@ -1,3 +1,4 @@
+import { dmKey } from '@parley/shared'
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -21,7 +22,11 @@ async function texts(person: Person, peerUsername: string): Promise<string[]> {
   const all: string[] = []
   let before: number | undefined
   for (;;) {
-    const page = await core.call('messages.page', { peerId, limit: 200, ...(before && { before }) })
+    const page = await core.call('messages.page', {
+      conversation: dmKey(peerId),
+      limit: 200,
+      ...(before && { before }),
+    })
     if (!page.ok) throw new Error(page.error.message)
     all.push(...page.value.messages.map((m) => m.text ?? ''))
     if (page.value.nextBefore === null) return all.reverse()

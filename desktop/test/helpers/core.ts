@@ -9,6 +9,7 @@ import {
   type BridgeResult,
   type BridgeValue,
   bridgeMethods,
+  dmKey,
   type MessageView,
   type SessionView,
   validate,
@@ -129,7 +130,7 @@ export async function waitFor<T>(
 
 /** Every message of a conversation on this core, oldest first. */
 export async function conversation(core: TestCore, peerId: number): Promise<MessageView[]> {
-  const page = await core.ok('messages.page', { peerId, limit: 200 })
+  const page = await core.ok('messages.page', { conversation: dmKey(peerId), limit: 200 })
   return [...page.messages].reverse()
 }
 

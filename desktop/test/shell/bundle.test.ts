@@ -227,8 +227,8 @@ describe('main bundle against a fake electron', () => {
   it('deep links from the command line and from a second launch open conversations', () => {
     const opened = report.eventsSent.filter((e) => e.event === 'app.openConversation')
     expect(opened).toEqual([
-      { channel: bridgeChannels.event, event: 'app.openConversation', payload: { peerId: 42 } },
-      { channel: bridgeChannels.event, event: 'app.openConversation', payload: { peerId: 43 } },
+      { channel: bridgeChannels.event, event: 'app.openConversation', payload: { conversation: 'dm:42' } },
+      { channel: bridgeChannels.event, event: 'app.openConversation', payload: { conversation: 'dm:43' } },
     ])
   })
 

@@ -3,13 +3,31 @@ import { DeepLinkQueue, findDeepLink, parseDeepLink } from '../../src/main/deep-
 
 describe('deep links', () => {
   it('parley://conversation/<id> opens that conversation, with or without a trailing slash', () => {
-    expect(parseDeepLink('parley://conversation/42')).toEqual({ kind: 'conversation', peerId: 42 })
-    expect(parseDeepLink('parley://conversation/42/')).toEqual({ kind: 'conversation', peerId: 42 })
-    expect(parseDeepLink('PARLEY://Conversation/7')).toEqual({ kind: 'conversation', peerId: 7 })
+    expect(parseDeepLink('parley://conversation/42')).toEqual({ kind: 'conversation', conversation: 'dm:42' })
+    expect(parseDeepLink('parley://conversation/42/')).toEqual({
+      kind: 'conversation',
+      conversation: 'dm:42',
+    })
+    expect(parseDeepLink('PARLEY://Conversation/7')).toEqual({ kind: 'conversation', conversation: 'dm:7' })
+  })
+
+  it('parley://conversation/<key> names a 1:1 conversation or a group by its key', () => {
+    expect(parseDeepLink('parley://conversation/dm:42')).toEqual({
+      kind: 'conversation',
+      conversation: 'dm:42',
+    })
+    expect(parseDeepLink('parley://conversation/group:3/')).toEqual({
+      kind: 'conversation',
+      conversation: 'group:3',
+    })
   })
 
   it.each([
     'parley://conversation/0',
+    'parley://conversation/dm:0',
+    'parley://conversation/group:',
+    'parley://conversation/channel:4',
+    'parley://conversation/dm:4:5',
     'parley://conversation/-1',
     'parley://conversation/01',
     'parley://conversation/1.5',
@@ -37,27 +55,27 @@ describe('deep links', () => {
   it('finds the link among command-line arguments (second instance, Windows and Linux launch)', () => {
     expect(findDeepLink(['/opt/Parley/parley', '--no-sandbox', 'parley://conversation/9'])).toEqual({
       kind: 'conversation',
-      peerId: 9,
+      conversation: 'dm:9',
     })
     expect(findDeepLink(['/opt/Parley/parley', '--hidden'])).toBeNull()
-    expect(findDeepLink(['parley://conversation/bad', 'parley://conversation/3'])?.peerId).toBe(3)
+    expect(findDeepLink(['parley://conversation/bad', 'parley://conversation/3'])?.conversation).toBe('dm:3')
   })
 
   it('holds a link until the renderer is listening, and again while it reloads', () => {
-    const delivered: number[] = []
-    const queue = new DeepLinkQueue((link) => delivered.push(link.peerId))
+    const delivered: string[] = []
+    const queue = new DeepLinkQueue((link) => delivered.push(link.conversation))
     queue.open(parseDeepLink('parley://conversation/5'))
     queue.open(null)
     expect(delivered).toEqual([])
     queue.ready()
-    expect(delivered).toEqual([5])
+    expect(delivered).toEqual(['dm:5'])
     queue.open(parseDeepLink('parley://conversation/6'))
-    expect(delivered).toEqual([5, 6])
+    expect(delivered).toEqual(['dm:5', 'dm:6'])
     queue.unready()
     queue.open(parseDeepLink('parley://conversation/7'))
-    expect(delivered).toEqual([5, 6])
+    expect(delivered).toEqual(['dm:5', 'dm:6'])
     queue.ready()
     queue.ready()
-    expect(delivered).toEqual([5, 6, 7])
+    expect(delivered).toEqual(['dm:5', 'dm:6', 'dm:7'])
   })
 })

@@ -1,4 +1,10 @@
-import { defaultSettings, type MessageView, type Settings, type UserView } from '@parley/shared'
+import {
+  type ConversationKey,
+  defaultSettings,
+  type MessageView,
+  type Settings,
+  type UserView,
+} from '@parley/shared'
 import { describe, expect, it, vi } from 'vitest'
 import {
   type NotificationSpec,
@@ -24,7 +30,7 @@ function message(overrides: Partial<MessageView> = {}): MessageView {
     clientId: '00000000-0000-4000-8000-000000000000',
     senderId: 7,
     recipientId: 1,
-    peerId: 7,
+    conversation: 'dm:7',
     mine: false,
     text: 'See you at the engine',
     image: null,
@@ -58,7 +64,7 @@ function setup(
     settings: { ...defaultSettings, ...overrides.settings } as Settings,
     muted: false,
     window: { visible: false, focused: false },
-    viewing: null as number | null,
+    viewing: null as ConversationKey | null,
   }
   const open = vi.fn()
   const reply = vi.fn(async () => undefined)
@@ -107,7 +113,7 @@ function setup(
     ...rest,
   })
   const received = (m = message(), count = 1, from: UserView | null = sender) =>
-    notifier.received({ peerId: m.peerId, count, message: m, sender: from })
+    notifier.received({ conversation: m.conversation, count, message: m, sender: from })
   return { notifier, created, state, open, reply, removeGroup, received }
 }
 
@@ -116,7 +122,7 @@ describe('notifications', () => {
     const windows = setup({ platform: 'win32' })
     await windows.received()
     windows.created[0]?.expire()
-    expect(windows.notifier.showing).toEqual([7])
+    expect(windows.notifier.showing).toEqual(['dm:7'])
     windows.notifier.unreadChanged({ total: 0, conversations: [] })
     expect(windows.created[0]?.closed).toBe(true)
 
@@ -138,7 +144,7 @@ describe('notifications', () => {
         silent: false,
         icon: 'avatar:aaaa',
         hasReply: true,
-        groupId: 'conversation-7',
+        groupId: 'conversation-dm:7',
       },
     })
   })
@@ -146,13 +152,13 @@ describe('notifications', () => {
   it('not when the window is focused on that conversation; yes when it shows another one or is unfocused', async () => {
     const { created, state, received } = setup()
     state.window = { visible: true, focused: true }
-    state.viewing = 7
+    state.viewing = 'dm:7'
     await received()
     expect(created).toHaveLength(0)
-    state.viewing = 8
+    state.viewing = 'dm:8'
     await received()
     expect(created).toHaveLength(1)
-    state.viewing = 7
+    state.viewing = 'dm:7'
     state.window = { visible: true, focused: false }
     await received()
     expect(created).toHaveLength(2)
@@ -162,9 +168,9 @@ describe('notifications', () => {
     const { created, state, received } = setup()
     state.settings = { ...state.settings, notifications: false }
     await received()
-    state.settings = { ...state.settings, notifications: true, mutedPeers: [7] }
+    state.settings = { ...state.settings, notifications: true, mutedConversations: ['dm:7'] }
     await received()
-    state.settings = { ...state.settings, mutedPeers: [] }
+    state.settings = { ...state.settings, mutedConversations: [] }
     state.muted = true
     await received()
     state.muted = false
@@ -185,7 +191,7 @@ describe('notifications', () => {
     const { created, open, received } = setup()
     await received()
     created[0]?.click()
-    expect(open).toHaveBeenCalledWith(7, 100)
+    expect(open).toHaveBeenCalledWith('dm:7', 100)
   })
 
   it('an inline reply is sent to that conversation (trimmed; empty replies are dropped)', async () => {
@@ -195,7 +201,7 @@ describe('notifications', () => {
     await received()
     created[1]?.reply('   ')
     expect(reply).toHaveBeenCalledTimes(1)
-    expect(reply).toHaveBeenCalledWith(7, 'on my way')
+    expect(reply).toHaveBeenCalledWith('dm:7', 'on my way')
   })
 
   it('inline reply is offered on macOS and Windows, not on Linux', async () => {
@@ -223,25 +229,25 @@ describe('notifications', () => {
     const { created, notifier, removeGroup, received } = setup()
     await received()
     await received(message({ localId: 101, text: 'second' }))
-    await received(message({ peerId: 9, senderId: 9, localId: 102 }), 1, { ...sender, id: 9 })
+    await received(message({ conversation: 'dm:9', senderId: 9, localId: 102 }), 1, { ...sender, id: 9 })
     expect(created.map((n) => n.closed)).toEqual([true, false, false])
-    expect(notifier.showing.sort()).toEqual([7, 9])
-    notifier.unreadChanged({ total: 2, conversations: [{ peerId: 9, count: 2 }] })
+    expect(notifier.showing.sort()).toEqual(['dm:7', 'dm:9'])
+    notifier.unreadChanged({ total: 2, conversations: [{ conversation: 'dm:9', count: 2 }] })
     expect(created.map((n) => n.closed)).toEqual([true, true, false])
-    expect(removeGroup).toHaveBeenCalledWith('conversation-7')
-    expect(removeGroup).not.toHaveBeenCalledWith('conversation-9')
-    expect(notifier.showing).toEqual([9])
+    expect(removeGroup).toHaveBeenCalledWith('conversation-dm:7')
+    expect(removeGroup).not.toHaveBeenCalledWith('conversation-dm:9')
+    expect(notifier.showing).toEqual(['dm:9'])
     notifier.unreadChanged({ total: 0, conversations: [] })
     expect(created[2]?.closed).toBe(true)
-    expect(removeGroup).toHaveBeenCalledWith('conversation-9')
+    expect(removeGroup).toHaveBeenCalledWith('conversation-dm:9')
   })
 
   it('a conversation read elsewhere withdraws notifications left from before a restart (by group)', () => {
     const { notifier, removeGroup } = setup()
-    notifier.unreadChanged({ total: 4, conversations: [{ peerId: 12, count: 4 }] })
+    notifier.unreadChanged({ total: 4, conversations: [{ conversation: 'dm:12', count: 4 }] })
     expect(removeGroup).not.toHaveBeenCalled()
     notifier.unreadChanged({ total: 0, conversations: [] })
-    expect(removeGroup).toHaveBeenCalledWith('conversation-12')
+    expect(removeGroup).toHaveBeenCalledWith('conversation-dm:12')
   })
 
   it('a slow or missing avatar does not hold the notification back', async () => {
@@ -267,7 +273,7 @@ describe('notifications', () => {
     })
     const pending = received()
     state.window = { visible: true, focused: true }
-    state.viewing = 7
+    state.viewing = 'dm:7'
     resolveAvatar('a')
     await pending
     expect(created).toHaveLength(0)

@@ -4,6 +4,7 @@ import { Presence } from '../protocol/users'
 import {
   ConnectionInfo,
   ContactView,
+  ConversationKeySchema,
   ConversationView,
   MessageView,
   ProfileView,
@@ -22,19 +23,19 @@ export const bridgeEvents = {
    * catch-up that touched more than a screenful): read the page again.
    */
   'messages.changed': Strict({
-    peerId: Id,
+    conversation: ConversationKeySchema,
     messages: Type.Array(MessageView),
     removedLocalIds: Type.Array(Id),
     reload: Type.Boolean(),
   }),
   /**
    * A conversation's receipt markers moved (relay message ids; 0 = none). Your messages up to
-   * `readUpTo` are read by the peer, up to `deliveredUpTo` delivered (reading implies delivery);
-   * the peer's messages up to `ownReadUpTo` are read by you. The states of the messages a window
+   * `readUpTo` are read by the other side, up to `deliveredUpTo` delivered (reading implies
+   * delivery); their messages up to `ownReadUpTo` are read by you. The states of the messages a window
    * holds follow from these, so a receipt rereads no page.
    */
   'receipts.changed': Strict({
-    peerId: Id,
+    conversation: ConversationKeySchema,
     deliveredUpTo: Type.Integer({ minimum: 0 }),
     readUpTo: Type.Integer({ minimum: 0 }),
     ownReadUpTo: Type.Integer({ minimum: 0 }),
@@ -47,8 +48,11 @@ export const bridgeEvents = {
   /** The whole contact list, after any change to it. */
   'contacts.changed': Strict({ contacts: Type.Array(ContactView) }),
   'presence.changed': Strict({ userId: Id, presence: Type.Union([Presence, Type.Null()]) }),
-  /** A `true` expires by itself: the core sends `false` when no repeat came for a few seconds. */
-  'typing.changed': Strict({ userId: Id, typing: Type.Boolean() }),
+  /**
+   * Someone (`userId`) is typing in a conversation, or stopped. A `true` expires by itself: the core
+   * sends `false` when no repeat came for a few seconds.
+   */
+  'typing.changed': Strict({ conversation: ConversationKeySchema, userId: Id, typing: Type.Boolean() }),
   'connection.changed': ConnectionInfo,
   /** Also the shell's badge: `total`. */
   'unread.changed': UnreadCounts,
@@ -64,18 +68,18 @@ export const bridgeEvents = {
     totalBytes: Type.Integer({ minimum: 0 }),
   }),
   /**
-   * New messages from a peer arrived (live or in a catch-up), one event per conversation and batch:
-   * the newest of them and how many. What the shell notifies about.
+   * New messages from others arrived (live or in a catch-up), one event per conversation and batch:
+   * the newest of them, who wrote it, and how many. What the shell notifies about.
    */
   'messages.received': Strict({
-    peerId: Id,
+    conversation: ConversationKeySchema,
     count: Type.Integer({ minimum: 1 }),
     message: MessageView,
     sender: Type.Union([UserView, Type.Null()]),
   }),
   'settings.changed': Settings,
   /** The shell asks the renderer to show a conversation (a notification was clicked, a parley:// link). */
-  'app.openConversation': Strict({ peerId: Id, localId: Type.Optional(Id) }),
+  'app.openConversation': Strict({ conversation: ConversationKeySchema, localId: Type.Optional(Id) }),
   /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
   'session.changed': Strict({
     session: Type.Union([SessionView, Type.Null()]),

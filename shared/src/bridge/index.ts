@@ -1,3 +1,4 @@
+export * from './conversation'
 export * from './display'
 export * from './errors'
 export * from './events'

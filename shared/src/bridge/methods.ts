@@ -8,6 +8,7 @@ import {
   AppInfo,
   ConnectionInfo,
   ContactView,
+  ConversationKeySchema,
   ConversationView,
   DraftText,
   DraftView,
@@ -40,6 +41,7 @@ const NoParams = Strict({})
 const Nothing = Type.Null()
 const UserIdParams = Strict({ userId: Id })
 const LocalIdParams = Strict({ localId: Id })
+const Conversation = ConversationKeySchema
 
 interface MethodSpec {
   params: Type.TSchema
@@ -119,7 +121,7 @@ export const bridgeMethods = {
   ),
   'messages.page': method(
     Strict({
-      peerId: Id,
+      conversation: Conversation,
       before: Type.Optional(Type.Integer({ minimum: 1 })),
       /** Instead of `before`: the messages just after this position (to page toward the newest). */
       after: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -129,13 +131,13 @@ export const bridgeMethods = {
     'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
   ),
   'messages.send': method(
-    Strict({ peerId: Id, text: MessageText, clientId: Type.Optional(Uuid) }),
+    Strict({ conversation: Conversation, text: MessageText, clientId: Type.Optional(Uuid) }),
     MessageView,
     'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another.',
   ),
   'messages.sendImage': method(
     Strict({
-      peerId: Id,
+      conversation: Conversation,
       dataBase64: ImageBase64,
       text: Type.Optional(MessageText),
       clientId: Type.Optional(Uuid),
@@ -155,7 +157,7 @@ export const bridgeMethods = {
     'Add your reaction, or take it back if you had it.',
   ),
   'messages.markRead': method(
-    Strict({ peerId: Id, upTo: Type.Optional(Id) }),
+    Strict({ conversation: Conversation, upTo: Type.Optional(Id) }),
     UnreadCounts,
     'Mark a conversation read up to a message (default: all of it).',
   ),
@@ -167,7 +169,7 @@ export const bridgeMethods = {
   ),
   'messages.history': method(LocalIdParams, MessageHistoryView, "A message's earlier versions."),
   'typing.set': method(
-    Strict({ peerId: Id, typing: Type.Boolean() }),
+    Strict({ conversation: Conversation, typing: Type.Boolean() }),
     Nothing,
     'Say you are typing (live only).',
   ),
@@ -177,19 +179,19 @@ export const bridgeMethods = {
     'Set this device online or away.',
   ),
   'drafts.get': method(
-    Strict({ peerId: Id }),
+    Strict({ conversation: Conversation }),
     Type.Union([DraftView, Type.Null()]),
     'The draft of a conversation.',
   ),
   'drafts.set': method(
-    Strict({ peerId: Id, text: DraftText }),
+    Strict({ conversation: Conversation, text: DraftText }),
     Nothing,
     'Keep a draft (an empty text clears it).',
   ),
   'search.query': method(
     Strict({
       q: Type.String({ minLength: 1, maxLength: 200, pattern: STORABLE_TEXT_PATTERN }),
-      peerId: Type.Optional(Id),
+      conversation: Type.Optional(Conversation),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
       offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
     }),
@@ -206,7 +208,7 @@ export const bridgeMethods = {
         sendTypingIndicators: Type.Optional(Type.Boolean()),
         theme: Type.Optional(Theme),
         sound: Type.Optional(Type.Boolean()),
-        mutedPeers: Type.Optional(Type.Array(Id, { maxItems: 10_000, uniqueItems: true })),
+        mutedConversations: Type.Optional(Type.Array(Conversation, { maxItems: 10_000, uniqueItems: true })),
         startAtLogin: Type.Optional(Type.Boolean()),
         closeToTray: Type.Optional(Type.Boolean()),
       },
@@ -222,7 +224,7 @@ export const bridgeMethods = {
   ),
   'connection.get': method(NoParams, ConnectionInfo, 'The connection to the relay.'),
   'app.setViewing': method(
-    Strict({ peerId: Type.Union([Id, Type.Null()]) }),
+    Strict({ conversation: Type.Union([Conversation, Type.Null()]) }),
     Nothing,
     'Say which conversation the window shows (null: none), so the shell does not notify about it.',
   ),

@@ -4,11 +4,17 @@ import { ContactStatus } from '../protocol/contacts'
 import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
 import { Presence } from '../protocol/users'
+import { CONVERSATION_KEY_PATTERN, type ConversationKey } from './conversation'
 import { BridgeError } from './errors'
 
 // The renderer's view of the data. These are the desktop app's own shapes, versioned with it, and
 // deliberately not the relay's wire types: a relay that grows a field does not change the bridge
 // until the core stores and shows it.
+
+/** A conversation's key (`dm:<userId>`, `group:<groupId>`; see conversation.ts). */
+export const ConversationKeySchema = Type.Unsafe<ConversationKey>(
+  Type.String({ pattern: CONVERSATION_KEY_PATTERN, maxLength: 22 }),
+)
 
 export const UserView = Strict({
   id: Id,
@@ -84,10 +90,11 @@ export const MessageView = Strict({
   /** The relay's id; null until the relay has accepted it. */
   id: Type.Union([Id, Type.Null()]),
   clientId: Uuid,
+  /** Who wrote it (in a group, one of its members: look them up as any user). */
   senderId: Id,
   recipientId: Id,
-  /** The other person in the conversation. */
-  peerId: Id,
+  /** The conversation it belongs to. */
+  conversation: ConversationKeySchema,
   mine: Type.Boolean(),
   /** Null once deleted. Changes you made offline show here before the relay has them. */
   text: Type.Union([Type.String(), Type.Null()]),
@@ -129,8 +136,16 @@ export const DraftView = Strict({ text: Type.String(), updatedAt: Timestamp })
 export type DraftView = Type.Static<typeof DraftView>
 
 export const ConversationView = Strict({
-  peerId: Id,
-  /** Null when this device has never seen the peer's profile (no contact, no profile event). */
+  key: ConversationKeySchema,
+  kind: Type.Union([Type.Literal('dm'), Type.Literal('group')]),
+  /** What the chat list and the header show: for a 1:1 conversation, the other person's name. */
+  title: Type.String(),
+  /** Its picture (`media.get`, size `avatar`): for a 1:1 conversation, the other person's; null for none. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
+  /**
+   * The other person of a 1:1 conversation; null for a group, and when this device has never seen
+   * the peer's profile (no contact, no profile event).
+   */
   peer: Type.Union([UserView, Type.Null()]),
   lastMessage: Type.Union([MessageView, Type.Null()]),
   unread: Type.Integer({ minimum: 0 }),
@@ -142,7 +157,9 @@ export type ConversationView = Type.Static<typeof ConversationView>
 export const UnreadCounts = Strict({
   total: Type.Integer({ minimum: 0 }),
   /** Only conversations with unread messages. */
-  conversations: Type.Array(Strict({ peerId: Id, count: Type.Integer({ minimum: 1 }) })),
+  conversations: Type.Array(
+    Strict({ conversation: ConversationKeySchema, count: Type.Integer({ minimum: 1 }) }),
+  ),
 })
 export type UnreadCounts = Type.Static<typeof UnreadCounts>
 
@@ -167,8 +184,8 @@ export const Settings = Strict({
   theme: Theme,
   /** Play a sound with a notification. */
   sound: Type.Boolean(),
-  /** Conversations whose notifications are silenced (contacts' user ids). */
-  mutedPeers: Type.Array(Id, { maxItems: 10_000, uniqueItems: true }),
+  /** Conversations whose notifications are silenced. */
+  mutedConversations: Type.Array(ConversationKeySchema, { maxItems: 10_000, uniqueItems: true }),
   /** Shell settings, shown only where the shell supports them (Electron): launch at login, close to tray. */
   startAtLogin: Type.Boolean(),
   closeToTray: Type.Boolean(),
@@ -181,7 +198,7 @@ export const defaultSettings: Settings = {
   sendTypingIndicators: true,
   theme: 'system',
   sound: true,
-  mutedPeers: [],
+  mutedConversations: [],
   startAtLogin: false,
   closeToTray: true,
 }

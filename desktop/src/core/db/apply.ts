@@ -1,4 +1,4 @@
-import type { FeedEvent, Message, Receipt } from '@parley/shared'
+import { type ConversationKey, dmKey, type FeedEvent, type Message, type Receipt } from '@parley/shared'
 import { coalesceReceipt } from './local-changes'
 import type { LocalDb } from './local-db'
 import { updateProfile } from './tables/account'
@@ -19,16 +19,16 @@ export interface ApplySummary {
   cursor: number
   applied: number
   /** Per conversation: local ids of changed messages, or null when there were too many to list. */
-  messages: Map<number, Set<number> | null>
+  messages: Map<ConversationKey, Set<number> | null>
   /** Conversations whose receipt markers moved (own or peer's). */
-  receipts: Set<number>
+  receipts: Set<ConversationKey>
   contactsChanged: boolean
   /** The account's own profile changed. */
   profileChanged: boolean
-  /** Per conversation, the newest relay id of messages received from the peer in this batch (for receipts). */
-  received: Map<number, number>
-  /** Per conversation, how many messages from the peer this device had not had before (for notifications). */
-  arrived: Map<number, number>
+  /** Per conversation, the newest relay id of messages received from others in this batch (for receipts). */
+  received: Map<ConversationKey, number>
+  /** Per conversation, how many messages from others this device had not had before (for notifications). */
+  arrived: Map<ConversationKey, number>
 }
 
 function emptySummary(cursor: number): ApplySummary {
@@ -72,18 +72,18 @@ export function applyEvents(
     const maxLocalIdBefore = maxLocalId(db)
     const summary = emptySummary(start)
     let cursor = start
-    const activity = new Map<number, number>()
+    const activity = new Map<ConversationKey, number>()
     let sentByMe = false
 
-    const noteMessage = (peerId: number, localId: number) => {
-      let changed = summary.messages.get(peerId)
+    const noteMessage = (conversation: ConversationKey, localId: number) => {
+      let changed = summary.messages.get(conversation)
       if (changed === null) return
       if (changed === undefined) {
         changed = new Set()
-        summary.messages.set(peerId, changed)
+        summary.messages.set(conversation, changed)
       }
       changed.add(localId)
-      if (changed.size > MAX_LISTED_CHANGES) summary.messages.set(peerId, null)
+      if (changed.size > MAX_LISTED_CHANGES) summary.messages.set(conversation, null)
     }
     for (const event of events) {
       if (event.seq <= cursor) continue
@@ -98,17 +98,19 @@ export function applyEvents(
         case 'reaction': {
           const m: Message = event.data
           const mine = m.senderId === me
-          const peerId = mine ? m.recipientId! : m.senderId
-          const params = relayMessageParams(m, me, peerId)
+          // A 1:1 message (group ones were passed over above) has its recipient.
+          const peer = mine ? m.recipientId! : m.senderId
+          const conversation = dmKey(peer)
+          const params = relayMessageParams(m, me, peer)
           const localId = (mine ? linkPending(db, params) : undefined) ?? upsertRelayMessage(db, params)
-          noteMessage(peerId, localId)
-          activity.set(peerId, Math.max(activity.get(peerId) ?? 0, m.createdAt))
+          noteMessage(conversation, localId)
+          activity.set(conversation, Math.max(activity.get(conversation) ?? 0, m.createdAt))
           if (mine) sentByMe = true
           else if (event.type === 'message') {
-            summary.received.set(peerId, Math.max(summary.received.get(peerId) ?? 0, m.id))
+            summary.received.set(conversation, Math.max(summary.received.get(conversation) ?? 0, m.id))
             // Local ids only grow: one above the batch's starting maximum is a new row.
             if (localId > maxLocalIdBefore)
-              summary.arrived.set(peerId, (summary.arrived.get(peerId) ?? 0) + 1)
+              summary.arrived.set(conversation, (summary.arrived.get(conversation) ?? 0) + 1)
           }
           break
         }
@@ -116,10 +118,11 @@ export function applyEvents(
         case 'read': {
           const { userId, peerId, upTo } = event.data as Receipt
           const read = event.type === 'read'
-          if (userId === me) moveMarkers(db, peerId, 'own', upTo, read)
-          else if (peerId === me) moveMarkers(db, userId, 'peer', upTo, read)
+          const conversation = dmKey(userId === me ? peerId : userId)
+          if (userId === me) moveMarkers(db, conversation, 'own', upTo, read)
+          else if (peerId === me) moveMarkers(db, conversation, 'peer', upTo, read)
           else break
-          summary.receipts.add(userId === me ? peerId : userId)
+          summary.receipts.add(conversation)
           break
         }
         case 'contact_added':
@@ -143,7 +146,7 @@ export function applyEvents(
         }
       }
     }
-    for (const [peerId, at] of activity) touchConversation(db, peerId, at)
+    for (const [conversation, at] of activity) touchConversation(db, conversation, at)
     // A send whose ack was lost is done once its message came back through the feed.
     if (sentByMe) deleteLinkedSends(db)
     if (options.advanceTo !== undefined && options.advanceTo > cursor) cursor = options.advanceTo
@@ -179,8 +182,12 @@ function concernsGroup(event: FeedEvent): boolean {
 }
 
 /** Tells the relay (through the outbox) that messages arrived, once per conversation and batch. */
-export function queueDeliveredReceipts(db: LocalDb, received: Map<number, number>, now: number): void {
-  for (const [peerId, upTo] of received) {
-    if (ownReceiptMarker(db, peerId) < upTo) coalesceReceipt(db, 'delivered', peerId, upTo, now)
+export function queueDeliveredReceipts(
+  db: LocalDb,
+  received: Map<ConversationKey, number>,
+  now: number,
+): void {
+  for (const [conversation, upTo] of received) {
+    if (ownReceiptMarker(db, conversation) < upTo) coalesceReceipt(db, 'delivered', conversation, upTo, now)
   }
 }

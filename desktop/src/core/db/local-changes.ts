@@ -1,4 +1,5 @@
-import type { BridgeError, Reaction } from '@parley/shared'
+import type { BridgeError, ConversationKey, Reaction } from '@parley/shared'
+import { conversationKeyOf } from './conversation-id'
 import type { LocalDb } from './local-db'
 import { decodeOp } from './outbox-op'
 import { hasReaction, withReaction } from './reactions'
@@ -37,8 +38,8 @@ import { indexTextIfSmall } from './text-index'
 export function insertPendingMessage(db: LocalDb, input: PendingMessage): number {
   return db.transaction(() => {
     const localId = insertPendingRow(db, input)
-    touchConversation(db, input.peerId, input.now)
-    insertOp(db, { kind: 'send' }, input.peerId, localId, input.now)
+    touchConversation(db, input.conversation, input.now)
+    insertOp(db, { kind: 'send' }, input.conversation, localId, input.now)
     indexTextIfSmall(db)
     return localId
   })
@@ -60,7 +61,7 @@ export function queueEdit(db: LocalDb, row: MessageRow, text: string, now: numbe
     }
     const queued = ops.find((op) => op.kind === 'edit' && op.state === 'queued' && op.attempts === 0)
     if (queued) setOpPayload(db, queued.id, { kind: 'edit', text }, now)
-    else insertOp(db, { kind: 'edit', text }, row.peer_id, row.local_id, now)
+    else insertOp(db, { kind: 'edit', text }, conversationKeyOf(row.conversation_id), row.local_id, now)
   })
 }
 
@@ -75,7 +76,7 @@ export function queueDelete(db: LocalDb, row: MessageRow, now: number): 'removed
     // Changes still waiting would only be refused once the message is deleted.
     deleteUnsentChanges(db, row.local_id)
     if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed')) {
-      insertOp(db, { kind: 'delete' }, row.peer_id, row.local_id, now)
+      insertOp(db, { kind: 'delete' }, conversationKeyOf(row.conversation_id), row.local_id, now)
     }
     return 'queued'
   })
@@ -101,7 +102,14 @@ export function queueReaction(db: LocalDb, row: MessageRow, me: number, emoji: s
     })
     // Toggled back before it went out: nothing to send.
     if (unsent) completeOp(db, unsent.id)
-    else insertOp(db, { kind: 'react', emoji, present }, row.peer_id, row.local_id, now)
+    else
+      insertOp(
+        db,
+        { kind: 'react', emoji, present },
+        conversationKeyOf(row.conversation_id),
+        row.local_id,
+        now,
+      )
   })
 }
 
@@ -109,13 +117,13 @@ export function queueReaction(db: LocalDb, row: MessageRow, me: number, emoji: s
 export function coalesceReceipt(
   db: LocalDb,
   kind: 'read' | 'delivered',
-  peerId: number,
+  conversation: ConversationKey,
   upTo: number,
   now: number,
 ): void {
-  const queued = queuedReceipt(db, kind, peerId)
+  const queued = queuedReceipt(db, kind, conversation)
   if (!queued) {
-    insertOp(db, { kind, upTo }, peerId, null, now)
+    insertOp(db, { kind, upTo }, conversation, null, now)
     return
   }
   const current = decodeOp(queued)

@@ -1,3 +1,4 @@
+import type { ConversationKey } from '@parley/shared'
 import type { Generated, Selectable } from 'kysely'
 
 // The local store of one account on one device. Times are integer milliseconds since the epoch;
@@ -49,8 +50,8 @@ export interface MessagesTable {
   client_id: string
   sender_id: number
   recipient_id: number
-  /** The other person, from this account's side: one index serves a conversation. */
-  peer_id: number
+  /** Its conversation, as an integer (see conversation-id.ts): one index serves a conversation. */
+  conversation_id: number
   text: string | null
   created_at: number
   edited_at: number | null
@@ -79,9 +80,12 @@ export interface MessageVersionsTable {
   replaced_at: number
 }
 
-/** One row per peer: activity and the four receipt markers (message ids; 0 = none). */
+/**
+ * One row per conversation (by key: `dm:<userId>`, `group:<groupId>`): activity and the four receipt
+ * markers (message ids; 0 = none): the account's own, and the other side's.
+ */
 export interface ConversationsTable {
-  peer_id: number
+  key: ConversationKey
   last_activity_at: number
   own_delivered_up_to: number
   own_read_up_to: number
@@ -104,7 +108,7 @@ export type OutboxState = 'queued' | 'acked' | 'failed'
 export interface OutboxTable {
   id: Generated<number>
   kind: OutboxKind
-  peer_id: number
+  conversation: ConversationKey
   message_local_id: number | null
   /** JSON: edit {text}, react {emoji, present}, read/delivered {upTo}, send/delete {}. */
   payload: string
@@ -118,7 +122,7 @@ export interface OutboxTable {
 }
 
 export interface DraftsTable {
-  peer_id: number
+  conversation: ConversationKey
   text: string
   updated_at: number
 }

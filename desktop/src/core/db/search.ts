@@ -1,4 +1,5 @@
-import type { SearchHit } from '@parley/shared'
+import type { ConversationKey, SearchHit } from '@parley/shared'
+import { conversationId } from './conversation-id'
 import type { LocalDb } from './local-db'
 import { messageRowsByLocalIds } from './tables/messages'
 import { messageViews } from './views/messages'
@@ -51,11 +52,11 @@ function fold(word: string): string {
 export function searchMessages(
   db: LocalDb,
   me: number,
-  query: { q: string; peerId?: number | undefined; limit: number; offset: number },
+  query: { q: string; conversation?: ConversationKey | undefined; limit: number; offset: number },
 ): SearchHit[] {
   const match = matchExpression(query.q)
   if (!match) return []
-  const inConversation = query.peerId !== undefined
+  const inConversation = query.conversation !== undefined
   const candidates = Math.max(RANKED_CANDIDATES, query.offset + query.limit)
   // Ties are broken by local_id (the order messages reached this device: feed order), inside the
   // FTS query: joining every candidate to its row for the relay's order cost more than the search.
@@ -64,13 +65,18 @@ export function searchMessages(
       `select localId, rank from (
          select messages_fts.rowid as localId, bm25(messages_fts) as rank
          from messages_fts ${inConversation ? 'join messages m on m.local_id = messages_fts.rowid' : ''}
-         where messages_fts match ? ${inConversation ? 'and m.peer_id = ?' : ''}
+         where messages_fts match ? ${inConversation ? 'and m.conversation_id = ?' : ''}
          order by messages_fts.rowid desc limit ?
        )
        order by rank, localId desc
        limit ? offset ?`,
     )
-    .all(...(inConversation ? [match, query.peerId] : [match]), candidates, query.limit, query.offset) as {
+    .all(
+      ...(inConversation ? [match, conversationId(query.conversation as ConversationKey)] : [match]),
+      candidates,
+      query.limit,
+      query.offset,
+    ) as {
     localId: number
     rank: number
   }[]

@@ -12,8 +12,8 @@ export function appHandlers(
       ...core.appInfo,
       lastRelayUrl: session.account?.relayUrl ?? readLastRelayUrl(core.dataDir),
     }),
-    'app.setViewing': async ({ peerId }) => {
-      core.viewing = peerId
+    'app.setViewing': async ({ conversation }) => {
+      core.viewing = conversation
       return null
     },
     'connection.get': async (): Promise<ConnectionInfo> =>

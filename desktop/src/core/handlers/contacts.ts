@@ -1,8 +1,6 @@
 import type { Contact, ContactView, UserView } from '@parley/shared'
 import type { Account } from '../account'
-import { deleteContact, upsertContact } from '../db/tables/contacts'
-import { contactView, contactViews } from '../db/views/contacts'
-import { online, refuse } from '../refusal'
+import { online } from '../refusal'
 import type { Core, Handlers } from './context'
 
 type ContactMethods =
@@ -17,16 +15,16 @@ type ContactMethods =
 export function contactHandlers(core: Core): Handlers<ContactMethods> {
   const { session } = core
   const contactChanged = (account: Account, contact: Contact): ContactView => {
-    upsertContact(account.db, contact)
-    core.emit('contacts.changed', { contacts: contactViews(account.db) })
-    return contactView(account.db, contact.user.id) ?? refuse('internal', 'The contact was not stored')
+    const view = account.contacts.save(contact)
+    core.emit('contacts.changed', { contacts: account.contacts.list() })
+    return view
   }
   const patch = async (userId: number, status: 'accepted' | 'blocked') => {
     const account = session.signedIn()
     return contactChanged(account, (await online(account.patchContact(userId, status))).contact)
   }
   return {
-    'contacts.list': async () => contactViews(session.signedIn().db),
+    'contacts.list': async () => session.signedIn().contacts.list(),
     'contacts.add': async ({ username }) => {
       const account = session.signedIn()
       return contactChanged(account, (await online(account.addContact(username))).contact)
@@ -36,8 +34,8 @@ export function contactHandlers(core: Core): Handlers<ContactMethods> {
     'contacts.remove': async ({ userId }) => {
       const account = session.signedIn()
       await online(account.removeContact(userId))
-      deleteContact(account.db, userId)
-      core.emit('contacts.changed', { contacts: contactViews(account.db) })
+      account.contacts.remove(userId)
+      core.emit('contacts.changed', { contacts: account.contacts.list() })
       return null
     },
     'users.search': async ({ q, limit }) => {

@@ -1,4 +1,4 @@
-import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue } from '@parley/shared'
+import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue, ConversationKey } from '@parley/shared'
 import type { Logger } from '../logger'
 import type { ChangeEvents } from '../message-events'
 import type { Emit } from '../options'
@@ -22,7 +22,7 @@ export interface Core {
   readonly appInfo: Omit<AppInfo, 'lastRelayUrl'>
   readonly startedAt: number
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
-  viewing: number | null
+  viewing: ConversationKey | null
 }
 
 /** The bridge methods `M`, each with its params already checked against the method's schema. */

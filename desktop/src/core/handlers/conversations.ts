@@ -1,12 +1,3 @@
-import { coalesceReceipt } from '../db/local-changes'
-import { moveOwnReadMarker } from '../db/tables/conversations'
-import { draftOf, setDraft } from '../db/tables/drafts'
-import { cachedVersions, saveVersions } from '../db/tables/message-versions'
-import { lastServerId, messageRow, messageRowByServerId } from '../db/tables/messages'
-import { settingsOf } from '../db/tables/settings'
-import { conversationViews } from '../db/views/conversations'
-import { messagePage } from '../db/views/messages'
-import { viewOf } from '../message-events'
 import { refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
@@ -24,56 +15,43 @@ type ConversationMethods =
 export function conversationHandlers(core: Core): Handlers<ConversationMethods> {
   const { session } = core
   return {
-    'conversations.list': async () => {
-      const account = session.signedIn()
-      return conversationViews(account.db, account.me)
-    },
-    'messages.page': async ({ peerId, before, after, limit }) => {
+    'conversations.list': async () => session.signedIn().conversations.list(),
+    'messages.page': async ({ conversation, before, after, limit }) => {
       const account = session.signedIn()
       if (before !== undefined && after !== undefined)
         refuse('invalid_params', 'Give before or after, not both')
-      return messagePage(account.db, account.me, peerId, { before, after }, limit ?? 50)
+      return account.conversations.page(conversation, { before, after }, limit ?? 50)
     },
-    'messages.markRead': async ({ peerId, upTo }) => {
+    'messages.markRead': async ({ conversation, upTo }) => {
       const account = session.signedIn()
-      const target = upTo ?? lastServerId(account.db, peerId)
-      if (upTo !== undefined && messageRowByServerId(account.db, upTo)?.peer_id !== peerId) {
-        refuse('not_found', `Message ${upTo} is not in that conversation`)
-      }
-      if (target === 0) return core.unread.counts(account)
-      const moved = account.db.transaction(() => {
-        const changed = moveOwnReadMarker(account.db, peerId, target)
-        if (changed) coalesceReceipt(account.db, 'read', peerId, target, core.clock())
-        return changed
-      })
-      if (!moved) return core.unread.counts(account)
+      if (!account.conversations.markRead(conversation, upTo, core.clock()))
+        return core.unread.counts(account)
       account.kickOutbox()
-      core.changes.receipts(account, [peerId])
-      core.unread.stale(peerId)
+      core.changes.receipts(account, [conversation])
+      core.unread.stale(conversation)
       return core.unread.emit(account)
     },
     'messages.history': async ({ localId }) => {
       const account = session.signedIn()
-      const row =
-        messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
-      if (row.server_id !== null) {
-        const fetched = await account.messageHistory(row.server_id)
-        if (fetched.ok) saveVersions(account.db, row.server_id, fetched.value.versions)
-      }
+      const { server_id: serverId } = account.messages.row(localId)
+      let fetched: Awaited<ReturnType<typeof account.messageHistory>> | undefined
+      if (serverId !== null) fetched = await account.messageHistory(serverId)
       return {
-        message: viewOf(account, localId),
-        versions: row.server_id === null ? [] : cachedVersions(account.db, row.server_id),
+        message: account.messages.view(localId),
+        versions:
+          serverId === null
+            ? []
+            : account.messages.versions(serverId, fetched?.ok ? fetched.value.versions : undefined),
       }
     },
     'unread.get': async () => core.unread.counts(session.signedIn()),
-    'typing.set': async ({ peerId, typing }) => {
-      const account = session.signedIn()
-      if (settingsOf(account.db).sendTypingIndicators) account.sendTyping(peerId, typing)
+    'typing.set': async ({ conversation, typing }) => {
+      session.signedIn().sendTyping(conversation, typing)
       return null
     },
-    'drafts.get': async ({ peerId }) => draftOf(session.signedIn().db, peerId),
-    'drafts.set': async ({ peerId, text }) => {
-      setDraft(session.signedIn().db, peerId, text, core.clock())
+    'drafts.get': async ({ conversation }) => session.signedIn().conversations.draft(conversation),
+    'drafts.set': async ({ conversation, text }) => {
+      session.signedIn().conversations.setDraft(conversation, text, core.clock())
       return null
     },
   }

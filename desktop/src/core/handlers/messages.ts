@@ -1,20 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { isBridgeErrorCode, MAX_IMAGE_BYTES, type MessageView } from '@parley/shared'
+import { isBridgeErrorCode, MAX_IMAGE_BYTES } from '@parley/shared'
 import { canRetry } from '@parley/shared/sending'
 import { sniffImage } from '@parley/shared/sniff'
 import type { Account } from '../account'
-import {
-  discardFailed,
-  insertPendingMessage,
-  queueDelete,
-  queueEdit,
-  queueReaction,
-  retryMessage,
-} from '../db/local-changes'
-import type { MessageRow } from '../db/schema'
-import { setDraft } from '../db/tables/drafts'
-import { messageRow, ownMessageByClientId } from '../db/tables/messages'
-import { viewOf } from '../message-events'
+import type { NewMessage } from '../actions/messages'
 import { refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
@@ -33,49 +22,24 @@ type MessageMethods =
  */
 export function messageHandlers(core: Core): Handlers<MessageMethods> {
   const { session, changes } = core
-  const stored = (account: Account, localId: number): MessageRow =>
-    messageRow(account.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
-  const own = (account: Account, localId: number): MessageRow => {
-    const row = stored(account, localId)
-    if (row.sender_id !== account.me) refuse('not_message_sender', 'Only the sender can change a message')
-    return row
-  }
-  /**
-   * The message a clientId already wrote (the caller did not hear back and asks again), or null.
-   * The same clientId for another conversation is the caller's bug, not a second message.
-   */
-  const writtenBefore = (
-    account: Account,
-    peerId: number,
-    clientId: string | undefined,
-  ): MessageView | null => {
-    if (clientId === undefined) return null
-    const row = ownMessageByClientId(account.db, account.me, clientId)
-    if (!row) return null
-    if (row.peer_id !== peerId)
-      refuse('client_id_conflict', 'That clientId was used for another conversation')
-    return viewOf(account, row.local_id)
-  }
+  /** Writes a new message (the caller checked it) and tells the windows. */
+  const write = (account: Account, message: Omit<NewMessage, 'clientId' | 'now'> & { clientId?: string }) =>
+    changes.written(
+      account,
+      account.messages.write({ ...message, clientId: message.clientId ?? randomUUID(), now: core.clock() }),
+    )
   return {
-    'messages.send': async ({ peerId, text, clientId }) => {
+    'messages.send': async ({ conversation, text, clientId }) => {
       const account = session.signedIn()
-      if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
-      const written = writtenBefore(account, peerId, clientId)
+      account.messages.recipientOf(conversation)
+      const written = account.messages.writtenBefore(conversation, clientId)
       if (written) return written
-      const localId = insertPendingMessage(account.db, {
-        me: account.me,
-        peerId,
-        text,
-        clientId: clientId ?? randomUUID(),
-        now: core.clock(),
-      })
-      setDraft(account.db, peerId, '', core.clock())
-      return changes.written(account, stored(account, localId))
+      return write(account, { conversation, text, ...(clientId !== undefined && { clientId }) })
     },
-    'messages.sendImage': async ({ peerId, dataBase64, text, clientId }) => {
+    'messages.sendImage': async ({ conversation, dataBase64, text, clientId }) => {
       const account = session.signedIn()
-      if (peerId === account.me) refuse('cannot_contact_self', 'You cannot message yourself')
-      const written = writtenBefore(account, peerId, clientId)
+      account.messages.recipientOf(conversation)
+      const written = account.messages.writtenBefore(conversation, clientId)
       if (written) return written
       const bytes = Buffer.from(dataBase64, 'base64')
       if (bytes.length === 0) refuse('invalid_params', 'messages.sendImage: the picture is empty')
@@ -90,53 +54,49 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       // the media cache, so the sender sees the picture at once, offline and across restarts.
       const localImageId = createHash('sha256').update(bytes).digest('hex')
       account.keepLocalImage(localImageId, { mime, bytes })
-      const localId = insertPendingMessage(account.db, {
-        me: account.me,
-        peerId,
+      return write(account, {
+        conversation,
         text: text ?? null,
-        clientId: clientId ?? randomUUID(),
-        now: core.clock(),
+        ...(clientId !== undefined && { clientId }),
         localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })
-      if (text !== undefined) setDraft(account.db, peerId, '', core.clock())
-      return changes.written(account, stored(account, localId))
     },
     'messages.edit': async ({ localId, text }) => {
       const account = session.signedIn()
-      const row = own(account, localId)
-      if (viewOf(account, localId).deletedAt !== null)
+      const row = account.messages.own(localId)
+      if (account.messages.view(localId).deletedAt !== null)
         refuse('message_deleted', 'A deleted message cannot be edited')
-      queueEdit(account.db, row, text, core.clock())
+      account.messages.edit(row, text, core.clock())
       return changes.written(account, row)
     },
     'messages.delete': async ({ localId }) => {
       const account = session.signedIn()
-      const row = own(account, localId)
-      if (queueDelete(account.db, row, core.clock()) === 'removed')
+      const row = account.messages.own(localId)
+      if (account.messages.delete(row, core.clock()) === 'removed')
         return changes.removedLocally(account, row)
       return changes.written(account, row)
     },
     'messages.react': async ({ localId, emoji }) => {
       const account = session.signedIn()
-      const row = stored(account, localId)
-      if (viewOf(account, localId).deletedAt !== null)
+      const row = account.messages.row(localId)
+      if (account.messages.view(localId).deletedAt !== null)
         refuse('message_deleted', 'A deleted message takes no reactions')
       if (row.server_id === null) refuse('not_found', 'The message has not reached the relay yet')
-      queueReaction(account.db, row, account.me, emoji, core.clock())
+      account.messages.react(row, emoji, core.clock())
       return changes.written(account, row)
     },
     'messages.retry': async ({ localId }) => {
       const account = session.signedIn()
-      const row = stored(account, localId)
+      const row = account.messages.row(localId)
       if (isBridgeErrorCode(row.failure_code) && !canRetry(row.failure_code))
         refuse('not_retryable', `Sending it again cannot work: ${row.failure_message ?? row.failure_code}`)
-      if (!retryMessage(account.db, localId)) refuse('not_retryable', 'Nothing about this message failed')
+      if (!account.messages.retry(localId)) refuse('not_retryable', 'Nothing about this message failed')
       return changes.written(account, row)
     },
     'messages.discard': async ({ localId }) => {
       const account = session.signedIn()
-      const row = stored(account, localId)
-      const outcome = discardFailed(account.db, localId)
+      const row = account.messages.row(localId)
+      const outcome = account.messages.discard(localId)
       if (outcome === 'nothing') refuse('not_retryable', 'Nothing about this message failed')
       if (outcome === 'removed') return changes.removedLocally(account, row)
       return changes.written(account, row)

@@ -2,7 +2,6 @@ import { MAX_IMAGE_BYTES, type ProfileView } from '@parley/shared'
 import { sniffImage } from '@parley/shared/sniff'
 import type { Account } from '../account'
 import { normalizeRelayUrl } from '../accounts'
-import { updateProfile } from '../db/tables/account'
 import { online, refuse } from '../refusal'
 import { ownProfile } from '../session'
 import type { Core, Handlers } from './context'
@@ -29,7 +28,7 @@ export function sessionHandlers(core: Core): Handlers<SessionMethods> {
   }
   const profileChanged = (account: Account, relayUser: Parameters<typeof ownProfile>[0]): ProfileView => {
     const user = ownProfile(relayUser)
-    updateProfile(account.db, user)
+    account.saveProfile(user)
     core.emit('profile.changed', { user })
     return user
   }

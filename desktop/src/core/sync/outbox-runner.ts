@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events'
-import { type BridgeError, isBridgeErrorCode, type Reaction, type Result } from '@parley/shared'
+import {
+  type BridgeError,
+  type ConversationKey,
+  dmPeer,
+  isBridgeErrorCode,
+  type Reaction,
+  type Result,
+} from '@parley/shared'
 import { confirmSent, failOp } from '../db/local-changes'
 import type { LocalDb } from '../db/local-db'
 import { decodeOp, type OutboxOpOf } from '../db/outbox-op'
@@ -40,8 +47,19 @@ export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
 type Outcome = 'done' | 'changed' | BridgeError
 
 export interface OutboxEvents {
-  /** A message's look changed (sent, failed, change confirmed), in conversation `peerId`. */
-  changed: [peerId: number, localId: number]
+  /** A message's look changed (sent, failed, change confirmed), in a conversation. */
+  changed: [conversation: ConversationKey, localId: number]
+}
+
+export interface OutboxRunnerDeps {
+  db: LocalDb
+  me: number
+  socket: RelayLink
+  isOnline: () => boolean
+  clock: () => number
+  timing: Timing
+  logger: Logger
+  uploadImage?: ImageUploader
 }
 
 /**
@@ -50,39 +68,16 @@ export interface OutboxEvents {
  * failure holds the queue with backoff; a final one marks the op failed and the queue moves on.
  */
 export class OutboxRunner extends EventEmitter<OutboxEvents> {
-  readonly #db: LocalDb
-  readonly #me: number
-  readonly #socket: RelayLink
-  readonly #isOnline: () => boolean
-  readonly #clock: () => number
-  readonly #timing: Timing
-  readonly #logger: Logger
-  readonly #uploadImage: ImageUploader | undefined
+  readonly #deps: OutboxRunnerDeps
   #running = false
   #again = false
   #closed = false
   #timer: NodeJS.Timeout | undefined
   #idle: Promise<void> = Promise.resolve()
 
-  constructor(deps: {
-    db: LocalDb
-    me: number
-    socket: RelayLink
-    isOnline: () => boolean
-    clock: () => number
-    timing: Timing
-    logger: Logger
-    uploadImage?: ImageUploader
-  }) {
+  constructor(deps: OutboxRunnerDeps) {
     super()
-    this.#uploadImage = deps.uploadImage
-    this.#db = deps.db
-    this.#me = deps.me
-    this.#socket = deps.socket
-    this.#isOnline = deps.isOnline
-    this.#clock = deps.clock
-    this.#timing = deps.timing
-    this.#logger = deps.logger
+    this.#deps = deps
   }
 
   /** Look at the queue now (something was queued, or the connection came back). */
@@ -97,7 +92,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
 
   /** The connection is back: whatever waited out a backoff may go at once. */
   resumeAll(): void {
-    resumeQueued(this.#db)
+    resumeQueued(this.#deps.db)
     this.kick()
   }
 
@@ -111,10 +106,10 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     this.#running = true
     clearTimeout(this.#timer)
     try {
-      while (!this.#closed && this.#isOnline()) {
-        const op = nextQueued(this.#db)
+      while (!this.#closed && this.#deps.isOnline()) {
+        const op = nextQueued(this.#deps.db)
         if (!op) break
-        const wait = op.next_attempt_at - this.#clock()
+        const wait = op.next_attempt_at - this.#deps.clock()
         if (wait > 0) {
           this.#timer = setTimeout(() => this.kick(), wait)
           break
@@ -123,7 +118,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
         if (stop) break
       }
     } catch (error) {
-      this.#logger.error('outbox stopped on an unexpected error', { error: String(error) })
+      this.#deps.logger.error('outbox stopped on an unexpected error', { error: String(error) })
     } finally {
       this.#running = false
       if (this.#again && !this.#closed) {
@@ -135,8 +130,8 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
 
   /** Returns true when the queue should wait (offline). */
   async #process(entry: OutboxRow): Promise<boolean> {
-    const db = this.#db
-    if (!this.#socket.connected) return true
+    const db = this.#deps.db
+    if (!this.#deps.socket.connected) return true
     const localId = entry.message_local_id
     const row = localId === null ? undefined : messageRow(db, localId)
     if (localId !== null && !row) {
@@ -159,12 +154,12 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   }
 
   #notify(entry: OutboxRow): void {
-    if (entry.message_local_id !== null) this.emit('changed', entry.peer_id, entry.message_local_id)
+    if (entry.message_local_id !== null) this.emit('changed', entry.conversation, entry.message_local_id)
   }
 
   /** A message written here goes to the relay, after its picture if it has one. */
   async #send(entry: OutboxRow, row: MessageRow | undefined): Promise<Outcome> {
-    const db = this.#db
+    const db = this.#deps.db
     if (!row || row.server_id !== null) {
       // The feed already brought it back (a lost ack, answered by the catch-up).
       completeOp(db, entry.id)
@@ -173,8 +168,8 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     let current = row
     if (row.image_local === 1) {
       // Not counted as an attempt: the relay cannot have the message before it has its picture.
-      const uploaded = this.#uploadImage
-        ? await this.#uploadImage(row)
+      const uploaded = this.#deps.uploadImage
+        ? await this.#deps.uploadImage(row)
         : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
       if (!uploaded.ok) return uploaded.error
       const after = messageRow(db, row.local_id)
@@ -183,7 +178,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
       this.#notify(entry)
     }
     markAttempt(db, entry.id)
-    const result = await this.#socket.request('message', {
+    const result = await this.#deps.socket.request('message', {
       clientId: current.client_id,
       recipientId: current.recipient_id,
       ...(current.text !== null && { text: current.text }),
@@ -200,7 +195,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     op: OutboxOpOf<'edit' | 'delete' | 'react'>,
     row: MessageRow,
   ): Promise<Outcome> {
-    const db = this.#db
+    const db = this.#deps.db
     if (row.server_id === null) {
       // Ops run in order, so the send came first and did not succeed: this cannot go either.
       failOp(db, entry, {
@@ -211,7 +206,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     }
     if (op.kind === 'react') {
       const reactions = JSON.parse(row.reactions) as Reaction[]
-      if (hasReaction(reactions, op.emoji, this.#me) === op.present) {
+      if (hasReaction(reactions, op.emoji, this.#deps.me) === op.present) {
         // The synced message shows it as wanted already: nothing to send.
         completeOp(db, entry.id)
         return 'changed'
@@ -221,10 +216,14 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     const id = row.server_id
     const result =
       op.kind === 'edit'
-        ? await this.#socket.request('message_updated', { id, text: op.text })
+        ? await this.#deps.socket.request('message_updated', { id, text: op.text })
         : op.kind === 'delete'
-          ? await this.#socket.request('message_deleted', { id })
-          : await this.#socket.request('reaction', { messageId: id, emoji: op.emoji, present: op.present })
+          ? await this.#deps.socket.request('message_deleted', { id })
+          : await this.#deps.socket.request('reaction', {
+              messageId: id,
+              emoji: op.emoji,
+              present: op.present,
+            })
     if (!result.ok) return result.error
     ackOp(db, entry.id, result.value.seq, cursorOf(db))
     return 'changed'
@@ -232,9 +231,15 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
 
   /** A delivered or read marker for a conversation. */
   async #receipt(entry: OutboxRow, op: OutboxOpOf<'read' | 'delivered'>): Promise<Outcome> {
-    const db = this.#db
+    const db = this.#deps.db
+    // Receipts go to the relay per person; a group's (when groups come) will have their own event.
+    const peer = dmPeer(entry.conversation)
+    if (peer === null) {
+      completeOp(db, entry.id)
+      return 'done'
+    }
     markAttempt(db, entry.id)
-    const result = await this.#socket.request(op.kind, { with: entry.peer_id, upTo: op.upTo })
+    const result = await this.#deps.socket.request(op.kind, { with: peer, upTo: op.upTo })
     if (!result.ok) return result.error
     // A newer receipt may have been folded into this op while it was in flight.
     const current = opById(db, entry.id)
@@ -249,20 +254,20 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     if (TRANSIENT.has(error.code)) {
       const attempts = entry.attempts + 1
       rescheduleOp(
-        this.#db,
+        this.#deps.db,
         entry.id,
-        this.#clock() + backoff(attempts, this.#timing.retryBaseMs, this.#timing.retryMaxMs),
+        this.#deps.clock() + backoff(attempts, this.#deps.timing.retryBaseMs, this.#deps.timing.retryMaxMs),
         error,
       )
-      this.#logger.info('outbox: will retry', { kind: entry.kind, attempts, code: error.code })
+      this.#deps.logger.info('outbox: will retry', { kind: entry.kind, attempts, code: error.code })
       return false
     }
-    this.#logger.warn('outbox: gave up on a change', {
+    this.#deps.logger.warn('outbox: gave up on a change', {
       kind: entry.kind,
       code: error.code,
       message: error.message,
     })
-    failOp(this.#db, entry, error)
+    failOp(this.#deps.db, entry, error)
     this.#notify(entry)
     return false
   }

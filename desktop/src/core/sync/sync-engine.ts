@@ -3,6 +3,7 @@ import {
   type BridgeError,
   type ConnectionInfo,
   type ConnectionState,
+  type ConversationKey,
   type FeedEvent,
   MAX_SYNC_PAGE,
 } from '@parley/shared'
@@ -34,19 +35,23 @@ export interface SyncEngineEvents {
   unauthorized: []
 }
 
+export interface SyncEngineDeps {
+  db: LocalDb
+  me: number
+  socket: RelayLink
+  relay: ContactLister
+  clock: () => number
+  timing: Timing
+  logger: Logger
+}
+
 /**
  * Keeps the local store in step with the account's feed. On every (re)connect it pulls the feed
  * after the stored cursor, page by page, while holding live events; then it applies live events
  * whose seq is cursor + 1, skips those at or below the cursor, and catches up again on a gap.
  */
 export class SyncEngine extends EventEmitter<SyncEngineEvents> {
-  readonly #db: LocalDb
-  readonly #me: number
-  readonly #socket: RelayLink
-  readonly #relay: ContactLister
-  readonly #clock: () => number
-  readonly #timing: Timing
-  readonly #logger: Logger
+  readonly #deps: SyncEngineDeps
   #state: ConnectionState = 'offline'
   #since: number
   #lastError: BridgeError | null = null
@@ -60,24 +65,10 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   #catchUpDone: Promise<void> = Promise.resolve()
   #indexing: Promise<void> | undefined
 
-  constructor(deps: {
-    db: LocalDb
-    me: number
-    socket: RelayLink
-    relay: ContactLister
-    clock: () => number
-    timing: Timing
-    logger: Logger
-  }) {
+  constructor(deps: SyncEngineDeps) {
     super()
-    this.#db = deps.db
-    this.#me = deps.me
-    this.#socket = deps.socket
-    this.#relay = deps.relay
-    this.#clock = deps.clock
-    this.#timing = deps.timing
-    this.#logger = deps.logger
-    this.#since = this.#clock()
+    this.#deps = deps
+    this.#since = this.#deps.clock()
     this.#listen()
   }
 
@@ -93,13 +84,13 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     if (this.#started) return
     this.#started = true
     this.#setState('connecting')
-    this.#socket.open()
+    this.#deps.socket.open()
   }
 
   async stop(): Promise<void> {
     this.#started = false
     clearTimeout(this.#retryTimer)
-    this.#socket.close()
+    this.#deps.socket.close()
     await this.#catchUpDone.catch(() => undefined)
     await this.#indexing
     this.#held.clear()
@@ -108,7 +99,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   }
 
   #listen(): void {
-    const socket = this.#socket
+    const socket = this.#deps.socket
     socket.on('connected', () => {
       this.#failures = 0
       this.#held.clear()
@@ -134,7 +125,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       const presence = event.status === 'offline' && event.lastSeen === null ? null : event
       if (
         setPresence(
-          this.#db,
+          this.#deps.db,
           event.userId,
           presence && { status: presence.status, lastSeen: presence.lastSeen },
         )
@@ -143,7 +134,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       }
     })
     socket.on('invalid', (what, message) =>
-      this.#logger.warn('dropped something the relay sent', { what, message }),
+      this.#deps.logger.warn('dropped something the relay sent', { what, message }),
     )
   }
 
@@ -152,7 +143,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       this.#held.set(event.seq, event)
       return
     }
-    const cursor = cursorOf(this.#db)
+    const cursor = cursorOf(this.#deps.db)
     if (event.seq <= cursor) return
     if (event.seq === cursor + 1) {
       this.#apply([event])
@@ -172,7 +163,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.#catchUpDone = this.#runCatchUp().finally(() => {
       this.#catchingUp = false
       // Asked for again while a failed round was ending: the request must not be lost.
-      if (this.#again && this.#socket.connected && this.#started) {
+      if (this.#again && this.#deps.socket.connected && this.#started) {
         this.#again = false
         this.#catchUp()
       }
@@ -184,33 +175,33 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     try {
       do {
         this.#again = false
-        const received = new Map<number, number>()
+        const received = new Map<ConversationKey, number>()
         let batch: FeedEvent[] = []
-        let after = cursorOf(this.#db)
+        let after = cursorOf(this.#deps.db)
         for (;;) {
-          const page = await this.#socket.request(
+          const page = await this.#deps.socket.request(
             'sync',
             { after, limit: MAX_SYNC_PAGE },
-            this.#timing.syncTimeoutMs,
+            this.#deps.timing.syncTimeoutMs,
           )
           if (!page.ok) throw new CatchUpError(page.error)
           batch = batch.concat(page.value.events)
           after = page.value.cursor
           if (batch.length >= EVENTS_PER_TRANSACTION || !page.value.hasMore) {
             const summary = this.#apply(batch, { receipts: false, advanceTo: after })
-            for (const [peerId, upTo] of summary?.received ?? []) {
-              received.set(peerId, Math.max(received.get(peerId) ?? 0, upTo))
+            for (const [conversation, upTo] of summary?.received ?? []) {
+              received.set(conversation, Math.max(received.get(conversation) ?? 0, upTo))
             }
             batch = []
-            if (textBacklog(this.#db) >= INDEX_CHUNK) indexText(this.#db)
+            if (textBacklog(this.#deps.db) >= INDEX_CHUNK) indexText(this.#deps.db)
           }
           if (!page.value.hasMore) break
         }
         // Once per catch-up rather than per page: only the highest message of each conversation counts.
-        this.#db.transaction(() => queueDeliveredReceipts(this.#db, received, this.#clock()))
+        this.#deps.db.transaction(() => queueDeliveredReceipts(this.#deps.db, received, this.#deps.clock()))
         this.#applyHeld()
-      } while (this.#again && this.#socket.connected)
-      if (!this.#socket.connected) return
+      } while (this.#again && this.#deps.socket.connected)
+      if (!this.#deps.socket.connected) return
       this.#lastError = null
       this.#failures = 0
       this.#setState('online')
@@ -222,15 +213,15 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       const reason: BridgeError =
         error instanceof CatchUpError ? error.error : { code: 'internal', message: String(error) }
       this.#lastError = reason
-      this.#logger.warn('catch-up failed', { code: reason.code, message: reason.message })
+      this.#deps.logger.warn('catch-up failed', { code: reason.code, message: reason.message })
       this.#emitState()
       // Still connected (a timeout, a busy relay): try again later. Otherwise the reconnect will.
-      if (this.#socket.connected && this.#started) {
+      if (this.#deps.socket.connected && this.#started) {
         this.#failures += 1
         clearTimeout(this.#retryTimer)
         this.#retryTimer = setTimeout(
           () => this.#catchUp(),
-          backoff(this.#failures, this.#timing.retryBaseMs, this.#timing.retryMaxMs),
+          backoff(this.#failures, this.#deps.timing.retryBaseMs, this.#deps.timing.retryMaxMs),
         )
       }
     }
@@ -238,7 +229,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   /** Indexes what a catch-up left for search, a chunk per event-loop turn so the app stays responsive. */
   async #indexBacklog(): Promise<void> {
-    while (this.#started && indexText(this.#db) > 0) {
+    while (this.#started && indexText(this.#deps.db) > 0) {
       await new Promise((resolve) => setImmediate(resolve))
     }
   }
@@ -247,7 +238,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   #applyHeld(): void {
     const seqs = [...this.#held.keys()].sort((a, b) => a - b)
     for (const seq of seqs) {
-      const cursor = cursorOf(this.#db)
+      const cursor = cursorOf(this.#deps.db)
       const event = this.#held.get(seq)!
       if (seq <= cursor) {
         this.#held.delete(seq)
@@ -263,32 +254,32 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
 
   #apply(events: readonly FeedEvent[], options: ApplyOptions = {}): ApplySummary | undefined {
     if (events.length === 0 && options.advanceTo === undefined) return undefined
-    const summary = applyEvents(this.#db, this.#me, events, this.#clock(), options)
+    const summary = applyEvents(this.#deps.db, this.#deps.me, events, this.#deps.clock(), options)
     if (summary.applied > 0) this.emit('applied', summary)
     return summary
   }
 
   /** Presence is not in the feed: after a connect, read it from the contact list. */
   async #refreshPresence(): Promise<void> {
-    const result = await this.#relay.call('listContacts')
+    const result = await this.#deps.relay.call('listContacts')
     // Stopped meanwhile: the store may already be closed.
     if (!result.ok || !this.#started) return
     const changed: number[] = []
     for (const contact of result.value.contacts) {
-      if (setPresence(this.#db, contact.user.id, contact.presence)) changed.push(contact.user.id)
+      if (setPresence(this.#deps.db, contact.user.id, contact.presence)) changed.push(contact.user.id)
     }
     if (changed.length > 0) this.emit('presence', changed)
   }
 
   #forgetPresence(): void {
-    const changed = clearPresence(this.#db)
+    const changed = clearPresence(this.#deps.db)
     if (changed.length > 0) this.emit('presence', changed)
   }
 
   #setState(state: ConnectionState): void {
     if (state === this.#state) return
     this.#state = state
-    this.#since = this.#clock()
+    this.#since = this.#deps.clock()
     this.#emitState()
   }
 

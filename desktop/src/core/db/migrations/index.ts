@@ -3,6 +3,7 @@ import * as m0001 from './0001-initial'
 import * as m0002 from './0002-media'
 import * as m0003 from './0003-client-id-index'
 import * as m0004 from './0004-contact-since'
+import * as m0005 from './0005-conversation-keys'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '0002-media': m0002,
   '0003-client-id-index': m0003,
   '0004-contact-since': m0004,
+  '0005-conversation-keys': m0005,
 }

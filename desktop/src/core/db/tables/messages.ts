@@ -1,11 +1,12 @@
-import type { Message } from '@parley/shared'
+import type { ConversationKey, Message } from '@parley/shared'
+import { conversationId, conversationIdSql } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import type { MessageRow } from '../schema'
 
 // The `messages` table: the relay's messages and the ones written here, by local id (kept from the
 // optimistic write to the relay's copy).
-// A little over 300 lines, on purpose: it is every statement on the table, in one place, and the
-// feed's two statements spell out their positional arguments (see LINK_PENDING).
+// The feed's two statements bind by position (see RELAY_COLUMNS): a relay message's columns are
+// built once, in one order that both statements take.
 
 export function messageRow(db: LocalDb, localId: number): MessageRow | undefined {
   return db.get(db.kysely.selectFrom('messages').selectAll().where('local_id', '=', localId))
@@ -45,7 +46,9 @@ export interface ImageFields {
 /** A message this account writes, before the relay has it. */
 export interface PendingMessage {
   me: number
-  peerId: number
+  /** The conversation; for a 1:1 conversation the recipient is its other person. */
+  conversation: ConversationKey
+  recipientId: number
   text: string | null
   clientId: string
   now: number
@@ -58,16 +61,17 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
   const image = input.localImage
   return db
     .prepare(
-      `insert into messages (client_id, sender_id, recipient_id, peer_id, text, created_at, send_state,
+      `insert into messages (client_id, sender_id, recipient_id, conversation_id, text, created_at, send_state,
          image_id, image_width, image_height, image_mime, image_bytes, image_local)
-       values ($clientId, $me, $peerId, $peerId, $text, $now, 'pending', $imageId, $imageWidth, $imageHeight,
-         $imageMime, $imageBytes, $imageLocal) returning local_id`,
+       values ($clientId, $me, $recipientId, $conversationId, $text, $now, 'pending', $imageId, $imageWidth,
+         $imageHeight, $imageMime, $imageBytes, $imageLocal) returning local_id`,
     )
     .pluck()
     .get({
       clientId: input.clientId,
       me: input.me,
-      peerId: input.peerId,
+      recipientId: input.recipientId,
+      conversationId: conversationId(input.conversation),
       text: input.text,
       now: input.now,
       ...imageParams(image),
@@ -85,43 +89,46 @@ function imageParams(image: ImageFields | null | undefined) {
   }
 }
 
-/** A relay message's columns, built once per feed event for both statements below. */
-export function relayMessageParams(m: Message, me: number, peerId: number) {
+// The feed's two statements bind by position: they run once per message of a catch-up, and binding
+// sixteen values by name costs better-sqlite3 about a third more per statement than by position
+// (measured). So the columns both write come first, in this one order, built once per message
+// (`relayMessageParams`), and each statement adds its own after them.
+const RELAY_COLUMNS = `server_id, text, created_at, edited_at, deleted_at, reactions, image_id, image_width,
+  image_height, image_mime, image_bytes`
+
+/** A relay message's columns, built once per feed event for whichever statement below it takes. */
+export function relayMessageParams(m: Message, me: number, conversationId: number) {
   // Optional chaining: a relay older than images sends no `image` at all.
   const image = m.image ?? null
   return {
-    id: m.id,
+    /** In the order of RELAY_COLUMNS. */
+    columns: [
+      m.id,
+      m.text,
+      m.createdAt,
+      m.editedAt,
+      m.deletedAt,
+      JSON.stringify(m.reactions),
+      image?.id ?? null,
+      image?.width ?? null,
+      image?.height ?? null,
+      image?.mime ?? null,
+      image?.bytes ?? null,
+    ],
+    me,
     clientId: m.clientId,
     senderId: m.senderId,
     recipientId: m.recipientId,
-    peerId,
-    me,
-    text: m.text,
-    createdAt: m.createdAt,
-    editedAt: m.editedAt,
-    deletedAt: m.deletedAt,
-    reactions: JSON.stringify(m.reactions),
-    imageId: image?.id ?? null,
-    imageWidth: image?.width ?? null,
-    imageHeight: image?.height ?? null,
-    imageMime: image?.mime ?? null,
-    imageBytes: image?.bytes ?? null,
+    conversationId,
   }
 }
 type RelayMessageParams = ReturnType<typeof relayMessageParams>
 
-// The feed's two statements bind by position, in the order of the comments beside them: they run
-// once per message of a catch-up, and binding sixteen values by name costs better-sqlite3 about a
-// third more per statement than by position (measured). Their callers still pass named fields.
-
 // A message this device wrote and is waiting for: the feed gives it its relay id (matched by
 // sender and clientId, through the small index of pending messages).
 const LINK_PENDING = `
-  update messages set server_id = ? /* id */, text = ? /* text */, created_at = ? /* createdAt */,
-    edited_at = ? /* editedAt */, deleted_at = ? /* deletedAt */, reactions = ? /* reactions */,
-    send_state = 'sent', failure_code = null, failure_message = null,
-    image_id = ?, image_width = ?, image_height = ?, image_mime = ?, image_bytes = ? /* image… */,
-    image_local = 0
+  update messages set (${RELAY_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    send_state = 'sent', failure_code = null, failure_message = null, image_local = 0
   where sender_id = ? /* me */ and client_id = ? /* clientId */ and server_id is null
   returning local_id`
 
@@ -130,29 +137,13 @@ export function linkPending(db: LocalDb, p: RelayMessageParams): number | undefi
   return db
     .prepare(LINK_PENDING)
     .pluck()
-    .get(
-      p.id,
-      p.text,
-      p.createdAt,
-      p.editedAt,
-      p.deletedAt,
-      p.reactions,
-      p.imageId,
-      p.imageWidth,
-      p.imageHeight,
-      p.imageMime,
-      p.imageBytes,
-      p.me,
-      p.clientId,
-    ) as number | undefined
+    .get(...p.columns, p.me, p.clientId) as number | undefined
 }
 
-// Every other message event is an upsert by relay id (values in the order of the columns).
+// Every other message event is an upsert by relay id.
 const UPSERT_MESSAGE = `
-  insert into messages (server_id, client_id, sender_id, recipient_id, peer_id, text, created_at,
-    edited_at, deleted_at, reactions, send_state, image_id, image_width, image_height, image_mime,
-    image_bytes)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent', ?, ?, ?, ?, ?)
+  insert into messages (${RELAY_COLUMNS}, client_id, sender_id, recipient_id, conversation_id, send_state)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')
   on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
     deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
     image_width = excluded.image_width, image_height = excluded.image_height,
@@ -163,23 +154,7 @@ export function upsertRelayMessage(db: LocalDb, p: RelayMessageParams): number {
   return db
     .prepare(UPSERT_MESSAGE)
     .pluck()
-    .get(
-      p.id,
-      p.clientId,
-      p.senderId,
-      p.recipientId,
-      p.peerId,
-      p.text,
-      p.createdAt,
-      p.editedAt,
-      p.deletedAt,
-      p.reactions,
-      p.imageId,
-      p.imageWidth,
-      p.imageHeight,
-      p.imageMime,
-      p.imageBytes,
-    ) as number
+    .get(...p.columns, p.clientId, p.senderId, p.recipientId, p.conversationId) as number
 }
 
 export function maxLocalId(db: LocalDb): number {
@@ -229,63 +204,70 @@ export function markPendingAgain(db: LocalDb, localId: number): void {
 }
 
 /** The newest message of a conversation. */
-export function lastMessageRow(db: LocalDb, peerId: number): MessageRow | undefined {
-  return db.get(newest(db, peerId))
+export function lastMessageRow(db: LocalDb, conversation: ConversationKey): MessageRow | undefined {
+  return db.get(newest(db, conversation))
 }
 
-/** The newest live message the peer sent in a conversation. */
-export function lastReceivedRow(db: LocalDb, peerId: number): MessageRow | undefined {
-  return db.get(newest(db, peerId).where('sender_id', '=', peerId).where('deleted_at', 'is', null))
+/** The newest live message someone else sent in a conversation. */
+export function lastReceivedRow(
+  db: LocalDb,
+  me: number,
+  conversation: ConversationKey,
+): MessageRow | undefined {
+  return db.get(newest(db, conversation).where('sender_id', '!=', me).where('deleted_at', 'is', null))
 }
 
-function newest(db: LocalDb, peerId: number) {
+function newest(db: LocalDb, conversation: ConversationKey) {
   return db.kysely
     .selectFrom('messages')
     .selectAll()
-    .where('peer_id', '=', peerId)
+    .where('conversation_id', '=', conversationId(conversation))
     .orderBy('sort_key', 'desc')
     .limit(1)
 }
 
 /** The newest relay message id of a conversation (0 when none). */
-export function lastServerId(db: LocalDb, peerId: number): number {
-  return (
-    (db.prepare('select max(server_id) from messages where peer_id = ?').pluck().get(peerId) as
-      | number
-      | null) ?? 0
-  )
+export function lastServerId(db: LocalDb, conversation: ConversationKey): number {
+  const newestId = db.prepare('select max(server_id) from messages where conversation_id = ?').pluck()
+  return (newestId.get(conversationId(conversation)) as number | null) ?? 0
 }
 
-/** Unread per conversation: messages from the peer above the own read marker, not deleted (index-only counts). */
-export function unreadByConversation(db: LocalDb): { peerId: number; count: number }[] {
+// Unread: messages from others above the own read marker, not deleted (counted off the
+// conversation index).
+const unreadSql = (conversation: string, upTo: string) => `select count(*) from messages m
+  where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
+    and m.deleted_at is null`
+
+type Unread = { conversation: ConversationKey; count: number }
+
+/** Unread per conversation. */
+export function unreadByConversation(db: LocalDb, me: number): Unread[] {
   return db
     .prepare(
-      `select c.peer_id as peerId,
-        (select count(*) from messages m where m.peer_id = c.peer_id and m.sender_id = c.peer_id
-          and m.sort_key > c.own_read_up_to and m.deleted_at is null) as count
+      `select c.key as conversation, (${unreadSql(conversationIdSql('c.key'), 'c.own_read_up_to')}) as count
        from conversations c`,
     )
-    .all() as { peerId: number; count: number }[]
+    .all({ me }) as Unread[]
 }
 
-export function unreadIn(db: LocalDb, peerId: number, ownReadUpTo: number): number {
+export function unreadIn(db: LocalDb, me: number, conversation: ConversationKey, upTo: number): number {
   return db
-    .prepare(
-      `select count(*) from messages where peer_id = $peerId and sender_id = $peerId and sort_key > $upTo
-         and deleted_at is null`,
-    )
+    .prepare(unreadSql('$conversation', '$upTo'))
     .pluck()
-    .get({ peerId, upTo: ownReadUpTo }) as number
+    .get({ conversation: conversationId(conversation), me, upTo }) as number
 }
 
 /** Up to `limit` rows of a conversation on one side of a position, nearest first. */
 export function rowsBeside(
   db: LocalDb,
-  peerId: number,
+  conversation: ConversationKey,
   side: { before?: number | undefined; after?: number | undefined },
   limit: number,
 ): MessageRow[] {
-  let query = db.kysely.selectFrom('messages').selectAll().where('peer_id', '=', peerId)
+  let query = db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('conversation_id', '=', conversationId(conversation))
   if (side.after !== undefined) {
     return db.all(query.where('sort_key', '>', side.after).orderBy('sort_key', 'asc').limit(limit))
   }
@@ -294,13 +276,18 @@ export function rowsBeside(
 }
 
 /** Whether a conversation has a message before (`<`) or after (`>`) a position. */
-export function hasMessageBeside(db: LocalDb, peerId: number, op: '<' | '>', at: number): boolean {
+export function hasMessageBeside(
+  db: LocalDb,
+  conversation: ConversationKey,
+  op: '<' | '>',
+  at: number,
+): boolean {
   return (
     db.get(
       db.kysely
         .selectFrom('messages')
         .select('local_id')
-        .where('peer_id', '=', peerId)
+        .where('conversation_id', '=', conversationId(conversation))
         .where('sort_key', op, at)
         .limit(1),
     ) !== undefined

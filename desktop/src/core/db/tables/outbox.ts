@@ -1,4 +1,4 @@
-import type { BridgeError } from '@parley/shared'
+import type { BridgeError, ConversationKey } from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import { encodePayload, type OutboxOp } from '../outbox-op'
 import type { OutboxRow } from '../schema'
@@ -10,14 +10,14 @@ import type { OutboxRow } from '../schema'
 export function insertOp(
   db: LocalDb,
   op: OutboxOp,
-  peerId: number,
+  conversation: ConversationKey,
   localId: number | null,
   now: number,
 ): void {
   db.prepare(
-    `insert into outbox (kind, peer_id, message_local_id, payload, state, attempts, next_attempt_at, created_at)
-     values ($kind, $peerId, $localId, $payload, 'queued', 0, 0, $now)`,
-  ).run({ kind: op.kind, peerId, localId, payload: encodePayload(op), now })
+    `insert into outbox (kind, conversation, message_local_id, payload, state, attempts, next_attempt_at,
+       created_at) values ($kind, $conversation, $localId, $payload, 'queued', 0, 0, $now)`,
+  ).run({ kind: op.kind, conversation, localId, payload: encodePayload(op), now })
 }
 
 /** Replaces a queued op's payload (a later receipt marker), and its time if given (a newer edit). */
@@ -51,10 +51,10 @@ export function messageOps(db: LocalDb, localIds: readonly number[]): OutboxRow[
 }
 
 /** The queued receipt of a kind for a conversation (there is at most one: they are coalesced). */
-export function queuedReceipt(db: LocalDb, kind: 'read' | 'delivered', peerId: number) {
+export function queuedReceipt(db: LocalDb, kind: 'read' | 'delivered', conversation: ConversationKey) {
   return db
-    .prepare(`select id, kind, payload from outbox where kind = ? and peer_id = ? and state = 'queued'`)
-    .get(kind, peerId) as Pick<OutboxRow, 'id' | 'kind' | 'payload'> | undefined
+    .prepare(`select id, kind, payload from outbox where kind = ? and conversation = ? and state = 'queued'`)
+    .get(kind, conversation) as Pick<OutboxRow, 'id' | 'kind' | 'payload'> | undefined
 }
 
 export function nextQueued(db: LocalDb): OutboxRow | undefined {

@@ -1,4 +1,10 @@
-import type { ConversationView, UnreadCounts } from '@parley/shared'
+import {
+  type ConversationKey,
+  type ConversationView,
+  displayName,
+  parseConversationKey,
+  type UnreadCounts,
+} from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import type { ConversationRow } from '../schema'
 import { conversationRows } from '../tables/conversations'
@@ -12,19 +18,33 @@ export function conversationViews(db: LocalDb, me: number): ConversationView[] {
 }
 
 export function conversationView(db: LocalDb, me: number, c: ConversationRow): ConversationView {
-  const last = lastMessageRow(db, c.peer_id)
+  const last = lastMessageRow(db, c.key)
   return {
-    peerId: c.peer_id,
-    peer: userView(db, c.peer_id),
+    ...lookOf(db, c.key),
     lastMessage: last ? (messageViews(db, me, [last])[0] ?? null) : null,
-    unread: unreadIn(db, c.peer_id, c.own_read_up_to),
-    draft: draftOf(db, c.peer_id),
+    unread: unreadIn(db, me, c.key, c.own_read_up_to),
+    draft: draftOf(db, c.key),
     lastActivityAt: c.last_activity_at,
   }
 }
 
+/**
+ * What a conversation is called and shows: a 1:1 conversation takes the other person's name and
+ * picture. Groups have no store of their own yet: they show by their key until they do.
+ */
+function lookOf(
+  db: LocalDb,
+  key: ConversationKey,
+): Pick<ConversationView, 'key' | 'kind' | 'title' | 'avatarImageId' | 'peer'> {
+  const ref = parseConversationKey(key)
+  if (ref?.kind !== 'dm')
+    return { key, kind: 'group', title: `Group ${ref?.id ?? ''}`.trim(), avatarImageId: null, peer: null }
+  const peer = userView(db, ref.id)
+  return { key, kind: 'dm', title: displayName(peer), avatarImageId: peer?.avatarImageId ?? null, peer }
+}
+
 /** Every conversation with unread messages, and their total. */
-export function unreadCounts(db: LocalDb): UnreadCounts {
-  const conversations = unreadByConversation(db).filter((r) => r.count > 0)
+export function unreadCounts(db: LocalDb, me: number): UnreadCounts {
+  const conversations = unreadByConversation(db, me).filter((r) => r.count > 0)
   return { total: conversations.reduce((sum, r) => sum + r.count, 0), conversations }
 }

@@ -1,5 +1,6 @@
-import type { BridgeError, MessageView, Reaction } from '@parley/shared'
+import type { BridgeError, ConversationKey, MessageView, Reaction } from '@parley/shared'
 import { isBridgeErrorCode } from '@parley/shared'
+import { conversationKeyOf } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import { decodeOp } from '../outbox-op'
 import { withReaction } from '../reactions'
@@ -32,10 +33,10 @@ export function messageViews(db: LocalDb, me: number, rows: readonly MessageRow[
   )
   const markers = new Map<number, Markers>()
   return rows.map((row) => {
-    let m = markers.get(row.peer_id)
+    let m = markers.get(row.conversation_id)
     if (!m) {
-      m = conversationMarkers(db, row.peer_id)
-      markers.set(row.peer_id, m)
+      m = conversationMarkers(db, conversationKeyOf(row.conversation_id))
+      markers.set(row.conversation_id, m)
     }
     return toView(row, me, m, ops.get(row.local_id) ?? [])
   })
@@ -93,7 +94,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     clientId: row.client_id,
     senderId: row.sender_id,
     recipientId: row.recipient_id,
-    peerId: row.peer_id,
+    conversation: conversationKeyOf(row.conversation_id),
     mine,
     text,
     image,
@@ -132,13 +133,13 @@ function toError(code: string | null, message: string | null): BridgeError {
 export function messagePage(
   db: LocalDb,
   me: number,
-  peerId: number,
+  conversation: ConversationKey,
   range: { before?: number | undefined; after?: number | undefined },
   limit: number,
 ): { messages: MessageView[]; nextBefore: number | null; nextAfter: number | null } {
-  const exists = (op: '<' | '>', at: number) => hasMessageBeside(db, peerId, op, at)
+  const exists = (op: '<' | '>', at: number) => hasMessageBeside(db, conversation, op, at)
   if (range.after !== undefined) {
-    const rows = rowsBeside(db, peerId, { after: range.after }, limit + 1)
+    const rows = rowsBeside(db, conversation, { after: range.after }, limit + 1)
     const page = rows.slice(0, limit).reverse()
     return {
       messages: messageViews(db, me, page),
@@ -146,7 +147,7 @@ export function messagePage(
       nextAfter: rows.length > limit ? (page[0]?.sort_key ?? null) : null,
     }
   }
-  const rows = rowsBeside(db, peerId, { before: range.before }, limit + 1)
+  const rows = rowsBeside(db, conversation, { before: range.before }, limit + 1)
   const page = rows.slice(0, limit)
   const newest = page[0]?.sort_key ?? (range.before === undefined ? undefined : range.before - 1)
   return {

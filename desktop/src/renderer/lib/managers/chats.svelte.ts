@@ -1,21 +1,37 @@
-import type { ContactView, ConversationView, UserView } from '@parley/shared'
-import { SvelteMap, SvelteSet } from 'svelte/reactivity'
+import type { ContactView, ConversationKey, ConversationView, UnreadCounts, UserView } from '@parley/shared'
+import { dmKey } from '@parley/shared/conversation'
+import { displayName } from '@parley/shared/display'
+import { SvelteMap } from 'svelte/reactivity'
 
-export { displayName } from '@parley/shared/display'
+export { displayName }
 
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
 import { BridgeFailure } from '../errors'
 import type { DraftsState } from './drafts.svelte'
 
+/** What an avatar shows: a person, or a conversation by its title and picture. */
+export type Face = Pick<UserView, 'id' | 'firstName' | 'lastName' | 'username' | 'avatarImageId'>
+
 /** One row of the sidebar: a conversation, or an accepted contact you have not written to yet. */
 export interface ChatEntry {
-  peerId: number
+  key: ConversationKey
+  /** What the row is called and shows. */
+  title: string
+  face: Face | null
+  /** The other person of a 1:1 conversation (null for a group, or someone never seen). */
   peer: UserView | null
   contact: ContactView | null
   conversation: ConversationView | null
   unread: number
   lastActivityAt: number
+}
+
+/** Whether a row matches what was typed in a filter (lower case): its title, or the person's names. */
+export function matchesEntry(entry: ChatEntry, q: string): boolean {
+  const p = entry.peer
+  const words = p ? `${p.firstName} ${p.lastName} ${p.username}` : entry.title
+  return words.toLowerCase().includes(q)
 }
 
 /**
@@ -27,12 +43,13 @@ export class ChatsState {
   readonly #drafts: DraftsState
   #conversations = $state<ConversationView[]>([])
   #contacts = $state<ContactView[]>([])
-  readonly #unread = new SvelteMap<number, number>()
-  readonly typing = new SvelteSet<number>()
+  readonly #unread = new SvelteMap<ConversationKey, number>()
+  /** Per conversation, who is typing in it. */
+  readonly #typing = new SvelteMap<ConversationKey, readonly number[]>()
   #unreadTotal = $state(0)
   #loaded = $state(false)
   /** While a load is under way, the rows told after the list was read (the load must not undo them). */
-  #toldSinceListed: Map<number, ConversationView> | null = null
+  #toldSinceListed: Map<ConversationKey, ConversationView> | null = null
 
   constructor(bridge: Bridge, drafts: DraftsState) {
     this.#bridge = bridge
@@ -43,20 +60,22 @@ export class ChatsState {
     bridge.on('presence.changed', ({ userId, presence }) => {
       this.#contacts = this.#contacts.map((c) => (c.user.id === userId ? { ...c, presence } : c))
     })
-    bridge.on('typing.changed', ({ userId, typing }) => {
-      if (typing) this.typing.add(userId)
-      else this.typing.delete(userId)
+    bridge.on('typing.changed', ({ conversation, userId, typing }) => {
+      const others = (this.#typing.get(conversation) ?? []).filter((id) => id !== userId)
+      if (typing) this.#typing.set(conversation, [...others, userId])
+      else if (others.length > 0) this.#typing.set(conversation, others)
+      else this.#typing.delete(conversation)
     })
     bridge.on('unread.changed', (counts) => this.#setUnread(counts))
     // New, sent, edited messages move conversations and change previews: the core tells the rows
     // that changed, and only those.
     bridge.on('conversations.changed', ({ conversations }) => {
-      for (const c of conversations) this.#toldSinceListed?.set(c.peerId, c)
+      for (const c of conversations) this.#toldSinceListed?.set(c.key, c)
       this.#conversations = withRows(this.#conversations, conversations)
     })
     // Events were missed while the link to the core was down: read everything again.
     bridge.onReconnect(() => {
-      this.typing.clear()
+      this.#typing.clear()
       if (this.#loaded) void this.load().catch(() => undefined)
     })
   }
@@ -75,34 +94,47 @@ export class ChatsState {
   readonly entries: ChatEntry[] = $derived.by(() => this.#entries())
 
   #entries(): ChatEntry[] {
-    const byPeer = new Map<number, ChatEntry>()
+    const byKey = new Map<ConversationKey, ChatEntry>()
     for (const conversation of this.#conversations) {
-      byPeer.set(conversation.peerId, {
-        peerId: conversation.peerId,
-        peer: conversation.peer,
+      const { key, title, peer } = conversation
+      byKey.set(key, {
+        key,
+        title,
+        face: peer ?? {
+          id: 0,
+          firstName: title,
+          lastName: '',
+          username: title,
+          avatarImageId: conversation.avatarImageId,
+        },
+        peer,
         contact: null,
         conversation,
-        unread: this.#unread.get(conversation.peerId) ?? 0,
+        unread: this.#unread.get(key) ?? 0,
         lastActivityAt: conversation.lastActivityAt,
       })
     }
+    // A contact is the 1:1 conversation with them, written to or not; their card is the freshest.
     for (const contact of this.#contacts) {
-      const entry = byPeer.get(contact.user.id)
-      if (entry) {
-        entry.contact = contact
-        entry.peer = contact.user
-      } else if (contact.status === 'accepted') {
-        byPeer.set(contact.user.id, {
-          peerId: contact.user.id,
-          peer: contact.user,
-          contact,
-          conversation: null,
-          unread: 0,
-          lastActivityAt: contact.updatedAt,
-        })
+      const key = dmKey(contact.user.id)
+      const entry = byKey.get(key)
+      const person = { title: displayName(contact.user), face: contact.user, peer: contact.user, contact }
+      if (entry) Object.assign(entry, person)
+      else if (contact.status === 'accepted') {
+        byKey.set(key, { key, ...person, conversation: null, unread: 0, lastActivityAt: contact.updatedAt })
       }
     }
-    return [...byPeer.values()].sort((a, b) => b.lastActivityAt - a.lastActivityAt)
+    return [...byKey.values()].sort((a, b) => b.lastActivityAt - a.lastActivityAt)
+  }
+
+  /** A conversation's row (also for a contact not written to yet), if the list has it. */
+  entry(key: ConversationKey): ChatEntry | null {
+    return this.entries.find((e) => e.key === key) ?? null
+  }
+
+  /** Whether anyone is typing in a conversation. */
+  isTyping(key: ConversationKey): boolean {
+    return (this.#typing.get(key)?.length ?? 0) > 0
   }
 
   get incoming(): ContactView[] {
@@ -112,16 +144,17 @@ export class ChatsState {
     return this.#contacts.filter((c) => c.status === 'outgoing')
   }
 
-  contact(peerId: number): ContactView | null {
-    return this.#contacts.find((c) => c.user.id === peerId) ?? null
+  contact(userId: number): ContactView | null {
+    return this.#contacts.find((c) => c.user.id === userId) ?? null
   }
 
-  peer(peerId: number): UserView | null {
-    return this.contact(peerId)?.user ?? this.#conversations.find((c) => c.peerId === peerId)?.peer ?? null
+  /** A person this device knows: a contact, or someone a conversation is with. */
+  user(userId: number): UserView | null {
+    return this.contact(userId)?.user ?? this.#conversations.find((c) => c.peer?.id === userId)?.peer ?? null
   }
 
   async load(): Promise<void> {
-    const told = new Map<number, ConversationView>()
+    const told = new Map<ConversationKey, ConversationView>()
     const listed = call(this.#bridge, 'conversations.list', {}).then((list) => {
       this.#toldSinceListed = told
       return list
@@ -140,14 +173,14 @@ export class ChatsState {
     this.#loaded = true
   }
 
-  #setUnread(counts: { total: number; conversations: { peerId: number; count: number }[] }): void {
+  #setUnread(counts: UnreadCounts): void {
     this.#unreadTotal = counts.total
-    const seen = new Set<number>()
-    for (const { peerId, count } of counts.conversations) {
-      seen.add(peerId)
-      if (this.#unread.get(peerId) !== count) this.#unread.set(peerId, count)
+    const seen = new Set<ConversationKey>()
+    for (const { conversation, count } of counts.conversations) {
+      seen.add(conversation)
+      if (this.#unread.get(conversation) !== count) this.#unread.set(conversation, count)
     }
-    for (const peerId of [...this.#unread.keys()]) if (!seen.has(peerId)) this.#unread.delete(peerId)
+    for (const key of [...this.#unread.keys()]) if (!seen.has(key)) this.#unread.delete(key)
   }
 
   // Contact actions: the core emits contacts.changed, which updates the list.
@@ -183,12 +216,12 @@ export class ChatsState {
 /** The list with these rows in place of the ones for the same conversations, new ones added. */
 function withRows(list: ConversationView[], rows: readonly ConversationView[]): ConversationView[] {
   if (rows.length === 0) return list
-  const byPeer = new Map(rows.map((r) => [r.peerId, r]))
+  const byKey = new Map(rows.map((r) => [r.key, r]))
   const updated = list.map((c) => {
-    const row = byPeer.get(c.peerId)
+    const row = byKey.get(c.key)
     if (!row) return c
-    byPeer.delete(c.peerId)
+    byKey.delete(c.key)
     return row
   })
-  return [...updated, ...byPeer.values()]
+  return [...updated, ...byKey.values()]
 }

@@ -1,19 +1,21 @@
 import type {
   BridgeEventPayload,
+  ConversationKey,
   MessageHistoryView,
   MessagePage,
   MessageState,
   MessageView,
 } from '@parley/shared'
+import { dmPeer } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
 import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
-/** While you keep typing, the peer is told again this often (their core forgets after a while). */
+/** While you keep typing, the others are told again this often (their core forgets after a while). */
 const TYPING_REPEAT_MS = 3000
 
-type Markers = Omit<BridgeEventPayload<'receipts.changed'>, 'peerId'>
+type Markers = Omit<BridgeEventPayload<'receipts.changed'>, 'conversation'>
 const NO_MARKERS: Markers = { deliveredUpTo: 0, readUpTo: 0, ownReadUpTo: 0 }
 
 /**
@@ -27,7 +29,9 @@ const NO_MARKERS: Markers = { deliveredUpTo: 0, readUpTo: 0, ownReadUpTo: 0 }
 export class ConversationState {
   readonly #bridge: Bridge
   readonly #outgoing: OutgoingQueue
-  readonly peerId: number
+  readonly key: ConversationKey
+  /** The other person, for a 1:1 conversation; null for a group. */
+  readonly peerId: number | null
   #messages = $state<MessageView[]>([])
   #nextBefore = $state<number | null>(null)
   /** Null when the window reaches the newest message. */
@@ -43,20 +47,21 @@ export class ConversationState {
   /** Bumped when the list should scroll to the newest message (after you send, or jump). */
   scrollToLatestSignal = $state(0)
   #closed = false
-  /** When the peer was last told you are typing (0: not typing). */
+  /** When the others were last told you are typing (0: not typing). */
   #typingSaidAt = 0
   readonly #stops: (() => void)[]
 
-  constructor(bridge: Bridge, outgoing: OutgoingQueue, peerId: number) {
+  constructor(bridge: Bridge, outgoing: OutgoingQueue, key: ConversationKey) {
     this.#bridge = bridge
     this.#outgoing = outgoing
-    this.peerId = peerId
+    this.key = key
+    this.peerId = dmPeer(key)
     this.#stops = [
       bridge.on('messages.changed', (event) => {
-        if (event.peerId === this.peerId) void this.#apply(event)
+        if (event.conversation === this.key) void this.#apply(event)
       }),
       bridge.on('receipts.changed', (event) => {
-        if (event.peerId === this.peerId) this.#moveMarkers(event)
+        if (event.conversation === this.key) this.#moveMarkers(event)
       }),
       outgoing.onSent((message) => this.upsert(message)),
     ]
@@ -69,7 +74,7 @@ export class ConversationState {
   readonly #shown = $derived.by(() => {
     const messages = this.#ticked
     if (this.#nextAfter !== null) return messages
-    const pending = this.#outgoing.pendingFor(this.peerId)
+    const pending = this.#outgoing.pendingFor(this.key)
     if (pending.length === 0) return messages
     // The core's event can come before its answer: then the message is here twice for a moment.
     const written = new Set(messages.map((m) => m.clientId))
@@ -179,7 +184,7 @@ export class ConversationState {
 
   /** Puts a message you just wrote (or changed) in place without waiting for the event. */
   upsert(message: MessageView): void {
-    if (message.peerId !== this.peerId) return
+    if (message.conversation !== this.key) return
     this.#merge([message], [])
   }
 
@@ -188,7 +193,7 @@ export class ConversationState {
    * core in the order written (see OutgoingQueue).
    */
   send(content: { text?: string; image?: File }): void {
-    this.#outgoing.add(this.peerId, content)
+    this.#outgoing.add(this.key, content)
   }
 
   /** The core keeps the edit (its outbox sends it); the list shows it without waiting for the event. */
@@ -220,7 +225,7 @@ export class ConversationState {
 
   /** The newest messages were seen. */
   markRead(): void {
-    void this.#bridge.invoke('messages.markRead', { peerId: this.peerId })
+    void this.#bridge.invoke('messages.markRead', { conversation: this.key })
   }
 
   history(message: { localId: number }): Promise<MessageHistoryView> {
@@ -235,10 +240,10 @@ export class ConversationState {
     if (hasText) {
       if (Date.now() - this.#typingSaidAt <= TYPING_REPEAT_MS) return
       this.#typingSaidAt = Date.now()
-      void this.#bridge.invoke('typing.set', { peerId: this.peerId, typing: true })
+      void this.#bridge.invoke('typing.set', { conversation: this.key, typing: true })
     } else if (this.#typingSaidAt !== 0) {
       this.#typingSaidAt = 0
-      void this.#bridge.invoke('typing.set', { peerId: this.peerId, typing: false })
+      void this.#bridge.invoke('typing.set', { conversation: this.key, typing: false })
     }
   }
 
@@ -271,7 +276,7 @@ export class ConversationState {
   #afterLoad(): void {
     if (this.#reloadAgain && !this.#reloading && !this.#closed) {
       this.#reloadAgain = false
-      void this.#apply({ peerId: this.peerId, messages: [], removedLocalIds: [], reload: true })
+      void this.#apply({ conversation: this.key, messages: [], removedLocalIds: [], reload: true })
     }
   }
 
@@ -360,7 +365,7 @@ export class ConversationState {
   }
 
   #page(params: { before?: number; after?: number; limit: number }): Promise<MessagePage> {
-    return call(this.#bridge, 'messages.page', { peerId: this.peerId, ...params })
+    return call(this.#bridge, 'messages.page', { conversation: this.key, ...params })
   }
 }
 

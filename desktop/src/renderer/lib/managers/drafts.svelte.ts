@@ -1,4 +1,4 @@
-import type { ConversationView } from '@parley/shared'
+import type { ConversationKey, ConversationView } from '@parley/shared'
 import { MAX_DRAFT_LENGTH } from '@parley/shared/limits'
 import { SvelteMap } from 'svelte/reactivity'
 import type { Bridge } from '../bridge'
@@ -10,34 +10,34 @@ import { call } from '../bridge/call'
  */
 export class DraftsState {
   readonly #bridge: Bridge
-  readonly #texts = new SvelteMap<number, string>()
+  readonly #texts = new SvelteMap<ConversationKey, string>()
 
   constructor(bridge: Bridge) {
     this.#bridge = bridge
   }
 
-  /** The draft the sidebar shows for `peerId`, or null when there is none worth showing. */
-  text(peerId: number): string | null {
-    return this.#texts.get(peerId)?.trim() || null
+  /** The draft the sidebar shows for `conversation`, or null when there is none worth showing. */
+  text(conversation: ConversationKey): string | null {
+    return this.#texts.get(conversation)?.trim() || null
   }
 
   /** The drafts the conversation list came with (the core keeps one per conversation). */
   seed(conversations: readonly ConversationView[]): void {
     this.#texts.clear()
-    for (const c of conversations) if (c.draft?.text.trim()) this.#texts.set(c.peerId, c.draft.text)
+    for (const c of conversations) if (c.draft?.text.trim()) this.#texts.set(c.key, c.draft.text)
   }
 
   /** The core's copy, read when a composer opens (the sidebar's may be older than another window's). */
-  async load(peerId: number): Promise<string | null> {
-    const draft = await call(this.#bridge, 'drafts.get', { peerId })
+  async load(conversation: ConversationKey): Promise<string | null> {
+    const draft = await call(this.#bridge, 'drafts.get', { conversation })
     return draft?.text ?? null
   }
 
   /** Saves at once here and in the core; an empty text removes the draft. */
-  save(peerId: number, value: string): void {
+  save(conversation: ConversationKey, value: string): void {
     const text = value.slice(0, MAX_DRAFT_LENGTH)
-    if (text.trim()) this.#texts.set(peerId, text)
-    else this.#texts.delete(peerId)
-    void this.#bridge.invoke('drafts.set', { peerId, text })
+    if (text.trim()) this.#texts.set(conversation, text)
+    else this.#texts.delete(conversation)
+    void this.#bridge.invoke('drafts.set', { conversation, text })
   }
 }

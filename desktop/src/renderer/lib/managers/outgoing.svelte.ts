@@ -1,4 +1,5 @@
-import type { BridgeError, BridgeResult, MessageView } from '@parley/shared'
+import type { BridgeError, BridgeResult, ConversationKey, MessageView } from '@parley/shared'
+import { dmKey, dmPeer, isConversationKey } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
 import { toBase64 } from '../pictures'
 import type { AppState } from './app.svelte'
@@ -8,7 +9,7 @@ interface Outgoing {
   clientId: string
   /** Which signed-in account wrote it (`relayUrl#userId`): the queue outlives a sign-out. */
   account: string
-  peerId: number
+  conversation: ConversationKey
   text: string | null
   /** Not kept across a reload (a File cannot be stored); a picture waits here only for moments. */
   image: File | null
@@ -18,7 +19,7 @@ interface Outgoing {
   failure: BridgeError | null
 }
 
-type Stored = Pick<Outgoing, 'clientId' | 'account' | 'peerId' | 'text' | 'createdAt'>
+type Stored = Pick<Outgoing, 'clientId' | 'account' | 'conversation' | 'text' | 'createdAt'>
 
 const STORAGE_KEY = 'parley.outgoing'
 /** How soon a send the app did not answer is handed over again when no reconnect says so first. */
@@ -63,16 +64,16 @@ export class OutgoingQueue {
   }
 
   /**
-   * Takes a message for `peerId` now, and returns its clientId. Order is kept per queue: the core
+   * Takes a message for a conversation now, and returns its clientId. Order is kept per queue: the core
    * receives messages in the order they were added here.
    */
-  add(peerId: number, content: { text?: string; image?: File }): string {
+  add(conversation: ConversationKey, content: { text?: string; image?: File }): string {
     const account = this.#accountKey()
     if (!account) throw new Error('Sign in first')
     const item: Outgoing = {
       clientId: crypto.randomUUID(),
       account,
-      peerId,
+      conversation,
       text: content.text ?? null,
       image: content.image ?? null,
       createdAt: Date.now(),
@@ -85,12 +86,14 @@ export class OutgoingQueue {
     return item.clientId
   }
 
-  /** The messages to `peerId` still on their way to the core, as the message list shows them. */
-  pendingFor(peerId: number): MessageView[] {
+  /** The messages to a conversation still on their way to the core, as the message list shows them. */
+  pendingFor(conversation: ConversationKey): MessageView[] {
     const account = this.#accountKey()
     const me = this.#app.me?.id
     if (!account || me === undefined) return []
-    return this.#items.filter((i) => i.account === account && i.peerId === peerId).map((i) => view(i, me))
+    return this.#items
+      .filter((i) => i.account === account && i.conversation === conversation)
+      .map((i) => view(i, me))
   }
 
   /** Called with the core's view of each message once it has it. */
@@ -148,7 +151,7 @@ export class OutgoingQueue {
     if (item.image) {
       const dataBase64 = await toBase64(item.image)
       const answer = this.#bridge.invoke('messages.sendImage', {
-        peerId: item.peerId,
+        conversation: item.conversation,
         dataBase64,
         clientId: item.clientId,
         ...(text !== undefined && { text }),
@@ -156,7 +159,7 @@ export class OutgoingQueue {
       return { answer }
     }
     const answer = this.#bridge.invoke('messages.send', {
-      peerId: item.peerId,
+      conversation: item.conversation,
       text: text ?? '',
       clientId: item.clientId,
     })
@@ -190,10 +193,10 @@ export class OutgoingQueue {
   #save(): void {
     const mine: Stored[] = this.#items
       .filter((i) => i.text !== null && i.image === null)
-      .map(({ clientId, account, peerId, text, createdAt }) => ({
+      .map(({ clientId, account, conversation, text, createdAt }) => ({
         clientId,
         account,
-        peerId,
+        conversation,
         text,
         createdAt,
       }))
@@ -215,11 +218,20 @@ export class OutgoingQueue {
   #read(): Stored[] {
     try {
       const stored: unknown = JSON.parse(this.#storage?.getItem(STORAGE_KEY) ?? '[]')
-      return Array.isArray(stored) ? stored.filter(isStored) : []
+      return Array.isArray(stored) ? stored.map(upgraded).filter(isStored) : []
     } catch {
       return []
     }
   }
+}
+
+/** An entry an earlier build stored, by the peer's id: its 1:1 conversation. */
+function upgraded(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value
+  const { peerId, ...rest } = value as Record<string, unknown>
+  return typeof peerId === 'number' && !('conversation' in rest)
+    ? { ...rest, conversation: dmKey(peerId) }
+    : value
 }
 
 function isStored(value: unknown): value is Stored {
@@ -228,7 +240,7 @@ function isStored(value: unknown): value is Stored {
   return (
     typeof v.clientId === 'string' &&
     typeof v.account === 'string' &&
-    typeof v.peerId === 'number' &&
+    isConversationKey(v.conversation) &&
     typeof v.text === 'string' &&
     typeof v.createdAt === 'number'
   )
@@ -241,8 +253,8 @@ function view(item: Outgoing, me: number): MessageView {
     id: null,
     clientId: item.clientId,
     senderId: me,
-    recipientId: item.peerId,
-    peerId: item.peerId,
+    recipientId: dmPeer(item.conversation) ?? 0,
+    conversation: item.conversation,
     mine: true,
     // A picture shows once the core has it (moments later); until then its caption, or what it is.
     text: item.image ? (item.text ?? 'Picture') : item.text,

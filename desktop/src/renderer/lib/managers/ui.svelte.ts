@@ -1,4 +1,4 @@
-import type { MessageView } from '@parley/shared'
+import type { ConversationKey, MessageView } from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { ConversationState } from './conversation.svelte'
 import type { OutgoingQueue } from './outgoing.svelte'
@@ -6,7 +6,7 @@ import type { OutgoingQueue } from './outgoing.svelte'
 export type Dialog =
   | { kind: 'settings' }
   | { kind: 'profile' }
-  | { kind: 'contact'; peerId: number }
+  | { kind: 'contact'; userId: number }
   | { kind: 'add-contact' }
   | { kind: 'switcher' }
   | { kind: 'history'; localId: number }
@@ -31,7 +31,7 @@ export class UiState {
   constructor(bridge: Bridge, outgoing: OutgoingQueue) {
     this.#bridge = bridge
     this.#outgoing = outgoing
-    bridge.on('app.openConversation', ({ peerId }) => void this.open(peerId))
+    bridge.on('app.openConversation', ({ conversation }) => void this.open(conversation))
     bridge.onReconnect(() => {
       const open = this.#conversation
       if (open) void open.open()
@@ -43,17 +43,17 @@ export class UiState {
   }
 
   /** Opens a conversation at its newest messages, or at `at` (a search result). */
-  async open(peerId: number, at?: MessageView): Promise<void> {
+  async open(key: ConversationKey, at?: MessageView): Promise<void> {
     const current = this.#conversation
-    if (current?.peerId === peerId && !at) {
+    if (current?.key === key && !at) {
       this.focusComposerSignal++
       return
     }
     current?.close()
-    const next = new ConversationState(this.#bridge, this.#outgoing, peerId)
+    const next = new ConversationState(this.#bridge, this.#outgoing, key)
     this.#conversation = next
     this.dialog = null
-    void this.#bridge.invoke('app.setViewing', { peerId })
+    void this.#bridge.invoke('app.setViewing', { conversation: key })
     await next.open(at)
     this.focusComposerSignal++
   }
@@ -61,6 +61,6 @@ export class UiState {
   closeConversation(): void {
     this.#conversation?.close()
     this.#conversation = null
-    void this.#bridge.invoke('app.setViewing', { peerId: null })
+    void this.#bridge.invoke('app.setViewing', { conversation: null })
   }
 }

@@ -1,4 +1,4 @@
-import type { BridgeEventPayload } from '@parley/shared'
+import type { BridgeEventPayload, ConversationKey } from '@parley/shared'
 import { displayName, notificationBody } from '@parley/shared/display'
 import type { Bridge } from '../bridge'
 import type { AppState } from './app.svelte'
@@ -19,7 +19,7 @@ export function startWebNotifications(
   permission: NotificationPermissionState,
 ): void {
   if (typeof Notification === 'undefined') return
-  const open = new Map<number, Notification>()
+  const open = new Map<ConversationKey, Notification>()
 
   const ask = () => {
     if (Notification.permission === 'default' && app.session && app.settings?.notifications) {
@@ -31,31 +31,31 @@ export function startWebNotifications(
   bridge.on('messages.received', (event: BridgeEventPayload<'messages.received'>) => {
     const settings = app.settings
     if (!settings?.notifications || Notification.permission !== 'granted') return
-    if (settings.mutedPeers.includes(event.peerId)) return
-    const looking = !document.hidden && document.hasFocus() && ui.conversation?.peerId === event.peerId
+    if (settings.mutedConversations.includes(event.conversation)) return
+    const looking = !document.hidden && document.hasFocus() && ui.conversation?.key === event.conversation
     if (looking) return
-    open.get(event.peerId)?.close()
+    open.get(event.conversation)?.close()
     // Worded as the Electron shell words its native ones.
     const notification = new Notification(displayName(event.sender, 'New message'), {
       body: notificationBody(event.message, event.count, settings.notificationPreview),
-      tag: `parley-${event.peerId}`,
+      tag: `parley-${event.conversation}`,
       silent: !settings.sound,
     })
     notification.onclick = () => {
       window.focus()
-      void ui.open(event.peerId)
+      void ui.open(event.conversation)
       notification.close()
     }
-    open.set(event.peerId, notification)
+    open.set(event.conversation, notification)
   })
 
   // A conversation read (here or on another device) takes its notification away.
   bridge.on('unread.changed', ({ conversations }) => {
-    const unread = new Set(conversations.map((c) => c.peerId))
-    for (const [peerId, notification] of open) {
-      if (!unread.has(peerId)) {
+    const unread = new Set(conversations.map((c) => c.conversation))
+    for (const [key, notification] of open) {
+      if (!unread.has(key)) {
         notification.close()
-        open.delete(peerId)
+        open.delete(key)
       }
     }
   })

@@ -1,0 +1,117 @@
+import { type ConversationKey, dmPeer, type MessageView, type SearchHit } from '@parley/shared'
+import { conversationId } from '../db/conversation-id'
+import {
+  discardFailed,
+  insertPendingMessage,
+  queueDelete,
+  queueEdit,
+  queueReaction,
+  retryMessage,
+} from '../db/local-changes'
+import type { MessageRow } from '../db/schema'
+import { searchMessages } from '../db/search'
+import { setDraft } from '../db/tables/drafts'
+import { cachedVersions, saveVersions } from '../db/tables/message-versions'
+import { type ImageFields, messageRow, ownMessageByClientId } from '../db/tables/messages'
+import { messageView } from '../db/views/messages'
+import { refuse } from '../refusal'
+import { AccountActions } from './base'
+
+/** A message to write: where, what, and the caller's clientId (made here when none is given). */
+export interface NewMessage {
+  conversation: ConversationKey
+  text: string | null
+  clientId: string
+  now: number
+  /** A picture whose bytes wait in the media cache under this local id. */
+  localImage?: ImageFields
+}
+
+/**
+ * One account's messages: reading them as the bridge shows them, writing them (pending, sent by the
+ * outbox), and the changes made to them before the relay confirms.
+ */
+export class MessageActions extends AccountActions {
+  /** A stored message's row, or a `not_found` refusal. */
+  row(localId: number): MessageRow {
+    return messageRow(this.db, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+  }
+
+  /** A message of this account's, or a refusal. */
+  own(localId: number): MessageRow {
+    const row = this.row(localId)
+    if (row.sender_id !== this.me) refuse('not_message_sender', 'Only the sender can change a message')
+    return row
+  }
+
+  view(localId: number): MessageView {
+    return (
+      messageView(this.db, this.me, localId) ?? refuse('not_found', `No message ${localId} on this device`)
+    )
+  }
+
+  /**
+   * The message a clientId already wrote (the caller did not hear back and asks again), or null.
+   * The same clientId for another conversation is the caller's bug, not a second message.
+   */
+  writtenBefore(conversation: ConversationKey, clientId: string | undefined): MessageView | null {
+    if (clientId === undefined) return null
+    const row = ownMessageByClientId(this.db, this.me, clientId)
+    if (!row) return null
+    if (row.conversation_id !== conversationId(conversation))
+      refuse('client_id_conflict', 'That clientId was used for another conversation')
+    return this.view(row.local_id)
+  }
+
+  /** Who a new message goes to: the other person of a 1:1 conversation (groups cannot be written to yet). */
+  recipientOf(conversation: ConversationKey): number {
+    const peer = dmPeer(conversation) ?? refuse('not_found', `No conversation ${conversation} on this device`)
+    if (peer === this.me) refuse('cannot_contact_self', 'You cannot message yourself')
+    return peer
+  }
+
+  /** Writes a message as pending, its send queued; a text clears the conversation's draft. */
+  write(message: NewMessage): MessageRow {
+    const recipientId = this.recipientOf(message.conversation)
+    const localId = insertPendingMessage(this.db, { ...message, me: this.me, recipientId })
+    if (message.text !== null) setDraft(this.db, message.conversation, '', message.now)
+    return this.row(localId)
+  }
+
+  edit(row: MessageRow, text: string, now: number): void {
+    queueEdit(this.db, row, text, now)
+  }
+
+  /** `removed` when the message had never left this device (it is simply gone). */
+  delete(row: MessageRow, now: number): 'removed' | 'queued' {
+    return queueDelete(this.db, row, now)
+  }
+
+  react(row: MessageRow, emoji: string, now: number): void {
+    queueReaction(this.db, row, this.me, emoji, now)
+  }
+
+  /** Queues a failed send or change again; false when nothing had failed. */
+  retry(localId: number): boolean {
+    return retryMessage(this.db, localId)
+  }
+
+  discard(localId: number): 'removed' | 'reverted' | 'nothing' {
+    return discardFailed(this.db, localId)
+  }
+
+  /** A message's earlier versions as last fetched; `fetched` (from the relay) replaces them first. */
+  versions(serverId: number, fetched?: readonly { text: string; writtenAt: number; replacedAt: number }[]) {
+    if (fetched) saveVersions(this.db, serverId, fetched)
+    return cachedVersions(this.db, serverId)
+  }
+
+  search(query: {
+    q: string
+    conversation?: ConversationKey | undefined
+    limit: number
+    offset: number
+  }): SearchHit[] {
+    return searchMessages(this.db, this.me, query)
+  }
+}

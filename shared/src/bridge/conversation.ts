@@ -1,0 +1,44 @@
+// Which conversation: the one key the bridge, the local store and the renderer use for a 1:1
+// conversation (`dm:<userId>`, the other person) and a group (`group:<groupId>`) alike, so that a
+// conversation needs no second set of methods. Plain TypeScript: the renderer imports this module
+// on its own (`@parley/shared/conversation`), without the schema libraries; the schema is
+// `ConversationKeySchema` in views.ts.
+
+export type ConversationKey = `dm:${number}` | `group:${number}`
+export type ConversationKind = 'dm' | 'group'
+
+/** A key, parsed: for a `dm`, `id` is the other person's user id; for a `group`, the group's id. */
+export interface ConversationRef {
+  kind: ConversationKind
+  id: number
+}
+
+/** Both kinds, ids as the relay's (positive, at most 16 digits: a safe integer). */
+export const CONVERSATION_KEY_PATTERN = '^(dm|group):[1-9][0-9]{0,15}$'
+const KEY = new RegExp(CONVERSATION_KEY_PATTERN)
+
+/** The 1:1 conversation with a user. */
+export function dmKey(userId: number): ConversationKey {
+  return `dm:${userId}`
+}
+
+export function groupKey(groupId: number): ConversationKey {
+  return `group:${groupId}`
+}
+
+export function isConversationKey(value: unknown): value is ConversationKey {
+  return typeof value === 'string' && KEY.test(value) && Number.isSafeInteger(Number(value.split(':')[1]))
+}
+
+/** The kind and id of a key; null for anything that is not one. */
+export function parseConversationKey(value: unknown): ConversationRef | null {
+  if (!isConversationKey(value)) return null
+  const [kind, id] = value.split(':') as [ConversationKind, string]
+  return { kind, id: Number(id) }
+}
+
+/** The other person of a 1:1 conversation; null for a group (or what is not a key). */
+export function dmPeer(key: string): number | null {
+  const ref = parseConversationKey(key)
+  return ref?.kind === 'dm' ? ref.id : null
+}
