@@ -5,9 +5,11 @@ import { ChangeEvents } from '../message-events'
 import type { CoreOptions, Emit } from '../options'
 import { WindowPresence } from '../presence'
 import { Session } from '../session'
+import { loadStoreKey, type StoreKey } from '../store-key'
 import { TypingTimers } from '../typing'
 import { UnreadCounter } from '../unread'
 import { APP_VERSION } from '../version'
+import { accountDataHandlers } from './account-data'
 import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
@@ -26,6 +28,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
   const logger = options.logger ?? consoleLogger
   const timing = { ...defaultTiming, ...options.timing }
   const current = () => session.account
+  let storeKey: Promise<StoreKey> | undefined
   const session: Session = new Session({
     dataDir: options.dataDir,
     clock,
@@ -34,6 +37,10 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
     fetch: options.fetch,
     mediaCacheBytes: options.mediaCacheBytes,
     tokenCipher: options.tokenCipher,
+    storeKey: () => {
+      storeKey ??= loadStoreKey(options.dataDir, options.tokenCipher, logger)
+      return storeKey
+    },
     emit,
     adopted: (account) => wireAccount(core, account),
   })
@@ -53,6 +60,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
       platform: process.platform,
     },
     startedAt: clock(),
+    tokenCipher: options.tokenCipher,
     viewing: null,
   }
   return core
@@ -69,5 +77,6 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...settingsHandlers(core),
     ...searchHandlers(core),
     ...appHandlers(core),
+    ...accountDataHandlers(core),
   }
 }
