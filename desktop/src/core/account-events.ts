@@ -1,10 +1,12 @@
-import { dmKey } from '@parley/shared'
+import { dmKey, groupKey } from '@parley/shared'
 import type { Account } from './account'
 import type { ApplySummary } from './db/apply'
 import { accountRow } from './db/tables/account'
 import { conversationRows } from './db/tables/conversations'
 import { lastReceivedRow } from './db/tables/messages'
 import { contactViews, userView } from './db/views/contacts'
+import { conversationTitle } from './db/views/conversations'
+import { groupView } from './db/views/groups'
 import { messageViews } from './db/views/messages'
 import { profileOf } from './db/views/profile'
 import type { Core } from './handlers/context'
@@ -27,7 +29,14 @@ export function wireAccount(core: Core, account: Account): void {
       emit('presence.changed', { userId, presence: contact?.presence ?? null })
     }
   })
-  account.on('typing', (event) => core.typing.received(dmKey(event.from), event.from, event.typing))
+  account.on('typing', (event) =>
+    core.typing.received(
+      event.groupId === undefined ? dmKey(event.from) : groupKey(event.groupId),
+      event.from,
+      event.typing,
+    ),
+  )
+  account.on('groupReceipts', (conversation) => core.changes.receipts(account, [conversation]))
   account.on('outbox', (conversation, localId) => core.changes.messages(account, conversation, [localId]))
   account.setPresence(core.presence.wanted)
   core.unread.reset()
@@ -46,6 +55,17 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
       conversationRows(account.db).map((c) => c.key),
     )
   }
+  for (const groupId of summary.groups) {
+    emitGroup(core, account, groupId)
+    // Members who are not contacts: their names and pictures come from the relay, once.
+    const unknown = account.groups.unknownMembers(groupId)
+    if (unknown.length > 0)
+      void account.fetchProfiles(unknown).then((n) => {
+        if (n === 0 || core.session.account !== account) return
+        emitGroup(core, account, groupId)
+        core.changes.applied(account, new Map([[groupKey(groupId), null]]), new Set())
+      })
+  }
   if (summary.profileChanged) {
     const row = accountRow(account.db)
     if (row) emit('profile.changed', { user: profileOf(row) })
@@ -62,7 +82,17 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
         count,
         message,
         sender: userView(account.db, message.senderId),
+        title: conversationTitle(account.db, conversation),
+        mentionsMe: message.mentionsMe,
       })
     }
   }
+}
+
+/** A group changed: its view, and its row in the chat list. */
+export function emitGroup(core: Core, account: Account, groupId: number): void {
+  const group = groupView(account.db, account.me, groupId)
+  if (!group) return
+  core.emit('groups.changed', { conversation: group.key, group })
+  core.changes.conversations(account, [group.key])
 }

@@ -14,6 +14,7 @@ import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
 import { conversationHandlers } from './conversations'
+import { groupHandlers } from './groups'
 import { mediaHandlers } from './media'
 import { messageHandlers } from './messages'
 import { searchHandlers } from './search'
@@ -72,6 +73,7 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...sessionHandlers(core),
     ...contactHandlers(core),
     ...conversationHandlers(core),
+    ...groupHandlers(core),
     ...messageHandlers(core),
     ...mediaHandlers(core),
     ...settingsHandlers(core),

@@ -214,7 +214,12 @@ export function lastReceivedRow(
   me: number,
   conversation: ConversationKey,
 ): MessageRow | undefined {
-  return db.get(newest(db, conversation).where('sender_id', '!=', me).where('deleted_at', 'is', null))
+  return db.get(
+    newest(db, conversation)
+      .where('sender_id', '!=', me)
+      .where('deleted_at', 'is', null)
+      .where('event', 'is', null),
+  )
 }
 
 function newest(db: LocalDb, conversation: ConversationKey) {
@@ -223,6 +228,7 @@ function newest(db: LocalDb, conversation: ConversationKey) {
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
     .orderBy('sort_key', 'desc')
+    .orderBy('local_id', 'desc')
     .limit(1)
 }
 
@@ -236,7 +242,7 @@ export function lastServerId(db: LocalDb, conversation: ConversationKey): number
 // conversation index).
 const unreadSql = (conversation: string, upTo: string) => `select count(*) from messages m
   where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
-    and m.deleted_at is null`
+    and m.deleted_at is null and m.event is null`
 
 type Unread = { conversation: ConversationKey; count: number }
 
@@ -269,10 +275,18 @@ export function rowsBeside(
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
   if (side.after !== undefined) {
-    return db.all(query.where('sort_key', '>', side.after).orderBy('sort_key', 'asc').limit(limit))
+    return db.all(
+      query
+        .where('sort_key', '>', side.after)
+        .orderBy('sort_key', 'asc')
+        .orderBy('local_id', 'asc')
+        .limit(limit),
+    )
   }
   if (side.before !== undefined) query = query.where('sort_key', '<', side.before)
-  return db.all(query.orderBy('sort_key', 'desc').limit(limit))
+  // A group's event rows share the sort key of the message they follow: local ids keep them after it
+  // (the index carries the rowid, so this is still read off the index).
+  return db.all(query.orderBy('sort_key', 'desc').orderBy('local_id', 'desc').limit(limit))
 }
 
 /** Whether a conversation has a message before (`<`) or after (`>`) a position. */
