@@ -5,6 +5,7 @@ import { managersContext } from './lib/context'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { DraftsState } from './lib/managers/drafts.svelte'
+import { GroupsState } from './lib/managers/groups.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
 import { NotificationPermissionState } from './lib/managers/notification-permission.svelte'
 import { OutgoingQueue } from './lib/managers/outgoing.svelte'
@@ -25,6 +26,7 @@ const context = managersContext({
   app,
   chats: new ChatsState(bridge, drafts),
   drafts,
+  groups: new GroupsState(bridge),
   media: new MediaCache(bridge),
   notifications,
   search: new SearchState(bridge),

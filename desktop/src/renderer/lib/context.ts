@@ -2,6 +2,7 @@ import { getContext } from 'svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { DraftsState } from './managers/drafts.svelte'
+import type { GroupsState } from './managers/groups.svelte'
 import type { MediaCache } from './managers/media.svelte'
 import type { NotificationPermissionState } from './managers/notification-permission.svelte'
 import type { SearchState } from './managers/search.svelte'
@@ -11,6 +12,7 @@ export interface Managers {
   app: AppState
   chats: ChatsState
   drafts: DraftsState
+  groups: GroupsState
   media: MediaCache
   /** What the browser allows for notifications (browser mode). */
   notifications: NotificationPermissionState
