@@ -1,5 +1,6 @@
 import type {
   ConversationKey,
+  ConversationView,
   GroupInviteView,
   GroupPreviewView,
   GroupView,
@@ -20,7 +21,7 @@ export function isGroupKey(key: ConversationKey | null | undefined): key is Grou
  * Groups: the open group's details (members and roles, for its header, members panel and mention
  * completion), creating and joining, and what the owner and admins do to a group. The chat list
  * keeps the group's row (title, picture, member count, your role) from `conversations.changed`;
- * the members are read again whenever that row changes, so a change made elsewhere shows here.
+ * the open group follows `groups.changed`, so a change made elsewhere shows here.
  */
 export class GroupsState {
   readonly #bridge: Bridge
@@ -31,9 +32,12 @@ export class GroupsState {
 
   constructor(bridge: Bridge) {
     this.#bridge = bridge
-    bridge.on('conversations.changed', ({ conversations }) => {
-      const key = this.#openKey
-      if (key && conversations.some((c) => c.key === key)) void this.refresh()
+    // The core tells the whole group after any change of it (made here, elsewhere, or by others).
+    bridge.on('groups.changed', ({ conversation, group }) => {
+      if (conversation === this.#openKey) {
+        this.#reading++
+        this.#open = group
+      }
     })
     bridge.onReconnect(() => void this.refresh())
   }
@@ -78,8 +82,8 @@ export class GroupsState {
   }
 
   async setPicture(key: GroupKey, picture: Blob | null): Promise<void> {
-    const change = picture ? { avatarBase64: await toBase64(picture) } : { avatarImageId: null }
-    this.#take(await call(this.#bridge, 'groups.update', { group: key, ...change }))
+    const avatarBase64 = picture ? await toBase64(picture) : null
+    this.#take(await call(this.#bridge, 'groups.update', { group: key, avatarBase64 }))
   }
 
   async addMembers(key: GroupKey, userIds: number[]): Promise<void> {
@@ -112,7 +116,7 @@ export class GroupsState {
   preview(code: string): Promise<GroupPreviewView> {
     return call(this.#bridge, 'groups.previewInvite', { code })
   }
-  join(code: string): Promise<GroupView> {
+  join(code: string): Promise<ConversationView> {
     return call(this.#bridge, 'groups.join', { code })
   }
 
