@@ -5,6 +5,7 @@ import { accountRow } from './db/tables/account'
 import { conversationRows } from './db/tables/conversations'
 import { lastReceivedRow } from './db/tables/messages'
 import { contactViews, userView } from './db/views/contacts'
+import { conversationTitle } from './db/views/conversations'
 import { messageViews } from './db/views/messages'
 import { profileOf } from './db/views/profile'
 import type { Core } from './handlers/context'
@@ -62,6 +63,8 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
         count,
         message,
         sender: userView(account.db, message.senderId),
+        title: conversationTitle(account.db, conversation),
+        mentionsMe: message.mentionsMe,
       })
     }
   }

@@ -113,7 +113,14 @@ function setup(
     ...rest,
   })
   const received = (m = message(), count = 1, from: UserView | null = sender) =>
-    notifier.received({ conversation: m.conversation, count, message: m, sender: from })
+    notifier.received({
+      conversation: m.conversation,
+      count,
+      message: m,
+      sender: from,
+      title: from ? `${from.firstName} ${from.lastName}` : 'Unknown user',
+      mentionsMe: m.mentionsMe,
+    })
   return { notifier, created, state, open, reply, removeGroup, received }
 }
 

@@ -16,6 +16,19 @@ export interface ConversationRef {
 /** Both kinds, ids as the relay's (positive, at most 16 digits: a safe integer). */
 export const CONVERSATION_KEY_PATTERN = '^(dm|group):[1-9][0-9]{0,15}$'
 const KEY = new RegExp(CONVERSATION_KEY_PATTERN)
+/** A group's key only. */
+export const GROUP_KEY_PATTERN = '^group:[1-9][0-9]{0,15}$'
+
+/** Accepts a bare code or a `parley://join/<code>` link and returns the code; null for anything else. */
+export function inviteCodeOf(value: string): string | null {
+  const m = /^\s*(?:parley:\/\/join\/)?([A-Za-z0-9]{16,64})\s*$/.exec(value)
+  return m ? (m[1] as string) : null
+}
+
+/** The link that opens an invite's join screen in the app. */
+export function inviteLink(code: string): string {
+  return `parley://join/${code}`
+}
 
 /** The 1:1 conversation with a user. */
 export function dmKey(userId: number): ConversationKey {

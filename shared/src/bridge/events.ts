@@ -6,6 +6,7 @@ import {
   ContactView,
   ConversationKeySchema,
   ConversationView,
+  GroupView,
   MessageView,
   ProfileView,
   SessionView,
@@ -31,7 +32,7 @@ export const bridgeEvents = {
   /**
    * A conversation's receipt markers moved (relay message ids; 0 = none). Your messages up to
    * `readUpTo` are read by the other side, up to `deliveredUpTo` delivered (reading implies
-   * delivery); their messages up to `ownReadUpTo` are read by you. The states of the messages a window
+   * delivery); in a group, by everyone in it (the "everyone" ticks); their messages up to `ownReadUpTo` are read by you. The states of the messages a window
    * holds follow from these, so a receipt rereads no page.
    */
   'receipts.changed': Strict({
@@ -45,6 +46,11 @@ export const bridgeEvents = {
    * draft, the last activity), instead of the whole list; new conversations come this way too.
    */
   'conversations.changed': Strict({ conversations: Type.Array(ConversationView) }),
+  /**
+   * A group changed (title, picture, members, roles, yours; you joined, left or were removed): the
+   * whole group as `groups.get` gives it. The chat list's row follows by `conversations.changed`.
+   */
+  'groups.changed': Strict({ conversation: ConversationKeySchema, group: GroupView }),
   /** The whole contact list, after any change to it. */
   'contacts.changed': Strict({ contacts: Type.Array(ContactView) }),
   'presence.changed': Strict({ userId: Id, presence: Type.Union([Presence, Type.Null()]) }),
@@ -76,6 +82,10 @@ export const bridgeEvents = {
     count: Type.Integer({ minimum: 1 }),
     message: MessageView,
     sender: Type.Union([UserView, Type.Null()]),
+    /** The conversation's title (a group's name; the sender's name in 1:1), for the notification's heading. */
+    title: Type.String(),
+    /** One of them mentions you (`@username`): notify even when the conversation is muted. */
+    mentionsMe: Type.Boolean(),
   }),
   'settings.changed': Settings,
   /** The shell asks the renderer to show a conversation (a notification was clicked, a parley:// link). */

@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
+import { GroupInviteCode, GroupRole, GroupTitle, MAX_MEMBERS_PER_REQUEST } from '../protocol/groups'
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
@@ -12,12 +13,17 @@ import {
   ConversationView,
   DraftText,
   DraftView,
+  GroupInviteView,
+  GroupKeySchema,
+  GroupPreviewView,
+  GroupView,
   MediaSize,
   MediaView,
   MessageHistoryView,
   MessagePage,
   MessageView,
   ProfileView,
+  ReceiptsView,
   SearchHit,
   SessionView,
   Settings,
@@ -42,6 +48,12 @@ const Nothing = Type.Null()
 const UserIdParams = Strict({ userId: Id })
 const LocalIdParams = Strict({ localId: Id })
 const Conversation = ConversationKeySchema
+const Group = GroupKeySchema
+/** An invite code, or the `parley://join/<code>` link that carries it. */
+const InviteCodeOrLink = Type.String({
+  maxLength: 100,
+  pattern: '^\\s*(parley://join/)?[A-Za-z0-9]{16,64}\\s*$',
+})
 
 interface MethodSpec {
   params: Type.TSchema
@@ -168,6 +180,92 @@ export const bridgeMethods = {
     'Give up a failed change (the message shows as the relay has it), or a failed message (gone: null).',
   ),
   'messages.history': method(LocalIdParams, MessageHistoryView, "A message's earlier versions."),
+  'messages.receipts': method(
+    LocalIdParams,
+    ReceiptsView,
+    'Who of its group has received and who has read a message of yours (online only; a 1:1 message: the other person, or nobody).',
+  ),
+  'groups.create': method(
+    Strict({
+      title: GroupTitle,
+      /** Contacts to add (mutual accepted contacts only); you are the owner. */
+      memberIds: Type.Array(Id, { maxItems: MAX_MEMBERS_PER_REQUEST, uniqueItems: true }),
+      avatarBase64: Type.Optional(ImageBase64),
+    }),
+    GroupView,
+    'Create a group with some of your contacts, optionally with a picture (online only). Its conversation is `group:<id>` (also announced by `conversations.changed`).',
+  ),
+  'groups.get': method(
+    Strict({ group: Group }),
+    GroupView,
+    'A group with its members, from this device (also offline; refreshed from the relay when connected).',
+  ),
+  'groups.update': method(
+    Type.Object(
+      {
+        group: Group,
+        title: Type.Optional(GroupTitle),
+        /** A new picture's bytes, or null to remove the picture. */
+        avatarBase64: Type.Optional(Type.Union([ImageBase64, Type.Null()])),
+      },
+      { additionalProperties: false, minProperties: 2 },
+    ),
+    GroupView,
+    'Rename a group or change its picture (owner and admins; online only).',
+  ),
+  'groups.addMembers': method(
+    Strict({
+      group: Group,
+      userIds: Type.Array(Id, { minItems: 1, maxItems: MAX_MEMBERS_PER_REQUEST, uniqueItems: true }),
+    }),
+    GroupView,
+    'Add contacts to a group (owner and admins; online only). Refusals: `not_group_admin`, `group_full`, `not_contact`.',
+  ),
+  'groups.removeMember': method(
+    Strict({ group: Group, userId: Id }),
+    GroupView,
+    'Remove someone from a group (owner and admins; nobody removes the owner; online only).',
+  ),
+  'groups.leave': method(
+    Strict({ group: Group }),
+    Nothing,
+    'Leave a group (online only): it stays on this device with its messages, read only.',
+  ),
+  'groups.setRole': method(
+    Strict({ group: Group, userId: Id, role: GroupRole }),
+    GroupView,
+    'Promote or demote a member (owner and admins); `owner` hands the group over (the owner only, who becomes an admin). Online only.',
+  ),
+  'groups.invites.create': method(
+    Strict({
+      group: Group,
+      maxUses: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+      /** How long it works from now; for ever if left out. */
+      expiresInMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 10 * 365 * 24 * 3600 * 1000 })),
+    }),
+    GroupInviteView,
+    'Make an invite code for a group (owner and admins; online only).',
+  ),
+  'groups.invites.list': method(
+    Strict({ group: Group }),
+    Type.Array(GroupInviteView),
+    "A group's working invite codes (owner and admins; online only).",
+  ),
+  'groups.invites.revoke': method(
+    Strict({ group: Group, code: GroupInviteCode }),
+    Nothing,
+    'Stop an invite code from working (owner and admins; online only).',
+  ),
+  'groups.previewInvite': method(
+    Strict({ code: InviteCodeOrLink }),
+    GroupPreviewView,
+    'What an invite code (or `parley://join/<code>` link) leads to, before joining (online only; `invite_not_found` for an unknown, revoked, expired or used-up code).',
+  ),
+  'groups.join': method(
+    Strict({ code: InviteCodeOrLink }),
+    ConversationView,
+    'Join a group with an invite code or link (online only); its conversation, with the messages from now on.',
+  ),
   'typing.set': method(
     Strict({ conversation: Conversation, typing: Type.Boolean() }),
     Nothing,

@@ -1,10 +1,11 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
+import { GroupRole } from '../protocol/groups'
 import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
 import { Presence } from '../protocol/users'
-import { CONVERSATION_KEY_PATTERN, type ConversationKey } from './conversation'
+import { CONVERSATION_KEY_PATTERN, type ConversationKey, GROUP_KEY_PATTERN } from './conversation'
 import { BridgeError } from './errors'
 
 // The renderer's view of the data. These are the desktop app's own shapes, versioned with it, and
@@ -14,6 +15,11 @@ import { BridgeError } from './errors'
 /** A conversation's key (`dm:<userId>`, `group:<groupId>`; see conversation.ts). */
 export const ConversationKeySchema = Type.Unsafe<ConversationKey>(
   Type.String({ pattern: CONVERSATION_KEY_PATTERN, maxLength: 22 }),
+)
+
+/** A group conversation's key (`group:<groupId>`): what the `groups.*` methods take. */
+export const GroupKeySchema = Type.Unsafe<`group:${number}`>(
+  Type.String({ pattern: GROUP_KEY_PATTERN, maxLength: 22 }),
 )
 
 export const UserView = Strict({
@@ -84,15 +90,62 @@ export const MessageState = Type.Union([
 ])
 export type MessageState = Type.Static<typeof MessageState>
 
+/** Who a person is, as a group's timeline needs it: their name as shown, and their picture. */
+export const PersonRef = Strict({
+  userId: Id,
+  /** First and last name, else the username; "Unknown user" while this device has no profile of them. */
+  displayName: Type.String(),
+  /** Their profile picture (`media.get`, size `avatar`); null for none or unknown. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
+})
+export type PersonRef = Type.Static<typeof PersonRef>
+
+/**
+ * A change of a group shown in its timeline, in order with its messages ("Ada added Grace",
+ * "Alan left", "Ada renamed the group to …"). `text` is that sentence, ready to show (you are "You").
+ * - `members_added`: `members` were added by `by` (`via: 'added'`), were the first members
+ *   (`via: 'created'`: `by` created the group), or joined with a code (`via: 'invite'`, `by` is them).
+ * - `member_removed`: `members[0]` was removed by `by`, or left (`members[0].userId === by.userId`).
+ * - `role`: `members[0]` became `role` (`owner`: the group was handed over to them).
+ * - `title`: renamed to `title`; `avatar`: the picture became `avatarImageId` (null: removed).
+ */
+export const GroupEventView = Strict({
+  kind: Type.Union([
+    Type.Literal('members_added'),
+    Type.Literal('member_removed'),
+    Type.Literal('role'),
+    Type.Literal('title'),
+    Type.Literal('avatar'),
+  ]),
+  by: PersonRef,
+  members: Type.Array(PersonRef),
+  via: Type.Union([Type.Literal('created'), Type.Literal('added'), Type.Literal('invite'), Type.Null()]),
+  role: Type.Union([GroupRole, Type.Null()]),
+  title: Type.Union([Type.String(), Type.Null()]),
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
+  /** The sentence to show, e.g. "Ada added Grace and Alan". */
+  text: Type.String(),
+})
+export type GroupEventView = Type.Static<typeof GroupEventView>
+
 export const MessageView = Strict({
+  /**
+   * `text` and `image` are messages (an image message may have a caption in `text`); `event` is a
+   * change of a group shown in its timeline (`event` says which; it has no sender's bubble, no
+   * state, no reactions, and cannot be edited, deleted or reacted to).
+   */
+  kind: Type.Union([Type.Literal('text'), Type.Literal('image'), Type.Literal('event')]),
   /** This device's id for the message; stable from the moment it is written, sent or not. */
   localId: Id,
   /** The relay's id; null until the relay has accepted it. */
   id: Type.Union([Id, Type.Null()]),
   clientId: Uuid,
-  /** Who wrote it (in a group, one of its members: look them up as any user). */
+  /** Who wrote it (in a group, one of its members: look them up as any user). For an event: who made the change. */
   senderId: Id,
-  recipientId: Id,
+  /** The other person of a 1:1 message (you, when it is theirs); null in a group. */
+  recipientId: Type.Union([Id, Type.Null()]),
+  /** The sender's name and picture, as a group's bubble shows them. */
+  sender: PersonRef,
   /** The conversation it belongs to. */
   conversation: ConversationKeySchema,
   mine: Type.Boolean(),
@@ -111,6 +164,10 @@ export const MessageView = Strict({
   changePending: Type.Boolean(),
   /** Where it sorts in its conversation; pass it as `before` to page older messages. */
   position: Type.Integer({ minimum: 1 }),
+  /** The group change, for `kind: 'event'`; null otherwise. */
+  event: Type.Union([GroupEventView, Type.Null()]),
+  /** Its text mentions you (`@yourusername`, a whole word, any case): notified even in a muted conversation. */
+  mentionsMe: Type.Boolean(),
 })
 export type MessageView = Type.Static<typeof MessageView>
 
@@ -151,8 +208,75 @@ export const ConversationView = Strict({
   unread: Type.Integer({ minimum: 0 }),
   draft: Type.Union([DraftView, Type.Null()]),
   lastActivityAt: Timestamp,
+  /** A group's member count; null for a 1:1 conversation. */
+  memberCount: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+  /** Your role in a group; null for a 1:1 conversation and for a group you are no longer in. */
+  role: Type.Union([GroupRole, Type.Null()]),
+  /**
+   * You left the group or were removed (`left: true`): it stays with the messages you had, read
+   * only (sending, typing, marking read and group changes are refused with `not_found`).
+   */
+  left: Type.Boolean(),
 })
 export type ConversationView = Type.Static<typeof ConversationView>
+
+export const GroupMemberView = Strict({
+  /** Their profile (fetched from the relay for members who are not your contacts, then kept on this device). */
+  user: UserView,
+  role: GroupRole,
+  joinedAt: Timestamp,
+  /** This member is you. */
+  me: Type.Boolean(),
+})
+export type GroupMemberView = Type.Static<typeof GroupMemberView>
+
+export const GroupView = Strict({
+  key: GroupKeySchema,
+  id: Id,
+  title: Type.String(),
+  /** The group's picture (`media.get`, size `avatar`); null for none. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
+  createdAt: Timestamp,
+  createdBy: Id,
+  memberCount: Type.Integer({ minimum: 0 }),
+  /** Your role; null once you left or were removed. */
+  role: Type.Union([GroupRole, Type.Null()]),
+  /** You left or were removed: read only (see ConversationView.left). */
+  left: Type.Boolean(),
+  /** Every member, the owner first, then admins, then members, each oldest first; empty once you left. */
+  members: Type.Array(GroupMemberView),
+})
+export type GroupView = Type.Static<typeof GroupView>
+
+export const GroupInviteView = Strict({
+  code: Type.String(),
+  /** `parley://join/<code>`: opens the join screen in the app. */
+  link: Type.String(),
+  groupId: Id,
+  maxUses: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  uses: Type.Integer({ minimum: 0 }),
+  expiresAt: Type.Union([Timestamp, Type.Null()]),
+  createdBy: Id,
+  createdAt: Timestamp,
+})
+export type GroupInviteView = Type.Static<typeof GroupInviteView>
+
+/** What an invite code shows before joining. */
+export const GroupPreviewView = Strict({
+  code: Type.String(),
+  groupId: Id,
+  title: Type.String(),
+  /** `media.get` size `avatar` works for it only once you are a member; show initials before. */
+  avatarImageId: Type.Union([ImageId, Type.Null()]),
+  memberCount: Type.Integer({ minimum: 0 }),
+  /** You are already in it (joining again just opens it). */
+  member: Type.Boolean(),
+})
+export type GroupPreviewView = Type.Static<typeof GroupPreviewView>
+
+/** Who of a group has received and read a message of yours (`read` people are not repeated in `delivered`). */
+export const ReceiptsView = Strict({ read: Type.Array(UserView), delivered: Type.Array(UserView) })
+export type ReceiptsView = Type.Static<typeof ReceiptsView>
 
 export const UnreadCounts = Strict({
   total: Type.Integer({ minimum: 0 }),

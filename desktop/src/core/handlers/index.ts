@@ -12,6 +12,7 @@ import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
 import { conversationHandlers } from './conversations'
+import { groupHandlers } from './groups'
 import { mediaHandlers } from './media'
 import { messageHandlers } from './messages'
 import { searchHandlers } from './search'
@@ -64,6 +65,7 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...sessionHandlers(core),
     ...contactHandlers(core),
     ...conversationHandlers(core),
+    ...groupHandlers(core),
     ...messageHandlers(core),
     ...mediaHandlers(core),
     ...settingsHandlers(core),

@@ -25,7 +25,15 @@ export function conversationView(db: LocalDb, me: number, c: ConversationRow): C
     unread: unreadIn(db, me, c.key, c.own_read_up_to),
     draft: draftOf(db, c.key),
     lastActivityAt: c.last_activity_at,
+    memberCount: null,
+    role: null,
+    left: false,
   }
+}
+
+/** A conversation's title as the chat list shows it (a group's name, the peer's name). */
+export function conversationTitle(db: LocalDb, key: ConversationKey): string {
+  return lookOf(db, key).title
 }
 
 /**

@@ -89,6 +89,7 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     }
   }
   return {
+    kind: image ? 'image' : 'text',
     localId: row.local_id,
     id: row.server_id,
     clientId: row.client_id,
@@ -106,6 +107,9 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     failure,
     changePending,
     position: row.sort_key,
+    sender: { userId: row.sender_id, displayName: '', avatarImageId: null },
+    event: null,
+    mentionsMe: false,
   }
 }
 

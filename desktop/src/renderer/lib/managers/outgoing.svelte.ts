@@ -249,11 +249,12 @@ function isStored(value: unknown): value is Stored {
 /** How a message not yet in the core shows in the list: pending (or failed), after every other. */
 function view(item: Outgoing, me: number): MessageView {
   return {
+    kind: 'text',
     localId: item.localId,
     id: null,
     clientId: item.clientId,
     senderId: me,
-    recipientId: dmPeer(item.conversation) ?? 0,
+    recipientId: dmPeer(item.conversation),
     conversation: item.conversation,
     mine: true,
     // A picture shows once the core has it (moments later); until then its caption, or what it is.
@@ -267,5 +268,8 @@ function view(item: Outgoing, me: number): MessageView {
     failure: item.failure,
     changePending: false,
     position: Number.MAX_SAFE_INTEGER,
+    sender: { userId: me, displayName: 'You', avatarImageId: null },
+    event: null,
+    mentionsMe: false,
   }
 }
