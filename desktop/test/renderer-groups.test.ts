@@ -1,4 +1,3 @@
-import { describe, expect, it } from 'vitest'
 import {
   allowedActions,
   insertMention,
@@ -7,7 +6,8 @@ import {
   mentionMatches,
   parseInvite,
   splitMentions,
-} from '../src/renderer/lib/groups'
+} from '@parley/shared/groups'
+import { describe, expect, it } from 'vitest'
 
 const CODE = 'Q7mK2xR9pL4vN8sT3wY6zA'
 
@@ -55,7 +55,11 @@ describe('mention completion', () => {
 
   it('marks only the members’ @usernames in a text', () => {
     const parts = splitMentions('hey @ada, and @nobody or me@ada.', new Set(['ada']))
-    expect(parts).toEqual([{ text: 'hey ' }, { text: '@ada', mention: 'ada' }, { text: ', and @nobody or me@ada.' }])
+    expect(parts).toEqual([
+      { text: 'hey ' },
+      { text: '@ada', mention: 'ada' },
+      { text: ', and @nobody or me@ada.' },
+    ])
   })
 })
 
@@ -67,9 +71,18 @@ describe('member actions', () => {
       remove: false,
       handOver: false,
     })
-    expect(allowedActions('admin', 'member', false)).toMatchObject({ promote: true, remove: true, handOver: false })
+    expect(allowedActions('admin', 'member', false)).toMatchObject({
+      promote: true,
+      remove: true,
+      handOver: false,
+    })
     expect(allowedActions('admin', 'owner', false)).toMatchObject({ demote: false, remove: false })
-    expect(allowedActions('owner', 'admin', false)).toEqual({ promote: false, demote: true, remove: true, handOver: true })
+    expect(allowedActions('owner', 'admin', false)).toEqual({
+      promote: false,
+      demote: true,
+      remove: true,
+      handOver: true,
+    })
     expect(allowedActions('owner', 'owner', true)).toMatchObject({ remove: false, handOver: false })
   })
 })

@@ -6,9 +6,9 @@ import type {
   GroupView,
   ReceiptsView,
 } from '@parley/shared'
+import type { Role } from '@parley/shared/groups'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
-import type { Role } from '../groups'
 import { toBase64 } from '../pictures'
 
 type GroupKey = `group:${number}`

@@ -1,12 +1,10 @@
-// Group helpers the components share, plain functions (tested in desktop/test/renderer-groups.test.ts).
+// What the renderer shows and offers in a group, as plain functions without the schema libraries
+// (`@parley/shared/groups`): invite links pasted in any form, @mention completion and marking, and
+// which member actions to offer (the relay decides; this only hides what it would refuse).
 
-/** What an invite link looks like: `parley://join/<code>`. */
-export const INVITE_LINK_PREFIX = 'parley://join/'
+export { inviteLink } from './conversation'
+
 const CODE = /^[A-Za-z0-9]{16,64}$/
-
-export function inviteLink(code: string): string {
-  return `${INVITE_LINK_PREFIX}${code}`
-}
 
 /**
  * The invite code in what someone pasted: the code itself, a `parley://join/<code>` link, or any
