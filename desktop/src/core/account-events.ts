@@ -1,4 +1,4 @@
-import { dmKey } from '@parley/shared'
+import { dmKey, groupKey } from '@parley/shared'
 import type { Account } from './account'
 import type { ApplySummary } from './db/apply'
 import { accountRow } from './db/tables/account'
@@ -6,6 +6,7 @@ import { conversationRows } from './db/tables/conversations'
 import { lastReceivedRow } from './db/tables/messages'
 import { contactViews, userView } from './db/views/contacts'
 import { conversationTitle } from './db/views/conversations'
+import { groupView } from './db/views/groups'
 import { messageViews } from './db/views/messages'
 import { profileOf } from './db/views/profile'
 import type { Core } from './handlers/context'
@@ -28,7 +29,14 @@ export function wireAccount(core: Core, account: Account): void {
       emit('presence.changed', { userId, presence: contact?.presence ?? null })
     }
   })
-  account.on('typing', (event) => core.typing.received(dmKey(event.from), event.from, event.typing))
+  account.on('typing', (event) =>
+    core.typing.received(
+      event.groupId === undefined ? dmKey(event.from) : groupKey(event.groupId),
+      event.from,
+      event.typing,
+    ),
+  )
+  account.on('groupReceipts', (conversation) => core.changes.receipts(account, [conversation]))
   account.on('outbox', (conversation, localId) => core.changes.messages(account, conversation, [localId]))
   account.setPresence(core.presence.wanted)
   core.unread.reset()
@@ -47,6 +55,7 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
       conversationRows(account.db).map((c) => c.key),
     )
   }
+  for (const groupId of summary.groups) emitGroup(core, account, groupId)
   if (summary.profileChanged) {
     const row = accountRow(account.db)
     if (row) emit('profile.changed', { user: profileOf(row) })
@@ -68,4 +77,12 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
       })
     }
   }
+}
+
+/** A group changed: its view, and its row in the chat list. */
+export function emitGroup(core: Core, account: Account, groupId: number): void {
+  const group = groupView(account.db, account.me, groupId)
+  if (!group) return
+  core.emit('groups.changed', { conversation: group.key, group })
+  core.changes.conversations(account, [group.key])
 }

@@ -1,19 +1,23 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
+import type { RouteName } from '@parley/shared'
 import {
   type ConnectionInfo,
   type ConversationKey,
-  dmPeer,
+  type Group,
   type ProfileView,
+  parseConversationKey,
   type SessionView,
 } from '@parley/shared'
 import { ContactActions, SettingsActions } from './actions/contacts'
 import { ConversationActions } from './actions/conversations'
+import { GroupActions } from './actions/groups'
 import { MessageActions } from './actions/messages'
 import type { ApplySummary } from './db/apply'
 import type { LocalDb } from './db/local-db'
 import type { MediaSize } from './db/schema'
 import { accountRow, clearToken, updateProfile } from './db/tables/account'
+import { groupRow, saveGroup } from './db/tables/groups'
 import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
 import { MediaCache, type MediaFile } from './media/media-cache'
@@ -37,6 +41,8 @@ export interface AccountEvents {
   applied: [summary: ApplySummary]
   presence: [userIds: number[]]
   typing: [event: TypingEvent]
+  /** A group's "everyone" receipt markers moved. */
+  groupReceipts: [conversation: ConversationKey]
   /** The relay refused the token; the account has stopped and forgotten it. */
   expired: []
   /** The outbox changed how a message looks. */
@@ -58,6 +64,7 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly conversations: ConversationActions
   readonly messages: MessageActions
   readonly contacts: ContactActions
+  readonly groups: GroupActions
   readonly settings: SettingsActions
   readonly #relay: RelayClient
   readonly #media: MediaCache
@@ -79,6 +86,7 @@ export class Account extends EventEmitter<AccountEvents> {
     this.relayUrl = row.relay_url
     this.conversations = new ConversationActions(db, this.me)
     this.messages = new MessageActions(db, this.me)
+    this.groups = new GroupActions(db, this.me)
     this.contacts = new ContactActions(db, this.me)
     this.settings = new SettingsActions(db, this.me)
     this.#deps = deps
@@ -174,6 +182,7 @@ export class Account extends EventEmitter<AccountEvents> {
     engine.on('online', () => outbox.resumeAll())
     engine.on('presence', (ids) => this.emit('presence', ids))
     engine.on('typing', (event) => this.emit('typing', event))
+    engine.on('groupReceipts', (conversation) => this.emit('groupReceipts', conversation))
     engine.on('unauthorized', () => this.#expire())
     outbox.on('changed', (conversation, localId) => this.emit('outbox', conversation, localId))
     this.#socket = socket
@@ -231,9 +240,28 @@ export class Account extends EventEmitter<AccountEvents> {
 
   /** Tells the conversation we are (not) typing, if connected; typing is not worth queueing. */
   sendTyping(conversation: ConversationKey, typing: boolean): void {
-    const peer = dmPeer(conversation)
-    if (peer !== null && this.settings.get().sendTypingIndicators)
-      this.#socket?.signal('typing', { to: peer, typing })
+    if (!this.settings.get().sendTypingIndicators) return
+    const ref = parseConversationKey(conversation)
+    if (ref?.kind === 'dm') this.#socket?.signal('typing', { to: ref.id, typing })
+    else if (ref?.kind === 'group') {
+      const group = groupRow(this.db, ref.id)
+      if (group && group.left_at === null) this.#socket?.signal('typing', { group: ref.id, typing })
+    }
+  }
+
+  /** A relay route, for the actions that need the relay and keep nothing offline (groups). */
+  relayCall<R extends RouteName>(name: R, input?: RouteInput<R>) {
+    return this.#relay.call(name, input)
+  }
+
+  /** Reads a group's log up to its head now (after a change made here, or a join). */
+  catchUpGroup(groupId: number): Promise<void> {
+    return this.#engine?.catchUpGroup(groupId) ?? Promise.resolve()
+  }
+
+  /** Applies a relay answer's snapshot of a group (created, joined, changed) to the store. */
+  saveGroupSnapshot(group: Group, cursorTo?: number): void {
+    this.db.transaction(() => saveGroup(this.db, this.me, group, cursorTo))
   }
 
   /** The relay changed this account's profile (as it answered a change made here). */

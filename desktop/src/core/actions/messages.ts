@@ -1,4 +1,10 @@
-import { type ConversationKey, dmPeer, type MessageView, type SearchHit } from '@parley/shared'
+import {
+  type ConversationKey,
+  dmPeer,
+  type MessageView,
+  parseConversationKey,
+  type SearchHit,
+} from '@parley/shared'
 import { conversationId } from '../db/conversation-id'
 import {
   discardFailed,
@@ -11,6 +17,7 @@ import {
 import type { MessageRow } from '../db/schema'
 import { searchMessages } from '../db/search'
 import { setDraft } from '../db/tables/drafts'
+import { groupRow } from '../db/tables/groups'
 import { cachedVersions, saveVersions } from '../db/tables/message-versions'
 import { type ImageFields, messageRow, ownMessageByClientId } from '../db/tables/messages'
 import { messageView } from '../db/views/messages'
@@ -63,8 +70,14 @@ export class MessageActions extends AccountActions {
     return this.view(row.local_id)
   }
 
-  /** Who a new message goes to: the other person of a 1:1 conversation (groups cannot be written to yet). */
+  /** Who a new message goes to: the other person of a 1:1 conversation; 0 for a group you are in. */
   recipientOf(conversation: ConversationKey): number {
+    const ref = parseConversationKey(conversation)
+    if (ref?.kind === 'group') {
+      const group = groupRow(this.db, ref.id)
+      if (!group || group.left_at !== null) refuse('not_found', `You are not in ${conversation}`)
+      return 0
+    }
     const peer = dmPeer(conversation) ?? refuse('not_found', `No conversation ${conversation} on this device`)
     if (peer === this.me) refuse('cannot_contact_self', 'You cannot message yourself')
     return peer

@@ -1,9 +1,31 @@
-import { type ConversationKey, dmKey, type FeedEvent, type Message, type Receipt } from '@parley/shared'
+import {
+  type ConversationKey,
+  dmKey,
+  type FeedEvent,
+  type GroupEvent,
+  type GroupUpdate,
+  groupKey,
+  type Message,
+  type Receipt,
+} from '@parley/shared'
 import { coalesceReceipt } from './local-changes'
 import type { LocalDb } from './local-db'
 import { updateProfile } from './tables/account'
 import { deleteContact, upsertContact } from './tables/contacts'
 import { moveMarkers, ownReceiptMarker, touchConversation } from './tables/conversations'
+import {
+  dropMember,
+  groupRow,
+  insertEventRow,
+  markLeft,
+  noteGroupMessage,
+  putMember,
+  recountGroup,
+  saveGroup,
+  setGroupFields,
+  setLogCursor,
+  setMemberRole,
+} from './tables/groups'
 import { linkPending, maxLocalId, relayMessageParams, upsertRelayMessage } from './tables/messages'
 import { deleteAckedUpTo, deleteLinkedSends } from './tables/outbox'
 import { cursorOf, setCursor } from './tables/sync-state'
@@ -29,6 +51,10 @@ export interface ApplySummary {
   received: Map<ConversationKey, number>
   /** Per conversation, how many messages from others this device had not had before (for notifications). */
   arrived: Map<ConversationKey, number>
+  /** Groups whose own fields or members changed (or that were added or left). */
+  groups: Set<number>
+  /** Groups to read the log of (newly added ones). */
+  groupsBehind: Set<number>
 }
 
 function emptySummary(cursor: number): ApplySummary {
@@ -41,6 +67,8 @@ function emptySummary(cursor: number): ApplySummary {
     profileChanged: false,
     received: new Map(),
     arrived: new Map(),
+    groups: new Set(),
+    groupsBehind: new Set(),
   }
 }
 
@@ -89,8 +117,59 @@ export function applyEvents(
       if (event.seq <= cursor) continue
       cursor = event.seq
       summary.applied += 1
-      // Groups are not handled by the desktop yet: their events are passed over (cursor kept).
-      if (concernsGroup(event)) continue
+      switch (event.type) {
+        case 'group_added': {
+          // The group as of the entry that added this account; its log is read from that entry on
+          // (the relay starts a member's log at their joining, which shows as the timeline's first row).
+          saveGroup(db, me, event.data, 0)
+          touchConversation(db, groupKey(event.data.id), event.data.createdAt)
+          summary.groups.add(event.data.id)
+          summary.groupsBehind.add(event.data.id)
+          break
+        }
+        case 'group_updated': {
+          // A change about this account (its role): the log brings the timeline's row.
+          const u = event.data
+          if (u.change.kind === 'role' && groupRow(db, u.groupId)) {
+            setMemberRole(db, u.groupId, u.change.userId, u.change.role)
+            recountGroup(db, u.groupId, me)
+            summary.groups.add(u.groupId)
+          }
+          break
+        }
+        case 'group_removed': {
+          const r = event.data
+          if (!groupRow(db, r.groupId)) break
+          if (markLeft(db, r.groupId, now)) {
+            const key = groupKey(r.groupId)
+            const localId = insertEventRow(db, {
+              groupId: r.groupId,
+              clientId: `removed:${r.groupId}:${event.seq}`,
+              by: r.by,
+              event: { by: r.by, change: { kind: 'member_removed', userId: me } },
+              at: now,
+            })
+            if (localId !== undefined) noteMessage(key, localId)
+            activity.set(key, Math.max(activity.get(key) ?? 0, now))
+          }
+          summary.groups.add(r.groupId)
+          break
+        }
+        default:
+          break
+      }
+      if (concernsGroup(event)) {
+        // This account's own receipts in a group (from another of its devices).
+        if ((event.type === 'read' || event.type === 'delivered') && 'groupId' in event.data) {
+          const { userId, groupId, upTo } = event.data as { userId: number; groupId: number; upTo: number }
+          if (userId === me) {
+            moveMarkers(db, groupKey(groupId), 'own', upTo, event.type === 'read')
+            summary.receipts.add(groupKey(groupId))
+          }
+        }
+        // Group messages come through the group's log, not the feed.
+        continue
+      }
       switch (event.type) {
         case 'message':
         case 'message_updated':
@@ -179,6 +258,106 @@ function concernsGroup(event: FeedEvent): boolean {
     default:
       return false
   }
+}
+
+/**
+ * Applies entries of one group's log with `seq` above its cursor, in order, in one transaction:
+ * messages (upserts, as from the feed) and changes of the group (its fields and members, and a row
+ * in its timeline). The caller hands over contiguous entries (a page, or a live entry at cursor + 1).
+ */
+export function applyGroupEvents(
+  db: LocalDb,
+  me: number,
+  groupId: number,
+  events: readonly GroupEvent[],
+  now: number,
+  options: { receipts?: boolean } = {},
+): ApplySummary {
+  return db.transaction(() => {
+    const summary = emptySummary(0)
+    const group = groupRow(db, groupId)
+    if (!group || group.left_at !== null) return summary
+    const key = groupKey(groupId)
+    const maxLocalIdBefore = maxLocalId(db)
+    let cursor = group.log_cursor
+    let changed: Set<number> | null = new Set()
+    const note = (localId: number) => {
+      if (changed === null) return
+      changed.add(localId)
+      if (changed.size > MAX_LISTED_CHANGES) changed = null
+    }
+    let activity = 0
+    let sentByMe = false
+    for (const event of events) {
+      if (event.seq <= cursor) continue
+      cursor = event.seq
+      summary.applied += 1
+      if (event.type === 'group_updated') {
+        const u = event.data as GroupUpdate
+        applyChange(db, me, groupId, u)
+        const localId = insertEventRow(db, {
+          groupId,
+          clientId: `log:${groupId}:${event.seq}`,
+          by: u.by,
+          event: { by: u.by, change: u.change },
+          at: event.createdAt,
+        })
+        if (localId !== undefined) note(localId)
+        summary.groups.add(groupId)
+        activity = Math.max(activity, event.createdAt)
+        continue
+      }
+      const m: Message = event.data
+      const mine = m.senderId === me
+      const params = relayMessageParams(m, me, -groupId)
+      // Group rows keep no recipient (0; the view shows null).
+      params.recipientId = 0
+      const localId = (mine ? linkPending(db, params) : undefined) ?? upsertRelayMessage(db, params)
+      noteGroupMessage(db, groupId, m.id)
+      note(localId)
+      activity = Math.max(activity, m.createdAt)
+      if (mine) sentByMe = true
+      else if (event.type === 'message') {
+        summary.received.set(key, Math.max(summary.received.get(key) ?? 0, m.id))
+        if (localId > maxLocalIdBefore) summary.arrived.set(key, (summary.arrived.get(key) ?? 0) + 1)
+      }
+    }
+    if (summary.applied === 0) return summary
+    summary.messages.set(key, changed)
+    if (activity > 0) touchConversation(db, key, activity)
+    if (sentByMe) deleteLinkedSends(db)
+    setLogCursor(db, groupId, cursor)
+    if (options.receipts ?? true) queueDeliveredReceipts(db, summary.received, now)
+    indexTextIfSmall(db)
+    return summary
+  })
+}
+
+function applyChange(db: LocalDb, me: number, groupId: number, u: GroupUpdate): void {
+  const c = u.change
+  switch (c.kind) {
+    case 'title':
+      setGroupFields(db, groupId, { title: c.title })
+      break
+    case 'avatar':
+      setGroupFields(db, groupId, { avatar: c.avatar })
+      break
+    case 'members_added':
+      for (const m of c.members) putMember(db, groupId, m)
+      break
+    case 'member_removed':
+      dropMember(db, groupId, c.userId)
+      break
+    case 'role':
+      // Handing over: the old owner becomes an admin (the relay says so only by the new owner's entry).
+      if (c.role === 'owner')
+        db.prepare(`update group_members set role = 'admin' where group_id = ? and role = 'owner'`).run(
+          groupId,
+        )
+      setMemberRole(db, groupId, c.userId, c.role)
+      break
+  }
+  recountGroup(db, groupId, me)
 }
 
 /** Tells the relay (through the outbox) that messages arrived, once per conversation and batch. */

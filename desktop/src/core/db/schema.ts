@@ -69,7 +69,11 @@ export interface MessagesTable {
   image_bytes: number | null
   /** 1 while image_id is this device's id for bytes not uploaded yet. */
   image_local: Generated<number>
-  /** Generated: server_id, or past every server id for a pending message (kept last, in order). */
+  /** A group change shown in the timeline (JSON {by, change}); null for a message. */
+  event: string | null
+  /** An event row: the relay id of the group message it followed (it sorts right after it). */
+  event_after: number | null
+  /** Generated: server_id (an event row: event_after), or past every server id for a pending message (kept last, in order). */
   sort_key: Generated<number>
 }
 
@@ -91,6 +95,29 @@ export interface ConversationsTable {
   own_read_up_to: number
   peer_delivered_up_to: number
   peer_read_up_to: number
+}
+
+/** A group this account is in, or was (left_at set, role null): kept with its messages. */
+export interface GroupsTable {
+  id: number
+  title: string
+  avatar: string | null
+  created_at: number
+  created_by: number
+  member_count: number
+  role: 'owner' | 'admin' | 'member' | null
+  left_at: number | null
+  /** The highest seq of the group's log applied here. */
+  log_cursor: number
+  /** The newest relay message id of the group seen in its log (where the next event row sorts). */
+  newest_message_id: number
+}
+
+export interface GroupMembersTable {
+  group_id: number
+  user_id: number
+  role: 'owner' | 'admin' | 'member'
+  joined_at: number
 }
 
 export interface SyncStateTable {
@@ -153,6 +180,8 @@ export interface LocalDatabase {
   message_versions: MessageVersionsTable
   conversations: ConversationsTable
   sync_state: SyncStateTable
+  groups: GroupsTable
+  group_members: GroupMembersTable
   outbox: OutboxTable
   drafts: DraftsTable
   settings: SettingsTable
@@ -164,3 +193,5 @@ export type UserRow = Selectable<UsersTable>
 export type MessageRow = Selectable<MessagesTable>
 export type ConversationRow = Selectable<ConversationsTable>
 export type OutboxRow = Selectable<OutboxTable>
+export type GroupRow = Selectable<GroupsTable>
+export type GroupMemberRow = Selectable<GroupMembersTable>

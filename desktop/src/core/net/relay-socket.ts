@@ -8,6 +8,8 @@ import {
   clientEvents,
   type FeedEvent,
   feedEventTypes,
+  GroupEvent,
+  GroupReceiptsEvent,
   isErrorCode,
   type Result,
   type ServerToClientEvents,
@@ -30,6 +32,10 @@ export interface RelaySocketEvents {
   feed: [event: FeedEvent]
   typing: [event: TypingEvent]
   presence: [event: StatusChangeEvent]
+  /** An entry of a group's log, live (`group_event`). */
+  groupEvent: [event: GroupEvent]
+  /** How far everyone in a group received and read (`group_receipts`). */
+  groupReceipts: [event: GroupReceiptsEvent]
   /** Something the relay sent did not fit the protocol and was dropped. */
   invalid: [what: string, message: string]
 }
@@ -195,6 +201,16 @@ export class RelaySocket extends EventEmitter<RelaySocketEvents> {
       const checked = checkIncoming(StatusChangeEvent, payload, 'user_status_change')
       if (checked.ok) this.emit('presence', checked.value)
       else this.emit('invalid', 'user_status_change', checked.message)
+    })
+    socket.on('group_event', (payload: unknown) => {
+      const checked = checkIncoming(GroupEvent, payload, 'group_event')
+      if (checked.ok) this.emit('groupEvent', checked.value)
+      else this.emit('invalid', 'group_event', checked.message)
+    })
+    socket.on('group_receipts', (payload: unknown) => {
+      const checked = checkIncoming(GroupReceiptsEvent, payload, 'group_receipts')
+      if (checked.ok) this.emit('groupReceipts', checked.value)
+      else this.emit('invalid', 'group_receipts', checked.message)
     })
   }
 

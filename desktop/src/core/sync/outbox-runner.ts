@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events'
 import {
   type BridgeError,
   type ConversationKey,
-  dmPeer,
   isBridgeErrorCode,
+  parseConversationKey,
   type Reaction,
   type Result,
 } from '@parley/shared'
@@ -12,7 +12,7 @@ import type { LocalDb } from '../db/local-db'
 import { decodeOp, type OutboxOpOf } from '../db/outbox-op'
 import { hasReaction } from '../db/reactions'
 import type { MessageRow, OutboxRow } from '../db/schema'
-import { messageRow } from '../db/tables/messages'
+import { messageRow, relayMessageParams, upsertRelayMessage } from '../db/tables/messages'
 import {
   ackOp,
   completeOp,
@@ -180,7 +180,9 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     markAttempt(db, entry.id)
     const result = await this.#deps.socket.request('message', {
       clientId: current.client_id,
-      recipientId: current.recipient_id,
+      ...(current.conversation_id < 0
+        ? { groupId: -current.conversation_id }
+        : { recipientId: current.recipient_id }),
       ...(current.text !== null && { text: current.text }),
       ...(current.image_id !== null && { imageId: current.image_id }),
     })
@@ -225,6 +227,16 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
               present: op.present,
             })
     if (!result.ok) return result.error
+    if (row.conversation_id < 0) {
+      // A group's changes come back through its log, not the feed: the ack's message is the state.
+      db.transaction(() => {
+        const params = relayMessageParams(result.value.message, this.#deps.me, row.conversation_id)
+        params.recipientId = 0
+        upsertRelayMessage(db, params)
+        completeOp(db, entry.id)
+      })
+      return 'changed'
+    }
     ackOp(db, entry.id, result.value.seq, cursorOf(db))
     return 'changed'
   }
@@ -232,14 +244,22 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
   /** A delivered or read marker for a conversation. */
   async #receipt(entry: OutboxRow, op: OutboxOpOf<'read' | 'delivered'>): Promise<Outcome> {
     const db = this.#deps.db
-    // Receipts go to the relay per person; a group's (when groups come) will have their own event.
-    const peer = dmPeer(entry.conversation)
-    if (peer === null) {
+    // Receipts go to the relay per person, or per group.
+    const ref = parseConversationKey(entry.conversation)
+    if (ref === null) {
       completeOp(db, entry.id)
       return 'done'
     }
     markAttempt(db, entry.id)
-    const result = await this.#deps.socket.request(op.kind, { with: peer, upTo: op.upTo })
+    const result = await this.#deps.socket.request(
+      op.kind,
+      ref.kind === 'dm' ? { with: ref.id, upTo: op.upTo } : { group: ref.id, upTo: op.upTo },
+    )
+    if (!result.ok && ref.kind === 'group' && result.error.code === 'group_not_found') {
+      // Left or removed meanwhile: nothing to tell.
+      completeOp(db, entry.id)
+      return 'done'
+    }
     if (!result.ok) return result.error
     // A newer receipt may have been folded into this op while it was in flight.
     const current = opById(db, entry.id)

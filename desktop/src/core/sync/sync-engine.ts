@@ -5,9 +5,18 @@ import {
   type ConnectionState,
   type ConversationKey,
   type FeedEvent,
+  type GroupEvent,
+  groupKey,
+  MAX_GROUP_EVENTS_PAGE,
   MAX_SYNC_PAGE,
 } from '@parley/shared'
-import { type ApplyOptions, type ApplySummary, applyEvents, queueDeliveredReceipts } from '../db/apply'
+import {
+  type ApplyOptions,
+  type ApplySummary,
+  applyEvents,
+  applyGroupEvents,
+  queueDeliveredReceipts,
+} from '../db/apply'
 import type { LocalDb } from '../db/local-db'
 import { INDEX_CHUNK, indexText, textBacklog } from '../db/text-index'
 import { backoff, type Logger, type Timing } from '../logger'
@@ -16,6 +25,8 @@ import type { RelayClient } from '../net/relay-client'
 type ContactLister = Pick<RelayClient, 'call'>
 
 import { clearPresence, setPresence } from '../db/tables/contacts'
+import { moveMarkers } from '../db/tables/conversations'
+import { groupRow, groupRows, saveGroup } from '../db/tables/groups'
 import { cursorOf } from '../db/tables/sync-state'
 import type { RelayLink, TypingEvent } from '../net/relay-socket'
 
@@ -32,6 +43,8 @@ export interface SyncEngineEvents {
   online: []
   presence: [userIds: number[]]
   typing: [event: TypingEvent]
+  /** A group's "everyone" receipt markers moved. */
+  groupReceipts: [conversation: ConversationKey]
   unauthorized: []
 }
 
@@ -64,6 +77,8 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   readonly #held = new Map<number, FeedEvent>()
   #catchUpDone: Promise<void> = Promise.resolve()
   #indexing: Promise<void> | undefined
+  /** Groups whose log is being read (and whether to read it again after). */
+  readonly #groupCatchUps = new Map<number, { again: boolean; done: Promise<void> }>()
 
   constructor(deps: SyncEngineDeps) {
     super()
@@ -132,6 +147,16 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       ) {
         this.emit('presence', [event.userId])
       }
+    })
+    socket.on('groupEvent', (event) => this.#onGroupLive(event))
+    socket.on('groupReceipts', (event) => {
+      const key = groupKey(event.groupId)
+      if (!groupRow(this.#deps.db, event.groupId)) return
+      this.#deps.db.transaction(() => {
+        moveMarkers(this.#deps.db, key, 'peer', event.deliveredUpTo, false)
+        moveMarkers(this.#deps.db, key, 'peer', event.readUpTo, true)
+      })
+      this.emit('groupReceipts', key)
     })
     socket.on('invalid', (what, message) =>
       this.#deps.logger.warn('dropped something the relay sent', { what, message }),
@@ -206,6 +231,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       this.#failures = 0
       this.#setState('online')
       this.emit('online')
+      void this.#syncGroups()
       this.#indexing ??= this.#indexBacklog().finally(() => {
         this.#indexing = undefined
       })
@@ -256,7 +282,91 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     if (events.length === 0 && options.advanceTo === undefined) return undefined
     const summary = applyEvents(this.#deps.db, this.#deps.me, events, this.#deps.clock(), options)
     if (summary.applied > 0) this.emit('applied', summary)
+    for (const groupId of summary.groupsBehind) this.catchUpGroup(groupId)
     return summary
+  }
+
+  /** A live entry of a group's log: applied when it continues the group's cursor, else a catch-up. */
+  #onGroupLive(event: GroupEvent): void {
+    const running = this.#groupCatchUps.get(event.groupId)
+    if (running) {
+      running.again = true
+      return
+    }
+    const group = groupRow(this.#deps.db, event.groupId)
+    // Not known yet: the feed's group_added is on its way, and reads the log itself.
+    if (!group || group.left_at !== null) return
+    if (event.seq <= group.log_cursor) return
+    if (event.seq === group.log_cursor + 1) {
+      this.#applyGroup(event.groupId, [event])
+      return
+    }
+    this.catchUpGroup(event.groupId)
+  }
+
+  #applyGroup(groupId: number, events: readonly GroupEvent[], receipts = true): ApplySummary {
+    const summary = applyGroupEvents(this.#deps.db, this.#deps.me, groupId, events, this.#deps.clock(), {
+      receipts,
+    })
+    if (summary.applied > 0) this.emit('applied', summary)
+    return summary
+  }
+
+  /** Compares every group's head with its cursor (after each catch-up of the feed) and reads what is missing. */
+  async #syncGroups(): Promise<void> {
+    const result = await this.#deps.relay.call('listGroups')
+    if (!result.ok || !this.#started) return
+    for (const g of result.value.groups) {
+      const known = groupRow(this.#deps.db, g.id)
+      if (!known) {
+        // A group this store never heard of (joined before this build could keep groups).
+        saveGroup(this.#deps.db, this.#deps.me, g, 0)
+        this.catchUpGroup(g.id)
+      } else if (known.left_at === null && g.headSeq > known.log_cursor) {
+        this.catchUpGroup(g.id)
+      }
+    }
+    void groupRows
+  }
+
+  /** Reads a group's log after its cursor, page by page, until its head (one reader per group). */
+  catchUpGroup(groupId: number): Promise<void> {
+    const running = this.#groupCatchUps.get(groupId)
+    if (running) {
+      running.again = true
+      return running.done
+    }
+    const state = { again: false, done: Promise.resolve() }
+    state.done = (async () => {
+      try {
+        do {
+          state.again = false
+          const received = new Map<ConversationKey, number>()
+          for (;;) {
+            const group = groupRow(this.#deps.db, groupId)
+            if (!group || group.left_at !== null || !this.#started) return
+            const page = await this.#deps.relay.call('groupEvents', {
+              params: { id: groupId },
+              query: { after: group.log_cursor, limit: MAX_GROUP_EVENTS_PAGE },
+            })
+            if (!page.ok) {
+              this.#deps.logger.warn('group catch-up failed', { groupId, code: page.error.code })
+              return
+            }
+            if (!this.#started) return
+            const summary = this.#applyGroup(groupId, page.value.events, false)
+            for (const [c, upTo] of summary.received) received.set(c, Math.max(received.get(c) ?? 0, upTo))
+            if (!page.value.hasMore || page.value.events.length === 0) break
+          }
+          this.#deps.db.transaction(() => queueDeliveredReceipts(this.#deps.db, received, this.#deps.clock()))
+          if (received.size > 0) this.emit('online')
+        } while (state.again)
+      } finally {
+        this.#groupCatchUps.delete(groupId)
+      }
+    })()
+    this.#groupCatchUps.set(groupId, state)
+    return state.done
   }
 
   /** Presence is not in the feed: after a connect, read it from the contact list. */

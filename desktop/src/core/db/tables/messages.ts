@@ -214,7 +214,12 @@ export function lastReceivedRow(
   me: number,
   conversation: ConversationKey,
 ): MessageRow | undefined {
-  return db.get(newest(db, conversation).where('sender_id', '!=', me).where('deleted_at', 'is', null))
+  return db.get(
+    newest(db, conversation)
+      .where('sender_id', '!=', me)
+      .where('deleted_at', 'is', null)
+      .where('event', 'is', null),
+  )
 }
 
 function newest(db: LocalDb, conversation: ConversationKey) {
@@ -236,7 +241,7 @@ export function lastServerId(db: LocalDb, conversation: ConversationKey): number
 // conversation index).
 const unreadSql = (conversation: string, upTo: string) => `select count(*) from messages m
   where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
-    and m.deleted_at is null`
+    and m.deleted_at is null and m.event is null`
 
 type Unread = { conversation: ConversationKey; count: number }
 

@@ -9,6 +9,7 @@ import type { LocalDb } from '../local-db'
 import type { ConversationRow } from '../schema'
 import { conversationRows } from '../tables/conversations'
 import { draftOf } from '../tables/drafts'
+import { groupRow } from '../tables/groups'
 import { lastMessageRow, unreadByConversation, unreadIn } from '../tables/messages'
 import { userView } from './contacts'
 import { messageViews } from './messages'
@@ -25,10 +26,18 @@ export function conversationView(db: LocalDb, me: number, c: ConversationRow): C
     unread: unreadIn(db, me, c.key, c.own_read_up_to),
     draft: draftOf(db, c.key),
     lastActivityAt: c.last_activity_at,
-    memberCount: null,
-    role: null,
-    left: false,
+    ...groupFields(db, c.key),
   }
+}
+
+function groupFields(
+  db: LocalDb,
+  key: ConversationKey,
+): Pick<ConversationView, 'memberCount' | 'role' | 'left'> {
+  const ref = parseConversationKey(key)
+  if (ref?.kind !== 'group') return { memberCount: null, role: null, left: false }
+  const g = groupRow(db, ref.id)
+  return { memberCount: g?.member_count ?? 0, role: g?.role ?? null, left: g ? g.left_at !== null : true }
 }
 
 /** A conversation's title as the chat list shows it (a group's name, the peer's name). */
@@ -38,15 +47,23 @@ export function conversationTitle(db: LocalDb, key: ConversationKey): string {
 
 /**
  * What a conversation is called and shows: a 1:1 conversation takes the other person's name and
- * picture. Groups have no store of their own yet: they show by their key until they do.
+ * picture; a group its own.
  */
 function lookOf(
   db: LocalDb,
   key: ConversationKey,
 ): Pick<ConversationView, 'key' | 'kind' | 'title' | 'avatarImageId' | 'peer'> {
   const ref = parseConversationKey(key)
-  if (ref?.kind !== 'dm')
-    return { key, kind: 'group', title: `Group ${ref?.id ?? ''}`.trim(), avatarImageId: null, peer: null }
+  if (ref?.kind !== 'dm') {
+    const g = ref ? groupRow(db, ref.id) : undefined
+    return {
+      key,
+      kind: 'group',
+      title: g?.title ?? `Group ${ref?.id ?? ''}`.trim(),
+      avatarImageId: g?.avatar ?? null,
+      peer: null,
+    }
+  }
   const peer = userView(db, ref.id)
   return { key, kind: 'dm', title: displayName(peer), avatarImageId: peer?.avatarImageId ?? null, peer }
 }

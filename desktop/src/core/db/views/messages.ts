@@ -8,6 +8,7 @@ import type { MessageRow, OutboxRow } from '../schema'
 import { conversationMarkers, type Markers } from '../tables/conversations'
 import { hasMessageBeside, messageRow, rowsBeside } from '../tables/messages'
 import { messageOps } from '../tables/outbox'
+import { eventView, personRef } from './groups'
 
 // Messages as the bridge shows them: the stored row, with this device's changes that the feed has
 // not brought back yet replayed over it, and its state read off the conversation's markers.
@@ -38,7 +39,7 @@ export function messageViews(db: LocalDb, me: number, rows: readonly MessageRow[
       m = conversationMarkers(db, conversationKeyOf(row.conversation_id))
       markers.set(row.conversation_id, m)
     }
-    return toView(row, me, m, ops.get(row.local_id) ?? [])
+    return toView(db, row, me, m, ops.get(row.local_id) ?? [])
   })
 }
 
@@ -47,7 +48,23 @@ export function messageView(db: LocalDb, me: number, localId: number): MessageVi
   return row ? messageViews(db, me, [row])[0] : undefined
 }
 
-function toView(row: MessageRow, me: number, markers: Markers, ops: readonly OutboxRow[]): MessageView {
+/** `@username` of this account, as a whole word (any case). */
+function mentions(db: LocalDb, me: number, text: string | null): boolean {
+  if (!text || !text.includes('@')) return false
+  const username = (db.prepare('select username from account where user_id = ?').pluck().get(me) ??
+    '') as string
+  if (!username) return false
+  const escaped = username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+  return new RegExp(`(^|[^\\w@])@${escaped}(?![\\w])`, 'i').test(text)
+}
+
+function toView(
+  db: LocalDb,
+  row: MessageRow,
+  me: number,
+  markers: Markers,
+  ops: readonly OutboxRow[],
+): MessageView {
   const mine = row.sender_id === me
   let text = row.text
   let image: MessageView['image'] =
@@ -88,13 +105,14 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
       reactions = withReaction(reactions, change.emoji, me, change.present)
     }
   }
+  const isEvent = row.event !== null
   return {
-    kind: image ? 'image' : 'text',
+    kind: isEvent ? 'event' : image ? 'image' : 'text',
     localId: row.local_id,
     id: row.server_id,
     clientId: row.client_id,
     senderId: row.sender_id,
-    recipientId: row.recipient_id,
+    recipientId: row.conversation_id < 0 ? null : row.recipient_id,
     conversation: conversationKeyOf(row.conversation_id),
     mine,
     text,
@@ -107,13 +125,14 @@ function toView(row: MessageRow, me: number, markers: Markers, ops: readonly Out
     failure,
     changePending,
     position: row.sort_key,
-    sender: { userId: row.sender_id, displayName: '', avatarImageId: null },
-    event: null,
-    mentionsMe: false,
+    sender: personRef(db, me, row.sender_id),
+    event: row.event === null ? null : eventView(db, me, row.event),
+    mentionsMe: !mine && !isEvent && mentions(db, me, text),
   }
 }
 
 function stateOf(row: MessageRow, mine: boolean, markers: Markers): MessageView['state'] {
+  if (row.event !== null) return 'read'
   if (row.send_state === 'pending' || row.server_id === null) {
     return row.send_state === 'failed' ? 'failed' : 'pending'
   }
