@@ -15,11 +15,12 @@ export default defineConfig({
     build: {
       outDir: at('desktop/out/main'),
       // Everything is bundled (the workspace's @parley/shared is TypeScript source, so it must be)
-      // except better-sqlite3, whose native addon is loaded from node_modules, unpacked from the asar.
+      // except better-sqlite3-multiple-ciphers (the local store's SQLite, with SQLCipher's
+      // encryption), whose native addon is loaded from node_modules, unpacked from the asar.
       externalizeDeps: false,
       rolldownOptions: {
         input: { index: at('desktop/src/main/index.ts') },
-        external: ['better-sqlite3'],
+        external: ['better-sqlite3-multiple-ciphers'],
       },
     },
   },

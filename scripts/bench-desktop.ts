@@ -9,9 +9,13 @@
  *      20 hits each with snippets.
  * Targets (issue 4): first page < 100 ms, search p95 < 25 ms, ingest > 50,000 messages/s.
  *
- * Knobs (environment): BENCH_DESKTOP_MESSAGES (default 1000000), BENCH_DESKTOP_QUERIES (default 300).
+ * The store is encrypted as the app keeps it (SQLCipher 4 format, a random 256-bit key); with
+ * BENCH_DESKTOP_PLAIN=1 it is a plain file, for comparison.
+ *
+ * Knobs (environment): BENCH_DESKTOP_MESSAGES (default 1000000), BENCH_DESKTOP_QUERIES (default 300),
+ * BENCH_DESKTOP_PLAIN (default 0).
  */
-import { randomUUID } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -33,6 +37,7 @@ const envInt = (name: string, fallback: number, min: number, max: number) =>
 
 const TOTAL = envInt('BENCH_DESKTOP_MESSAGES', 1_000_000, 1000, 5_000_000)
 const QUERIES = envInt('BENCH_DESKTOP_QUERIES', 300, 10, 10_000)
+const KEY = envInt('BENCH_DESKTOP_PLAIN', 0, 0, 1) === 1 ? undefined : randomBytes(32)
 const PAGE = 1000
 /** As the sync engine does in a catch-up: five relay pages per transaction. */
 const EVENTS_PER_TRANSACTION = 5000
@@ -90,11 +95,12 @@ async function main(): Promise<void> {
   const file = path.join(dir, 'bench.sqlite')
   process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
   console.log(
-    `desktop core bench: ${TOTAL.toLocaleString('en-US')} messages, ${PEERS} conversations, store in ${dir}`,
+    `desktop core bench: ${TOTAL.toLocaleString('en-US')} messages, ${PEERS} conversations, ` +
+      `${KEY ? 'encrypted' : 'plain'} store in ${dir}`,
   )
 
   // 1. Ingest, through the sync path.
-  let db = await LocalDb.open(file)
+  let db = await LocalDb.open(file, { key: KEY })
   saveAccount(db, {
     user: {
       id: ME,
@@ -161,7 +167,7 @@ async function main(): Promise<void> {
   const opens: number[] = []
   for (let i = 0; i < 5; i++) {
     const t0 = performance.now()
-    db = await LocalDb.open(file)
+    db = await LocalDb.open(file, { key: KEY })
     const conversation = mostRecentConversation(db)
     const first = messagePage(db, ME, conversation ?? 'dm:0', {}, 50)
     const elapsed = performance.now() - t0
@@ -192,6 +198,14 @@ async function main(): Promise<void> {
   }
   await db.close()
 
+  // 4. A plain store's first open by a version that encrypts (once per store, at the upgrade).
+  let upgradeMs: number | null = null
+  if (!KEY) {
+    const u0 = performance.now()
+    await (await LocalDb.open(file, { key: randomBytes(32) })).close()
+    upgradeMs = performance.now() - u0
+  }
+
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
   const all = sorted(allTimings)
   const lines = [
@@ -205,6 +219,11 @@ async function main(): Promise<void> {
       const s = sorted(xs)
       return `  ${kind}: p50 ${ms(percentile(s, 0.5))}, p95 ${ms(percentile(s, 0.95))}, max ${ms(s.at(-1) as number)}`
     }),
+    ...(upgradeMs === null
+      ? []
+      : [
+          `encrypting this plain store in place (first start after the upgrade): ${(upgradeMs / 1000).toFixed(1)} s`,
+        ]),
     `(generating the events took ${(generateMs / 1000).toFixed(1)} s, not counted)`,
   ]
   console.log(`\n${lines.join('\n')}`)

@@ -1,6 +1,5 @@
 import http from 'node:http'
 import { dmKey } from '@parley/shared'
-import SQLite from 'better-sqlite3'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
 import {
@@ -15,6 +14,7 @@ import {
 } from './helpers/core'
 import { startProxy } from './helpers/proxy'
 import { http as relayHttp, startRelay, type TestRelay } from './helpers/relay'
+import { rawStore } from './helpers/store'
 
 let relay: TestRelay
 const cores: TestCore[] = []
@@ -74,7 +74,7 @@ describe('sessions', () => {
     const a = await signUp(alice, relay.url)
     await waitOnline(alice)
     const file = accountFile(alice.dataDir, relay.url, a.user.id)
-    const reader = new SQLite(file, { readonly: true })
+    const reader = await rawStore(alice.dataDir, file)
     const token = reader.prepare('select token from account').pluck().get() as string
     reader.close()
     expect((await relayHttp(relay.url, 'DELETE', '/logout', { token })).status).toBe(204)

@@ -1,10 +1,13 @@
-import SQLite from 'better-sqlite3'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { accountFile } from '../src/core/accounts'
 import type { Logger } from '../src/core/logger'
 import type { TokenCipher } from '../src/core/service'
+import { type SafeStorageLike, SEALED_PREFIX, safeStorageCipher } from '../src/main/token-cipher'
 import { signUp, startCore, type TestCore, waitOnline } from './helpers/core'
 import { startRelay, type TestRelay } from './helpers/relay'
+import { rawStore } from './helpers/store'
 
 let relay: TestRelay
 const cores: TestCore[] = []
@@ -35,8 +38,8 @@ function fakeCipher(key: string): TokenCipher & { sealed: number; opened: number
   return cipher
 }
 
-function storedToken(core: TestCore, userId: number): string | null {
-  const reader = new SQLite(accountFile(core.dataDir, relay.url, userId), { readonly: true })
+async function storedToken(core: TestCore, userId: number, cipher?: TokenCipher): Promise<string | null> {
+  const reader = await rawStore(core.dataDir, accountFile(core.dataDir, relay.url, userId), cipher)
   try {
     return reader.prepare('select token from account').pluck().get() as string | null
   } finally {
@@ -51,20 +54,24 @@ describe('session token cipher', () => {
     cores.push(alice)
     const a = await signUp(alice, relay.url)
     await waitOnline(alice)
-    expect(cipher.sealed).toBe(1)
-    const stored = storedToken(alice, a.user.id)
+    // The store's key and the token.
+    expect(cipher.sealed).toBe(2)
+    expect(readFileSync(path.join(alice.dataDir, 'store.key.sealed'), 'utf8')).toMatch(/^sealed-by-k1:/)
+    expect(existsSync(path.join(alice.dataDir, 'store.key'))).toBe(false)
+    const stored = await storedToken(alice, a.user.id, cipher)
     expect(stored).toMatch(/^sealed-by-k1:/)
 
+    const opened = cipher.opened
     const restarted = await alice.restart()
     cores.push(restarted)
-    expect(cipher.opened).toBe(1)
+    expect(cipher.opened - opened).toBe(2)
     expect((await restarted.ok('auth.session', {}))?.user.id).toBe(a.user.id)
     // Online proves the opened token is the relay's real one, not the sealed text.
     await waitOnline(restarted)
-    expect(storedToken(restarted, a.user.id)).toBe(stored)
+    expect(await storedToken(restarted, a.user.id, cipher)).toBe(stored)
   })
 
-  it('a token that cannot be opened (another key) starts signed out, keeps the row, and warns', async () => {
+  it('a keychain that cannot open the store key (reset) starts signed out, sets the store aside, and warns', async () => {
     const alice = await startCore(undefined, { tokenCipher: fakeCipher('k1') })
     cores.push(alice)
     const a = await signUp(alice, relay.url)
@@ -75,27 +82,62 @@ describe('session token cipher', () => {
       warn: (message) => warnings.push(message),
       error: () => undefined,
     }
-    const other = await startCore(alice.dataDir, { tokenCipher: fakeCipher('k2'), logger })
+    const k2 = fakeCipher('k2')
+    const other = await startCore(alice.dataDir, { tokenCipher: k2, logger })
     cores.push(other)
     expect(await other.ok('auth.session', {})).toBeNull()
     expect((await other.ok('connection.get', {})).state).toBe('offline')
-    expect(warnings.some((w) => w.includes('could not be decrypted'))).toBe(true)
-    expect(storedToken(other, a.user.id)).toMatch(/^sealed-by-k1:/)
-    // Signing in again replaces it with one this key opens.
+    expect(warnings.some((w) => w.includes('cannot open the store key'))).toBe(true)
+    expect(warnings.some((w) => w.includes('set aside'))).toBe(true)
+    // Kept for a keychain that comes back, but out of the way.
+    const accounts = readdirSync(path.join(alice.dataDir, 'accounts'))
+    expect(accounts.some((f) => /\.sqlite\.unreadable-\d+$/.test(f))).toBe(true)
+    expect(existsSync(accountFile(alice.dataDir, relay.url, a.user.id))).toBe(false)
+    // Signing in again makes a new store, under a key and a token this keychain opens.
     await other.ok('auth.login', {
       relayUrl: relay.url,
       username: a.user.username,
       password: 'correct horse battery',
     })
-    expect(storedToken(other, a.user.id)).toMatch(/^sealed-by-k2:/)
+    expect(await storedToken(other, a.user.id, k2)).toMatch(/^sealed-by-k2:/)
     await waitOnline(other)
+  })
+
+  it('what the keychain asks to reseal (shouldReEncrypt) is resealed at start: the token and the store key', async () => {
+    let version = 1
+    const storage: SafeStorageLike = {
+      isAsyncEncryptionAvailable: async () => true,
+      encryptStringAsync: async (plain) => Buffer.from(`v${version}(${plain})`),
+      decryptStringAsync: async (sealed) => {
+        const match = /^v(\d+)\((.*)\)$/s.exec(sealed.toString())
+        if (!match) throw new Error('Error while decrypting the ciphertext')
+        return { result: match[2]!, shouldReEncrypt: Number(match[1]) < version }
+      },
+    }
+    const opened = (stored: string | null) =>
+      stored && Buffer.from(stored.slice(SEALED_PREFIX.length), 'base64').toString().slice(0, 3)
+    const alice = await startCore(undefined, { tokenCipher: safeStorageCipher(storage) })
+    cores.push(alice)
+    const a = await signUp(alice, relay.url)
+    const cipher = safeStorageCipher(storage)
+    expect(opened(await storedToken(alice, a.user.id, cipher))).toBe('v1(')
+    const sealedKey = () => readFileSync(path.join(alice.dataDir, 'store.key.sealed'), 'utf8')
+    expect(opened(sealedKey())).toBe('v1(')
+
+    version = 2
+    const restarted = await alice.restart()
+    cores.push(restarted)
+    await waitOnline(restarted)
+    // The key first: reading the store below opens (and would reseal) the key itself.
+    expect(opened(sealedKey())).toBe('v2(')
+    expect(opened(await storedToken(restarted, a.user.id, cipher))).toBe('v2(')
   })
 
   it('without a cipher the token is stored as the relay gave it (browser mode)', async () => {
     const alice = await startCore()
     cores.push(alice)
     const a = await signUp(alice, relay.url)
-    const stored = storedToken(alice, a.user.id)
+    const stored = await storedToken(alice, a.user.id)
     expect(stored).toMatch(/^[A-Za-z0-9_-]{20,}$/)
     expect(stored).not.toMatch(/^sealed/)
   })

@@ -14,6 +14,7 @@ import { errorHandling } from './plugins/errors'
 import { realtime } from './plugins/realtime'
 import { redis } from './plugins/redis'
 import { services } from './plugins/services'
+import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
 import { groupRoutes } from './routes/groups'
@@ -156,6 +157,8 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     imageGraceMs: config.imageGraceHours * 3600_000,
     groupMaxMembers: config.groupMaxMembers,
     registration: config.registration,
+    erasedUsernameGraceMs: config.erasedUsernameGraceDays * 86_400_000,
+    uploads: config.uploads,
     ...(options.clock && { clock: options.clock }),
   })
   await app.register(auth)
@@ -163,6 +166,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(healthRoutes)
   await app.register(authRoutes, { authPerMinute: config.rateLimits.authPerMinute })
   await app.register(sessionRoutes)
+  await app.register(accountRoutes)
   await app.register(userRoutes, {
     searchesPerMinute: config.rateLimits.searchesPerMinute,
     redisKeyPrefix: config.redisKeyPrefix,

@@ -61,8 +61,20 @@ export interface RelayConfig {
   registrationFromEnv: boolean
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
+  /** How long an erased account's username stays reserved before others may register it. */
+  erasedUsernameGraceDays: number
+  uploads: UploadLimits
   /** The most members a group may have (every way in counts: create, add, invite). */
   groupMaxMembers: number
+}
+
+export interface UploadLimits {
+  /** Uploads one user may have in progress at once (per relay process). */
+  maxPerUser: number
+  /** Stored bytes of one user's pictures; null for no limit. */
+  quotaBytes: number | null
+  /** Images the relay decodes at once; each takes up to two threads of libuv's pool of four. */
+  decodeConcurrency: number
 }
 
 export type TrustProxy = false | number | string[]
@@ -173,6 +185,15 @@ function readPublicUrl(raw: string | undefined): string | undefined {
   return parsed.href
 }
 
+function readUploadLimits(env: NodeJS.ProcessEnv): UploadLimits {
+  const quotaMb = readInteger(env, 'UPLOAD_QUOTA_MB', 1024, 0, 10_000_000)
+  return {
+    maxPerUser: readInteger(env, 'MAX_UPLOADS_PER_USER', 2, 1, 100),
+    quotaBytes: quotaMb === 0 ? null : quotaMb * 1024 * 1024,
+    decodeConcurrency: readInteger(env, 'IMAGE_DECODE_CONCURRENCY', 1, 1, 64),
+  }
+}
+
 /** The relay's settings from the environment; defaults suit one machine with no other services. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
   const databaseUrl = env.DATABASE_URL || undefined
@@ -213,6 +234,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
     groupMaxMembers: readInteger(env, 'GROUP_MAX_MEMBERS', 1000, 2, 100_000),
+    erasedUsernameGraceDays: readInteger(env, 'ERASED_USERNAME_GRACE_DAYS', 30, 0, 3650),
+    uploads: readUploadLimits(env),
     registration: readRegistration(env.REGISTRATION, host),
     registrationFromEnv: (env.REGISTRATION?.trim() ?? '') !== '',
   }

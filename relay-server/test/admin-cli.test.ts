@@ -1,44 +1,10 @@
-import { execFile } from 'node:child_process'
 import { userInfo } from 'node:os'
-import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { AuthResponse } from '@parley/shared'
 import { describe, expect } from 'vitest'
+import { admin, CLI_TEST_MS } from './helpers/admin'
 import { connect, http, nextEvent } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { relayTests, type TestRelay } from './helpers/relay'
-
-const BIN = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'parley-relay.js')
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-  /** The last line of stdout, where codes and passwords are printed alone. */
-  last: string
-}
-
-/** `parley-relay admin ...` as an operator runs it: a separate process on the relay's settings. */
-function admin(relay: TestRelay, args: string[], stdin?: string): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    DATA_DIR: relay.config.dataDir,
-  }
-  if (relay.config.databaseUrl) env.DATABASE_URL = relay.config.databaseUrl
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [BIN, 'admin', ...args], { env }, (error, stdout, stderr) => {
-      const lines = stdout.trimEnd().split('\n')
-      resolve({
-        code: error ? Number(error.code ?? 1) : 0,
-        stdout,
-        stderr,
-        last: lines[lines.length - 1] ?? '',
-      })
-    })
-    child.stdin?.end(stdin ?? '')
-  })
-}
 
 const login = (relay: TestRelay, username: string, password: string) =>
   http<AuthResponse & { error: { code: string } }>(relay.url, 'POST', '/login', {
@@ -56,9 +22,6 @@ const register = (relay: TestRelay, username: string, invite: string) =>
       invite,
     },
   })
-
-/** Each command is a Node process that loads TypeScript: a second or two on a busy machine. */
-const CLI_TEST_MS = 90_000
 
 const withRelay = relayTests({ env: { REGISTRATION: 'invite' }, sessionSweepMs: 100 })
 
@@ -112,7 +75,8 @@ describe.each(dialects)('parley-relay admin, against a running relay (%s)', (dia
     expect((await login(relay, `dave${tag}`, 'a chosen password')).status).toBe(200)
 
     const socket = await connect(relay.url, first.body.token)
-    const ended = nextEvent(socket, 'session_ended')
+    // The wait covers the command too, which takes seconds on a busy machine.
+    const ended = nextEvent(socket, 'session_ended', () => true, CLI_TEST_MS)
     const reset = await admin(relay, ['user', 'reset-password', carol])
     expect(reset.stdout).toMatch(/1 session\(s\) signed out/)
     // The relay cuts the signed-out session's socket itself, soon after the command.

@@ -10,6 +10,8 @@ import { applyEvents } from '../../desktop/src/core/db/apply'
 import { LocalDb } from '../../desktop/src/core/db/local-db'
 import { saveAccount } from '../../desktop/src/core/db/tables/account'
 import { indexText } from '../../desktop/src/core/db/text-index'
+import { silentLogger } from '../../desktop/src/core/logger'
+import { loadStoreKey } from '../../desktop/src/core/store-key'
 
 /** A deterministic generator, so every run measures the same store. */
 export function rng(seed: number): () => number {
@@ -158,7 +160,9 @@ export async function seedSignedInStore(options: SeedOptions): Promise<SeededCon
   const random = corpus.random
   const now = options.now ?? Date.now()
   const file = accountFile(options.dataDir, relayUrl, BENCH_USER_ID)
-  const db = await LocalDb.open(file)
+  // Encrypted with the data folder's key, as browser mode keeps it (no upgrade at the host's start).
+  const { key } = await loadStoreKey(options.dataDir, undefined, silentLogger)
+  const db = await LocalDb.open(file, { key })
   const createdAt = now - 400 * DAY_MS
   saveAccount(db, {
     user: {

@@ -205,6 +205,16 @@ export class Account extends EventEmitter<AccountEvents> {
 
   // --- actions on the relay, the socket and the media cache, for the bridge's handlers ----------
 
+  /** A signed-in request outside the route table (see RelayClient.raw). */
+  relayRaw(method: 'GET' | 'DELETE' | 'POST', url: string, body?: unknown) {
+    return this.#relay.raw(method, url, body)
+  }
+
+  /** The account's media folder (pictures cached from the relay). */
+  get mediaDir(): string {
+    return this.#media.dir
+  }
+
   /** Ends the session at the relay; the caller forgets the token whatever the answer. */
   logout() {
     return this.#relay.call('logout')

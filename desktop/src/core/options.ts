@@ -25,7 +25,20 @@ export interface TokenCipher {
   encrypt(plain: string): string | Promise<string>
   /** Throws when `stored` cannot be opened (another key, or not sealed by this cipher). */
   decrypt(stored: string): string | Promise<string>
+  /**
+   * Whether `stored` (decrypted before) should be sealed anew: the keychain asked for it
+   * (safeStorage's `shouldReEncrypt`), or it was kept unsealed while the keychain was unavailable
+   * and the keychain now answers.
+   */
+  needsReseal?(stored: string): boolean | Promise<boolean>
+  /**
+   * How well this cipher seals: `keychain` (the OS keychain), `weak` (a keychain fallback whose key
+   * is a constant: Linux's `basic_text`), `unavailable` (nothing is sealed). Absent: `keychain`.
+   */
+  status?(): KeychainStatus | Promise<KeychainStatus>
 }
+
+export type KeychainStatus = 'keychain' | 'weak' | 'unavailable'
 
 /** Tells every window something (the service's event emitter, typed by the bridge's event map). */
 export type Emit = <E extends BridgeEvent>(event: E, payload: BridgeEventPayload<E>) => void

@@ -17,7 +17,7 @@ import { assembleCore, bridgeHandlers, type Core, type Handlers } from './handle
 import type { CoreOptions } from './options'
 import { Refusal } from './refusal'
 
-export type { CoreOptions, TokenCipher } from './options'
+export type { CoreOptions, KeychainStatus, TokenCipher } from './options'
 
 /** The caller of transports with one window (Electron, tests): all calls come from it. */
 export const ONLY_WINDOW = 'window'

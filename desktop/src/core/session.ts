@@ -1,12 +1,14 @@
+import { renameSync, rmSync } from 'node:fs'
 import type { AuthResponse, ProfileView, SessionView } from '@parley/shared'
 import { Account } from './account'
 import { accountFile, readCurrentAccount, writeCurrentAccount } from './accounts'
-import { LocalDb } from './db/local-db'
+import { LocalDb, StoreKeyError } from './db/local-db'
 import { accountRow, saveAccount } from './db/tables/account'
 import type { Logger, Timing } from './logger'
 import { RelayClient } from './net/relay-client'
 import type { Emit, TokenCipher } from './options'
 import { refuse } from './refusal'
+import type { StoreKey } from './store-key'
 
 export interface SessionDeps {
   dataDir: string
@@ -16,6 +18,8 @@ export interface SessionDeps {
   fetch: typeof fetch | undefined
   mediaCacheBytes: number | undefined
   tokenCipher: TokenCipher | undefined
+  /** The key of this data folder's stores (loaded once, on first use; see store-key.ts). */
+  storeKey: () => Promise<StoreKey>
   emit: Emit
   /** A signed-in account starts: its events are wired to the bridge's (see account-events.ts). */
   adopted: (account: Account) => void
@@ -46,7 +50,8 @@ export class Session {
   async reopen(): Promise<void> {
     const file = readCurrentAccount(this.#deps.dataDir)
     if (!file) return
-    const db = await LocalDb.open(file)
+    const db = await this.#openStore(file)
+    if (!db) return
     const token = await this.#storedToken(db)
     if (token) await this.#adopt(db, token)
     else await db.close()
@@ -67,7 +72,7 @@ export class Session {
     let storedToken: string
     try {
       storedToken = tokenCipher ? await tokenCipher.encrypt(auth.token) : auth.token
-      db = await LocalDb.open(file)
+      db = (await this.#openStore(file)) ?? (await this.#openStore(file, 'again'))!
     } catch (error) {
       // Do not leave a live session behind that nothing on this device will use.
       await new RelayClient(relayUrl, { token: auth.token }).call('logout').catch(() => undefined)
@@ -94,6 +99,26 @@ export class Session {
     this.#deps.emit('session.changed', { session: null, reason: 'signed_out' })
   }
 
+  /**
+   * The account was deleted on the relay: forget it here without asking the relay (its session is
+   * gone with it) and remove its store and pictures from this device. `account` is the one that
+   * was signed in when the deletion was asked (the relay may have ended its session meanwhile).
+   */
+  async removeAccount(account: Account): Promise<void> {
+    const { file } = account.db
+    const media = account.mediaDir
+    if (this.#account === account) this.#account = null
+    try {
+      await account.close()
+    } catch {
+      // Closed already (the relay ended the session first).
+    }
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true })
+    rmSync(media, { recursive: true, force: true })
+    writeCurrentAccount(this.#deps.dataDir, null)
+    this.#deps.emit('session.changed', { session: null, reason: 'signed_out' })
+  }
+
   async close(): Promise<void> {
     await this.#account?.close()
     this.#account = null
@@ -105,12 +130,44 @@ export class Session {
     const cipher = this.#deps.tokenCipher
     if (!stored || !cipher) return stored ?? null
     try {
-      return await cipher.decrypt(stored)
+      const token = await cipher.decrypt(stored)
+      if (await cipher.needsReseal?.(stored)) {
+        // The keychain asked for it, or it answers now where it did not when the token was saved.
+        db.prepare('update account set token = ? where id = 1').run(await cipher.encrypt(token))
+      }
+      return token
     } catch (error) {
       // The keychain's key changed, or the token was written without this cipher. The row is
       // kept (a later start may open it again); meanwhile the user signs in anew.
       this.#deps.logger.warn('the saved session could not be decrypted; sign in again', {
         error: error instanceof Error ? error.message : String(error),
+      })
+      return null
+    }
+  }
+
+  /**
+   * One account's store, opened with this data folder's key (a plain store from an older version is
+   * encrypted on the way). A store the key cannot open (the keychain lost the key) is set aside,
+   * with its -wal and -shm, and null returned: it is a cache, and a sign-in fills a new one from
+   * the relay. `again` opens the new one (it cannot be refused: it does not exist).
+   */
+  async #openStore(file: string, again?: 'again'): Promise<LocalDb | null> {
+    const { key } = await this.#deps.storeKey()
+    try {
+      return await LocalDb.open(file, { key })
+    } catch (error) {
+      if (!(error instanceof StoreKeyError) || again) throw error
+      const aside = `${file}.unreadable-${this.#deps.clock()}`
+      for (const suffix of ['', '-wal', '-shm']) {
+        try {
+          renameSync(file + suffix, aside + suffix)
+        } catch {
+          // No such companion file.
+        }
+      }
+      this.#deps.logger.warn("this account's store cannot be opened with the store key; it was set aside", {
+        file: aside,
       })
       return null
     }

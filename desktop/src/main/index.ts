@@ -30,6 +30,7 @@ import { NotificationMute } from './mute'
 import { type NotificationHandle, type NotificationSpec, Notifier } from './notifier'
 import { hardenContents, hardenSession, isSafeExternalUrl, secureWebPreferences } from './security'
 import { SettingsWatch } from './settings-watch'
+import { applySpellcheck } from './spellcheck'
 import { safeStorageCipher } from './token-cipher'
 import { TrayController } from './tray'
 import { keepWindowState, MIN_SIZE, placeWindow, readWindowState } from './window-state'
@@ -114,16 +115,28 @@ function loadIcons() {
 
 async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
   hardenSession(session.defaultSession)
+  // No dictionary downloads from Google unless the user names a mirror (PARLEY_SPELLCHECK_DICTIONARY_URL).
+  applySpellcheck(session.defaultSession, { dictionaryUrl: process.env.PARLEY_SPELLCHECK_DICTIONARY_URL })
   protocol.handle(APP_SCHEME, createAppProtocolHandler(RENDERER_DIR))
   if (platform === 'win32') app.setAppUserModelId(APP_ID)
   if (platform === 'linux' && safeStorage.getSelectedStorageBackend() === 'basic_text') {
-    log('no keyring (libsecret or KWallet) found: the session token is sealed with a fixed key only')
+    log(
+      'no keyring (libsecret or KWallet) found: the session token is sealed with a fixed key only, and the ' +
+        "store's key is kept in a file only this user can read; Settings says so",
+    )
   }
   let warnedPlain = false
-  const tokenCipher = safeStorageCipher(safeStorage, () => {
-    if (!warnedPlain) log('the OS keychain is unavailable: the session token is stored unencrypted')
-    warnedPlain = true
-  })
+  const tokenCipher = safeStorageCipher(
+    safeStorage,
+    () => {
+      if (!warnedPlain)
+        log(
+          'the OS keychain is unavailable: the session token and the store key are kept in files only this user can read',
+        )
+      warnedPlain = true
+    },
+    platform,
+  )
 
   const dataDir = process.env.PARLEY_DATA_DIR
     ? path.resolve(process.env.PARLEY_DATA_DIR)

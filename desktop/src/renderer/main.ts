@@ -2,6 +2,7 @@ import { mount } from 'svelte'
 import App from './App.svelte'
 import { connectBridge } from './lib/bridge'
 import { managersContext } from './lib/context'
+import { AccountDataState } from './lib/managers/account-data.svelte'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { DraftsState } from './lib/managers/drafts.svelte'
@@ -24,6 +25,7 @@ const notifications = new NotificationPermissionState()
 const drafts = new DraftsState(bridge)
 const context = managersContext({
   app,
+  accountData: new AccountDataState(bridge),
   chats: new ChatsState(bridge, drafts),
   drafts,
   groups: new GroupsState(bridge),

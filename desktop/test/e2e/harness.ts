@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterEach } from 'vitest'
 import { silentLogger } from '../../src/core/logger'
+import type { CoreOptions } from '../../src/core/options'
 import { DEFAULT_RENDERER_DIR, type RunningHost, startHost } from '../../src/host/server'
 import { fastTiming } from '../helpers/core'
 import { startProxy, type TestProxy } from '../helpers/proxy'
@@ -82,13 +83,14 @@ export class World {
     this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
   }
 
-  async person(name: string): Promise<Person> {
+  /** `core`: options for this person's app (as the Electron shell would pass, e.g. its keychain cipher). */
+  async person(name: string, core: Partial<Omit<CoreOptions, 'dataDir'>> = {}): Promise<Person> {
     const dataDir = mkdtempSync(path.join(tmpdir(), `parley-e2e-${name.toLowerCase()}-`))
     this.#dirs.push(dataDir)
     const relayPort = Number(new URL(this.relay.url).port)
     const proxy = await startProxy(relayPort)
     const startApp = (token?: string) =>
-      startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...(token && { token }) })
+      startHost({ dataDir, logger: silentLogger, timing: fastTiming, ...core, ...(token && { token }) })
     const launch = async () => {
       const host = await startApp()
       const context = await this.browser.newContext({ viewport: { width: 1120, height: 720 } })

@@ -3,13 +3,35 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FeedEvent, Message, PublicUser } from '@parley/shared'
+import SQLite from 'better-sqlite3-multiple-ciphers'
 import { LocalDb } from '../../src/core/db/local-db'
 import { saveAccount } from '../../src/core/db/tables/account'
+import { silentLogger } from '../../src/core/logger'
+import type { TokenCipher } from '../../src/core/options'
+import { loadStoreKey } from '../../src/core/store-key'
 
 export const ME = 1
 
 export function tempFile(name = 'store.sqlite'): string {
   return path.join(mkdtempSync(path.join(tmpdir(), 'parley-store-')), name)
+}
+
+/**
+ * A connection of its own to a core's account store, keyed as the core keys it (the data folder's
+ * store.key, or the sealed key opened with `cipher`), for tests that look inside.
+ */
+export async function rawStore(
+  dataDir: string,
+  file: string,
+  cipher?: TokenCipher,
+  options: SQLite.Options = { readonly: true },
+): Promise<SQLite.Database> {
+  const { key } = await loadStoreKey(dataDir, cipher, silentLogger)
+  const sqlite = new SQLite(file, options)
+  sqlite.pragma("cipher = 'sqlcipher'")
+  sqlite.pragma('legacy = 4')
+  sqlite.pragma(`key = "x'${key.toString('hex')}'"`)
+  return sqlite
 }
 
 /** A store that belongs to user 1 on a made-up relay. */

@@ -48,8 +48,9 @@ describe('electron-vite build', () => {
     expect(existsSync(path.join(out, 'preload', 'index.cjs'))).toBe(true)
     expect(existsSync(path.join(out, 'renderer', 'index.html'))).toBe(true)
     const main = readFileSync(path.join(out, 'main', 'index.js'), 'utf8')
-    // better-sqlite3 stays a real module (its addon is unpacked from the asar); the rest is bundled.
-    expect(main).toMatch(/^import \w+ from "better-sqlite3";$/m)
+    // The store's SQLite stays a real module (its addon is unpacked from the asar); the rest is bundled.
+    expect(main).toMatch(/^import \w+ from "better-sqlite3-multiple-ciphers";$/m)
+    expect(main).not.toMatch(/from "better-sqlite3"/)
     expect(main).not.toMatch(/from "(kysely|ajv|socket\.io-client|typebox|@parley\/shared)"/)
   })
 
@@ -138,6 +139,7 @@ describe('main bundle against a fake electron', () => {
   interface Report {
     sandboxEnabledBeforeReady: boolean
     privilegedSchemes: Array<{ scheme: string; privileges: Record<string, boolean> }>
+    spellcheck: { enabled: boolean | null; dictionaryUrl: string | null }
     windowOptions: { webPreferences: Record<string, unknown>; show: boolean }
     loadedUrl: string
     page: { status: number; csp: string | null; body: string }
@@ -153,7 +155,7 @@ describe('main bundle against a fake electron', () => {
   let report: Report
 
   beforeAll(async () => {
-    // The bundle resolves `electron` and `better-sqlite3` from next to it, as it would in the asar.
+    // The bundle resolves `electron` and the store's SQLite from next to it, as it would in the asar.
     const electronDir = path.join(dir, 'node_modules', 'electron')
     mkdirSync(electronDir, { recursive: true })
     copyFileSync(path.join(fixtures, 'fake-electron.mjs'), path.join(electronDir, 'index.mjs'))
@@ -162,8 +164,8 @@ describe('main bundle against a fake electron', () => {
       JSON.stringify({ name: 'electron', type: 'module', exports: './index.mjs' }),
     )
     symlinkSync(
-      path.join(repo, 'node_modules', 'better-sqlite3'),
-      path.join(dir, 'node_modules', 'better-sqlite3'),
+      path.join(repo, 'node_modules', 'better-sqlite3-multiple-ciphers'),
+      path.join(dir, 'node_modules', 'better-sqlite3-multiple-ciphers'),
     )
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -187,6 +189,10 @@ describe('main bundle against a fake electron', () => {
     if (!line) throw new Error(`the harness printed no report:\n${stdout}`)
     report = JSON.parse(line.slice('HARNESS '.length)) as Report
   }, 60_000)
+
+  it('spellchecks without downloading dictionaries from Google', () => {
+    expect(report.spellcheck).toEqual({ enabled: true, dictionaryUrl: 'http://127.0.0.1:9/' })
+  })
 
   it('opens a sandboxed, context-isolated window without node, on app://parley', () => {
     expect(report.sandboxEnabledBeforeReady).toBe(true)

@@ -15,7 +15,10 @@ const USAGE = `usage: parley-relay admin <command>
   user list [--q PREFIX]
   user make-admin USERNAME
   user deactivate USERNAME                  signs out everywhere and refuses sign-in
+  user erase USERNAME                       wipes the profile, deletes messages, contacts and pictures
   stats                                     users, sessions, messages, storage
+  backup FOLDER                             an online copy of the database and pictures (SQLite)
+  backup check FOLDER                       opens a backup: integrity_check, counts, pictures
   audit [--limit N]                         what operators did, oldest first
 
 Reads the relay's settings (DATA_DIR, DATABASE_URL) from the environment, like the relay.
@@ -65,9 +68,10 @@ function one(positionals: string[], what: string): string {
 async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
   const [group, action, ...rest] = args
   const out = (line: string) => process.stdout.write(`${line}\n`)
-  const command = group === 'stats' || group === 'audit' ? group : `${group} ${action}`
-  const tail =
-    group === 'stats' || group === 'audit' ? [action, ...rest].filter((a) => a !== undefined) : rest
+  // `stats`, `audit` and `backup FOLDER` are one word; `backup check FOLDER` is two.
+  const oneWord = group === 'stats' || group === 'audit' || (group === 'backup' && action !== 'check')
+  const command = oneWord ? group : `${group} ${action}`
+  const tail = oneWord ? [action, ...rest].filter((a) => a !== undefined) : rest
   const parse = (options: Record<string, { type: 'string' | 'boolean' }>) =>
     parseArgs({ args: tail, options, allowPositionals: true, strict: true })
 
@@ -134,9 +138,8 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       const { values, positionals } = parse({ q: { type: 'string' } })
       if (positionals.length > 0) throw new UsageError('user list takes no arguments (search with --q)')
       for (const row of await admin.listUsers(ctx, values.q === undefined ? undefined : String(values.q))) {
-        const flags = [row.is_admin ? 'admin' : '', row.deactivated_at !== null ? 'deactivated' : '']
-          .filter(Boolean)
-          .join(',')
+        const state = row.erased_at !== null ? 'erased' : row.deactivated_at !== null ? 'deactivated' : ''
+        const flags = [row.is_admin ? 'admin' : '', state].filter(Boolean).join(',')
         out(
           `${row.id}\t${row.username}\t${row.first_name} ${row.last_name}\t${row.email}\tsince ${when(row.created_at)}${flags ? `\t${flags}` : ''}`,
         )
@@ -155,6 +158,16 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       out(`${username} deactivated; ${ended} session(s) signed out`)
       return
     }
+    case 'user erase': {
+      const username = one(parse({}).positionals, 'USERNAME')
+      const s = await admin.eraseUser(ctx, username)
+      out(
+        `${username} erased: ${s.sessionsEnded} session(s) signed out, ${s.messagesDeleted} message(s) deleted, ` +
+          `${s.contactsRemoved} contact entr(ies) removed, ${s.reactionsRemoved} reaction(s) removed, ` +
+          `${s.picturesCollected} picture(s) deleted`,
+      )
+      return
+    }
     case 'stats': {
       parse({})
       const s = await admin.stats(ctx)
@@ -164,6 +177,31 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       out(`images     ${s.images}`)
       out(`database   ${mebibytes(s.databaseBytes)}`)
       out(`pictures   ${mebibytes(s.imageBytes)}`)
+      return
+    }
+    case 'backup': {
+      const folder = one(parse({}).positionals, 'FOLDER')
+      const r = await admin.backup(ctx, folder)
+      out(
+        `backup written to ${folder}: database ${mebibytes(r.databaseBytes)}, ${r.imageFiles} picture file(s)`,
+      )
+      out(
+        `users ${r.counts.users}, messages ${r.counts.messages}, images ${r.counts.images}, feed events ${r.counts.feedEvents}`,
+      )
+      return
+    }
+    case 'backup check': {
+      const folder = one(parse({}).positionals, 'FOLDER')
+      const { report: r, sound } = await admin.checkBackup(ctx, folder)
+      out(`integrity  ${r.integrity.slice(0, 10).join('; ')}`)
+      out(`foreign keys  ${r.foreignKeyProblems === 0 ? 'ok' : `${r.foreignKeyProblems} problem(s)`}`)
+      out(`schema     ${r.latestMigration ?? 'unknown'}`)
+      out(
+        `users ${r.counts.users}, sessions ${r.counts.sessions}, contacts ${r.counts.contacts}, messages ${r.counts.messages}, images ${r.counts.images}, feed events ${r.counts.feedEvents}`,
+      )
+      out(`pictures   ${r.imageFiles} file(s), ${r.missingImages.length} missing`)
+      if (!sound) throw new admin.AdminError(`the backup in ${folder} is NOT sound`)
+      out('the backup is sound')
       return
     }
     case 'audit': {

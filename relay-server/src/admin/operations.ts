@@ -5,10 +5,22 @@ import { type Kysely, sql } from 'kysely'
 import type { Dialect } from '../db/connect'
 import type { AuditRow, Database, InviteRow, UserRow } from '../db/schema'
 import { isUniqueViolation } from '../errors'
+import { FileBlobStore } from '../images/blob-store'
 import { randomAlphanumeric } from '../random'
 import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
+import { Committer } from '../services/committer'
+import { type EraseSummary, eraseAccount } from '../services/erase'
+import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
+import {
+  BackupError,
+  type BackupReport,
+  backupIsSound,
+  type CheckReport,
+  checkSqliteBackup,
+  takeSqliteBackup,
+} from './backup'
 
 /** A refusal the admin command reports in one line and exits 1 for. */
 export class AdminError extends Error {}
@@ -144,7 +156,7 @@ export async function listUsers(ctx: AdminContext, prefix: string | undefined): 
   if (prefix === undefined) {
     return ctx.db.selectFrom('users').selectAll().orderBy('username_key').execute()
   }
-  return users.searchUsersByPrefix(ctx.db, prefix, 10_000)
+  return users.searchUsersByPrefix(ctx.db, prefix, 10_000, { includeErased: true })
 }
 
 export async function makeAdmin(ctx: AdminContext, username: string): Promise<void> {
@@ -236,4 +248,72 @@ export async function stats(ctx: AdminContext): Promise<Stats> {
 export async function auditLog(ctx: AdminContext, limit: number): Promise<AuditRow[]> {
   const rows = await ctx.db.selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit).execute()
   return rows.reverse()
+}
+
+/**
+ * Erases the account as `DELETE /users/me` does (services/erase.ts), from outside the relay: a
+ * running relay cuts the user's sockets at its next session sweep, and peers learn of the
+ * tombstones and removed contacts from their feeds. Running it again finishes an interrupted one.
+ */
+export async function eraseUser(ctx: AdminContext, username: string): Promise<EraseSummary> {
+  const row = await userNamed(ctx, username)
+  // This process's own committer: feed seqs are allocated in the database, so the relay's and
+  // this one's writes interleave safely.
+  const committer = new Committer(ctx.db, { onCommitted: () => undefined, clock: ctx.now })
+  const images = new ImageService({
+    db: ctx.db,
+    store: new FileBlobStore(path.join(ctx.dataDir, 'images')),
+    clock: ctx.now,
+  })
+  try {
+    const summary = await eraseAccount({ db: ctx.db, committer, images }, row.id)
+    await audit(ctx, 'user.erase', { userId: row.id, username: row.username, ...summary })
+    return summary
+  } finally {
+    await committer.close()
+  }
+}
+
+const PG_DUMP_ADVICE =
+  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images beside it; docs/SELF-HOSTING.md has the steps and the restore.'
+
+/** An online backup of the SQLite database and the pictures into the new folder `target`. */
+export async function backup(ctx: AdminContext, target: string): Promise<BackupReport> {
+  if (ctx.dialect === 'postgres') throw new AdminError(PG_DUMP_ADVICE)
+  const folder = path.resolve(target)
+  try {
+    const report = await takeSqliteBackup(ctx.dataDir, folder, ctx.now())
+    await audit(ctx, 'backup.create', { folder, ...report.counts, imageFiles: report.imageFiles })
+    return report
+  } catch (error) {
+    if (error instanceof BackupError) throw new AdminError(error.message)
+    throw error
+  }
+}
+
+/** Opens a backup folder and checks it; `sound` is false when anything is wrong with it. */
+export async function checkBackup(
+  ctx: AdminContext,
+  target: string,
+): Promise<{ report: CheckReport; sound: boolean }> {
+  if (ctx.dialect === 'postgres') {
+    throw new AdminError(
+      `${PG_DUMP_ADVICE} To check a dump, restore it into a scratch database (pg_restore --list parley.dump lists what it holds).`,
+    )
+  }
+  const folder = path.resolve(target)
+  try {
+    const report = await checkSqliteBackup(folder)
+    const sound = backupIsSound(report)
+    await audit(ctx, 'backup.check', {
+      folder,
+      sound,
+      ...report.counts,
+      missingImages: report.missingImages.length,
+    })
+    return { report, sound }
+  } catch (error) {
+    if (error instanceof BackupError) throw new AdminError(error.message)
+    throw error
+  }
 }

@@ -20,6 +20,12 @@ export interface UsersTable {
   is_admin: Generated<number>
   /** When an operator deactivated the account: it can no longer sign in. */
   deactivated_at: Generated<number | null>
+  /** When the account was erased: profile wiped, sign-in refused (see services/erase.ts). */
+  erased_at: Generated<number | null>
+  /** When the erasure's last step finished; null while one is under way (or was cut short). */
+  erase_finished_at: Generated<number | null>
+  /** When an erased account's username was released for others to register. */
+  username_released_at: Generated<number | null>
 }
 
 /** A registration invite; `used` grows by one per registration, up to `max_uses`. */

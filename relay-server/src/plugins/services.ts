@@ -1,11 +1,13 @@
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RateLimits, Registration } from '../config'
+import type { RateLimits, Registration, UploadLimits } from '../config'
 import { FileBlobStore } from '../images/blob-store'
+import { AccountService } from '../services/account'
 import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
+import { ExportService } from '../services/export'
 import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
@@ -17,6 +19,8 @@ import { UserService } from '../services/users'
 const SIGN_IN_FAILURE_MEMORY_MS = 24 * 3600_000
 
 export interface Services {
+  account: AccountService
+  exports: ExportService
   auth: AuthService
   images: ImageService
   users: UserService
@@ -42,6 +46,8 @@ export interface ServicesOptions {
   imageGraceMs: number
   groupMaxMembers: number
   registration: Registration
+  erasedUsernameGraceMs: number
+  uploads: UploadLimits
   clock?: () => number
 }
 
@@ -61,11 +67,35 @@ export const services = fp(
       ? new RedisFailureStore(app.redis, `${options.redisKeyPrefix}:sign-in-failures:`, throttlePolicy)
       : new MemoryFailureStore(throttlePolicy)
     const presence = new PresenceService({ db, committer, realtime, clock })
+    const store = new FileBlobStore(path.join(options.dataDir, 'images'))
     const images = new ImageService({
       db,
-      store: new FileBlobStore(path.join(options.dataDir, 'images')),
+      store,
       clock,
       graceMs: options.imageGraceMs,
+      decodeConcurrency: options.uploads.decodeConcurrency,
+      quotaBytes: options.uploads.quotaBytes,
+      maxUploadsPerUser: options.uploads.maxPerUser,
+    })
+    const auth = new AuthService({
+      db,
+      realtime,
+      sessionTtlDays: options.sessionTtlDays,
+      sessionMaxDays: options.sessionMaxDays,
+      failures,
+      freeFailures: options.rateLimits.loginFreeFailures,
+      freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
+      registration: options.registration,
+      clock,
+    })
+    const account = new AccountService({
+      db,
+      committer,
+      images,
+      auth,
+      realtime,
+      erasedUsernameGraceMs: options.erasedUsernameGraceMs,
+      clock,
     })
     const groups = new GroupService({
       db,
@@ -80,27 +110,26 @@ export const services = fp(
       committer,
       presence,
       images,
-      auth: new AuthService({
-        db,
-        realtime,
-        sessionTtlDays: options.sessionTtlDays,
-        sessionMaxDays: options.sessionMaxDays,
-        failures,
-        freeFailures: options.rateLimits.loginFreeFailures,
-        freeFailuresPerAddress: options.rateLimits.loginFreeFailuresPerAddress,
-        registration: options.registration,
-        clock,
-      }),
+      auth,
+      account,
+      exports: new ExportService({ db, store, clock }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime, groups }),
     })
     // Unused uploads are collected hourly (and once shortly after start).
+    // Erasures cut short by a stop are finished, and usernames past their grace are released.
     const collect = () =>
       images
         .collectGarbage()
         .then((removed) => removed > 0 && app.log.info({ removed }, 'unused images collected'))
         .catch((err) => app.log.warn({ err }, 'image collection failed'))
+        .then(() => account.maintain())
+        .then(
+          ({ resumed, released }) =>
+            resumed + released > 0 && app.log.info({ resumed, released }, 'erased accounts tended'),
+        )
+        .catch((err) => app.log.warn({ err }, 'erased-account upkeep failed'))
     const firstCollection = setTimeout(collect, 60_000).unref()
     const collection = setInterval(collect, 60 * 60_000).unref()
 

@@ -99,3 +99,45 @@ export async function deleteImages(db: Db, ids: readonly string[]): Promise<void
   await db.deleteFrom('image_uploads').where('image_id', 'in', ids).execute()
   await db.deleteFrom('images').where('id', 'in', ids).execute()
 }
+
+/** Of these images, the ones no message, profile or upload uses any more. */
+export async function unreferencedImageIds(db: Db, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return []
+  const rows = await db
+    .selectFrom('images as i')
+    .select('i.id')
+    .where('i.id', 'in', [...new Set(ids)])
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('messages as m').select('m.id').whereRef('m.image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('users as u').select('u.id').whereRef('u.avatar_image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('groups as g').select('g.id').whereRef('g.avatar_image_id', '=', 'i.id'))),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(selectFrom('image_uploads as up').select('up.image_id').whereRef('up.image_id', '=', 'i.id')),
+      ),
+    )
+    .execute()
+  return rows.map((r) => r.id)
+}
+
+/** The images `userId` uploaded. */
+export async function uploadedImageIds(db: Db, userId: number): Promise<string[]> {
+  const rows = await db.selectFrom('image_uploads').select('image_id').where('user_id', '=', userId).execute()
+  return rows.map((r) => r.image_id)
+}
+
+/** The bytes (as stored, re-encoded) of the images `userId` uploaded, counted once each. */
+export async function uploadedBytes(db: Db, userId: number): Promise<number> {
+  const row = await db
+    .selectFrom('image_uploads')
+    .innerJoin('images', 'images.id', 'image_uploads.image_id')
+    .select((eb) => eb.fn.sum<number | string | null>('images.bytes').as('bytes'))
+    .where('image_uploads.user_id', '=', userId)
+    .executeTakeFirst()
+  return Number(row?.bytes ?? 0)
+}

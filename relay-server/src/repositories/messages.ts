@@ -1,7 +1,7 @@
 import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
-import type { Database, MessageRow } from '../db/schema'
+import type { Database, ImageRow, MessageRow } from '../db/schema'
 import { reactionsFor, removeAllReactions } from './reactions'
 
 type Db = Kysely<Database>
@@ -57,6 +57,20 @@ export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message
     deletedAt: row.deleted_at,
     reactions: live ? reactions : [],
   }
+}
+
+/** A message just written (no reactions yet), with the picture it carries, if any. */
+export function newMessage(row: MessageRow, image: ImageRow | undefined): Message {
+  return toMessage(
+    {
+      ...row,
+      image_mime: image?.mime ?? null,
+      image_width: image?.width ?? null,
+      image_height: image?.height ?? null,
+      image_bytes: image?.bytes ?? null,
+    },
+    [],
+  )
 }
 
 export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
@@ -154,19 +168,14 @@ export async function insertGroupMessage(
   return db.insertInto('messages').values(message).returningAll().executeTakeFirstOrThrow()
 }
 
-/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
-export async function groupPage(
+/** Newest first from `before` (exclusive), `limit` of them, with their reactions and whether older ones exist. */
+async function pageOf(
   db: Db,
-  groupId: number,
-  sinceSeq: number,
+  query: ReturnType<typeof selectMessages>,
   before: number | undefined,
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
-  let query = selectMessages(db)
-    .where('messages.group_id', '=', groupId)
-    .where('messages.group_seq', '>=', sinceSeq)
-  if (before !== undefined) query = query.where('messages.id', '<', before)
-  const rows = await query
+  const rows = await (before === undefined ? query : query.where('messages.id', '<', before))
     .orderBy('messages.id', 'desc')
     .limit(limit + 1)
     .execute()
@@ -177,6 +186,20 @@ export async function groupPage(
     page.filter((r) => r.deleted_at === null).map((r) => r.id),
   )
   return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+}
+
+/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
+export async function groupPage(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+  before: number | undefined,
+  limit: number,
+): Promise<{ messages: Message[]; hasMore: boolean }> {
+  const query = selectMessages(db)
+    .where('messages.group_id', '=', groupId)
+    .where('messages.group_seq', '>=', sinceSeq)
+  return pageOf(db, query, before, limit)
 }
 
 /**
@@ -191,22 +214,11 @@ export async function conversationPage(
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const key = conversationKey(a, b)
-  let query = selectMessages(db)
+  const query = selectMessages(db)
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
     .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
-  if (before !== undefined) query = query.where('messages.id', '<', before)
-  const rows = await query
-    .orderBy('messages.id', 'desc')
-    .limit(limit + 1)
-    .execute()
-  const hasMore = rows.length > limit
-  const page = rows.slice(0, limit)
-  const reactions = await reactionsFor(
-    db,
-    page.filter((r) => r.deleted_at === null).map((r) => r.id),
-  )
-  return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
+  return pageOf(db, query, before, limit)
 }
 
 /** Replaces the text, keeping the one it replaces as a version (the history shows it). */
@@ -234,6 +246,18 @@ export async function tombstoneMessage(db: Db, id: number, now: number): Promise
     .execute()
 }
 
+/** tombstoneMessage for many messages at once (three statements, not three per message). */
+export async function tombstoneMessages(db: Db, ids: readonly number[], now: number): Promise<void> {
+  if (ids.length === 0) return
+  await db.deleteFrom('message_versions').where('message_id', 'in', ids).execute()
+  await db.deleteFrom('reactions').where('message_id', 'in', ids).execute()
+  await db
+    .updateTable('messages')
+    .set({ text: null, image_id: null, deleted_at: now })
+    .where('id', 'in', ids)
+    .execute()
+}
+
 export async function messageVersions(db: Db, messageId: number): Promise<MessageVersion[]> {
   const rows = await db
     .selectFrom('message_versions')
@@ -256,4 +280,69 @@ export async function isInConversation(db: Db, messageId: number, a: number, b: 
     .where((eb) => eb.or([eb('withheld', '=', 0), eb('sender_id', '=', a)]))
     .executeTakeFirst()
   return row !== undefined
+}
+
+/**
+ * Up to `limit` messages of the conversation between `a` and `b` as `a` sees it, oldest first,
+ * after the message `afterId` (an export walks a conversation this way, page by page).
+ */
+export async function conversationAfter(
+  db: Db,
+  a: number,
+  b: number,
+  afterId: number,
+  limit: number,
+): Promise<Message[]> {
+  const key = conversationKey(a, b)
+  const rows = await selectMessages(db)
+    .where('messages.user_low', '=', key.user_low)
+    .where('messages.user_high', '=', key.user_high)
+    .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
+    .where('messages.id', '>', afterId)
+    .orderBy('messages.id')
+    .limit(limit)
+    .execute()
+  const reactions = await reactionsFor(
+    db,
+    rows.filter((r) => r.deleted_at === null).map((r) => r.id),
+  )
+  return rows.map((r) => toMessage(r, reactions.get(r.id) ?? []))
+}
+
+/** Everyone `userId` has a conversation with (a message either way that `userId` can see). */
+export async function conversationPeers(db: Db, userId: number): Promise<number[]> {
+  const sent = await db
+    .selectFrom('messages')
+    .select('recipient_id as peer')
+    .distinct()
+    .where('sender_id', '=', userId)
+    .where('recipient_id', 'is not', null)
+    .execute()
+  const received = await db
+    .selectFrom('messages')
+    .select('sender_id as peer')
+    .distinct()
+    .where('recipient_id', '=', userId)
+    .where('withheld', '=', 0)
+    .execute()
+  const peers = [...sent, ...received].flatMap((r) => (r.peer === null ? [] : [r.peer]))
+  return [...new Set(peers)].sort((x, y) => x - y)
+}
+
+/** Pictures on messages (not deleted) that `userId` sent or can see. */
+export async function conversationImageIds(db: Db, userId: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom('messages')
+    .select('image_id')
+    .distinct()
+    .where('image_id', 'is not', null)
+    .where('deleted_at', 'is', null)
+    .where((eb) =>
+      eb.or([
+        eb('sender_id', '=', userId),
+        eb.and([eb('recipient_id', '=', userId), eb('withheld', '=', 0)]),
+      ]),
+    )
+    .execute()
+  return rows.flatMap((r) => (r.image_id === null ? [] : [r.image_id]))
 }

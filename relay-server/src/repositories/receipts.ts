@@ -33,3 +33,26 @@ export async function saveMarkers(
     .onConflict((oc) => oc.columns(['owner_id', 'peer_id']).doUpdateSet(values))
     .execute()
 }
+
+/** Every marker of `userId`'s conversations: theirs, and their peers' on the same conversations. */
+export async function markersInvolving(
+  db: Db,
+  userId: number,
+): Promise<
+  { ownerId: number; peerId: number; deliveredUpTo: number; readUpTo: number; updatedAt: number }[]
+> {
+  const rows = await db
+    .selectFrom('receipts')
+    .selectAll()
+    .where((eb) => eb.or([eb('owner_id', '=', userId), eb('peer_id', '=', userId)]))
+    .orderBy('owner_id')
+    .orderBy('peer_id')
+    .execute()
+  return rows.map((r) => ({
+    ownerId: r.owner_id,
+    peerId: r.peer_id,
+    deliveredUpTo: r.delivered_up_to,
+    readUpTo: r.read_up_to,
+    updatedAt: r.updated_at,
+  }))
+}

@@ -48,16 +48,21 @@ export async function findUserByUsername(db: Db, username: string): Promise<User
  * Usernames starting with `prefix`, case-insensitively. A range on the lowercased key (byte
  * order on both dialects) so the unique index answers it without a scan.
  */
-export async function searchUsersByPrefix(db: Db, prefix: string, limit: number): Promise<UserRow[]> {
+export async function searchUsersByPrefix(
+  db: Db,
+  prefix: string,
+  limit: number,
+  options: { includeErased?: boolean } = {},
+): Promise<UserRow[]> {
   const key = prefix.toLowerCase()
-  return db
+  let query = db
     .selectFrom('users')
     .selectAll()
     .where('username_key', '>=', key)
     .where('username_key', '<', `${key}\u{10ffff}`)
-    .orderBy('username_key')
-    .limit(limit)
-    .execute()
+  // Erased accounts are found by nobody but the operator.
+  if (!options.includeErased) query = query.where('erased_at', 'is', null)
+  return query.orderBy('username_key').limit(limit).execute()
 }
 
 export async function updateProfile(

@@ -42,10 +42,16 @@ export async function imageRoutes(app: FastifyInstance) {
       return { image: await images.upload(principal.userId, bytes) }
     },
     {
-      // A declared length beyond the limit is refused before any of the body is read.
-      onRequest: async (request) => {
+      // A declared length beyond the limit is refused before any of the body is read, and so is
+      // an upload beyond the user's concurrent ones; an accepted one counts until its reply is done
+      // (or its connection drops).
+      onRequest: async (request, reply) => {
         const declared = Number(request.headers['content-length'] ?? 0)
         if (declared > MAX_IMAGE_BYTES + ENVELOPE_BYTES) throw tooLarge()
+        const userId = request.principal?.userId
+        if (userId === undefined) return
+        const release = images.beginUpload(userId)
+        reply.raw.once('close', release)
       },
     },
   )

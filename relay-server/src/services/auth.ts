@@ -155,8 +155,11 @@ export class AuthService {
     }
     const wait = await failures.reserve(gates, [keys.pair, keys.user, keys.address], now)
     if (wait > 0) throw slowDown(wait, 'sign-ins')
-    const valid = await verifyPassword(user?.password_hash ?? null, body.password)
-    if (!user || !valid) throw new AppError('invalid_credentials', 'Wrong username or password')
+    // An erased account is checked against the decoy, as if it did not exist.
+    const hash = user && user.erased_at === null ? user.password_hash : null
+    const valid = await verifyPassword(hash, body.password)
+    if (!user || hash === null || !valid)
+      throw new AppError('invalid_credentials', 'Wrong username or password')
     // Said only to someone who knows the password, so it reveals nothing to a guesser.
     if (user.deactivated_at !== null) {
       await failures.release([keys.user, keys.address])
@@ -241,8 +244,11 @@ export class AuthService {
     this.#deps.realtime.disconnectSession(principal.sessionId, 'signed_out')
   }
 
-  /** Needs the current password; signs out (and disconnects) every other session of the user. */
-  async changePassword(principal: Principal, body: ChangePasswordBody): Promise<void> {
+  /**
+   * Checks the signed-in user's password again (before a password change or an erasure); a wrong
+   * one is `invalid_credentials`, and repeated failures on one session slow down.
+   */
+  async confirmPassword(principal: Principal, password: string): Promise<UserRow> {
     const { db, failures, freeFailures } = this.#deps
     const user = await users.findUserById(db, principal.userId)
     if (!user) throw new AppError('unauthorized', 'The account no longer exists')
@@ -250,10 +256,17 @@ export class AuthService {
     const key = `session:${principal.sessionId}`
     const wait = await failures.reserve([{ key, free: freeFailures }], [key], this.#clock())
     if (wait > 0) throw slowDown(wait, 'password checks')
-    if (!(await verifyPassword(user.password_hash, body.currentPassword))) {
-      throw new AppError('invalid_credentials', 'The current password is wrong')
+    if (!(await verifyPassword(user.password_hash, password))) {
+      throw new AppError('invalid_credentials', 'The password is wrong')
     }
     await failures.clear([key])
+    return user
+  }
+
+  /** Needs the current password; signs out (and disconnects) every other session of the user. */
+  async changePassword(principal: Principal, body: ChangePasswordBody): Promise<void> {
+    const { db } = this.#deps
+    const user = await this.confirmPassword(principal, body.currentPassword)
     const passwordHash = await hashPassword(body.newPassword)
     const ended = await db.transaction().execute(async (trx) => {
       await users.setPasswordHash(trx, user.id, passwordHash, this.#clock())

@@ -65,6 +65,14 @@ export interface CommitterOptions {
 }
 
 const RETRYABLE_PG_CODES = new Set(['40001', '40P01'])
+/**
+ * SQLite refuses a transaction that read, then tries to write after another connection committed
+ * (its snapshot is stale), at once and without the busy timeout. The relay has one connection and
+ * never meets it; a second process on the same file (`parley-relay admin`) does, and retrying the
+ * whole batch on a fresh snapshot is safe: nothing of it was committed.
+ */
+const RETRYABLE_SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT'])
+const SQLITE_BUSY_ATTEMPTS = 20
 const FEED_INSERT_CHUNK = 500
 
 /**
@@ -140,6 +148,11 @@ export class Committer {
       }
       const code = (error as { code?: unknown } | null)?.code
       if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < 4) {
+        return this.#commit(batch, attempt + 1)
+      }
+      if (typeof code === 'string' && RETRYABLE_SQLITE_CODES.has(code) && attempt < SQLITE_BUSY_ATTEMPTS) {
+        // A timer, not a loop: the other connection's commit needs the moment to finish.
+        await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
         return this.#commit(batch, attempt + 1)
       }
       batch[0]?.reject(error)

@@ -39,7 +39,8 @@ export class ContactService {
   /** Asks `username` to be a contact; if they had already asked, both become contacts at once. */
   async request(ownerId: number, username: string): Promise<Contact> {
     const peer = await findUserByUsername(this.#db, username)
-    if (!peer) throw new AppError('user_not_found', `No user is called '${username}'`)
+    if (!peer || peer.erased_at !== null)
+      throw new AppError('user_not_found', `No user is called '${username}'`)
     if (peer.id === ownerId) throw new AppError('cannot_contact_self', 'You cannot add yourself')
     return this.#change(ownerId, peer, async (ctx, mine, theirs) => {
       if (mine?.status === 'blocked') throw new AppError('contact_blocked', `You blocked ${peer.username}`)

@@ -5,8 +5,18 @@ import type { Kysely } from 'kysely'
 import type { Database, ImageRow } from '../db/schema'
 import { AppError } from '../errors'
 import type { BlobStore } from '../images/blob-store'
+import { DecodeQueue } from '../images/decode-queue'
 import { makeAvatar, processImage } from '../images/process'
-import { deleteImages, findImage, maySeeImage, recordUpload, unusedImageIds } from '../repositories/images'
+import {
+  deleteImages,
+  findImage,
+  findUploadedImage,
+  maySeeImage,
+  recordUpload,
+  unreferencedImageIds,
+  unusedImageIds,
+  uploadedBytes,
+} from '../repositories/images'
 
 /** How long an upload that no message or profile uses is kept before it is collected. */
 export const DEFAULT_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000
@@ -35,14 +45,78 @@ export class ImageService {
   readonly #store: BlobStore
   readonly #clock: () => number
   readonly #graceMs: number
+  readonly #decoding: DecodeQueue
+  readonly #quotaBytes: number | null
+  readonly #maxUploadsPerUser: number
+  /** Uploads in progress per user on this relay, from the first byte of the request to the reply. */
+  readonly #uploading = new Map<number, number>()
   /** Uploads and collection take turns, so a collection never removes bytes an upload just wrote. */
   #turn: Promise<unknown> = Promise.resolve()
 
-  constructor(deps: { db: Kysely<Database>; store: BlobStore; clock?: () => number; graceMs?: number }) {
+  constructor(deps: {
+    db: Kysely<Database>
+    store: BlobStore
+    clock?: () => number
+    graceMs?: number
+    /** Images decoded at once (each takes up to two libuv pool threads). */
+    decodeConcurrency?: number
+    /** Stored bytes one user's uploads may take; null for no limit. */
+    quotaBytes?: number | null
+    maxUploadsPerUser?: number
+  }) {
     this.#db = deps.db
     this.#store = deps.store
     this.#clock = deps.clock ?? Date.now
     this.#graceMs = deps.graceMs ?? DEFAULT_IMAGE_GRACE_MS
+    this.#decoding = new DecodeQueue(deps.decodeConcurrency ?? 1)
+    this.#quotaBytes = deps.quotaBytes ?? null
+    this.#maxUploadsPerUser = deps.maxUploadsPerUser ?? 2
+  }
+
+  /** Images being decoded and waiting to be. */
+  get decodeLoad(): { running: number; waiting: number } {
+    return this.#decoding.load
+  }
+
+  /** Uploads of `userId` in progress on this relay. */
+  uploadsInProgress(userId: number): number {
+    return this.#uploading.get(userId) ?? 0
+  }
+
+  /**
+   * Counts an upload of `userId` as in progress until the returned function is called; beyond
+   * `maxUploadsPerUser` at once, refuses with too_many_uploads (before the body is read).
+   */
+  beginUpload(userId: number): () => void {
+    const current = this.#uploading.get(userId) ?? 0
+    if (current >= this.#maxUploadsPerUser) {
+      throw new AppError(
+        'too_many_uploads',
+        `At most ${this.#maxUploadsPerUser} uploads at once; wait for one to finish`,
+        { retryAfterSeconds: 1 },
+      )
+    }
+    this.#uploading.set(userId, current + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const left = (this.#uploading.get(userId) ?? 1) - 1
+      if (left > 0) this.#uploading.set(userId, left)
+      else this.#uploading.delete(userId)
+    }
+  }
+
+  async #requireRoom(userId: number, adding: number): Promise<void> {
+    if (this.#quotaBytes === null) return
+    const used = await uploadedBytes(this.#db, userId)
+    if (used + adding > this.#quotaBytes) {
+      const mb = (n: number) => `${Math.ceil(n / 1024 / 1024)} MB`
+      throw new AppError(
+        'quota_exceeded',
+        `Your pictures take ${mb(used)} of the ${mb(this.#quotaBytes)} this relay keeps per user; delete some messages with pictures first`,
+      )
+    }
   }
 
   #exclusive<T>(task: () => Promise<T>): Promise<T> {
@@ -52,9 +126,15 @@ export class ImageService {
   }
 
   async upload(userId: number, input: Buffer): Promise<ImageInfo> {
-    const processed = await processImage(input)
+    // A user at the quota already is refused before the decoding is paid for.
+    await this.#requireRoom(userId, 0)
+    const processed = await this.#decoding.run(() => processImage(input))
     const id = createHash('sha256').update(processed.data).digest('hex')
     return this.#exclusive(async () => {
+      // Checked again in turn with other uploads, so two at once cannot both slip under it;
+      // a picture the user uploaded before costs nothing more.
+      if (!(await findUploadedImage(this.#db, userId, id)))
+        await this.#requireRoom(userId, processed.data.length)
       const now = this.#clock()
       await this.#store.put(blobKey(id, 'original'), processed.data)
       await this.#store.put(blobKey(id, 'thumb'), processed.thumb)
@@ -78,7 +158,8 @@ export class ImageService {
     if (!original) throw new AppError('image_not_found', 'The image bytes are gone')
     const chunks: Buffer[] = []
     for await (const chunk of original.stream) chunks.push(chunk as Buffer)
-    await this.#store.put(key, await makeAvatar(Buffer.concat(chunks)))
+    const bytes = Buffer.concat(chunks)
+    await this.#store.put(key, await this.#decoding.run(() => makeAvatar(bytes)))
   }
 
   /**
@@ -101,6 +182,29 @@ export class ImageService {
   }
 
   /**
+   * Removes these images at once, bytes included, if nothing uses them any more (no message,
+   * profile or upload): what an erased account leaves behind. Returns how many went.
+   */
+  async collect(ids: readonly string[]): Promise<number> {
+    if (ids.length === 0) return 0
+    return this.#exclusive(async () => {
+      const doomed = await this.#db.transaction().execute(async (trx) => {
+        const unused = await unreferencedImageIds(trx, ids)
+        await deleteImages(trx, unused)
+        return unused
+      })
+      await this.#deleteBytes(doomed)
+      return doomed.length
+    })
+  }
+
+  async #deleteBytes(ids: readonly string[]): Promise<void> {
+    for (const id of ids) {
+      for (const size of ['original', 'thumb', 'avatar'] as const) await this.#store.delete(blobKey(id, size))
+    }
+  }
+
+  /**
    * Removes images that no message or profile uses and that nobody uploaded within the grace
    * period. Returns how many went.
    */
@@ -112,10 +216,7 @@ export class ImageService {
         await deleteImages(trx, ids)
         return ids
       })
-      for (const id of doomed) {
-        for (const size of ['original', 'thumb', 'avatar'] as const)
-          await this.#store.delete(blobKey(id, size))
-      }
+      await this.#deleteBytes(doomed)
       return doomed.length
     })
   }

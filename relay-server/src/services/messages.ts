@@ -85,16 +85,7 @@ export class MessageService {
         created_at: ctx.now,
         withheld: delivery === 'withhold',
       })
-      const message = messages.toMessage(
-        {
-          ...row,
-          image_mime: image?.mime ?? null,
-          image_width: image?.width ?? null,
-          image_height: image?.height ?? null,
-          image_bytes: image?.bytes ?? null,
-        },
-        [],
-      )
+      const message = messages.newMessage(row, image)
       ctx.append(senderId, 'message', message, row.id)
       if (delivery === 'deliver') ctx.append(recipientId, 'message', message, row.id)
       return { message, changed: true }
@@ -126,16 +117,7 @@ export class MessageService {
       image_id: image?.id ?? null,
       created_at: ctx.now,
     })
-    const message = messages.toMessage(
-      {
-        ...row,
-        image_mime: image?.mime ?? null,
-        image_width: image?.width ?? null,
-        image_height: image?.height ?? null,
-        image_bytes: image?.bytes ?? null,
-      },
-      [],
-    )
+    const message = messages.newMessage(row, image)
     await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
     await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)
     return { message, changed: true, groupSeq: seq }

@@ -43,7 +43,7 @@ export class UserService {
   async search(q: string, limit: number): Promise<PublicUser[]> {
     if ([...q].length < MIN_PREFIX_LENGTH) {
       const row = await users.findUserByUsername(this.#db, q)
-      return row ? [users.toPublicUser(row)] : []
+      return row && row.erased_at === null ? [users.toPublicUser(row)] : []
     }
     return (await users.searchUsersByPrefix(this.#db, q, limit)).map(users.toPublicUser)
   }

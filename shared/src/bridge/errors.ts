@@ -18,6 +18,8 @@ export const localErrorCodes = {
   invalid_response: 'The relay answered with something this version does not understand.',
   not_a_relay: 'Something answers at the relay address, but it is not a Parley relay.',
   store_too_new: 'The local database was written by a newer version of Parley.',
+  insecure_relay:
+    'The relay address is plain http:// to another computer: passwords and messages would cross the network unencrypted. Use https://, or confirm (insecureRelayConfirmed).',
   internal: 'A fault in the app; the details are in its log.',
   app_unreachable:
     "The page lost its link to the Parley app (browser mode's host): the call may or may not have run.",

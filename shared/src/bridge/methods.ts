@@ -4,6 +4,7 @@ import { GroupInviteCode, GroupRole, GroupTitle, MAX_MEMBERS_PER_REQUEST } from 
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
+import { accountDataMethods } from './account-data'
 import type { Result } from './errors'
 import {
   AppInfo,
@@ -43,6 +44,13 @@ const ImageBase64 = Type.String({
   pattern: '^[A-Za-z0-9+/]*={0,2}$',
 })
 
+/**
+ * The user confirmed, in words, that a plain `http:` relay on another computer sends their password
+ * and messages across the network unencrypted (see isCleartextRemoteRelay). Without it such a
+ * relay is refused with `insecure_relay`; https and loopback relays need no confirmation.
+ */
+const InsecureRelayConfirmed = Type.Optional(Type.Boolean())
+
 const NoParams = Strict({})
 const Nothing = Type.Null()
 const UserIdParams = Strict({ userId: Id })
@@ -79,6 +87,7 @@ export const bridgeMethods = {
       email: Email,
       /** Needed by a relay that registers by invitation (its refusal is `invite_required`). */
       invite: Type.Optional(InviteCode),
+      insecureRelayConfirmed: InsecureRelayConfirmed,
     }),
     SessionView,
     'Create an account on a relay and sign in on this device.',
@@ -88,6 +97,7 @@ export const bridgeMethods = {
       relayUrl: RelayUrl,
       username: Type.String({ minLength: 1, maxLength: 64, pattern: STORABLE_TEXT_PATTERN }),
       password: Type.String({ minLength: 1, maxLength: 256 }),
+      insecureRelayConfirmed: InsecureRelayConfirmed,
     }),
     SessionView,
     'Sign in; messages cached earlier for this account on this device are kept.',
@@ -331,6 +341,7 @@ export const bridgeMethods = {
     AppInfo,
     'Which shell runs the app (Electron or browser mode), its version and OS, and the relay used last.',
   ),
+  ...accountDataMethods,
 } as const
 
 export type BridgeMethods = typeof bridgeMethods

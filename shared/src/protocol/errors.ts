@@ -58,6 +58,19 @@ export const errorCodes = {
     meaning: 'The image has more pixels than the relay decodes (a decompression bomb, or simply huge).',
   },
   image_too_large: { status: 413, meaning: 'The file is larger than the 10 MB upload limit.' },
+  quota_exceeded: {
+    status: 413,
+    meaning:
+      "The upload would take your stored pictures beyond the relay's per-user quota (UPLOAD_QUOTA_MB).",
+  },
+  too_many_uploads: {
+    status: 429,
+    meaning: 'You have the most uploads in progress at once that the relay takes; wait for one to finish.',
+  },
+  export_in_progress: {
+    status: 429,
+    meaning: 'An export of your account is still being written; wait for it to finish.',
+  },
   rate_limited: { status: 429, meaning: 'Too many requests; retry after the time given.' },
   internal_error: { status: 500, meaning: 'A fault on the relay; details are in its log.' },
   shutting_down: { status: 503, meaning: 'The relay is shutting down; retry on another or later.' },

@@ -35,6 +35,7 @@ import { SyncQuery, SyncResponse } from './sync'
 import {
   AuthResponse,
   ChangePasswordBody,
+  EraseAccountBody,
   LoginBody,
   OwnUserResponse,
   PatchUserBody,
@@ -70,8 +71,8 @@ export interface RouteSpec {
   body?: Type.TSchema
   /** A request body other than JSON (the body schema then does not apply). */
   consumes?: 'multipart/form-data'
-  /** The success body is image bytes rather than JSON. */
-  produces?: 'image'
+  /** The success body is image bytes, or a zip archive, rather than JSON. */
+  produces?: 'image' | 'zip'
   querystring?: Type.TSchema
   params?: Type.TSchema
   /** The success response; `null` for 204 No Content. */
@@ -152,6 +153,26 @@ export const routes = {
     auth: true,
     summary: 'Sign out every session of yours but the one making the request.',
     status: 204,
+    response: null,
+  }),
+  eraseAccount: route({
+    method: 'DELETE',
+    url: '/users/me',
+    auth: true,
+    summary:
+      'Erase your account (needs your password): profile wiped, sessions ended, messages deleted for everyone, contacts removed, pictures deleted.',
+    body: EraseAccountBody,
+    status: 204,
+    response: null,
+  }),
+  exportAccount: route({
+    method: 'GET',
+    url: '/users/me/export',
+    auth: true,
+    summary:
+      'A zip of your data: profile, contacts, conversations (JSON and a readable index.html) and your pictures.',
+    produces: 'zip',
+    status: 200,
     response: null,
   }),
   searchUsers: route({

@@ -69,6 +69,10 @@ export const ChangePasswordBody = Strict({
 })
 export type ChangePasswordBody = Type.Static<typeof ChangePasswordBody>
 
+/** Erasing your own account asks for the password again. */
+export const EraseAccountBody = Strict({ password: Type.String({ minLength: 1, maxLength: 256 }) })
+export type EraseAccountBody = Type.Static<typeof EraseAccountBody>
+
 export const AuthResponse = Strict({
   user: OwnUser,
   token: Type.String(),

@@ -5,9 +5,11 @@ import { ChangeEvents } from '../message-events'
 import type { CoreOptions, Emit } from '../options'
 import { WindowPresence } from '../presence'
 import { Session } from '../session'
+import { loadStoreKey, type StoreKey } from '../store-key'
 import { TypingTimers } from '../typing'
 import { UnreadCounter } from '../unread'
 import { APP_VERSION } from '../version'
+import { accountDataHandlers } from './account-data'
 import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
@@ -27,6 +29,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
   const logger = options.logger ?? consoleLogger
   const timing = { ...defaultTiming, ...options.timing }
   const current = () => session.account
+  let storeKey: Promise<StoreKey> | undefined
   const session: Session = new Session({
     dataDir: options.dataDir,
     clock,
@@ -35,6 +38,10 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
     fetch: options.fetch,
     mediaCacheBytes: options.mediaCacheBytes,
     tokenCipher: options.tokenCipher,
+    storeKey: () => {
+      storeKey ??= loadStoreKey(options.dataDir, options.tokenCipher, logger)
+      return storeKey
+    },
     emit,
     adopted: (account) => wireAccount(core, account),
   })
@@ -54,6 +61,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
       platform: process.platform,
     },
     startedAt: clock(),
+    tokenCipher: options.tokenCipher,
     viewing: null,
   }
   return core
@@ -71,5 +79,6 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...settingsHandlers(core),
     ...searchHandlers(core),
     ...appHandlers(core),
+    ...accountDataHandlers(core),
   }
 }

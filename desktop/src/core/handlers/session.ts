@@ -1,4 +1,4 @@
-import { MAX_IMAGE_BYTES, type ProfileView } from '@parley/shared'
+import { isCleartextRemoteRelay, MAX_IMAGE_BYTES, type ProfileView } from '@parley/shared'
 import { sniffImage } from '@parley/shared/sniff'
 import type { Account } from '../account'
 import { normalizeRelayUrl } from '../accounts'
@@ -17,9 +17,17 @@ type SessionMethods =
 /** Signing in and out, and the signed-in account's own profile. */
 export function sessionHandlers(core: Core): Handlers<SessionMethods> {
   const { session } = core
-  const relayUrlOf = (relayUrl: string) => {
+  const relayUrlOf = (relayUrl: string, insecureRelayConfirmed: boolean | undefined) => {
     if (session.account) refuse('already_signed_in', 'Sign out first')
-    return normalizeRelayUrl(relayUrl) ?? refuse('invalid_params', 'relayUrl must be a plain http(s) address')
+    const url =
+      normalizeRelayUrl(relayUrl) ?? refuse('invalid_params', 'relayUrl must be a plain http(s) address')
+    if (isCleartextRemoteRelay(url) && insecureRelayConfirmed !== true) {
+      refuse(
+        'insecure_relay',
+        `${url} is a plain http:// address on another computer: your password and messages would cross the network unencrypted. Use https://, or confirm that you accept this.`,
+      )
+    }
+    return url
   }
   const signIn = async (url: string, auth: Parameters<typeof session.signIn>[1]) => {
     const signedIn = await session.signIn(url, auth)
@@ -33,12 +41,12 @@ export function sessionHandlers(core: Core): Handlers<SessionMethods> {
     return user
   }
   return {
-    'auth.register': async ({ relayUrl, ...body }) => {
-      const url = relayUrlOf(relayUrl)
+    'auth.register': async ({ relayUrl, insecureRelayConfirmed, ...body }) => {
+      const url = relayUrlOf(relayUrl, insecureRelayConfirmed)
       return signIn(url, await online(session.client(url).call('register', { body })))
     },
-    'auth.login': async ({ relayUrl, ...body }) => {
-      const url = relayUrlOf(relayUrl)
+    'auth.login': async ({ relayUrl, insecureRelayConfirmed, ...body }) => {
+      const url = relayUrlOf(relayUrl, insecureRelayConfirmed)
       const answer = await session.client(url).call('login', { body })
       // Someone with accounts on two relays needs to know which one said no.
       if (!answer.ok && answer.error.code === 'invalid_credentials') {

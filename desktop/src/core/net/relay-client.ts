@@ -109,6 +109,36 @@ export class RelayClient {
     return { ok: true, value: checked.value as RouteResponse<R> }
   }
 
+  /**
+   * A signed-in request outside the route table (routes whose answer is not JSON, such as the
+   * account export's zip), answered as status, type and bytes; the caller judges the status.
+   */
+  async raw(
+    method: 'GET' | 'DELETE' | 'POST',
+    url: string,
+    body?: unknown,
+  ): Promise<Result<{ status: number; contentType: string; bytes: Buffer }>> {
+    if (!this.#token) return failure('not_signed_in', 'Sign in first')
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}` }
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    try {
+      const response = await this.#fetch(`${this.baseUrl}${url}`, {
+        method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs * 4),
+      })
+      const bytes = Buffer.from(await response.arrayBuffer())
+      if (response.status >= 400) return this.#failed(response.status, bytes.toString('utf8'))
+      return {
+        ok: true,
+        value: { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes },
+      }
+    } catch (error) {
+      return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
+    }
+  }
+
   /** An image's bytes (GET /images/:id): `full` is the image as uploaded (re-encoded by the relay). */
   async getImage(
     id: string,

@@ -1,4 +1,5 @@
 import { getContext } from 'svelte'
+import type { AccountDataState } from './managers/account-data.svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { DraftsState } from './managers/drafts.svelte'
@@ -10,6 +11,8 @@ import type { UiState } from './managers/ui.svelte'
 
 export interface Managers {
   app: AppState
+  /** The keychain's state, exports, deleting the account. */
+  accountData: AccountDataState
   chats: ChatsState
   drafts: DraftsState
   groups: GroupsState

@@ -5,6 +5,7 @@ import * as m0003 from './0003-blocked-senders'
 import * as m0004 from './0004-session-details'
 import * as m0005 from './0005-registration-and-admin'
 import * as m0006 from './0006-groups'
+import * as m0007 from './0007-account-erase'
 
 /** Ordered and imported statically: bundlers and asar archives cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004-session-details': m0004,
   '0005-registration-and-admin': m0005,
   '0006-groups': m0006,
+  '0007-account-erase': m0007,
 }

@@ -1,0 +1,62 @@
+import type { ConversationKey, ExportFile, SecurityInfo } from '@parley/shared'
+import type { Bridge } from '../bridge'
+import { call } from '../bridge/call'
+
+/**
+ * This device's keeping of the account (is the OS keychain there?), taking the data away
+ * (exports) and deleting the account. One per window, created by main.ts.
+ */
+export class AccountDataState {
+  readonly #bridge: Bridge
+  #security = $state<SecurityInfo | null>(null)
+
+  constructor(bridge: Bridge) {
+    this.#bridge = bridge
+  }
+
+  /** How the token and the store key are kept (null until loaded). */
+  get security(): SecurityInfo | null {
+    return this.#security
+  }
+
+  async loadSecurity(): Promise<void> {
+    this.#security = await call(this.#bridge, 'app.security', {})
+  }
+
+  /** One conversation or all of them, from this device's store, saved as a zip. */
+  async exportLocal(conversation?: ConversationKey): Promise<string> {
+    const file = await call(this.#bridge, 'export.local', conversation === undefined ? {} : { conversation })
+    save(file)
+    return file.fileName
+  }
+
+  /** Everything the relay keeps of this account (its own zip), saved. */
+  async exportFromRelay(): Promise<string> {
+    const file = await call(this.#bridge, 'account.export', {})
+    save(file)
+    return file.fileName
+  }
+
+  /** Deletes the account on the relay; the core then signs out and removes it from this device. */
+  async deleteAccount(password: string): Promise<void> {
+    await call(this.#bridge, 'account.delete', { password })
+  }
+}
+
+/**
+ * Hands the file to the browser as a download: browser mode saves it in the downloads folder (or
+ * asks, as the browser is set); Electron asks where to save it.
+ */
+function save(file: ExportFile): void {
+  const bytes = Uint8Array.from(atob(file.dataBase64), (c) => c.charCodeAt(0))
+  const url = URL.createObjectURL(new Blob([bytes], { type: file.mime }))
+  const link = document.createElement('a')
+  link.href = url
+  link.download = file.fileName
+  link.style.display = 'none'
+  document.body.append(link)
+  link.click()
+  link.remove()
+  // Long enough for the browser to have started reading it.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+}

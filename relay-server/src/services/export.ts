@@ -1,0 +1,276 @@
+import { Readable } from 'node:stream'
+import type { ImageInfo, Message, PublicUser } from '@parley/shared'
+import type { Kysely } from 'kysely'
+import { ZipFile } from 'yazl'
+import type { Database, ImageRow } from '../db/schema'
+import { AppError } from '../errors'
+import type { BlobStore } from '../images/blob-store'
+import { listContacts, toContact } from '../repositories/contacts'
+import { uploadedImageIds } from '../repositories/images'
+import { conversationAfter, conversationImageIds, conversationPeers } from '../repositories/messages'
+import { markersInvolving } from '../repositories/receipts'
+import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
+import { blobKey } from './images'
+
+/** Messages read per query while an export walks a conversation. */
+export const EXPORT_PAGE = 500
+
+const EXTENSIONS: Record<ImageInfo['mime'], string> = {
+  'image/png': 'png',
+  'image/jpeg': 'jpg',
+  'image/gif': 'gif',
+  'image/webp': 'webp',
+}
+
+/** Where a picture sits in the zip. */
+const picturePath = (image: Pick<ImageInfo, 'id' | 'mime'>) =>
+  `pictures/${image.id}.${EXTENSIONS[image.mime]}`
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+}
+
+/** Text made safe for HTML content and quoted attributes. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
+}
+
+const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
+
+export interface ExportDeps {
+  db: Kysely<Database>
+  store: BlobStore
+  clock?: () => number
+}
+
+/**
+ * A user's data as a zip, written as it is read: the zip's entries are produced one after another
+ * (yazl pumps them in order, with back-pressure from the response), and each conversation is read
+ * EXPORT_PAGE messages at a time, so a large account never sits in memory whole.
+ *
+ *   profile.json        the account (email included)
+ *   contacts.json       contacts and requests, with their states
+ *   receipts.json       delivered/read markers, yours and your peers' on your conversations
+ *   conversations/<peer id>.json   {peer, messages}, oldest first, with reactions and picture paths
+ *   pictures/<id>.<ext> the pictures you uploaded and those in your conversations
+ *   index.html          all of it as one readable page (no scripts; pictures from pictures/)
+ */
+export class ExportService {
+  readonly #deps: ExportDeps
+  readonly #clock: () => number
+  /** Users whose export is being written: one at a time each. */
+  readonly #running = new Set<number>()
+
+  constructor(deps: ExportDeps) {
+    this.#deps = deps
+    this.#clock = deps.clock ?? Date.now
+  }
+
+  /**
+   * Starts the export; `stream` is the zip. Refused with export_in_progress while another export of
+   * the same user is still being written; `done` must be called when the stream is finished with.
+   */
+  async start(userId: number): Promise<{ stream: Readable; filename: string; done: () => void }> {
+    if (this.#running.has(userId)) {
+      throw new AppError('export_in_progress', 'An export of your account is still being written', {
+        retryAfterSeconds: 5,
+      })
+    }
+    this.#running.add(userId)
+    let finished = false
+    const done = () => {
+      if (finished) return
+      finished = true
+      this.#running.delete(userId)
+    }
+    try {
+      const { stream, username } = await this.#build(userId)
+      const date = new Date(this.#clock()).toISOString().slice(0, 10)
+      return { stream, filename: `parley-export-${username}-${date}.zip`, done }
+    } catch (error) {
+      done()
+      throw error
+    }
+  }
+
+  async #build(userId: number): Promise<{ stream: Readable; username: string }> {
+    const { db, store } = this.#deps
+    const user = await findUserById(db, userId)
+    if (!user) throw new AppError('unauthorized', 'The account no longer exists')
+    const contacts = (await listContacts(db, userId)).map((row) => toContact(row, row.peer))
+    const peerIds = await conversationPeers(db, userId)
+    const peers = new Map<number, PublicUser>()
+    for (let i = 0; i < peerIds.length; i += 500) {
+      for (const row of await findUsersByIds(db, peerIds.slice(i, i + 500)))
+        peers.set(row.id, toPublicUser(row))
+    }
+    const imageIds = new Set([
+      ...(await uploadedImageIds(db, userId)),
+      ...(await conversationImageIds(db, userId)),
+    ])
+    if (user.avatar_image_id) imageIds.add(user.avatar_image_id)
+    const images: ImageRow[] = []
+    const ids = [...imageIds]
+    for (let i = 0; i < ids.length; i += 500) {
+      images.push(
+        ...(await db
+          .selectFrom('images')
+          .selectAll()
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      )
+    }
+    const own = toOwnUser(user)
+    const zip = new ZipFile()
+    const mtime = new Date(this.#clock())
+    const options = { mtime, mode: 0o100600 }
+    const entry = (name: string, produce: () => AsyncIterable<string | Buffer>, compress = true) => {
+      const source = Readable.from(produce())
+      // A failure half-way (the database went away) ends the download instead of a truncated zip.
+      source.once('error', (error) => (zip.outputStream as Readable).destroy(error))
+      zip.addReadStream(source, name, { ...options, compress })
+    }
+    const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+
+    entry('profile.json', async function* () {
+      yield json({ user: own, exportedAt: mtime.getTime() })
+    })
+    entry('contacts.json', async function* () {
+      yield json({ contacts })
+    })
+    entry('receipts.json', async function* () {
+      yield json({ receipts: await markersInvolving(db, userId) })
+    })
+    const pages = (peerId: number) => walkConversation(db, userId, peerId)
+    for (const peerId of peerIds) {
+      entry(`conversations/${peerId}.json`, async function* () {
+        yield `{\n"peer": ${JSON.stringify(peers.get(peerId) ?? null)},\n"messages": [`
+        let first = true
+        for await (const page of pages(peerId)) {
+          for (const message of page) {
+            yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
+            first = false
+          }
+        }
+        yield '\n]\n}\n'
+      })
+    }
+    entry('index.html', () =>
+      renderIndex({ own, contacts, peers, peerIds, pages, exportedAt: mtime.getTime() }),
+    )
+    for (const image of images) {
+      // Opened only when its turn comes: thousands of pictures never hold thousands of files open.
+      entry(
+        picturePath(image),
+        async function* () {
+          const blob = await store.get(blobKey(image.id, 'original'))
+          if (blob) yield* blob.stream as AsyncIterable<Buffer>
+        },
+        false,
+      )
+    }
+    zip.end()
+    return { stream: zip.outputStream as Readable, username: user.username }
+  }
+}
+
+async function* walkConversation(
+  db: Kysely<Database>,
+  userId: number,
+  peerId: number,
+): AsyncGenerator<Message[]> {
+  let after = 0
+  for (;;) {
+    const page = await conversationAfter(db, userId, peerId, after, EXPORT_PAGE)
+    if (page.length > 0) yield page
+    if (page.length < EXPORT_PAGE) return
+    after = page[page.length - 1]!.id
+  }
+}
+
+function withPicturePath(message: Message): Message & { picture: string | null } {
+  return { ...message, picture: message.image ? picturePath(message.image) : null }
+}
+
+const STYLE = `
+:root { color-scheme: light dark }
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #1d2430; }
+h1, h2 { line-height: 1.2 } h2 { margin-top: 2.5rem; border-bottom: 1px solid #d5dae1; padding-bottom: .3rem }
+table { border-collapse: collapse } td, th { text-align: left; padding: .2rem 1rem .2rem 0 }
+.message { margin: .5rem 0; padding: .45rem .7rem; border-radius: .6rem; background: #eef1f5; max-width: 85% }
+.message.mine { margin-left: auto; background: #dbe9ff }
+.meta { font-size: 12px; color: #5b6573 } .text { white-space: pre-wrap; overflow-wrap: anywhere }
+.deleted { font-style: italic; color: #5b6573 } img { max-width: 100%; max-height: 20rem; border-radius: .4rem }
+@media (prefers-color-scheme: dark) {
+  body { background: #14181f; color: #e3e7ee } .message { background: #222a35 } .message.mine { background: #1f3656 }
+  .meta, .deleted { color: #9aa5b4 } h2 { border-color: #333c49 } a { color: #8ab8ff }
+}`
+
+const fullName = (u: Pick<PublicUser, 'firstName' | 'lastName'>) => `${u.firstName} ${u.lastName}`.trim()
+
+async function* renderIndex(input: {
+  own: PublicUser
+  contacts: { user: PublicUser; status: string; acceptedAt: number | null }[]
+  peers: Map<number, PublicUser>
+  peerIds: number[]
+  pages: (peerId: number) => AsyncGenerator<Message[]>
+  exportedAt: number
+}): AsyncGenerator<string> {
+  const { own, contacts, peers, peerIds, pages } = input
+  const e = escapeHtml
+  yield `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src 'self' file:; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Parley export: ${e(own.username)}</title><style>${STYLE}</style></head><body>
+<h1>${e(fullName(own))} (${e(own.username)})</h1>
+<p class="meta">Exported ${e(when(input.exportedAt))}; all times are UTC. The same data is in the JSON files beside this page.</p>
+<h2>Contacts</h2>
+`
+  if (contacts.length === 0) yield '<p>No contacts.</p>\n'
+  else {
+    yield '<table><tr><th>Name</th><th>Username</th><th>State</th></tr>\n'
+    for (const c of contacts) {
+      yield `<tr><td>${e(fullName(c.user))}</td><td>${e(c.user.username)}</td><td>${e(c.status)}</td></tr>\n`
+    }
+    yield '</table>\n'
+  }
+  yield '<h2>Conversations</h2>\n<ul>\n'
+  for (const id of peerIds) {
+    const peer = peers.get(id)
+    yield `<li><a href="#with-${id}">${e(peer ? `${fullName(peer)} (${peer.username})` : `user ${id}`)}</a></li>\n`
+  }
+  yield '</ul>\n'
+  for (const id of peerIds) {
+    const peer = peers.get(id)
+    const names = new Map([
+      [own.id, fullName(own)],
+      [id, peer ? fullName(peer) : `user ${id}`],
+    ])
+    yield `<h2 id="with-${id}">${e(names.get(id)!)}</h2>\n`
+    for await (const page of pages(id)) {
+      let chunk = ''
+      for (const m of page) {
+        const mine = m.senderId === own.id
+        const meta = `${e(names.get(m.senderId) ?? String(m.senderId))} · ${e(when(m.createdAt))}${m.editedAt ? ' · edited' : ''}`
+        let body: string
+        if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
+        else {
+          body = ''
+          if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
+          if (m.text) body += `<div class="text">${e(m.text)}</div>`
+          if (m.reactions.length > 0) {
+            body += `<div class="meta">${m.reactions.map((r) => `${e(r.emoji)} ${r.userIds.length}`).join(' ')}</div>`
+          }
+        }
+        chunk += `<div class="message${mine ? ' mine' : ''}"><div class="meta">${meta}</div>${body}</div>\n`
+      }
+      yield chunk
+    }
+  }
+  yield '</body></html>\n'
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto'
+import type { Contact, Message, MessageResponse, OwnUser } from '@parley/shared'
+import { describe, expect } from 'vitest'
+import yauzl from 'yauzl'
+import { EXPORT_PAGE } from '../src/services/export'
+import { befriend, connect, http, registerUser, sendMessage, type TestUser } from './helpers/client'
+import { dialects } from './helpers/dialects'
+import { download, makeImage, upload } from './helpers/images'
+import { relayTests } from './helpers/relay'
+
+const withRelay = relayTests()
+
+interface Exported {
+  status: number
+  headers: Headers
+  files: Map<string, Buffer>
+  body: Buffer
+}
+
+async function exportOf(user: TestUser): Promise<Exported> {
+  const response = await fetch(`${user.base}/users/me/export`, {
+    headers: { authorization: `Bearer ${user.token}` },
+  })
+  const body = Buffer.from(await response.arrayBuffer())
+  const files = new Map<string, Buffer>()
+  if (response.status === 200) {
+    const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+      yauzl.fromBuffer(body, { lazyEntries: true }, (error, file) => (error ? reject(error) : resolve(file))),
+    )
+    await new Promise<void>((resolve, reject) => {
+      zip.on('entry', (entry: yauzl.Entry) => {
+        zip.openReadStream(entry, async (error, stream) => {
+          if (error) return reject(error)
+          const chunks: Buffer[] = []
+          for await (const chunk of stream) chunks.push(chunk as Buffer)
+          files.set(entry.fileName, Buffer.concat(chunks))
+          zip.readEntry()
+        })
+      })
+      zip.on('end', resolve)
+      zip.on('error', reject)
+      zip.readEntry()
+    })
+  }
+  return { status: response.status, headers: response.headers, files, body }
+}
+
+const jsonOf = <T>(exported: Exported, name: string): T => {
+  const file = exported.files.get(name)
+  if (!file) throw new Error(`no ${name} in the export: ${[...exported.files.keys()].join(', ')}`)
+  return JSON.parse(file.toString('utf8')) as T
+}
+
+describe.each(dialects)('exporting an account (%s)', (dialect) => {
+  const it = withRelay[dialect]
+
+  it('is a zip with the profile, contacts, conversations, receipts, pictures and an escaped index.html', async ({
+    relay,
+  }) => {
+    const alice = await registerUser(relay.url, { firstName: '<img src=x onerror=alert(1)>' })
+    const bob = await registerUser(relay.url, { lastName: 'O\'Brien & "Sons"' })
+    await befriend(alice, bob)
+    const picture = await upload(relay.url, alice.token, await makeImage('png', 70, 50, '#cc8800'))
+    const withPicture = await http<MessageResponse>(relay.url, 'POST', '/messages', {
+      token: alice.token,
+      body: {
+        clientId: randomUUID(),
+        recipientId: bob.user.id,
+        imageId: picture.body.image.id,
+        text: 'look',
+      },
+    })
+    const hostile = await sendMessage(alice, bob, '<script>alert("hi")</script> & </div>')
+    const reply = await sendMessage(bob, alice, 'line one\nline two')
+    const gone = await sendMessage(bob, alice, 'regret')
+    await http(relay.url, 'DELETE', `/messages/${gone.message.id}`, { token: bob.token })
+    const socket = await connect(relay.url, alice.token)
+    await socket.emitWithAck('reaction', { messageId: reply.message.id, emoji: '🎉' })
+    await socket.emitWithAck('read', { with: bob.user.id, upTo: reply.message.id })
+    socket.close()
+
+    const exported = await exportOf(alice)
+    expect(exported.status).toBe(200)
+    expect(exported.headers.get('content-type')).toBe('application/zip')
+    expect(exported.headers.get('content-disposition')).toMatch(
+      new RegExp(`^attachment; filename="parley-export-${alice.user.username}-\\d{4}-\\d\\d-\\d\\d\\.zip"$`),
+    )
+    expect(exported.headers.get('cache-control')).toBe('no-store')
+
+    expect(jsonOf<{ user: OwnUser }>(exported, 'profile.json').user).toEqual(alice.user)
+    const { contacts } = jsonOf<{ contacts: Contact[] }>(exported, 'contacts.json')
+    expect(contacts.map((c) => [c.user.id, c.status])).toEqual([[bob.user.id, 'accepted']])
+    const conversation = jsonOf<{ peer: { id: number }; messages: (Message & { picture: string | null })[] }>(
+      exported,
+      `conversations/${bob.user.id}.json`,
+    )
+    expect(conversation.peer.id).toBe(bob.user.id)
+    expect(conversation.messages.map((m) => m.id)).toEqual([
+      withPicture.body.message.id,
+      hostile.message.id,
+      reply.message.id,
+      gone.message.id,
+    ])
+    const [first, , third, fourth] = conversation.messages
+    expect(first?.picture).toBe(`pictures/${picture.body.image.id}.png`)
+    expect(third?.reactions).toEqual([{ emoji: '🎉', userIds: [alice.user.id] }])
+    expect(fourth).toMatchObject({ text: null, deletedAt: expect.any(Number) })
+    const { receipts } = jsonOf<{ receipts: { ownerId: number; readUpTo: number }[] }>(
+      exported,
+      'receipts.json',
+    )
+    expect(receipts).toContainEqual(
+      expect.objectContaining({ ownerId: alice.user.id, readUpTo: reply.message.id }),
+    )
+
+    // The picture is the one the relay stores.
+    const original = await download(relay.url, alice.token, picture.body.image.id)
+    expect(exported.files.get(`pictures/${picture.body.image.id}.png`)?.equals(original.bytes)).toBe(true)
+
+    // The page shows everything, with every name and text escaped, and runs no script.
+    const html = exported.files.get('index.html')?.toString('utf8') ?? ''
+    expect(html).toContain('&lt;script&gt;alert(&quot;hi&quot;)&lt;/script&gt; &amp; &lt;/div&gt;')
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(html).toContain('O&#39;Brien &amp; &quot;Sons&quot;')
+    expect(html).not.toContain('<script')
+    expect(html).not.toContain('<img src=x')
+    expect(html).toContain(`<img src="pictures/${picture.body.image.id}.png"`)
+    expect(html).toContain('line one\nline two')
+    expect(html).toContain('This message was deleted.')
+    expect(html).toContain("default-src 'none'")
+  })
+
+  it('walks a long conversation page by page, every message in order', async ({ relay }) => {
+    const alice = await registerUser(relay.url)
+    const bob = await registerUser(relay.url)
+    await befriend(alice, bob)
+    const count = EXPORT_PAGE * 2 + 3
+    const { messages } = relay.app.services
+    for (let i = 0; i < count; i += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, count - i) }, (_, j) =>
+          messages.send(j % 2 ? alice.user.id : bob.user.id, {
+            clientId: randomUUID(),
+            recipientId: j % 2 ? bob.user.id : alice.user.id,
+            text: `n${i + j}`,
+          }),
+        ),
+      )
+    }
+    const exported = await exportOf(bob)
+    const { messages: listed } = jsonOf<{ messages: Message[] }>(
+      exported,
+      `conversations/${alice.user.id}.json`,
+    )
+    expect(listed).toHaveLength(count)
+    const ids = listed.map((m) => m.id)
+    expect(ids).toEqual([...ids].sort((a, b) => a - b))
+    const html = exported.files.get('index.html')?.toString('utf8') ?? ''
+    expect(html.match(/class="message/g)).toHaveLength(count)
+  })
+
+  it('one export at a time per user: another is export_in_progress until the first is done', async ({
+    relay,
+  }) => {
+    const alice = await registerUser(relay.url)
+    const bob = await registerUser(relay.url)
+    const running = await relay.app.services.exports.start(alice.user.id)
+    const refused = await http<{ error: { code: string } }>(relay.url, 'GET', '/users/me/export', {
+      token: alice.token,
+    })
+    expect(refused.status).toBe(429)
+    expect(refused.body.error.code).toBe('export_in_progress')
+    expect((await exportOf(bob)).status).toBe(200)
+    running.stream.resume()
+    running.done()
+    expect((await exportOf(alice)).status).toBe(200)
+    // And none without a token.
+    expect((await http(relay.url, 'GET', '/users/me/export')).status).toBe(401)
+  })
+})
