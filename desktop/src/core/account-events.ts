@@ -55,7 +55,17 @@ function applied(core: Core, account: Account, summary: ApplySummary): void {
       conversationRows(account.db).map((c) => c.key),
     )
   }
-  for (const groupId of summary.groups) emitGroup(core, account, groupId)
+  for (const groupId of summary.groups) {
+    emitGroup(core, account, groupId)
+    // Members who are not contacts: their names and pictures come from the relay, once.
+    const unknown = account.groups.unknownMembers(groupId)
+    if (unknown.length > 0)
+      void account.fetchProfiles(unknown).then((n) => {
+        if (n === 0 || core.session.account !== account) return
+        emitGroup(core, account, groupId)
+        core.changes.applied(account, new Map([[groupKey(groupId), null]]), new Set())
+      })
+  }
   if (summary.profileChanged) {
     const row = accountRow(account.db)
     if (row) emit('profile.changed', { user: profileOf(row) })

@@ -264,6 +264,25 @@ export class Account extends EventEmitter<AccountEvents> {
     return this.#relay.call(name, input)
   }
 
+  /**
+   * Profiles this device lacks (group members who are not contacts), fetched from the relay and
+   * kept in the users table; how many were fetched.
+   */
+  async fetchProfiles(ids: readonly number[]): Promise<number> {
+    const missing = ids.filter((id) => this.groups.user(id) === null).slice(0, 200)
+    let fetched = 0
+    await Promise.all(
+      missing.map(async (id) => {
+        const result = await this.#relay.call('getUser', { params: { id } })
+        if (result.ok && this.#engine) {
+          this.groups.saveUser(result.value.user)
+          fetched += 1
+        }
+      }),
+    )
+    return fetched
+  }
+
   /** Reads a group's log up to its head now (after a change made here, or a join). */
   catchUpGroup(groupId: number): Promise<void> {
     return this.#engine?.catchUpGroup(groupId) ?? Promise.resolve()

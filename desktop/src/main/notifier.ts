@@ -92,25 +92,34 @@ export class Notifier<Image> {
   }
 
   /** Whether a new message in this conversation should notify now. */
-  shouldNotify(conversation: ConversationKey, message: MessageView): boolean {
+  shouldNotify(
+    conversation: ConversationKey,
+    message: MessageView,
+    mentionsMe = message.mentionsMe,
+  ): boolean {
     const settings = this.#deps.settings()
     if (!settings.notifications || this.#deps.isMuted()) return false
-    if (message.mine || settings.mutedConversations.includes(conversation)) return false
+    // A mention of you notifies even in a muted conversation.
+    if (message.mine || (settings.mutedConversations.includes(conversation) && !mentionsMe)) return false
     const window = this.#deps.window()
     return !(window.visible && window.focused && this.#deps.viewing() === conversation)
   }
 
   async received(event: BridgeEventPayload<'messages.received'>): Promise<void> {
     const { conversation, count, message, sender } = event
-    if (!this.shouldNotify(conversation, message)) return
+    const mentioned = event.mentionsMe
+    if (!this.shouldNotify(conversation, message, mentioned)) return
     const icon = sender?.avatarImageId ? await this.#avatar(sender.avatarImageId) : null
     // The avatar may take a moment: the user may have opened the conversation meanwhile.
-    if (!this.shouldNotify(conversation, message)) return
+    if (!this.shouldNotify(conversation, message, mentioned)) return
     const settings = this.#deps.settings()
     const hasReply = supportsInlineReply(this.#deps.platform)
     const asText = (text: string) => (this.#deps.platform === 'linux' ? escapeNotificationMarkup(text) : text)
     const handle = this.#deps.create({
-      title: asText(senderName(sender)),
+      // A group names itself and the sender; a 1:1 conversation, the sender.
+      title: asText(
+        conversation.startsWith('group:') ? `${senderName(sender)} in ${event.title}` : senderName(sender),
+      ),
       body: asText(notificationBody(message, count, settings.notificationPreview)),
       silent: !settings.sound,
       ...(icon && { icon }),

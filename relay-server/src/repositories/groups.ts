@@ -325,3 +325,15 @@ export async function receiptsOf(
   const delivered = rows.filter((r) => Number(r.read_up_to) < messageId).map((r) => r.user_id)
   return { read, delivered }
 }
+
+/** Whether two users are members of one group now (so each may see the other's public profile). */
+export async function shareGroup(db: Db, a: number, b: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('group_members as x')
+    .innerJoin('group_members as y', 'y.group_id', 'x.group_id')
+    .select('x.group_id')
+    .where('x.user_id', '=', a)
+    .where('y.user_id', '=', b)
+    .executeTakeFirst()
+  return row !== undefined
+}

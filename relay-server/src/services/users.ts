@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { AppError } from '../errors'
 import { hasRelationship, ownersOfContact } from '../repositories/contacts'
+import { shareGroup } from '../repositories/groups'
 import { findUploadedImage } from '../repositories/images'
 import * as users from '../repositories/users'
 import type { Committer } from './committer'
@@ -25,12 +26,17 @@ export class UserService {
 
   /**
    * Your own profile, or that of someone you have a relationship with (a contact entry on either
-   * side, in any state: a request, a contact, a block). Anyone else is as unknown as a missing id,
+   * side, in any state: a request, a contact, a block), or who is in a group with you. Anyone else
+   * is as unknown as a missing id,
    * so counting through ids reveals nobody.
    */
   async profile(viewerId: number, id: number): Promise<OwnUser | PublicUser> {
     const row = await users.findUserById(this.#db, id)
-    if (!row || (id !== viewerId && !(await hasRelationship(this.#db, viewerId, id)))) {
+    const visible =
+      id === viewerId ||
+      (await hasRelationship(this.#db, viewerId, id)) ||
+      (await shareGroup(this.#db, viewerId, id))
+    if (!row || !visible) {
       throw new AppError('user_not_found', `No user with id ${id}`)
     }
     return id === viewerId ? users.toOwnUser(row) : users.toPublicUser(row)

@@ -46,16 +46,7 @@ function inviteView(i: GroupInvite): GroupInviteView {
 export function groupHandlers(core: Core): Handlers<GroupMethods> {
   const { session } = core
 
-  /** Profiles of users this device has never seen (members who are not contacts), fetched once. */
-  const fetchProfiles = async (account: Account, ids: readonly number[]) => {
-    const missing = ids.filter((id) => account.groups.user(id) === null)
-    await Promise.all(
-      missing.slice(0, 200).map(async (id) => {
-        const result = await account.relayCall('getUser', { params: { id } })
-        if (result.ok) account.groups.saveUser(result.value.user)
-      }),
-    )
-  }
+  const fetchProfiles = (account: Account, ids: readonly number[]) => account.fetchProfiles(ids)
 
   /** After a change made here: the log brings it (with its timeline row); then the group's view. */
   const settle = async (account: Account, groupId: number): Promise<GroupView> => {

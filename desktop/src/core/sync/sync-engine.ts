@@ -26,7 +26,7 @@ type ContactLister = Pick<RelayClient, 'call'>
 
 import { clearPresence, setPresence } from '../db/tables/contacts'
 import { moveMarkers } from '../db/tables/conversations'
-import { groupRow, groupRows, saveGroup } from '../db/tables/groups'
+import { groupRow, saveGroup } from '../db/tables/groups'
 import { cursorOf } from '../db/tables/sync-state'
 import type { RelayLink, TypingEvent } from '../net/relay-socket'
 
@@ -326,7 +326,6 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         this.catchUpGroup(g.id)
       }
     }
-    void groupRows
   }
 
   /** Reads a group's log after its cursor, page by page, until its head (one reader per group). */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Group, GroupMember, GroupRole } from '@parley/shared'
 import type { LocalDb } from '../local-db'
 import type { GroupMemberRow, GroupRow } from '../schema'
@@ -123,6 +124,13 @@ export function noteGroupMessage(db: LocalDb, groupId: number, messageId: number
   )
 }
 
+/** A UUID (version 5 layout) named by `name`: the same event always gets the same client id. */
+export function eventClientId(name: string): string {
+  const h = createHash('sha1').update(`parley-group-event:${name}`).digest('hex')
+  const variant = ((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`
+}
+
 /** Writes a group change as a row of the group's timeline (once: by its client id). */
 export function insertEventRow(
   db: LocalDb,
@@ -140,7 +148,7 @@ export function insertEventRow(
     )
     .pluck()
     .get(
-      input.clientId,
+      eventClientId(input.clientId),
       input.by,
       -input.groupId,
       input.at,

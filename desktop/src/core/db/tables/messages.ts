@@ -228,6 +228,7 @@ function newest(db: LocalDb, conversation: ConversationKey) {
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
     .orderBy('sort_key', 'desc')
+    .orderBy('local_id', 'desc')
     .limit(1)
 }
 
@@ -274,10 +275,18 @@ export function rowsBeside(
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
   if (side.after !== undefined) {
-    return db.all(query.where('sort_key', '>', side.after).orderBy('sort_key', 'asc').limit(limit))
+    return db.all(
+      query
+        .where('sort_key', '>', side.after)
+        .orderBy('sort_key', 'asc')
+        .orderBy('local_id', 'asc')
+        .limit(limit),
+    )
   }
   if (side.before !== undefined) query = query.where('sort_key', '<', side.before)
-  return db.all(query.orderBy('sort_key', 'desc').limit(limit))
+  // A group's event rows share the sort key of the message they follow: local ids keep them after it
+  // (the index carries the rowid, so this is still read off the index).
+  return db.all(query.orderBy('sort_key', 'desc').orderBy('local_id', 'desc').limit(limit))
 }
 
 /** Whether a conversation has a message before (`<`) or after (`>`) a position. */
