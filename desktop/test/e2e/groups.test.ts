@@ -82,8 +82,7 @@ describe.skipIf(!canRunE2e)('groups of three in Chromium', () => {
     await screenshots(alice.page, 'groups-members')
     await alice.page.keyboard.press('Escape')
     await timelineLine(alice.page, /added Carol/).waitFor()
-    // Bob's line too (his core names Carol "Unknown user" so far: it has no profile of her yet).
-    await timelineLine(bob.page, /^Alice Tester added /).waitFor()
+    await timelineLine(bob.page, /^Alice Tester added Carol Tester$/).waitFor()
     await chatRow(carol.page, 'Book club').waitFor()
   })
 
