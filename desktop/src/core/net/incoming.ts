@@ -9,9 +9,48 @@ import Type from 'typebox'
  * refused, so an older desktop keeps working against a newer relay. Everything it does know must
  * have the right type.
  */
-const tolerantAjv = new Ajv({ allErrors: false, coerceTypes: false, removeAdditional: true, strict: false })
+const tolerantAjv = new Ajv({
+  allErrors: false,
+  coerceTypes: false,
+  removeAdditional: true,
+  strict: false,
+  discriminator: true,
+})
 addFormats(tolerantAjv, ['email', 'uuid', 'date-time', 'uri'])
 const cache = new WeakMap<object, ValidateFunction>()
+
+/**
+ * A union of objects told apart by one constant field (`kind`, `type`) becomes a `oneOf` with a
+ * discriminator. Without it, removing unknown fields while trying each branch of an `anyOf` strips
+ * the fields of the right branch before it is tried (a group's `role` change lost its `role` to
+ * the `title` branch, and the group's log stalled on it).
+ */
+function discriminated(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(discriminated)
+  if (typeof schema !== 'object' || schema === null) return schema
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(schema)) out[key] = discriminated(value)
+  const branches = out.anyOf as Record<string, unknown>[] | undefined
+  if (!Array.isArray(branches) || branches.length < 2) return out
+  for (const field of ['type', 'kind']) {
+    const tagged = branches.every((b) => {
+      const props = b?.properties as Record<string, { const?: unknown }> | undefined
+      return (
+        typeof props?.[field]?.const === 'string' && (b.required as string[] | undefined)?.includes(field)
+      )
+    })
+    if (!tagged) continue
+    const { anyOf: _, ...rest } = out
+    return {
+      ...rest,
+      type: 'object',
+      required: [field],
+      discriminator: { propertyName: field },
+      oneOf: branches,
+    }
+  }
+  return out
+}
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; message: string }
 
@@ -22,7 +61,7 @@ export function checkIncoming<S extends Type.TSchema>(
 ): Checked<Type.Static<S>> {
   let check = cache.get(schema)
   if (!check) {
-    check = tolerantAjv.compile(schema)
+    check = tolerantAjv.compile(discriminated(schema) as object)
     cache.set(schema, check)
   }
   if (check(value)) return { ok: true, value: value as Type.Static<S> }

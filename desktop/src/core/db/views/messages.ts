@@ -50,7 +50,7 @@ export function messageView(db: LocalDb, me: number, localId: number): MessageVi
 
 /** `@username` of this account, as a whole word (any case). */
 function mentions(db: LocalDb, me: number, text: string | null): boolean {
-  if (!text || !text.includes('@')) return false
+  if (!text?.includes('@')) return false
   const username = (db.prepare('select username from account where user_id = ?').pluck().get(me) ??
     '') as string
   if (!username) return false
