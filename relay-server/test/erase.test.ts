@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import type { FeedEvent, Message, SyncResponse } from '@parley/shared'
+import type { FeedEvent, Group, GroupEvent, Message, SyncResponse } from '@parley/shared'
 import { describe, expect } from 'vitest'
 import { ERASE_CHUNK } from '../src/services/erase'
 import { admin, CLI_TEST_MS } from './helpers/admin'
@@ -11,12 +11,21 @@ import {
   contactsOf,
   http,
   nextEvent,
+  record,
   registerContacts,
   registerUser,
   sendMessage,
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import {
+  changesOf,
+  createGroup,
+  groupLog,
+  makeInvite,
+  ownerWithContacts,
+  sendToGroup,
+} from './helpers/groups'
 import { download, makeImage, upload } from './helpers/images'
 import { relayTests, type TestRelay } from './helpers/relay'
 
@@ -41,6 +50,14 @@ async function feedOf(user: TestUser): Promise<FeedEvent[]> {
     if (!page.body.hasMore) return events
   }
 }
+
+/** What a relay that stopped right after an erasure's first step leaves: marked, nothing else done. */
+const markedOnly = (relay: TestRelay, user: TestUser) =>
+  relay.app.db
+    .updateTable('users')
+    .set({ erased_at: Date.now(), deactivated_at: Date.now() })
+    .where('id', '=', user.user.id)
+    .execute()
 
 const blobPath = (relay: TestRelay, id: string) =>
   path.join(relay.config.dataDir, 'images', id.slice(0, 2), id)
@@ -232,11 +249,7 @@ describe.each(dialects)('erasing an account (%s)', (dialect) => {
     const [alice, bob] = await registerContacts(relay.url)
     const sent = await sendMessage(alice, bob, 'half erased')
     // What a relay that stopped right after the first step leaves: marked, nothing else done.
-    await relay.app.db
-      .updateTable('users')
-      .set({ erased_at: Date.now(), deactivated_at: Date.now() })
-      .where('id', '=', alice.user.id)
-      .execute()
+    await markedOnly(relay, alice)
     expect((await relay.app.services.account.maintain()).resumed).toBe(1)
     const page = await http<{ messages: Message[] }>(relay.url, 'GET', `/messages?with=${alice.user.id}`, {
       token: bob.token,
@@ -298,5 +311,128 @@ describe.each(dialects)('erasing an account (%s)', (dialect) => {
       body: { status: 'accepted' },
     })
     expect(accept.status).toBeGreaterThanOrEqual(400)
+  })
+
+  it('an erased owner leaves every group as a leave would: the longest-serving admin takes over, members see "left" and tombstones live and on catch-up', async ({
+    relay,
+  }) => {
+    const [alice, bob, carol] = await ownerWithContacts(relay.url, 2)
+    const group = await createGroup(alice, [bob!, carol!])
+    // Carol is an admin, so she takes over although bob has served as long (and has the lower id).
+    await http(relay.url, 'PATCH', `/groups/${group.id}/members/${carol!.user.id}`, {
+      token: alice.token,
+      body: { role: 'admin' },
+    })
+    const first = await sendToGroup(alice, group.id, 'from alice, one')
+    const second = await sendToGroup(alice, group.id, 'from alice, two')
+    const fromBob = await sendToGroup(bob!, group.id, 'from bob')
+    await relay.app.services.messages.react(alice.user.id, { messageId: fromBob.message.id, emoji: '🎉' })
+    await relay.app.services.messages.receipt(alice.user.id, 'read', {
+      group: group.id,
+      upTo: fromBob.message.id,
+    })
+    const invite = await makeInvite(alice, group.id)
+    const aliceSocket = await connect(relay.url, alice.token)
+    const aliceHeard = record(aliceSocket, 'group_event')
+    const bobSocket = await connect(relay.url, bob!.token)
+    const heard = record(bobSocket, 'group_event')
+    const handedOver = nextEvent(
+      bobSocket,
+      'group_event',
+      (e) => e.type === 'group_updated' && e.data.change.kind === 'role',
+    )
+    const before = (await groupLog(bob!, group.id)).body.events.length
+
+    expect((await erase(alice)).status).toBe(204)
+    await handedOver
+    aliceSocket.close()
+    bobSocket.close()
+
+    // Live: the tombstones, the reaction gone, "left", the hand-over, in the log's order.
+    const summary = (e: GroupEvent) =>
+      e.type === 'group_updated' ? changesOf([e])[0] : `${e.type} ${(e.data as Message).id}`
+    expect(heard.map(summary)).toEqual([
+      `reaction ${fromBob.message.id}`,
+      `message_deleted ${first.message.id}`,
+      `message_deleted ${second.message.id}`,
+      `-${alice.user.id} by ${alice.user.id}`,
+      `${carol!.user.id} owner by ${alice.user.id}`,
+    ])
+    // Alice's sockets left the room (and were cut): nothing of the group reached them.
+    expect(aliceHeard).toEqual([])
+
+    // On catch-up: the same entries, after what carol had before.
+    const log = (await groupLog(carol!, group.id)).body.events
+    expect(log.slice(before).map(summary)).toEqual(heard.map(summary))
+    const deleted = log.filter((e) => e.type === 'message_deleted').map((e) => e.data as Message)
+    expect(deleted.map((m) => [m.id, m.text, m.deletedAt !== null])).toEqual([
+      [first.message.id, null, true],
+      [second.message.id, null, true],
+    ])
+    const reaction = log.find((e) => e.type === 'reaction')?.data as Message
+    expect(reaction.reactions).toEqual([])
+    const page = await http<{ messages: Message[] }>(relay.url, 'GET', `/messages?group=${group.id}`, {
+      token: bob!.token,
+    })
+    expect(page.body.messages.map((m) => [m.text, m.reactions.length])).toEqual([
+      ['from bob', 0],
+      [null, 0],
+      [null, 0],
+    ])
+
+    const now = await http<{ group: Group }>(relay.url, 'GET', `/groups/${group.id}`, { token: bob!.token })
+    // Members who joined together are listed in no particular order.
+    const roles = new Map(now.body.group.members?.map((m) => [m.userId, m.role]))
+    expect(roles).toEqual(
+      new Map([
+        [bob!.user.id, 'member'],
+        [carol!.user.id, 'owner'],
+      ]),
+    )
+    // Her membership (with its markers) is gone, and her invite no longer lets anyone in.
+    const rows = await relay.app.db
+      .selectFrom('group_members')
+      .selectAll()
+      .where('user_id', '=', alice.user.id)
+      .execute()
+    expect(rows).toEqual([])
+    const preview = await http<{ error: { code: string } }>(relay.url, 'GET', `/invites/${invite.code}`, {
+      token: bob!.token,
+    })
+    expect(preview.status).toBe(404)
+    expect(preview.body.error.code).toBe('invite_not_found')
+    const inviteRow = await relay.app.db
+      .selectFrom('group_invites')
+      .selectAll()
+      .where('code', '=', invite.code)
+      .executeTakeFirstOrThrow()
+    expect(inviteRow.revoked_at).not.toBeNull()
+
+    // Erasing again changes nothing in the group.
+    const again = await relay.app.services.account.erase(alice.user.id)
+    expect(again).toMatchObject({ groupsLeft: 0, messagesDeleted: 0, reactionsRemoved: 0, invitesRevoked: 0 })
+    expect((await groupLog(carol!, group.id)).body.events).toHaveLength(log.length)
+  })
+
+  it("the relay's upkeep finishes the group part too: with no admin the longest-serving member takes over", async ({
+    relay,
+  }) => {
+    const [alice, bob, carol] = await ownerWithContacts(relay.url, 2)
+    const group = await createGroup(alice, [bob!])
+    await http(relay.url, 'POST', `/groups/${group.id}/members`, {
+      token: alice.token,
+      body: { userIds: [carol!.user.id] },
+    })
+    const sent = await sendToGroup(alice, group.id, 'half erased')
+    await markedOnly(relay, alice)
+    expect((await relay.app.services.account.maintain()).resumed).toBe(1)
+    const log = (await groupLog(carol!, group.id)).body.events
+    expect(changesOf(log).slice(-2)).toEqual([
+      `-${alice.user.id} by ${alice.user.id}`,
+      `${bob!.user.id} owner by ${alice.user.id}`,
+    ])
+    const tombstone = log.find((e) => e.type === 'message_deleted')
+    expect((tombstone?.data as Message | undefined)?.id).toBe(sent.message.id)
+    expect((await relay.app.services.account.maintain()).resumed).toBe(0)
   })
 })

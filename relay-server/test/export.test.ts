@@ -5,6 +5,7 @@ import yauzl from 'yauzl'
 import { EXPORT_PAGE } from '../src/services/export'
 import { befriend, connect, http, registerUser, sendMessage, type TestUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { createGroup, ownerWithContacts, sendToGroup } from './helpers/groups'
 import { download, makeImage, upload } from './helpers/images'
 import { relayTests } from './helpers/relay'
 
@@ -176,5 +177,60 @@ describe.each(dialects)('exporting an account (%s)', (dialect) => {
     expect((await exportOf(alice)).status).toBe(200)
     // And none without a token.
     expect((await http(relay.url, 'GET', '/users/me/export')).status).toBe(401)
+  })
+
+  it('holds each group you are in, with its members, and only the messages since you joined', async ({
+    relay,
+  }) => {
+    const [alice, bob, carol] = await ownerWithContacts(relay.url, 2)
+    const title = '<b>Club</b> & "co"'
+    const group = await createGroup(alice, [bob!], title)
+    const early = await sendToGroup(bob!, group.id, 'before carol joined')
+    const added = await http(relay.url, 'POST', `/groups/${group.id}/members`, {
+      token: alice.token,
+      body: { userIds: [carol!.user.id] },
+    })
+    expect(added.status).toBe(200)
+    const late = await sendToGroup(alice, group.id, 'after carol joined <i>hi</i>')
+    const own = await sendToGroup(carol!, group.id, 'carol here')
+    // A group she is not in is not hers to export.
+    const other = await createGroup(alice, [bob!], 'Not for carol')
+    await sendToGroup(alice, other.id, 'carol never sees this')
+
+    type GroupFile = {
+      group: { id: number; title: string; role: string }
+      joinedAt: number
+      members: { userId: number; role: string; user: { firstName: string; username: string } | null }[]
+      messages: Message[]
+    }
+    const exported = await exportOf(carol!)
+    expect([...exported.files.keys()].filter((name) => name.startsWith('groups/'))).toEqual([
+      `groups/${group.id}.json`,
+    ])
+    const file = jsonOf<GroupFile>(exported, `groups/${group.id}.json`)
+    expect(file.group).toMatchObject({ id: group.id, title, role: 'member' })
+    // Members who joined together are listed in no particular order.
+    const members = new Map(file.members.map((m) => [m.userId, [m.role, m.user?.username]]))
+    expect(members).toEqual(
+      new Map([
+        [alice.user.id, ['owner', alice.user.username]],
+        [bob!.user.id, ['member', bob!.user.username]],
+        [carol!.user.id, ['member', carol!.user.username]],
+      ]),
+    )
+    expect(file.messages.map((m) => m.id)).toEqual([late.message.id, own.message.id])
+    const html = exported.files.get('index.html')?.toString('utf8') ?? ''
+    expect(html).toContain('&lt;b&gt;Club&lt;/b&gt; &amp; &quot;co&quot;')
+    expect(html).not.toContain('<b>Club')
+    expect(html).toContain('after carol joined &lt;i&gt;hi&lt;/i&gt;')
+    expect(html).toContain(bob!.user.firstName)
+    for (const unseen of ['before carol joined', 'carol never sees this', 'Not for carol']) {
+      expect(exported.body.includes(unseen)).toBe(false)
+      for (const content of exported.files.values()) expect(content.toString('utf8')).not.toContain(unseen)
+    }
+
+    // Bob, there from the start, has all of it.
+    const bobs = jsonOf<GroupFile>(await exportOf(bob!), `groups/${group.id}.json`)
+    expect(bobs.messages.map((m) => m.id)).toEqual([early.message.id, late.message.id, own.message.id])
   })
 })

@@ -164,6 +164,7 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       out(
         `${username} erased: ${s.sessionsEnded} session(s) signed out, ${s.messagesDeleted} message(s) deleted, ` +
           `${s.contactsRemoved} contact entr(ies) removed, ${s.reactionsRemoved} reaction(s) removed, ` +
+          `${s.groupsLeft} group(s) left, ${s.invitesRevoked} group invite(s) revoked, ` +
           `${s.picturesCollected} picture(s) deleted`,
       )
       return

@@ -11,8 +11,10 @@ import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
 import { Committer } from '../services/committer'
 import { type EraseSummary, eraseAccount } from '../services/erase'
+import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
+import type { Realtime } from '../services/realtime'
 import {
   BackupError,
   type BackupReport,
@@ -265,13 +267,34 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
     store: new FileBlobStore(path.join(ctx.dataDir, 'images')),
     clock: ctx.now,
   })
+  // Members online hear of the group changes from their group's log when they next catch up.
+  const groups = new GroupService({
+    db: ctx.db,
+    committer,
+    realtime: offline,
+    images,
+    maxMembers: 0,
+    clock: ctx.now,
+  })
   try {
-    const summary = await eraseAccount({ db: ctx.db, committer, images }, row.id)
+    const summary = await eraseAccount({ db: ctx.db, committer, images, groups }, row.id)
     await audit(ctx, 'user.erase', { userId: row.id, username: row.username, ...summary })
     return summary
   } finally {
+    groups.close()
     await committer.close()
   }
+}
+
+/** The live layer of a process with no sockets: what would go live is in the feeds and logs. */
+const offline: Realtime = {
+  toUsers: () => undefined,
+  toGroup: () => undefined,
+  joinGroup: () => undefined,
+  leaveGroup: () => undefined,
+  publishFeed: () => undefined,
+  liveStatuses: async () => new Map(),
+  disconnectSession: () => undefined,
 }
 
 const PG_DUMP_ADVICE =

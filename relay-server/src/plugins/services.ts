@@ -88,21 +88,22 @@ export const services = fp(
       registration: options.registration,
       clock,
     })
-    const account = new AccountService({
-      db,
-      committer,
-      images,
-      auth,
-      realtime,
-      erasedUsernameGraceMs: options.erasedUsernameGraceMs,
-      clock,
-    })
     const groups = new GroupService({
       db,
       committer,
       realtime,
       images,
       maxMembers: options.groupMaxMembers,
+      clock,
+    })
+    const account = new AccountService({
+      db,
+      committer,
+      images,
+      auth,
+      realtime,
+      groups,
+      erasedUsernameGraceMs: options.erasedUsernameGraceMs,
       clock,
     })
     app.decorate('services', {

@@ -87,3 +87,19 @@ export async function revokeGroupInvite(
   await db.updateTable('group_invites').set({ revoked_at: now }).where('code', '=', code).execute()
   return true
 }
+
+/** Revokes up to `limit` of the not yet revoked invites `userId` made (an erasure); how many. */
+export async function revokeInvitesBy(db: Db, userId: number, now: number, limit: number): Promise<number> {
+  const rows = await db
+    .selectFrom('group_invites')
+    .select('code')
+    .where('created_by', '=', userId)
+    .where('revoked_at', 'is', null)
+    .limit(limit)
+    .execute()
+  const codes = rows.map((r) => r.code)
+  if (codes.length > 0) {
+    await db.updateTable('group_invites').set({ revoked_at: now }).where('code', 'in', codes).execute()
+  }
+  return codes.length
+}

@@ -79,16 +79,30 @@ export async function existingMembers(
   return new Set(rows.map((r) => r.user_id))
 }
 
-/** The groups `userId` is in, with their role, oldest membership first. */
-export async function groupsOf(db: Db, userId: number): Promise<(GroupRow & { role: GroupRoleName })[]> {
+/** The groups `userId` is in, with their role and the log entry that added them, oldest membership first. */
+export async function groupsOf(
+  db: Db,
+  userId: number,
+): Promise<(GroupRow & { role: GroupRoleName; joined_seq: number })[]> {
   return db
     .selectFrom('group_members')
     .innerJoin('groups', 'groups.id', 'group_members.group_id')
     .selectAll('groups')
-    .select('group_members.role')
+    .select(['group_members.role', 'group_members.joined_seq'])
     .where('group_members.user_id', '=', userId)
     .orderBy('group_members.joined_at')
     .orderBy('groups.id')
+    .execute()
+}
+
+/** Up to `limit` of the memberships of `userId` (an erasure leaves them chunk by chunk). */
+export async function membershipsOf(db: Db, userId: number, limit: number): Promise<GroupMemberRow[]> {
+  return db
+    .selectFrom('group_members')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('group_id')
+    .limit(limit)
     .execute()
 }
 

@@ -294,14 +294,61 @@ export async function conversationAfter(
   limit: number,
 ): Promise<Message[]> {
   const key = conversationKey(a, b)
-  const rows = await selectMessages(db)
+  const query = selectMessages(db)
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
     .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
-    .where('messages.id', '>', afterId)
-    .orderBy('messages.id')
-    .limit(limit)
+  return oldestAfter(db, query, afterId, limit)
+}
+
+/**
+ * Up to `limit` of a group's messages sent since `sinceSeq` (when the reader joined), oldest
+ * first, after the message `afterId` (an export walks a group this way, page by page).
+ */
+export async function groupAfter(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+  afterId: number,
+  limit: number,
+): Promise<Message[]> {
+  const query = selectMessages(db)
+    .where('messages.group_id', '=', groupId)
+    .where('messages.group_seq', '>=', sinceSeq)
+  return oldestAfter(db, query, afterId, limit)
+}
+
+async function oldestAfter(
+  db: Db,
+  query: ReturnType<typeof selectMessages>,
+  afterId: number,
+  limit: number,
+): Promise<Message[]> {
+  const rows = await query.where('messages.id', '>', afterId).orderBy('messages.id').limit(limit).execute()
+  return withReactions(db, rows)
+}
+
+/** Who sent a group's messages since `sinceSeq`, and the pictures on those not deleted. */
+export async function groupSendersAndPictures(
+  db: Db,
+  groupId: number,
+  sinceSeq: number,
+): Promise<{ senderIds: number[]; imageIds: string[] }> {
+  const since = db.selectFrom('messages').where('group_id', '=', groupId).where('group_seq', '>=', sinceSeq)
+  const senders = await since.select('sender_id').distinct().execute()
+  const pictures = await since
+    .select('image_id')
+    .distinct()
+    .where('image_id', 'is not', null)
+    .where('deleted_at', 'is', null)
     .execute()
+  return {
+    senderIds: senders.map((r) => r.sender_id),
+    imageIds: pictures.flatMap((r) => (r.image_id === null ? [] : [r.image_id])),
+  }
+}
+
+async function withReactions(db: Db, rows: MessageWithImage[]): Promise<Message[]> {
   const reactions = await reactionsFor(
     db,
     rows.filter((r) => r.deleted_at === null).map((r) => r.id),

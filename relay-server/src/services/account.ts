@@ -3,6 +3,7 @@ import type { Database } from '../db/schema'
 import type { AuthService, Principal } from './auth'
 import type { Committer } from './committer'
 import { type EraseSummary, eraseAccount, releaseErasedUsernames, unfinishedErasures } from './erase'
+import type { GroupService } from './groups'
 import type { ImageService } from './images'
 import type { Realtime } from './realtime'
 
@@ -12,6 +13,7 @@ export interface AccountServiceDeps {
   images: ImageService
   auth: AuthService
   realtime: Realtime
+  groups: GroupService
   /** How long an erased account's username stays reserved before others may register it. */
   erasedUsernameGraceMs: number
   clock?: () => number
@@ -34,12 +36,13 @@ export class AccountService {
   }
 
   erase(userId: number): Promise<EraseSummary> {
-    const { db, committer, images, realtime } = this.#deps
+    const { db, committer, images, realtime, groups } = this.#deps
     return eraseAccount(
       {
         db,
         committer,
         images,
+        groups,
         onSessionsEnded: (ids) => {
           for (const id of ids) realtime.disconnectSession(id, 'signed_out')
         },

@@ -1,14 +1,18 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { ownersOfContact } from '../repositories/contacts'
+import { revokeInvitesBy } from '../repositories/group-invites'
 import { uploadedImageIds } from '../repositories/images'
 import * as messages from '../repositories/messages'
 import { findUserById, toPublicUser } from '../repositories/users'
 import type { Committer, WriteContext } from './committer'
+import type { GroupService } from './groups'
 import type { ImageService } from './images'
 
 /** Rows one committer operation handles: small enough that other writes interleave. */
 export const ERASE_CHUNK = 100
+/** Groups one committer operation leaves. */
+export const ERASE_GROUP_CHUNK = 20
 
 /** What an erased account shows where its name used to be. */
 export const ERASED_FIRST_NAME = 'Deleted'
@@ -18,6 +22,8 @@ export interface EraseDeps {
   db: Kysely<Database>
   committer: Committer
   images: ImageService
+  /** Group changes go through it, so that they are the same entries a leave or a delete writes. */
+  groups: GroupService
   /** Sessions the erasure ended, for the relay to cut their sockets now (the admin command cannot). */
   onSessionsEnded?: (sessionIds: number[]) => void
 }
@@ -27,6 +33,8 @@ export interface EraseSummary {
   contactsRemoved: number
   messagesDeleted: number
   reactionsRemoved: number
+  groupsLeft: number
+  invitesRevoked: number
   picturesCollected: number
 }
 
@@ -43,10 +51,12 @@ export interface EraseSummary {
  * the event loop or the write queue for long, and every step is idempotent: running it again (a
  * second request, or `resumeErasures` after a crash) finishes what is left and changes nothing else.
  *
- * Groups: this erases 1:1 data only. The group step belongs here, after the marking and before
- * `erase_finished_at` is set: leave every group (handing admin on as a leave does), tombstone the
- * user's group messages and remove their reactions on group messages through each group's log, so
- * members hear of it as of any group change. Until then those stay as they were.
+ * Groups go the way they go for members: the user's group messages become tombstones and their
+ * reactions on group messages go, each an entry of its group's log (`message_deleted`, `reaction`)
+ * written by the group service as a delete or an unreact writes it; then the user leaves every group
+ * as a leave does (`member_removed`, the longest-serving admin, else member, taking over a group
+ * they owned, their sockets out of the room, their group markers gone with the membership), and the
+ * group invites they made are revoked.
  */
 export async function eraseAccount(deps: EraseDeps, userId: number): Promise<EraseSummary> {
   const { committer } = deps
@@ -55,6 +65,8 @@ export async function eraseAccount(deps: EraseDeps, userId: number): Promise<Era
     contactsRemoved: 0,
     messagesDeleted: 0,
     reactionsRemoved: 0,
+    groupsLeft: 0,
+    invitesRevoked: 0,
     picturesCollected: 0,
   }
   // The pictures to collect at the end; taken before the marking clears the avatar.
@@ -68,8 +80,17 @@ export async function eraseAccount(deps: EraseDeps, userId: number): Promise<Era
   if (ended.length > 0) deps.onSessionsEnded?.(ended)
 
   summary.contactsRemoved = await inChunks(committer, (ctx) => removeContacts(ctx, userId))
-  summary.reactionsRemoved = await inChunks(committer, (ctx) => removeReactions(ctx, userId))
-  summary.messagesDeleted = await inChunks(committer, (ctx) => tombstoneSent(ctx, userId))
+  summary.reactionsRemoved = await inChunks(committer, (ctx) => removeReactions(ctx, deps.groups, userId))
+  summary.messagesDeleted = await inChunks(committer, (ctx) => tombstoneSent(ctx, deps.groups, userId))
+  // Each leave writes a few log entries and locks its group's row: fewer groups a transaction.
+  summary.groupsLeft = await inChunks(
+    committer,
+    (ctx) => deps.groups.leaveGroupsOf(ctx, userId, ERASE_GROUP_CHUNK),
+    ERASE_GROUP_CHUNK,
+  )
+  summary.invitesRevoked = await inChunks(committer, ({ trx, now }) =>
+    revokeInvitesBy(trx, userId, now, ERASE_CHUNK),
+  )
   await inChunks(committer, (ctx) => forgetOwnRows(ctx, userId))
   summary.picturesCollected = await deps.images.collect([...pictures])
   await committer.run(async ({ trx, now }) => {
@@ -84,12 +105,16 @@ export async function eraseAccount(deps: EraseDeps, userId: number): Promise<Era
 }
 
 /** Runs `step` until it reports that nothing was left; the sum of what each run handled. */
-async function inChunks(committer: Committer, step: (ctx: WriteContext) => Promise<number>): Promise<number> {
+async function inChunks(
+  committer: Committer,
+  step: (ctx: WriteContext) => Promise<number>,
+  chunk = ERASE_CHUNK,
+): Promise<number> {
   let total = 0
   for (;;) {
     const { value } = await committer.run(step)
     total += value
-    if (value < ERASE_CHUNK) return total
+    if (value < chunk) return total
   }
 }
 
@@ -146,32 +171,33 @@ async function removeContacts(ctx: WriteContext, userId: number): Promise<number
   return rows.length
 }
 
-/** The user's reactions on up to ERASE_CHUNK messages; the message's other side hears `reaction`. */
-async function removeReactions(ctx: WriteContext, userId: number): Promise<number> {
+/**
+ * The user's reactions on up to ERASE_CHUNK messages; the message's other side hears `reaction`,
+ * or, in a group, the group's log gets a `reaction` entry.
+ */
+async function removeReactions(ctx: WriteContext, groups: GroupService, userId: number): Promise<number> {
   const { trx } = ctx
-  // 1:1 messages only: group messages are the group step's (see eraseAccount).
   const rows = await trx
     .selectFrom('reactions')
     .innerJoin('messages', 'messages.id', 'reactions.message_id')
     .select('reactions.message_id')
     .distinct()
     .where('reactions.user_id', '=', userId)
-    .where('messages.group_id', 'is', null)
     .limit(ERASE_CHUNK)
     .execute()
   const ids = rows.map((r) => r.message_id)
   if (ids.length === 0) return 0
   await trx.deleteFrom('reactions').where('user_id', '=', userId).where('message_id', 'in', ids).execute()
   const changed = await messages.loadMessages(trx, ids)
-  const rowsById = await trx
-    .selectFrom('messages')
-    .select(['id', 'sender_id', 'recipient_id', 'withheld'])
-    .where('id', 'in', ids)
-    .execute()
+  const rowsById = await trx.selectFrom('messages').selectAll().where('id', 'in', ids).execute()
   for (const row of rowsById) {
     const id = row.id
     const message = changed.get(id)
     if (!message) continue
+    if (row.group_id !== null) {
+      await groups.announceMessage(ctx, row, 'reaction', message)
+      continue
+    }
     const parties = [row.sender_id, ...(row.withheld === 0 ? [row.recipient_id] : [])]
     for (const party of parties) {
       if (party !== null && party !== userId) ctx.append(party, 'reaction', message, id)
@@ -180,16 +206,17 @@ async function removeReactions(ctx: WriteContext, userId: number): Promise<numbe
   return ids.length
 }
 
-/** Up to ERASE_CHUNK of the user's messages that are not tombstones yet; recipients hear `message_deleted`. */
-async function tombstoneSent(ctx: WriteContext, userId: number): Promise<number> {
+/**
+ * Up to ERASE_CHUNK of the user's messages that are not tombstones yet; recipients hear
+ * `message_deleted`, or, in a group, the group's log gets a `message_deleted` entry.
+ */
+async function tombstoneSent(ctx: WriteContext, groups: GroupService, userId: number): Promise<number> {
   const { trx, now } = ctx
   const rows = await trx
     .selectFrom('messages')
     .selectAll()
     .where('sender_id', '=', userId)
     .where('deleted_at', 'is', null)
-    // 1:1 messages only: group messages are the group step's (see eraseAccount).
-    .where('group_id', 'is', null)
     .orderBy('id')
     .limit(ERASE_CHUNK)
     .execute()
@@ -197,8 +224,10 @@ async function tombstoneSent(ctx: WriteContext, userId: number): Promise<number>
   await messages.tombstoneMessages(trx, ids, now)
   const tombstones = await messages.loadMessages(trx, ids)
   for (const row of rows) {
+    if (row.group_id !== null)
+      await groups.announceMessage(ctx, row, 'message_deleted', tombstones.get(row.id)!)
     // The message event is rebuilt from the row at read time, so it carries the tombstone.
-    if (row.withheld === 0 && row.recipient_id !== null && row.recipient_id !== userId) {
+    else if (row.withheld === 0 && row.recipient_id !== null && row.recipient_id !== userId) {
       ctx.append(row.recipient_id, 'message_deleted', tombstones.get(row.id)!, row.id)
     }
   }

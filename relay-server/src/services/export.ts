@@ -1,13 +1,20 @@
 import { Readable } from 'node:stream'
-import type { ImageInfo, Message, PublicUser } from '@parley/shared'
+import type { GroupMember, ImageInfo, Message, PublicUser } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import { ZipFile } from 'yazl'
-import type { Database, ImageRow } from '../db/schema'
+import type { Database, GroupRoleName, GroupRow, ImageRow } from '../db/schema'
 import { AppError } from '../errors'
 import type { BlobStore } from '../images/blob-store'
 import { listContacts, toContact } from '../repositories/contacts'
+import { groupsOf, membersOf, toGroup } from '../repositories/groups'
 import { uploadedImageIds } from '../repositories/images'
-import { conversationAfter, conversationImageIds, conversationPeers } from '../repositories/messages'
+import {
+  conversationAfter,
+  conversationImageIds,
+  conversationPeers,
+  groupAfter,
+  groupSendersAndPictures,
+} from '../repositories/messages'
 import { markersInvolving } from '../repositories/receipts'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
 import { blobKey } from './images'
@@ -39,6 +46,14 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!)
 }
 
+/** A group the user is in, and the log entry from which they see it. */
+interface ExportedGroup {
+  row: GroupRow & { role: GroupRoleName }
+  sinceSeq: number
+  members: GroupMember[]
+  imageIds: string[]
+}
+
 const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16)
 
 export interface ExportDeps {
@@ -56,6 +71,8 @@ export interface ExportDeps {
  *   contacts.json       contacts and requests, with their states
  *   receipts.json       delivered/read markers, yours and your peers' on your conversations
  *   conversations/<peer id>.json   {peer, messages}, oldest first, with reactions and picture paths
+ *   groups/<group id>.json   {group, joinedAt, members, messages}: the groups you are in, with the
+ *                       members' names and the messages sent since you joined (never older ones)
  *   pictures/<id>.<ext> the pictures you uploaded and those in your conversations
  *   index.html          all of it as one readable page (no scripts; pictures from pictures/)
  */
@@ -104,14 +121,35 @@ export class ExportService {
     const contacts = (await listContacts(db, userId)).map((row) => toContact(row, row.peer))
     const peerIds = await conversationPeers(db, userId)
     const peers = new Map<number, PublicUser>()
+    const missing = new Set<number>()
     for (let i = 0; i < peerIds.length; i += 500) {
       for (const row of await findUsersByIds(db, peerIds.slice(i, i + 500)))
+        peers.set(row.id, toPublicUser(row))
+    }
+    const memberships = await groupsOf(db, userId)
+    const exported: ExportedGroup[] = []
+    for (const row of memberships) {
+      const sinceSeq = Number(row.joined_seq)
+      const members = await membersOf(db, row.id)
+      const seen = await groupSendersAndPictures(db, row.id, sinceSeq)
+      const people = new Set([...members.map((m) => m.userId), ...seen.senderIds])
+      for (const id of people) {
+        if (!peers.has(id)) missing.add(id)
+      }
+      exported.push({ row, sinceSeq, members, imageIds: seen.imageIds })
+    }
+    const unknown = [...missing]
+    for (let i = 0; i < unknown.length; i += 500) {
+      for (const row of await findUsersByIds(db, unknown.slice(i, i + 500)))
         peers.set(row.id, toPublicUser(row))
     }
     const imageIds = new Set([
       ...(await uploadedImageIds(db, userId)),
       ...(await conversationImageIds(db, userId)),
     ])
+    for (const g of exported) {
+      for (const id of g.imageIds) imageIds.add(id)
+    }
     if (user.avatar_image_id) imageIds.add(user.avatar_image_id)
     const images: ImageRow[] = []
     const ids = [...imageIds]
@@ -145,22 +183,33 @@ export class ExportService {
     entry('receipts.json', async function* () {
       yield json({ receipts: await markersInvolving(db, userId) })
     })
-    const pages = (peerId: number) => walkConversation(db, userId, peerId)
+    const pages = (peerId: number) =>
+      walk((after) => conversationAfter(db, userId, peerId, after, EXPORT_PAGE))
     for (const peerId of peerIds) {
-      entry(`conversations/${peerId}.json`, async function* () {
-        yield `{\n"peer": ${JSON.stringify(peers.get(peerId) ?? null)},\n"messages": [`
-        let first = true
-        for await (const page of pages(peerId)) {
-          for (const message of page) {
-            yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
-            first = false
-          }
-        }
-        yield '\n]\n}\n'
-      })
+      entry(`conversations/${peerId}.json`, () =>
+        messagesFile(`"peer": ${JSON.stringify(peers.get(peerId) ?? null)}`, pages(peerId)),
+      )
+    }
+    const groupPages = (g: ExportedGroup) =>
+      walk((after) => groupAfter(db, g.row.id, g.sinceSeq, after, EXPORT_PAGE))
+    for (const g of exported) {
+      const members = g.members.map((m) => ({ ...m, user: peers.get(m.userId) ?? null }))
+      const group = toGroup(g.row, g.row.role)
+      const joinedAt = g.members.find((m) => m.userId === userId)?.joinedAt ?? null
+      const head = `"group": ${JSON.stringify(group)},\n"joinedAt": ${JSON.stringify(joinedAt)},\n"members": ${JSON.stringify(members)}`
+      entry(`groups/${g.row.id}.json`, () => messagesFile(head, groupPages(g)))
     }
     entry('index.html', () =>
-      renderIndex({ own, contacts, peers, peerIds, pages, exportedAt: mtime.getTime() }),
+      renderIndex({
+        own,
+        contacts,
+        peers,
+        peerIds,
+        pages,
+        groups: exported,
+        groupPages,
+        exportedAt: mtime.getTime(),
+      }),
     )
     for (const image of images) {
       // Opened only when its turn comes: thousands of pictures never hold thousands of files open.
@@ -178,18 +227,28 @@ export class ExportService {
   }
 }
 
-async function* walkConversation(
-  db: Kysely<Database>,
-  userId: number,
-  peerId: number,
-): AsyncGenerator<Message[]> {
+/** A conversation or group, EXPORT_PAGE messages at a time, oldest first. */
+async function* walk(pageAfter: (afterId: number) => Promise<Message[]>): AsyncGenerator<Message[]> {
   let after = 0
   for (;;) {
-    const page = await conversationAfter(db, userId, peerId, after, EXPORT_PAGE)
+    const page = await pageAfter(after)
     if (page.length > 0) yield page
     if (page.length < EXPORT_PAGE) return
     after = page[page.length - 1]!.id
   }
+}
+
+/** A JSON object of the fields in `head` and then `messages`, written page by page. */
+async function* messagesFile(head: string, pages: AsyncGenerator<Message[]>): AsyncGenerator<string> {
+  yield `{\n${head},\n"messages": [`
+  let first = true
+  for await (const page of pages) {
+    for (const message of page) {
+      yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
+      first = false
+    }
+  }
+  yield '\n]\n}\n'
 }
 
 function withPicturePath(message: Message): Message & { picture: string | null } {
@@ -218,9 +277,15 @@ async function* renderIndex(input: {
   peers: Map<number, PublicUser>
   peerIds: number[]
   pages: (peerId: number) => AsyncGenerator<Message[]>
+  groups: ExportedGroup[]
+  groupPages: (group: ExportedGroup) => AsyncGenerator<Message[]>
   exportedAt: number
 }): AsyncGenerator<string> {
   const { own, contacts, peers, peerIds, pages } = input
+  const nameOf = (id: number) => {
+    const user = id === own.id ? own : peers.get(id)
+    return user ? fullName(user) : `user ${id}`
+  }
   const e = escapeHtml
   yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -252,25 +317,42 @@ async function* renderIndex(input: {
       [id, peer ? fullName(peer) : `user ${id}`],
     ])
     yield `<h2 id="with-${id}">${e(names.get(id)!)}</h2>\n`
-    for await (const page of pages(id)) {
-      let chunk = ''
-      for (const m of page) {
-        const mine = m.senderId === own.id
-        const meta = `${e(names.get(m.senderId) ?? String(m.senderId))} · ${e(when(m.createdAt))}${m.editedAt ? ' · edited' : ''}`
-        let body: string
-        if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
-        else {
-          body = ''
-          if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
-          if (m.text) body += `<div class="text">${e(m.text)}</div>`
-          if (m.reactions.length > 0) {
-            body += `<div class="meta">${m.reactions.map((r) => `${e(r.emoji)} ${r.userIds.length}`).join(' ')}</div>`
-          }
-        }
-        chunk += `<div class="message${mine ? ' mine' : ''}"><div class="meta">${meta}</div>${body}</div>\n`
-      }
-      yield chunk
-    }
+    for await (const page of pages(id)) yield renderMessages(page, own.id, (sender) => names.get(sender))
+  }
+  yield '<h2>Groups</h2>\n'
+  if (input.groups.length === 0) yield '<p>No groups.</p>\n'
+  else {
+    yield '<ul>\n'
+    for (const g of input.groups) yield `<li><a href="#group-${g.row.id}">${e(g.row.title)}</a></li>\n`
+    yield '</ul>\n'
+  }
+  for (const g of input.groups) {
+    yield `<h2 id="group-${g.row.id}">${e(g.row.title)}</h2>\n`
+    const members = g.members.map((m) => `${e(nameOf(m.userId))}${m.role === 'member' ? '' : ` (${m.role})`}`)
+    yield `<p class="meta">Members: ${members.join(', ')}. Messages since you joined.</p>\n`
+    for await (const page of input.groupPages(g)) yield renderMessages(page, own.id, nameOf)
   }
   yield '</body></html>\n'
+}
+
+/** A page of messages as HTML, every piece of user text escaped. */
+function renderMessages(page: Message[], ownId: number, nameOf: (id: number) => string | undefined): string {
+  const e = escapeHtml
+  let chunk = ''
+  for (const m of page) {
+    const mine = m.senderId === ownId
+    const meta = `${e(nameOf(m.senderId) ?? String(m.senderId))} · ${e(when(m.createdAt))}${m.editedAt ? ' · edited' : ''}`
+    let body: string
+    if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
+    else {
+      body = ''
+      if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
+      if (m.text) body += `<div class="text">${e(m.text)}</div>`
+      if (m.reactions.length > 0) {
+        body += `<div class="meta">${m.reactions.map((r) => `${e(r.emoji)} ${r.userIds.length}`).join(' ')}</div>`
+      }
+    }
+    chunk += `<div class="message${mine ? ' mine' : ''}"><div class="meta">${meta}</div>${body}</div>\n`
+  }
+  return chunk
 }

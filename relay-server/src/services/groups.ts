@@ -210,23 +210,45 @@ export class GroupService {
       if (!leaving && target.role === 'owner') {
         throw new AppError('forbidden', 'Nobody removes the owner of a group')
       }
-      // Their sockets leave the room first: nothing of the group reaches them after this.
-      ctx.afterCommit(() => this.#realtime.leaveGroup([targetId], groupId))
-      await groups.deleteMember(ctx.trx, groupId, targetId)
-      await groups.addToMemberCount(ctx.trx, groupId, -1)
-      const seq = await this.#logChange(ctx, groupId, null, userId, {
-        kind: 'member_removed',
-        userId: targetId,
-      })
-      ctx.append(targetId, 'group_removed', { groupId, by: userId, reason: leaving ? 'left' : 'removed' })
-      if (target.role === 'owner') {
-        const successor = await groups.successorOf(ctx.trx, groupId)
-        if (successor !== undefined) await this.#changeRole(ctx, groupId, userId, successor, 'owner')
-      }
-      ctx.afterCommit(() => this.#scheduleMarkers(groupId))
-      return { seq }
+      return { seq: await this.#remove(ctx, groupId, userId, target, leaving ? 'left' : 'removed') }
     })
     return value
+  }
+
+  /**
+   * Erasure: the user leaves up to `limit` of their groups, each as a leave (the log entry, owner
+   * succession, their sockets out of the room, their markers gone with their membership). How many.
+   */
+  async leaveGroupsOf(ctx: WriteContext, userId: number, limit: number): Promise<number> {
+    const memberships = await groups.membershipsOf(ctx.trx, userId, limit)
+    for (const member of memberships) await this.#remove(ctx, member.group_id, userId, member, 'left')
+    return memberships.length
+  }
+
+  /** Takes `target` out of the group (`by` is who did it) and hands the group on if they owned it; the entry's seq. */
+  async #remove(
+    ctx: WriteContext,
+    groupId: number,
+    by: number,
+    target: GroupMemberRow,
+    reason: 'left' | 'removed',
+  ): Promise<number> {
+    const targetId = target.user_id
+    // Their sockets leave the room first: nothing of the group reaches them after this.
+    ctx.afterCommit(() => this.#realtime.leaveGroup([targetId], groupId))
+    await groups.deleteMember(ctx.trx, groupId, targetId)
+    await groups.addToMemberCount(ctx.trx, groupId, -1)
+    const seq = await this.#logChange(ctx, groupId, null, by, {
+      kind: 'member_removed',
+      userId: targetId,
+    })
+    ctx.append(targetId, 'group_removed', { groupId, by, reason })
+    if (target.role === 'owner') {
+      const successor = await groups.successorOf(ctx.trx, groupId)
+      if (successor !== undefined) await this.#changeRole(ctx, groupId, by, successor, 'owner')
+    }
+    ctx.afterCommit(() => this.#scheduleMarkers(groupId))
+    return seq
   }
 
   /** Promotes or demotes a member; `owner` hands the group over (the old owner becomes an admin). */
@@ -375,6 +397,22 @@ export class GroupService {
     if (markers.readUpTo >= messageId) return { read: [recipient], delivered: [] }
     if (markers.deliveredUpTo >= messageId) return { read: [], delivered: [recipient] }
     return { read: [], delivered: [] }
+  }
+
+  /**
+   * A change to a group message (edited, deleted, a reaction) as the next entry of its group's log,
+   * sent live after commit; the entry's seq.
+   */
+  async announceMessage(
+    ctx: WriteContext,
+    row: MessageRow,
+    type: 'message_updated' | 'message_deleted' | 'reaction',
+    message: Message,
+  ): Promise<number> {
+    const groupId = row.group_id!
+    const seq = await groups.nextGroupSeq(ctx.trx, groupId)
+    await this.logMessage(ctx, groupId, seq, type, message, Number(row.group_seq))
+    return seq
   }
 
   /** Appends a message entry to the group's log (at `seq`, already taken) and sends it live after commit. */

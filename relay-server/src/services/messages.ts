@@ -255,8 +255,7 @@ export class MessageService {
   ): Promise<Outcome> {
     const message = (await messages.loadMessage(ctx.trx, row.id))!
     if (row.group_id !== null) {
-      const seq = await groups.nextGroupSeq(ctx.trx, row.group_id)
-      await this.#groups.logMessage(ctx, row.group_id, seq, type, message, Number(row.group_seq))
+      const seq = await this.#groups.announceMessage(ctx, row, type, message)
       return { message, changed: true, groupSeq: seq }
     }
     ctx.append(row.sender_id, type, message, row.id)
