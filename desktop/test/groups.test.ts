@@ -115,6 +115,29 @@ describe('groups in the desktop core', () => {
     const receipts = await alice.core.ok('messages.receipts', { localId: sent.localId })
     expect(receipts.read.map((u) => u.id).sort()).toEqual([bob.id, carol.id].sort())
 
+    // Edits, reactions and deletes travel through the group's log.
+    const bobsMessage = (await timeline(bob, key)).find((m) => m.text === 'done already')!
+    await bob.core.ok('messages.edit', { localId: bobsMessage.localId, text: 'done already!' })
+    const alicesCopy = (await timeline(alice, key)).find((m) => m.id === bobsMessage.id)!
+    await alice.core.ok('messages.react', { localId: alicesCopy.localId, emoji: '👍' })
+    await waitFor(async () => {
+      const m = (await timeline(carol, key)).find((x) => x.id === bobsMessage.id)
+      return m?.text === 'done already!' && m.reactions[0]?.userIds.includes(alice.id)
+    })
+    const bobsEdited = (await timeline(bob, key)).find((m) => m.id === bobsMessage.id)!
+    expect(bobsEdited).toMatchObject({ text: 'done already!', changePending: false })
+    // The owner may delete anyone's message.
+    await alice.core.ok('messages.delete', { localId: alicesCopy.localId })
+    await waitFor(
+      async () => (await timeline(bob, key)).find((m) => m.id === bobsMessage.id)?.deletedAt !== null,
+    )
+
+    // Search and drafts work in a group as anywhere.
+    const hits = await carol.core.ok('search.query', { q: 'chapter', conversation: key })
+    expect(hits.map((h) => h.message.text)).toEqual(['first chapter?'])
+    await carol.core.ok('drafts.set', { conversation: key, text: 'half a thought' })
+    expect((await carol.core.ok('drafts.get', { conversation: key }))?.text).toBe('half a thought')
+
     // Typing reaches the others, naming who.
     await bob.core.ok('typing.set', { conversation: key, typing: true })
     await waitFor(() =>

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type {
+  FeedEvent,
   GroupEvent,
   GroupListResponse,
   GroupPreview,
@@ -81,6 +82,40 @@ describe.each(dialects)('groups (%s)', (dialect) => {
     } finally {
       benSocket.close()
     }
+  })
+
+  it("a feed row of group_added keeps no member list; the feed reads the group's members back as they are now", async ({
+    relay,
+  }) => {
+    const [ann, ben, cat, dan] = await ownerWithContacts(relay.url, 3)
+    const group = await createGroup(ann, [ben!, cat!])
+    await http(relay.url, 'POST', `/groups/${group.id}/members`, {
+      token: ann.token,
+      body: { userIds: [dan!.user.id] },
+    })
+    const stored = (
+      await relay.app.db
+        .selectFrom('feed_events')
+        .select('payload')
+        .where('type', '=', 'group_added')
+        .execute()
+    )
+      .map((row) => JSON.parse(row.payload ?? '{}'))
+      .filter((data) => data.id === group.id)
+    expect(stored).toHaveLength(4)
+    for (const data of stored) expect(data).not.toHaveProperty('members')
+
+    const memberIds = (events: FeedEvent[]) =>
+      events.flatMap((e) => (e.type === 'group_added' ? [e.data.members?.map((m) => m.userId).sort()] : []))
+    // Ben was added first; his group_added names Dan too, who came later: the log after its headSeq
+    // replays Dan's arrival, and applying it twice changes nothing.
+    const everyone = [ann.user.id, ben!.user.id, cat!.user.id, dan!.user.id].sort()
+    expect(memberIds(await feedOf(ben!))).toEqual([everyone])
+    await http(relay.url, 'DELETE', `/groups/${group.id}/members/${cat!.user.id}`, { token: cat!.token })
+    // Cat has left: her feed no longer hands her the group's members.
+    const catFeed = await feedOf(cat!)
+    expect(memberIds(catFeed)).toEqual([undefined])
+    expect(catFeed.map((e) => e.type)).toContain('group_removed')
   })
 
   it('only contacts who accepted the adder are added directly; nobody else sees the group', async ({

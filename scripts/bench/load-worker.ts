@@ -4,7 +4,7 @@
  * on one clock. Everything is bounded by count and by time.
  */
 import { randomUUID } from 'node:crypto'
-import type { Ack, ClientToServerEvents, FeedEventOf, ServerToClientEvents } from '@parley/shared'
+import type { Ack, ClientToServerEvents, FeedEventOf, GroupEvent, ServerToClientEvents } from '@parley/shared'
 import { io, type Socket } from 'socket.io-client'
 import { notify, serve } from './ipc'
 
@@ -44,14 +44,40 @@ interface Run {
   lastRecvAt: number
 }
 
+/**
+ * A group run: every member socket in this worker counts the group's `message` entries tagged
+ * with the run's id, and how long each took from its send (the send time is in the text, so a
+ * message sent from another worker is timed too, on the one system clock).
+ */
+interface GroupRun {
+  groupId: number
+  tag: string
+  received: number
+  latencies: number[]
+  firstRecvAt: number
+  lastRecvAt: number
+  /** Entries that came with a seq that was not the socket's last one + 1. */
+  gaps: number
+  cpuBefore: NodeJS.CpuUsage
+  startedAt: number
+}
+
+interface Member {
+  socket: ClientSocket
+  /** The highest group seq this socket has seen, per group. */
+  lastSeq: Map<number, number>
+}
+
 const idle: ClientSocket[] = []
 const pairs: Pair[] = []
+const members: Member[] = []
 let run: Run | null = null
+let groupRun: GroupRun | null = null
 /** Sockets that went away without us closing them, by reason, since the last `drops` call. */
 let dropped: Record<string, number> = {}
 
 function countSockets() {
-  return idle.length + pairs.length * 2
+  return idle.length + pairs.length * 2 + members.length
 }
 
 function bump(map: Record<string, number>, key: string) {
@@ -156,6 +182,23 @@ function onLiveMessage(event: FeedEventOf<'message'>) {
   run.recvLatencies.push(at - entry.sentAt)
   run.lastRecvAt = at
   if (entry.acked) run.pending.delete(event.data.clientId)
+}
+
+function onGroupEvent(member: Member, event: GroupEvent) {
+  const last = member.lastSeq.get(event.groupId)
+  const current = groupRun
+  if (current && event.groupId === current.groupId && last !== undefined && event.seq !== last + 1)
+    current.gaps++
+  member.lastSeq.set(event.groupId, Math.max(last ?? 0, event.seq))
+  if (!current || event.type !== 'message' || event.groupId !== current.groupId) return
+  const text = event.data.text
+  if (text === null || !text.startsWith(current.tag)) return
+  const sentAt = Number(text.slice(current.tag.length, text.indexOf(' ', current.tag.length)))
+  const at = now()
+  current.received++
+  current.latencies.push(at - sentAt)
+  if (current.firstRecvAt === 0) current.firstRecvAt = at
+  current.lastRecvAt = at
 }
 
 const handlers = {
@@ -304,11 +347,149 @@ const handlers = {
     }
   },
 
+  /** Connects one socket per group member; each listens to `group_event`. */
+  async connectMembers(p: { url: string; tokens: string[]; concurrency: number; deadlineMs: number }) {
+    return connectMany(p.url, p.tokens, p.concurrency, p.deadlineMs, (socket) => {
+      const member: Member = { socket, lastSeq: new Map() }
+      socket.on('group_event', (event) => onGroupEvent(member, event))
+      members.push(member)
+    })
+  },
+
+  /** From now on, counts and times the deliveries of the group's messages whose text starts with `tag`. */
+  async groupListen(p: { groupId: number; tag: string }) {
+    if (groupRun) throw new Error('a group run is already going')
+    groupRun = {
+      groupId: p.groupId,
+      tag: p.tag,
+      received: 0,
+      latencies: [],
+      firstRecvAt: 0,
+      lastRecvAt: 0,
+      gaps: 0,
+      cpuBefore: process.cpuUsage(),
+      startedAt: now(),
+    }
+    return members.filter((m) => m.socket.connected).length
+  },
+
+  async groupProgress() {
+    return groupRun?.received ?? 0
+  },
+
+  /** Stops counting; returns what came in since `groupListen`. */
+  async groupCollect() {
+    const current = groupRun
+    if (!current) throw new Error('no group run is going')
+    groupRun = null
+    const cpu = process.cpuUsage(current.cpuBefore)
+    return {
+      received: current.received,
+      gaps: current.gaps,
+      firstRecvAt: current.firstRecvAt,
+      lastRecvAt: current.lastRecvAt,
+      latencies: Float64Array.from(current.latencies),
+      cpuMicros: cpu.user + cpu.system,
+      wallMs: now() - current.startedAt,
+    }
+  },
+
+  /**
+   * Sends `rate` group messages a second for `durationMs` from `startAt` (epoch ms), round robin
+   * over this worker's member sockets, open loop; then waits up to `ackTimeoutMs` for the acks.
+   * Each text starts with `tag` and the send time.
+   */
+  async groupSend(p: {
+    groupId: number
+    tag: string
+    startAt: number
+    rate: number
+    durationMs: number
+    ackTimeoutMs: number
+    text: string
+  }) {
+    const senders = members.filter((m) => m.socket.connected)
+    if (senders.length === 0) throw new Error('no member socket is connected')
+    const total = Math.round((p.rate * p.durationMs) / 1000)
+    const ackLatencies: number[] = []
+    const ackErrors: Record<string, number> = {}
+    let sent = 0
+    let acked = 0
+    let ackOk = 0
+    let lastOkAckAt = 0
+    let maxLag = 0
+    let firstSendAt = 0
+    let lastSendAt = 0
+    let allAcked: () => void = () => {}
+    const acksDone = new Promise<void>((resolve) => {
+      allAcked = resolve
+    })
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, p.startAt - Date.now())))
+    const t0 = now()
+    const send = () => {
+      const i = sent++
+      // Spread over the members: a stride through them, so consecutive senders differ.
+      const member = senders[(i * 7919) % senders.length]!
+      const sentAt = now()
+      if (i === 0) firstSendAt = sentAt
+      lastSendAt = sentAt
+      maxLag = Math.max(maxLag, sentAt - (t0 + (i * 1000) / p.rate))
+      member.socket
+        .timeout(p.ackTimeoutMs)
+        .emit(
+          'message',
+          { clientId: randomUUID(), groupId: p.groupId, text: `${p.tag}${sentAt} ${p.text}` },
+          (error: Error | null, result: Ack) => {
+            const at = now()
+            acked++
+            if (error) bump(ackErrors, 'ack timeout')
+            else if (!result.ok) bump(ackErrors, result.error.code)
+            else {
+              ackOk++
+              lastOkAckAt = at
+              ackLatencies.push(at - sentAt)
+            }
+            if (acked === total) allAcked()
+          },
+        )
+    }
+    if (total === 0) allAcked()
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const elapsed = now() - t0
+        const due = elapsed >= p.durationMs ? total : Math.min(total, Math.floor((elapsed * p.rate) / 1000))
+        while (sent < due) send()
+        if (sent >= total) {
+          clearInterval(timer)
+          resolve()
+        }
+      }
+      const timer = setInterval(tick, 2)
+    })
+    // Every emit has its own ack timeout, so this ends.
+    await acksDone
+    return {
+      sent,
+      ackOk,
+      ackErrors,
+      firstSendAt,
+      lastSendAt,
+      lastOkAckAt,
+      maxLagMs: maxLag,
+      ackLatencies: Float64Array.from(ackLatencies),
+    }
+  },
+
   /** Closes every socket; returns how many were still connected. */
   async closeAll() {
-    const n = closeSockets([...idle, ...pairs.flatMap((pair) => [pair.sender, pair.receiver])])
+    const n = closeSockets([
+      ...idle,
+      ...pairs.flatMap((pair) => [pair.sender, pair.receiver]),
+      ...members.map((m) => m.socket),
+    ])
     idle.length = 0
     pairs.length = 0
+    members.length = 0
     return n
   },
 

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { sql } from 'kysely'
 import { buildApp } from '../../relay-server/src/app'
 import { loadConfig } from '../../relay-server/src/config'
 // The plugins' augmentations of FastifyInstance (app.db, app.io, app.services).
@@ -185,6 +186,57 @@ const handlers = {
       longestTransactionMs,
       loop,
     }
+  },
+
+  /**
+   * Rows in every table of the relay's database, and (SQLite) the connection's total_changes():
+   * rows inserted, updated and deleted since it opened. Read before and after a step to see what
+   * the step wrote.
+   */
+  async rowCounts() {
+    const tables =
+      app.dbDialect === 'sqlite'
+        ? (
+            await sql<{
+              name: string
+            }>`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`.execute(
+              app.db,
+            )
+          ).rows.map((r) => r.name)
+        : (
+            await sql<{
+              name: string
+            }>`select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`.execute(
+              app.db,
+            )
+          ).rows.map((r) => r.name)
+    const rows: Record<string, number> = {}
+    for (const table of tables) {
+      const result = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(
+        app.db,
+      )
+      rows[table] = Number(result.rows[0]?.n ?? 0)
+    }
+    const changes =
+      app.dbDialect === 'sqlite'
+        ? Number((await sql<{ n: number }>`select total_changes() as n`.execute(app.db)).rows[0]?.n ?? 0)
+        : null
+    const bytes =
+      app.dbDialect === 'sqlite'
+        ? Number(
+            (
+              await sql<{
+                n: number
+              }>`select page_count * page_size as n from pragma_page_count(), pragma_page_size()`.execute(
+                app.db,
+              )
+            ).rows[0]?.n ?? 0,
+          )
+        : Number(
+            (await sql<{ n: string }>`select pg_database_size(current_database()) as n`.execute(app.db))
+              .rows[0]?.n ?? 0,
+          )
+    return { rows, changes, bytes }
   },
 
   async profileStart() {

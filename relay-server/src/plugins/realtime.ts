@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Server } from 'socket.io'
 import { groupRoom, type Realtime, sessionRoom, userRoom } from '../services/realtime'
+import { coalesceWritesOf } from '../socket/coalesce-writes'
 
 export interface SocketData {
   userId: number
@@ -57,6 +58,7 @@ export const realtime = fp(
       pingTimeout: 20_000,
       connectionStateRecovery: undefined,
     })
+    io.engine.on('connection', coalesceWritesOf)
     if (app.redis) {
       const pub = app.redis.duplicate()
       const sub = app.redis.duplicate()

@@ -3,6 +3,7 @@ import { type Kysely, sql, type Transaction } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database } from '../db/schema'
 import { AppError, isAppError } from '../errors'
+import { feedPayload } from '../repositories/feed'
 
 /** A feed event without its seq, which is given at commit. */
 type UnsequencedEvent = FeedEvent extends infer E ? (E extends FeedEvent ? Omit<E, 'seq'> : never) : never
@@ -231,7 +232,7 @@ export class Committer {
       seq: seqs[i]!,
       type: a.event.type,
       message_id: a.messageId,
-      payload: a.messageId === null ? JSON.stringify(a.event.data) : null,
+      payload: a.messageId === null ? feedPayload(a.event) : null,
       created_at: now,
     }))
     for (let i = 0; i < rows.length; i += FEED_INSERT_CHUNK) {

@@ -17,7 +17,7 @@ import {
 import type { MessageRow } from '../db/schema'
 import { searchMessages } from '../db/search'
 import { setDraft } from '../db/tables/drafts'
-import { groupRow } from '../db/tables/groups'
+import { groupRow, memberRole } from '../db/tables/groups'
 import { cachedVersions, saveVersions } from '../db/tables/message-versions'
 import { type ImageFields, messageRow, ownMessageByClientId } from '../db/tables/messages'
 import { messageView } from '../db/views/messages'
@@ -47,8 +47,19 @@ export class MessageActions extends AccountActions {
   /** A message of this account's, or a refusal. */
   own(localId: number): MessageRow {
     const row = this.row(localId)
+    if (row.event !== null) refuse('not_found', 'A change of the group is not a message')
     if (row.sender_id !== this.me) refuse('not_message_sender', 'Only the sender can change a message')
     return row
+  }
+
+  /** A message this account may delete: its own, or any in a group it is an owner or admin of. */
+  deletable(localId: number): MessageRow {
+    const row = this.row(localId)
+    if (row.event === null && row.sender_id !== this.me && row.conversation_id < 0) {
+      const role = memberRole(this.db, -row.conversation_id, this.me)
+      if (role === 'owner' || role === 'admin') return row
+    }
+    return this.own(localId)
   }
 
   view(localId: number): MessageView {

@@ -71,7 +71,7 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
     },
     'messages.delete': async ({ localId }) => {
       const account = session.signedIn()
-      const row = account.messages.own(localId)
+      const row = account.messages.deletable(localId)
       if (account.messages.delete(row, core.clock()) === 'removed')
         return changes.removedLocally(account, row)
       return changes.written(account, row)
