@@ -6,6 +6,7 @@ import { AccountDataState } from './lib/managers/account-data.svelte'
 import { AppState } from './lib/managers/app.svelte'
 import { ChatsState } from './lib/managers/chats.svelte'
 import { DraftsState } from './lib/managers/drafts.svelte'
+import { GroupsState } from './lib/managers/groups.svelte'
 import { MediaCache } from './lib/managers/media.svelte'
 import { NotificationPermissionState } from './lib/managers/notification-permission.svelte'
 import { OutgoingQueue } from './lib/managers/outgoing.svelte'
@@ -27,6 +28,7 @@ const context = managersContext({
   accountData: new AccountDataState(bridge),
   chats: new ChatsState(bridge, drafts),
   drafts,
+  groups: new GroupsState(bridge),
   media: new MediaCache(bridge),
   notifications,
   search: new SearchState(bridge),

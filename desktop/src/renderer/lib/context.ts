@@ -3,6 +3,7 @@ import type { AccountDataState } from './managers/account-data.svelte'
 import type { AppState } from './managers/app.svelte'
 import type { ChatsState } from './managers/chats.svelte'
 import type { DraftsState } from './managers/drafts.svelte'
+import type { GroupsState } from './managers/groups.svelte'
 import type { MediaCache } from './managers/media.svelte'
 import type { NotificationPermissionState } from './managers/notification-permission.svelte'
 import type { SearchState } from './managers/search.svelte'
@@ -14,6 +15,7 @@ export interface Managers {
   accountData: AccountDataState
   chats: ChatsState
   drafts: DraftsState
+  groups: GroupsState
   media: MediaCache
   /** What the browser allows for notifications (browser mode). */
   notifications: NotificationPermissionState

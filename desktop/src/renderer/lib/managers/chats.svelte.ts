@@ -100,13 +100,7 @@ export class ChatsState {
       byKey.set(key, {
         key,
         title,
-        face: peer ?? {
-          id: 0,
-          firstName: title,
-          lastName: '',
-          username: title,
-          avatarImageId: conversation.avatarImageId,
-        },
+        face: peer ?? groupFace(conversation),
         peer,
         contact: null,
         conversation,
@@ -210,6 +204,19 @@ export class ChatsState {
   }
   search(q: string) {
     return call(this.#bridge, 'users.search', { q, limit: 8 })
+  }
+}
+
+/** A group's picture, else initials of its title's first two words, in a colour of its own. */
+function groupFace(conversation: ConversationView): Face {
+  const [first = '', ...rest] = conversation.title.trim().split(/\s+/)
+  const id = Number(conversation.key.split(':')[1]) || 0
+  return {
+    id,
+    firstName: first,
+    lastName: rest.join(' '),
+    username: conversation.title,
+    avatarImageId: conversation.avatarImageId,
   }
 }
 

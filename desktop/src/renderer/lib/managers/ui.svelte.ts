@@ -11,6 +11,10 @@ export type Dialog =
   | { kind: 'switcher' }
   | { kind: 'history'; localId: number }
   | { kind: 'lightbox'; message: MessageView }
+  | { kind: 'new-group' }
+  | { kind: 'join-group'; code?: string }
+  | { kind: 'group-info' }
+  | { kind: 'seen-by'; message: MessageView }
 
 /**
  * What the window shows: the open conversation, the open dialog, the sidebar's query. Navigation
