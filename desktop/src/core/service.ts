@@ -111,6 +111,11 @@ export class CoreService {
     return this.#core.viewing
   }
 
+  /** The shell asks the renderer to show a group invite's join screen (a `parley://join/<code>` link). */
+  openJoin(code: string): void {
+    this.#core.emit('app.openJoin', { code })
+  }
+
   /** The shell asks the renderer to show a conversation (a clicked notification, a parley:// link). */
   openConversation(conversation: ConversationKey, localId?: number): void {
     this.#core.emit(

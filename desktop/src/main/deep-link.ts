@@ -2,21 +2,25 @@ import { type ConversationKey, dmKey, isConversationKey } from '@parley/shared'
 
 /**
  * The URL scheme the app registers with the OS: `parley://conversation/<key>` (`dm:<userId>`,
- * `group:<groupId>`), or `parley://conversation/<userId>` for a 1:1 conversation.
+ * `group:<groupId>`), or `parley://conversation/<userId>` for a 1:1 conversation; and
+ * `parley://join/<code>`, a group's invite link, which opens the join screen (its preview first:
+ * nothing is joined without the person's click).
  */
 export const DEEP_LINK_SCHEME = 'parley'
 
-export interface DeepLink {
-  kind: 'conversation'
-  conversation: ConversationKey
-}
+export type DeepLink =
+  | { kind: 'conversation'; conversation: ConversationKey }
+  | { kind: 'join'; code: string }
 
 const USER_ID = /^[1-9][0-9]{0,15}$/
+/** A group invite code as the relay makes them (GroupInviteCode in the protocol). */
+const INVITE_CODE = /^[A-Za-z0-9]{16,64}$/
 
 /**
  * A `parley://` link as the OS hands it over, or null for anything else. Links come from any web
- * page or document, so this accepts exactly one shape: `parley://conversation/<key or user id>`,
- * an optional trailing slash (Windows adds one), and nothing more (no query, fragment or credentials).
+ * page or document, so this accepts exactly two shapes, `parley://conversation/<key or user id>` and
+ * `parley://join/<code>`, with an optional trailing slash (Windows adds one), and nothing more (no
+ * query, fragment or credentials).
  */
 export function parseDeepLink(raw: unknown): DeepLink | null {
   if (typeof raw !== 'string' || raw.length > 256) return null
@@ -28,8 +32,10 @@ export function parseDeepLink(raw: unknown): DeepLink | null {
   }
   if (url.protocol !== `${DEEP_LINK_SCHEME}:`) return null
   if (url.username || url.password || url.port || url.search || url.hash) return null
-  if (url.hostname.toLowerCase() !== 'conversation') return null
   const id = url.pathname.replace(/^\//, '').replace(/\/$/, '')
+  const host = url.hostname.toLowerCase()
+  if (host === 'join') return INVITE_CODE.test(id) ? { kind: 'join', code: id } : null
+  if (host !== 'conversation') return null
   if (isConversationKey(id)) return { kind: 'conversation', conversation: id }
   if (!USER_ID.test(id)) return null
   const userId = Number(id)
@@ -51,7 +57,7 @@ export function findDeepLink(argv: readonly string[]): DeepLink | null {
 
 /**
  * Holds a link until the renderer can act on it: at launch the link arrives before the window has
- * loaded, and an `app.openConversation` event sent then would reach nobody.
+ * loaded, and an `app.openConversation` (or `app.openJoin`) event sent then would reach nobody.
  */
 export class DeepLinkQueue {
   #pending: DeepLink | null = null

@@ -56,6 +56,7 @@ protocol.registerSchemesAsPrivileged([appScheme])
 interface RunningShell {
   showWindow(): void
   openConversation(conversation: ConversationKey): void
+  openJoin(code: string): void
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -63,7 +64,9 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   let running: RunningShell | null = null
-  const links = new DeepLinkQueue((link) => running?.openConversation(link.conversation))
+  const links = new DeepLinkQueue((link) =>
+    link.kind === 'join' ? running?.openJoin(link.code) : running?.openConversation(link.conversation),
+  )
   links.open(findDeepLink(process.argv))
   // macOS hands links over with open-url, possibly before ready.
   app.on('open-url', (event, url) => {
@@ -346,6 +349,10 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
     openConversation: (conversation) => {
       showWindow()
       core.openConversation(conversation)
+    },
+    openJoin: (code) => {
+      showWindow()
+      core.openJoin(code)
     },
   }
 }

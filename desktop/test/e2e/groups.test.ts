@@ -157,6 +157,13 @@ describe.skipIf(!canRunE2e)('groups of three in Chromium', () => {
     await join.getByText('Book club').waitFor()
     await join.getByText('2 members').waitFor()
     await screenshots(carol.page, 'groups-join')
+    await carol.page.keyboard.press('Escape')
+    expect(await join.count()).toBe(0)
+    // The same link opened from outside the app (the shell hands `parley://join/<code>` to the core):
+    // the join screen comes up with the preview, and nothing is joined until Carol says so.
+    carol.host.core.openJoin(link.slice('parley://join/'.length))
+    await join.getByText('Book club').waitFor()
+    await join.getByText('2 members').waitFor()
     await join.getByRole('button', { name: 'Join group' }).click()
     await carol.page.getByRole('button', { name: 'Group info of Book club' }).getByText('3 members').waitFor()
     await timelineLine(alice.page, /Carol.*joined/).waitFor()

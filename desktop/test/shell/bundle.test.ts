@@ -230,11 +230,14 @@ describe('main bundle against a fake electron', () => {
     }
   })
 
-  it('deep links from the command line and from a second launch open conversations', () => {
-    const opened = report.eventsSent.filter((e) => e.event === 'app.openConversation')
+  it('deep links from the command line and from a second launch open conversations and the join screen', () => {
+    const opened = report.eventsSent.filter(
+      (e) => e.event === 'app.openConversation' || e.event === 'app.openJoin',
+    )
     expect(opened).toEqual([
       { channel: bridgeChannels.event, event: 'app.openConversation', payload: { conversation: 'dm:42' } },
       { channel: bridgeChannels.event, event: 'app.openConversation', payload: { conversation: 'dm:43' } },
+      { channel: bridgeChannels.event, event: 'app.openJoin', payload: { code: 'Jn4k2Qw8Zr5Tx7Lm9Pv3Hy' } },
     ])
   })
 

@@ -22,6 +22,31 @@ describe('deep links', () => {
     })
   })
 
+  it('parley://join/<code> opens the join screen of a group invite', () => {
+    expect(parseDeepLink('parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy')).toEqual({
+      kind: 'join',
+      code: 'Jn4k2Qw8Zr5Tx7Lm9Pv3Hy',
+    })
+    expect(parseDeepLink('parley://JOIN/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy/')).toEqual({
+      kind: 'join',
+      code: 'Jn4k2Qw8Zr5Tx7Lm9Pv3Hy',
+    })
+    expect(findDeepLink(['/opt/Parley/parley', 'parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy'])).toEqual({
+      kind: 'join',
+      code: 'Jn4k2Qw8Zr5Tx7Lm9Pv3Hy',
+    })
+  })
+
+  it.each([
+    'parley://join/short',
+    'parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy/extra',
+    'parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3H_',
+    'parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy?auto=1',
+    'parley://join/',
+  ])('refuses the join link %s', (link) => {
+    expect(parseDeepLink(link)).toBeNull()
+  })
+
   it.each([
     'parley://conversation/0',
     'parley://conversation/dm:0',
@@ -58,12 +83,17 @@ describe('deep links', () => {
       conversation: 'dm:9',
     })
     expect(findDeepLink(['/opt/Parley/parley', '--hidden'])).toBeNull()
-    expect(findDeepLink(['parley://conversation/bad', 'parley://conversation/3'])?.conversation).toBe('dm:3')
+    expect(findDeepLink(['parley://conversation/bad', 'parley://conversation/3'])).toEqual({
+      kind: 'conversation',
+      conversation: 'dm:3',
+    })
   })
 
   it('holds a link until the renderer is listening, and again while it reloads', () => {
     const delivered: string[] = []
-    const queue = new DeepLinkQueue((link) => delivered.push(link.conversation))
+    const queue = new DeepLinkQueue((link) =>
+      delivered.push(link.kind === 'join' ? link.code : link.conversation),
+    )
     queue.open(parseDeepLink('parley://conversation/5'))
     queue.open(null)
     expect(delivered).toEqual([])

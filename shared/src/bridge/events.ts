@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { Id, Strict } from '../protocol/common'
+import { GroupInviteCode } from '../protocol/groups'
 import { Presence } from '../protocol/users'
 import {
   ConnectionInfo,
@@ -90,6 +91,8 @@ export const bridgeEvents = {
   'settings.changed': Settings,
   /** The shell asks the renderer to show a conversation (a notification was clicked, a parley:// link). */
   'app.openConversation': Strict({ conversation: ConversationKeySchema, localId: Type.Optional(Id) }),
+  /** The shell asks the renderer to show a group invite's join screen (a `parley://join/<code>` link). */
+  'app.openJoin': Strict({ code: GroupInviteCode }),
   /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
   'session.changed': Strict({
     session: Type.Union([SessionView, Type.Null()]),

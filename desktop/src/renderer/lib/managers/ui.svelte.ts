@@ -36,6 +36,9 @@ export class UiState {
     this.#bridge = bridge
     this.#outgoing = outgoing
     bridge.on('app.openConversation', ({ conversation }) => void this.open(conversation))
+    bridge.on('app.openJoin', ({ code }) => {
+      this.dialog = { kind: 'join-group', code }
+    })
     bridge.onReconnect(() => {
       const open = this.#conversation
       if (open) void open.open()
