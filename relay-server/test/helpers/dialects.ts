@@ -24,7 +24,10 @@ export async function createPostgresSchema(): Promise<{ url: string; drop: () =>
   await admin.query(`create schema ${schema}`)
   await admin.end()
   const url = new URL(postgresUrl)
-  url.searchParams.set('options', `-c search_path=${schema}`)
+  // No parallel workers: with hundreds of test schemas the catalogs grow until kysely's migration
+  // introspection runs as a parallel query, and a parallel worker once failed to find the schema
+  // the leader had on its search_path ("schema … does not exist", where: parallel worker).
+  url.searchParams.set('options', `-c search_path=${schema} -c max_parallel_workers_per_gather=0`)
   return {
     url: url.toString(),
     drop: async () => {
