@@ -18,8 +18,7 @@
  * on), BENCH_PROFILE=1 (CPU-profile the relay in each live step; the profiler slows it down).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import path from 'node:path'
 import {
   type Ack,
@@ -39,6 +38,7 @@ import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
+import { guardRun } from './bench/run-guard'
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -80,29 +80,13 @@ const CATCHUP_TARGET_MS = 5000
 const LATENCY_TARGET_MS = 250
 const TEXT = `bench group message ${'lorem ipsum dolor sit amet '.repeat(3).trim()}`
 
-const tempDir = mkdtempSync(path.join(tmpdir(), 'parley-gbench-'))
-const children: Child<RelayApi | WorkerApi>[] = []
-const clientSockets: ClientSocket[] = []
+const { tempDir, children, clientSockets } = guardRun({
+  tempPrefix: 'parley-gbench-',
+  watchdogMs: WATCHDOG_MS,
+})
 const failures: string[] = []
 const summary: string[] = []
 let tempDatabase: { adminUrl: string; name: string } | null = null
-
-function cleanup() {
-  for (const socket of clientSockets) socket.close()
-  for (const child of children) child.kill()
-  rmSync(tempDir, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\nbench: ${signal}, cleaning up`)
-    process.exit(130)
-  })
-}
-setTimeout(() => {
-  console.error(`bench: still running after ${WATCHDOG_MS / 60_000} min; giving up`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
 
 const log = (line = '') => console.log(line)
 const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))

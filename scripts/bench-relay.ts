@@ -18,8 +18,7 @@
  * time went; the profiler slows the relay down).
  */
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import path from 'node:path'
 import {
   type Ack,
@@ -35,6 +34,7 @@ import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
+import { guardRun } from './bench/run-guard'
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -72,30 +72,14 @@ const WATCHDOG_MS = 8 * 60_000
 const BACKFILL_IN_FLIGHT = 1000
 const TEXT = `bench message ${'lorem ipsum dolor sit amet '.repeat(3).trim()}`
 
-const tempDir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'))
-const children: Child<RelayApi | WorkerApi>[] = []
+const { tempDir, children, clientSockets } = guardRun({
+  tempPrefix: 'parley-bench-',
+  watchdogMs: WATCHDOG_MS,
+})
 const failures: string[] = []
 /** The closing summary, printed in this order whatever order the steps ran in. */
 const SUMMARY_ORDER = ['head', 'idle', 'messages', 'half', 'saturation', 'sync', 'disconnect'] as const
 const summary = new Map<(typeof SUMMARY_ORDER)[number], string>()
-const clientSockets: ClientSocket[] = []
-
-function cleanup() {
-  for (const socket of clientSockets) socket.close()
-  for (const child of children) child.kill()
-  rmSync(tempDir, { recursive: true, force: true })
-}
-process.on('exit', cleanup)
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\nbench: ${signal}, cleaning up`)
-    process.exit(130)
-  })
-}
-setTimeout(() => {
-  console.error(`bench: still running after ${WATCHDOG_MS / 60_000} min; giving up`)
-  process.exit(1)
-}, WATCHDOG_MS).unref()
 
 const log = (line = '') => console.log(line)
 const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))
