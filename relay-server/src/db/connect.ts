@@ -1,12 +1,15 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
 import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
 import { migrations } from './migrations/index'
 import type { Database } from './schema'
 import { withStatementCache } from './statement-cache'
+
+/** pg loads only when PostgreSQL is asked for (about 15 MB of an idle SQLite relay otherwise). */
+const loadPg = () => createRequire(import.meta.url)('pg') as typeof import('pg')
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -32,6 +35,7 @@ const INT8_OID = 20
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
+    const pg = loadPg()
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 10,
