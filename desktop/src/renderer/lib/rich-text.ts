@@ -21,7 +21,9 @@ export type Inline =
   /** `href` is what opens (a `www.` address gets `https://`); `text` is what was written. */
   | { kind: 'link'; text: string; href: string }
   | { kind: 'invite'; text: string; code: string }
-  | { kind: Emphasis; children: Inline[] }
+  | { kind: 'bold'; children: Inline[] }
+  | { kind: 'italic'; children: Inline[] }
+  | { kind: 'strike'; children: Inline[] }
 
 export type Block = { kind: 'paragraph'; children: Inline[] } | { kind: 'code-block'; text: string }
 
@@ -288,7 +290,9 @@ export function plainText(blocks: Block[]): string {
   return blocks.map((block) => (block.kind === 'code-block' ? block.text : inline(block.children))).join('\n')
 }
 
-const EMOJI = /^\p{RGI_Emoji}$/v
+// The `v` flag (Unicode sets: whole emoji sequences as one) is newer than the TypeScript target.
+// biome-ignore lint/complexity/useRegexLiterals: a literal with `v` does not compile for ES2023
+const EMOJI = new RegExp('^\\p{RGI_Emoji}$', 'v')
 const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' })
 
 /** How many emoji a message is, if it is one to three emoji and nothing else (shown large); else 0. */
