@@ -9,7 +9,7 @@ import {
   toggleZoom,
   wheelFactor,
   zoomAt,
-} from '../src/renderer/lib/zoom'
+} from '../../src/renderer/lib/zoom'
 
 const stage = { width: 1000, height: 800 }
 const large = { width: 4000, height: 2000 }
