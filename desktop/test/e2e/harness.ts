@@ -198,6 +198,19 @@ export function bubble(page: Page, text: string | RegExp) {
   return messageLog(page).locator('article.message').filter({ has: body })
 }
 
+/** The message whose text contains this (formatted text is split across elements, so no exact match). */
+export function messageWith(page: Page, text: string | RegExp) {
+  return messageLog(page).locator('article.message').filter({ hasText: text })
+}
+
+/** Writes a message in the composer and sends it, and waits for the box to be free again. */
+export async function write(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' })
+  await box.fill(text)
+  await box.press('Enter')
+  await until(async () => (await box.inputValue()) === '')
+}
+
 export async function send(page: Page, text: string): Promise<void> {
   const box = page.getByRole('textbox', { name: 'Message' })
   await box.fill(text)

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { type Block, emojiOnly, type Inline, parseRichText, plainText } from '../../src/renderer/lib/rich-text'
+import {
+  type Block,
+  emojiOnly,
+  type Inline,
+  parseRichText,
+  plainText,
+} from '../../src/renderer/lib/rich-text'
 
 /** The inline nodes of a one-paragraph message. */
 function inline(text: string, mentionNames?: ReadonlySet<string>): Inline[] {

@@ -32,8 +32,8 @@ export class UiState {
   focusSearchSignal = $state(0)
   /** Bumped to put focus in the composer. */
   focusComposerSignal = $state(0)
-  /** The full address of the link under the pointer or with the focus, shown before it opens. */
-  linkAddress = $state<string | null>(null)
+  /** The link under the pointer or with the focus (its full address, where it is): shown before it opens. */
+  linkHint = $state.raw<{ href: string; anchor: DOMRect } | null>(null)
 
   constructor(bridge: Bridge, outgoing: OutgoingQueue) {
     this.#bridge = bridge
