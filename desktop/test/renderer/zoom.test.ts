@@ -42,12 +42,14 @@ describe('the picture viewer’s zoom and pan', () => {
     expect(clampPan({ scale: 1, x: 50, y: 50 }, small, stage)).toEqual({ scale: 1, x: 0, y: 0 })
   })
 
-  it('double-click zooms in at the pointer, and back out to the fit', () => {
+  it('double-click zooms in at the pointer (to the picture’s own pixels, or twice the fit), and back out', () => {
     const start = fitted(large, stage)
     const inView = toggleZoom(start, { x: 100, y: 50 }, large, stage)
     expect(inView.scale).toBe(1)
     expect(toggleZoom(inView, { x: 0, y: 0 }, large, stage)).toEqual(start)
-    expect(toggleZoom(fitted(small, stage), { x: 0, y: 0 }, small, stage).scale).toBe(2.5)
+    expect(toggleZoom(fitted(small, stage), { x: 0, y: 0 }, small, stage).scale).toBe(2)
+    const fitsHalf = { width: 1600, height: 1000 }
+    expect(toggleZoom(fitted(fitsHalf, stage), { x: 0, y: 0 }, fitsHalf, stage).scale).toBeCloseTo(1.25)
   })
 
   it('a wheel turn up zooms in, down zooms out; a pinch zooms in finer steps per unit', () => {

@@ -72,11 +72,14 @@ export function panBy(view: View, dx: number, dy: number, picture: Size, stage: 
   return clampPan({ scale: view.scale, x: view.x + dx, y: view.y + dy }, picture, stage)
 }
 
-/** Double-click: fitted again when zoomed; otherwise in, to the picture's own size or 2.5× the fit. */
+/**
+ * Double-click: fitted again when zoomed; otherwise in, to the picture's own pixels when they are
+ * at least twice the fitted size, else to twice the fitted size.
+ */
 export function toggleZoom(view: View, at: Point, picture: Size, stage: Size): View {
   if (isZoomed(view, picture, stage)) return fitted(picture, stage)
   const fit = fitScale(picture, stage)
-  const target = Math.max(1, fit * 2.5)
+  const target = Math.max(1, fit * 2)
   return zoomAt(view, target / view.scale, at, picture, stage)
 }
 
