@@ -133,6 +133,15 @@ export class World {
     return people as { [K in keyof Names]: Person }
   }
 
+  /** People with accounts, the first a contact of each of the others. */
+  async contacts<const Names extends readonly string[]>(
+    ...names: Names
+  ): Promise<{ [K in keyof Names]: Person }> {
+    const people = await this.registered(...names)
+    for (const other of people.slice(1)) await connect(people[0], other)
+    return people
+  }
+
   async stop(): Promise<void> {
     for (const person of this.people) {
       await person.context.close().catch(() => undefined)

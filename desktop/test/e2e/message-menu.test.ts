@@ -1,17 +1,6 @@
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  bubble,
-  canRunE2e,
-  connect,
-  idOf,
-  openChat,
-  type Person,
-  screenshots,
-  send,
-  World,
-  write,
-} from './harness'
+import { bubble, canRunE2e, idOf, openChat, type Person, screenshots, send, World, write } from './harness'
 
 interface PageGlobals {
   navigator: { clipboard: { readText(): Promise<string> } }
@@ -52,8 +41,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    ;[alice, bob] = await world.registered('Alice', 'Bob')
-    await connect(alice, bob)
+    ;[alice, bob] = await world.contacts('Alice', 'Bob')
     await alice.context.grantPermissions(['clipboard-read', 'clipboard-write'])
     await openChat(alice.page, 'Bob')
     await openChat(bob.page, 'Alice')

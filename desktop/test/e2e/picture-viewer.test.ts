@@ -2,17 +2,7 @@ import { dmKey } from '@parley/shared'
 import type { Locator, Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  canRunE2e,
-  connect,
-  idOf,
-  messageWith,
-  openChat,
-  type Person,
-  screenshots,
-  until,
-  World,
-} from './harness'
+import { canRunE2e, idOf, messageWith, openChat, type Person, screenshots, until, World } from './harness'
 
 /** A landscape with a sun: something to look at in the screenshots. */
 async function picture(width: number, height: number, sky: string): Promise<string> {
@@ -41,8 +31,7 @@ describe.skipIf(!canRunE2e)('the picture viewer, in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    ;[alice, bob] = await world.registered('Alice', 'Bob')
-    await connect(alice, bob)
+    ;[alice, bob] = await world.contacts('Alice', 'Bob')
     const aliceId = await idOf(bob, alice.username)
     const pictures: [number, number, string, string][] = [
       [1600, 1000, '#8ec5ff', 'The lake at noon'],

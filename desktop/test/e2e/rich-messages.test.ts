@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   canRunE2e,
   chatRow,
-  connect,
   idOf,
   messageWith,
   openChat,
@@ -23,8 +22,7 @@ describe.skipIf(!canRunE2e)('formatting, big emoji, runs of messages and links, 
 
   beforeAll(async () => {
     await world.start()
-    ;[alice, bob] = await world.registered('Alice', 'Bob')
-    await connect(alice, bob)
+    ;[alice, bob] = await world.contacts('Alice', 'Bob')
     const bobId = await idOf(alice, bob.username)
     const made = await alice.host.core.call('groups.create', { title: 'Weekend plans', memberIds: [bobId] })
     if (!made.ok) throw new Error(made.error.message)
