@@ -11,10 +11,12 @@ import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
 import { Committer } from '../services/committer'
 import { type EraseSummary, eraseAccount } from '../services/erase'
+import { FileService } from '../services/files'
 import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
 import type { Realtime } from '../services/realtime'
+import { UploadGate } from '../services/uploads'
 import {
   BackupError,
   type BackupReport,
@@ -262,10 +264,21 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
   // This process's own committer: feed seqs are allocated in the database, so the relay's and
   // this one's writes interleave safely.
   const committer = new Committer(ctx.db, { onCommitted: () => undefined, clock: ctx.now })
+  const gate = new UploadGate({ db: ctx.db })
   const images = new ImageService({
     db: ctx.db,
     store: new FileBlobStore(path.join(ctx.dataDir, 'images')),
     clock: ctx.now,
+    gate,
+  })
+  // Only `collect` is used: the grace period and size limit play no part in an erasure.
+  const files = new FileService({
+    db: ctx.db,
+    store: new FileBlobStore(path.join(ctx.dataDir, 'files')),
+    gate,
+    clock: ctx.now,
+    graceMs: 0,
+    maxFileBytes: 0,
   })
   // Members online hear of the group changes from their group's log when they next catch up.
   const groups = new GroupService({
@@ -277,7 +290,7 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
     clock: ctx.now,
   })
   try {
-    const summary = await eraseAccount({ db: ctx.db, committer, images, groups }, row.id)
+    const summary = await eraseAccount({ db: ctx.db, committer, images, files, groups }, row.id)
     await audit(ctx, 'user.erase', { userId: row.id, username: row.username, ...summary })
     return summary
   } finally {
