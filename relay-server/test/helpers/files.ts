@@ -78,12 +78,12 @@ export function pdfBytes(size = 2048): Buffer {
 export function rawFileUpload(
   base: string,
   token: string,
-  options: { size: number; contentLength?: number; filename?: string },
-): Promise<{ status: number; body: { error?: { code: string } } }> {
+  options: { size: number; contentLength?: number; filename?: string; type?: string },
+): Promise<FileUpload> {
   const url = new URL(`${base}/files`)
   const boundary = 'parleyboundary'
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${options.filename ?? 'big.bin'}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${(options.filename ?? 'big.bin').replaceAll('"', '\\"')}"\r\nContent-Type: ${options.type ?? 'application/octet-stream'}\r\n\r\n`,
   )
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
   return new Promise((resolve, reject) => {
