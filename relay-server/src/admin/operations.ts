@@ -311,7 +311,7 @@ const offline: Realtime = {
 }
 
 const PG_DUMP_ADVICE =
-  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images beside it; docs/SELF-HOSTING.md has the steps and the restore.'
+  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images and DATA_DIR/files beside it; docs/SELF-HOSTING.md has the steps and the restore.'
 
 /** An online backup of the SQLite database and the pictures into the new folder `target`. */
 export async function backup(ctx: AdminContext, target: string): Promise<BackupReport> {
@@ -319,7 +319,12 @@ export async function backup(ctx: AdminContext, target: string): Promise<BackupR
   const folder = path.resolve(target)
   try {
     const report = await takeSqliteBackup(ctx.dataDir, folder, ctx.now())
-    await audit(ctx, 'backup.create', { folder, ...report.counts, imageFiles: report.imageFiles })
+    await audit(ctx, 'backup.create', {
+      folder,
+      ...report.counts,
+      imageFiles: report.imageFiles,
+      fileBlobs: report.fileBlobs,
+    })
     return report
   } catch (error) {
     if (error instanceof BackupError) throw new AdminError(error.message)
@@ -346,6 +351,7 @@ export async function checkBackup(
       sound,
       ...report.counts,
       missingImages: report.missingImages.length,
+      missingFiles: report.missingFiles.length,
     })
     return { report, sound }
   } catch (error) {
