@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { request } from 'node:http'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { Child, forkTs } from './bench/ipc'
-import type { RelayApi } from './bench/relay-process'
+import { forkRelay } from './bench/relay-child'
 import { mb, ms } from './bench/report'
 import { guardRun } from './bench/run-guard'
 
@@ -78,22 +77,7 @@ function upload(url: string, token: string): Promise<{ status: number; text: str
 }
 
 async function main() {
-  const relay = new Child<RelayApi>(
-    'relay',
-    forkTs('./relay-process.ts', {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATA_DIR: path.join(tempDir, 'data'),
-        DATABASE_URL: '',
-        REDIS_URL: '',
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_PER_MINUTE: '1000000',
-      },
-      execArgv: ['--expose-gc'],
-    }),
-  )
+  const relay = forkRelay(path.join(tempDir, 'data'))
   children.push(relay)
   const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
   const url = `http://127.0.0.1:${ready.port}`
