@@ -1,24 +1,11 @@
 import { createHash } from 'node:crypto'
-import { readdirSync } from 'node:fs'
 import path from 'node:path'
 import type { HealthResponse, Message } from '@parley/shared'
 import { describe, expect } from 'vitest'
 import { befriend, connect, http, nextEvent, registerContacts, registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { downloadFile, pdfBytes, send, uploaded, uploadFile } from './helpers/files'
-import { relayTests, type TestRelay } from './helpers/relay'
-
-/** Every file under the relay's files folder, staged ones included. */
-function storedFiles(relay: TestRelay): string[] {
-  const root = path.join(relay.config.dataDir, 'files')
-  try {
-    return readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => path.join(entry.parentPath, entry.name))
-  } catch {
-    return []
-  }
-}
+import { relayTests, storedUnder } from './helpers/relay'
 
 /** The start of an Ogg Opus recording (what file-type reads to call it audio), padded. */
 function oggOpus(): Buffer {
@@ -56,7 +43,7 @@ describe.each(dialects)('files (%s)', (dialect) => {
       size: 70_000,
       type: 'application/pdf',
     })
-    expect(storedFiles(relay)).toContain(
+    expect(storedUnder(relay, 'files')).toContain(
       path.join(relay.config.dataDir, 'files', sha256(bytes).slice(0, 2), sha256(bytes)),
     )
     const got = await downloadFile(relay.url, ann.token, result.body.file.id)
@@ -83,7 +70,7 @@ describe.each(dialects)('files (%s)', (dialect) => {
     const first = await uploaded(ann, bytes, 'a.pdf')
     const second = await uploaded(ann, bytes, 'b.pdf')
     expect(first.id).not.toBe(second.id)
-    expect(storedFiles(relay).filter((f) => f.endsWith(sha256(bytes)))).toHaveLength(1)
+    expect(storedUnder(relay, 'files').filter((f) => f.endsWith(sha256(bytes)))).toHaveLength(1)
   })
 
   it('serves byte ranges: from-to, open-ended and suffix; a range past the end is 416', async ({ relay }) => {
@@ -217,7 +204,7 @@ describe.each(dialects)('files (%s)', (dialect) => {
       expect((await downloadFile(relay.url, ann.token, id)).status).toBe(404)
     }
     expect((await downloadFile(relay.url, ben.token, kept.id)).status).toBe(200)
-    const leftovers = storedFiles(relay).filter(
+    const leftovers = storedUnder(relay, 'files').filter(
       (f) => f.endsWith(sha256(unusedBytes)) || f.endsWith(sha256(retractedBytes)),
     )
     expect(leftovers).toEqual([])
@@ -241,7 +228,7 @@ describe.each(dialects)('files (%s)', (dialect) => {
       body: { password: ann.password },
     })
     expect(erased.status).toBe(204)
-    expect(storedFiles(relay).filter((f) => f.endsWith(sha256(privateBytes)))).toEqual([])
+    expect(storedUnder(relay, 'files').filter((f) => f.endsWith(sha256(privateBytes)))).toEqual([])
     expect((await downloadFile(relay.url, ben.token, shared.id)).status).toBe(200)
     expect((await downloadFile(relay.url, cat.token, shared.id)).status).toBe(200)
     const rows = await relay.app.db.selectFrom('files').select('id').where('id', '=', secret.id).execute()

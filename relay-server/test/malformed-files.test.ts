@@ -1,13 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto'
-import { readdirSync } from 'node:fs'
-import path from 'node:path'
 import sharp from 'sharp'
 import { describe, expect } from 'vitest'
 import { connect, emit, registerContacts, registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
 import { downloadFile, pdfBytes, rawFileUpload, send, uploaded, uploadFile } from './helpers/files'
 import { abortedUpload, makeImage, upload } from './helpers/images'
-import { relayTests, type TestRelay } from './helpers/relay'
+import { relayTests, storedUnder } from './helpers/relay'
 
 /**
  * Bad uploads and bad richer-message payloads, beside the generic battery of malformed-input.test.ts
@@ -19,17 +17,6 @@ import { relayTests, type TestRelay } from './helpers/relay'
 const MAX_FILE = 64 * 1024
 const withRelay = relayTests({ env: { MAX_FILE_BYTES: String(MAX_FILE), USER_QUOTA_BYTES: '200000' } })
 
-/** Files being written or stored under the relay's files folder. */
-function stored(relay: TestRelay): string[] {
-  try {
-    return readdirSync(path.join(relay.config.dataDir, 'files'), { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => entry.name)
-  } catch {
-    return []
-  }
-}
-
 const codeOf = (body: unknown) => (body as { error?: { code: string } }).error?.code
 
 describe.each(dialects)('bad uploads and richer-message payloads (%s)', (dialect) => {
@@ -39,7 +26,7 @@ describe.each(dialects)('bad uploads and richer-message payloads (%s)', (dialect
     relay,
   }) => {
     const ann = await registerUser(relay.url)
-    const before = stored(relay)
+    const before = storedUnder(relay, 'files')
     // Declared: only the part headers are sent, and the answer comes without waiting for the rest.
     const declared = await rawFileUpload(relay.url, ann.token, { size: 0, contentLength: 10 * 1024 * 1024 })
     expect({ status: declared.status, code: codeOf(declared.body) }).toEqual({
@@ -52,7 +39,7 @@ describe.each(dialects)('bad uploads and richer-message payloads (%s)', (dialect
       status: 413,
       code: 'file_too_large',
     })
-    expect(stored(relay)).toEqual(before)
+    expect(storedUnder(relay, 'files')).toEqual(before)
     const atTheCap = await rawFileUpload(relay.url, ann.token, { size: MAX_FILE })
     expect(atTheCap.status).toBe(201)
     expect(atTheCap.body.file.size).toBe(MAX_FILE)
@@ -116,7 +103,7 @@ describe.each(dialects)('bad uploads and richer-message payloads (%s)', (dialect
       )
       expect(disposition).not.toMatch(/[/\\]|\.\./)
     }
-    expect(stored(relay).some((name) => /passwd|evil|\.exe/.test(name))).toBe(false)
+    expect(storedUnder(relay, 'files').some((name) => /passwd|evil|\.exe/.test(name))).toBe(false)
   })
 
   it('a Content-Type lie is not believed: stored as application/octet-stream, and every file is served as one', async ({
@@ -221,10 +208,10 @@ describe.each(dialects)('bad uploads and richer-message payloads (%s)', (dialect
 
   it('a cut-off upload leaves nothing behind', async ({ relay }) => {
     const ann = await registerUser(relay.url)
-    const before = stored(relay)
+    const before = storedUnder(relay, 'files')
     await abortedUpload(relay.url, ann.token, 50_000, 20_000, '/files')
     await expect.poll(() => relay.app.services.images.uploadsInProgress(ann.user.id)).toBe(0)
-    await expect.poll(() => stored(relay)).toEqual(before)
+    await expect.poll(() => storedUnder(relay, 'files')).toEqual(before)
     expect(
       await relay.app.db.selectFrom('files').select('id').where('owner_id', '=', ann.user.id).execute(),
     ).toEqual([])

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database, FileRow } from '../db/schema'
+import { carriedByVisibleMessage } from './messages'
 
 type Db = Kysely<Database>
 
@@ -22,24 +23,15 @@ export async function findOwnFile(db: Db, userId: number, id: string): Promise<F
 }
 
 /**
- * Whether `userId` uploaded the file, or it is on a message (not deleted) that `userId` sent or
- * received (unless withheld from them), or on a message of a group they are in, sent since they
- * joined. Access follows messages, so a forwarded file is open to the forward's readers too.
+ * Whether `userId` uploaded the file, or a message they can see carries it (see
+ * carriedByVisibleMessage). Access follows messages, so a forwarded file is open to the forward's
+ * readers too.
  */
 export async function maySeeFile(db: Db, userId: number, id: string): Promise<boolean> {
   const { rows } = await sql<{ allowed: number }>`
     select 1 as allowed where
       exists (select 1 from files where id = ${id} and owner_id = ${userId})
-      or exists (
-        select 1 from messages
-        where file_id = ${id} and deleted_at is null and group_id is null
-          and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
-      )
-      or exists (
-        select 1 from messages m
-        join group_members gm on gm.group_id = m.group_id and gm.user_id = ${userId}
-        where m.file_id = ${id} and m.deleted_at is null and m.group_seq >= gm.joined_seq
-      )`.execute(db)
+      or ${carriedByVisibleMessage('file_id', id, userId)}`.execute(db)
   return rows.length > 0
 }
 
@@ -58,30 +50,25 @@ export async function storedFileBytes(db: Db, userId: number): Promise<number> {
   return Number(row?.bytes ?? 0)
 }
 
-/** Files uploaded before `cutoff` that no message carries (deleted messages carry none). */
-export async function unusedFileIds(db: Db, cutoff: number): Promise<string[]> {
-  const rows = await db
+/**
+ * Files no message carries (deleted messages carry none): those uploaded before `before`, or those
+ * of `among` whatever their age (what an erased account leaves).
+ */
+export async function filesNoMessageCarries(
+  db: Db,
+  which: { before: number } | { among: readonly string[] },
+): Promise<string[]> {
+  if ('among' in which && which.among.length === 0) return []
+  const query = db
     .selectFrom('files as f')
     .select('f.id')
-    .where('f.created_at', '<', cutoff)
     .where(({ not, exists, selectFrom }) =>
       not(exists(selectFrom('messages as m').select('m.id').whereRef('m.file_id', '=', 'f.id'))),
     )
-    .execute()
-  return rows.map((r) => r.id)
-}
-
-/** Of these files, the ones no message carries any more, whatever their age. */
-export async function unreferencedFileIds(db: Db, ids: readonly string[]): Promise<string[]> {
-  if (ids.length === 0) return []
-  const rows = await db
-    .selectFrom('files as f')
-    .select('f.id')
-    .where('f.id', 'in', [...new Set(ids)])
-    .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('messages as m').select('m.id').whereRef('m.file_id', '=', 'f.id'))),
-    )
-    .execute()
+  const rows = await ('before' in which
+    ? query.where('f.created_at', '<', which.before)
+    : query.where('f.id', 'in', [...new Set(which.among)])
+  ).execute()
   return rows.map((r) => r.id)
 }
 

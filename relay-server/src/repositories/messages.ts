@@ -1,5 +1,5 @@
 import type { Message, MessageVersion } from '@parley/shared'
-import type { ExpressionBuilder, Kysely } from 'kysely'
+import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database, MessageRow, MessagesTable } from '../db/schema'
 import { type MessageWithMedia, selectMessages, toMessage } from './message-rows'
@@ -58,6 +58,31 @@ export async function loadMessage(db: Db, id: number): Promise<Message | undefin
 
 export async function findMessageRow(db: Db, id: number): Promise<MessageRow | undefined> {
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * SQL: whether a message (not deleted) that `userId` can see carries `id` in `column`: one they sent
+ * or received in 1:1 (unless withheld from them), or one of a group they are in, sent since they
+ * joined. What pictures and files are open to follows from it.
+ */
+export function carriedByVisibleMessage(
+  column: 'image_id' | 'file_id',
+  id: string,
+  userId: number,
+): RawBuilder<unknown> {
+  const carried = sql.ref(`m.${column}`)
+  return sql`(
+    exists (
+      select 1 from messages m
+      where ${carried} = ${id} and m.deleted_at is null and m.group_id is null
+        and (m.sender_id = ${userId} or (m.recipient_id = ${userId} and m.withheld = 0))
+    )
+    or exists (
+      select 1 from messages m
+      join group_members gm on gm.group_id = m.group_id and gm.user_id = ${userId}
+      where ${carried} = ${id} and m.deleted_at is null and m.group_seq >= gm.joined_seq
+    )
+  )`
 }
 
 /**

@@ -7,14 +7,7 @@ import { safeFileName, storedType } from '../files/names'
 import { parseRange } from '../files/range'
 import type { BlobStore, ByteRange, StagedBlob } from '../images/blob-store'
 import { randomAlphanumeric } from '../random'
-import {
-  deleteFiles,
-  findFile,
-  insertFile,
-  maySeeFile,
-  unreferencedFileIds,
-  unusedFileIds,
-} from '../repositories/files'
+import { deleteFiles, filesNoMessageCarries, findFile, insertFile, maySeeFile } from '../repositories/files'
 import type { UploadGate } from './uploads'
 
 export const toFileInfo = (row: Pick<FileRow, 'id' | 'name' | 'size' | 'type'>): FileInfo => ({
@@ -133,13 +126,13 @@ export class FileService {
   /** Removes these files (rows, and bytes nothing else uses) if no message carries them: an erasure. */
   async collect(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0
-    return this.#remove((trx) => unreferencedFileIds(trx, ids))
+    return this.#remove((trx) => filesNoMessageCarries(trx, { among: ids }))
   }
 
   /** Removes files nobody sent within the grace period, and staged bytes a crash left behind. */
   async collectGarbage(): Promise<number> {
     const cutoff = this.#clock() - this.#graceMs
-    const removed = await this.#remove((trx) => unusedFileIds(trx, cutoff))
+    const removed = await this.#remove((trx) => filesNoMessageCarries(trx, { before: cutoff }))
     await this.#store.sweepStaging(cutoff)
     return removed
   }
