@@ -184,7 +184,10 @@ async function startBench(): Promise<Bench> {
   const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
   await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
   const url = `http://127.0.0.1:${ready.port}`
-  summary.set('head', `relay bench (SQLite, synchronous=FULL, node ${ready.node})`)
+  summary.set(
+    'head',
+    `relay bench (SQLite, every commit fsynced before its ack, off the event loop; node ${ready.node})`,
+  )
   log(`relay on ${url} (pid ${relay.process.pid}), data in ${tempDir}`)
 
   const stats = (options: { gc?: boolean; reset?: boolean } = {}) => relay.call('stats', options, IPC_MS)

@@ -27,6 +27,8 @@ export interface RateLimits {
   searchesPerMinute: number
   /** Contact requests (`POST /contacts`) an hour per user. */
   contactRequestsPerHour: number
+  /** Writes waiting for the database beyond which new ones are refused with rate_limited. */
+  writeBacklog: number
 }
 
 export interface RelayConfig {
@@ -249,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       socketHandshakesPerMinute: readInteger(env, 'SOCKET_HANDSHAKES_PER_MINUTE', 60, 1, 10_000_000),
       searchesPerMinute: readInteger(env, 'SEARCHES_PER_MINUTE', 60, 1, 10_000_000),
       contactRequestsPerHour: readInteger(env, 'CONTACT_REQUESTS_PER_HOUR', 50, 1, 10_000_000),
+      writeBacklog: readInteger(env, 'WRITE_BACKLOG', 10_000, 100, 1_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),

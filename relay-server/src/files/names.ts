@@ -1,5 +1,3 @@
-import { fileTypeFromBuffer } from 'file-type'
-
 export const OCTET_STREAM = 'application/octet-stream'
 
 /** The longest name kept, in characters (FileInfo allows 255; room for a client's " (2)"). */
@@ -64,6 +62,8 @@ export async function storedType(declared: string | undefined, head: Buffer): Pr
   if (!MEDIA_TYPE.test(type)) return OCTET_STREAM
   const kind = PREVIEWED[type.split('/')[0]!]
   if (kind === undefined) return type
+  // Loaded on the first such upload, as for pictures (see images/process.ts): not at start.
+  const { fileTypeFromBuffer } = await import('file-type')
   const sniffed = await fileTypeFromBuffer(head).catch(() => undefined)
   if (!sniffed || PREVIEWED[sniffed.mime.split('/')[0]!] !== kind) return OCTET_STREAM
   return type

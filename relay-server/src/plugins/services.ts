@@ -61,6 +61,7 @@ export const services = fp(
     const committer = new Committer(db, {
       clock,
       onCommitted: (events) => realtime.publishFeed(events),
+      maxQueue: options.rateLimits.writeBacklog,
     })
     const throttlePolicy = {
       maxDelayMs: options.rateLimits.loginMaxDelaySeconds * 1000,
