@@ -36,6 +36,7 @@ import { readInteger } from '../relay-server/src/config'
 import { Child, forkTs } from './bench/ipc'
 import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
+import { forkRelay } from './bench/relay-child'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
@@ -161,28 +162,10 @@ async function startBench(): Promise<Bench> {
     url.pathname = `/${name}`
     databaseUrl = url.toString()
   }
-  const relay = new Child<RelayApi>(
-    'relay',
-    forkTs('./relay-process.ts', {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATA_DIR: path.join(tempDir, 'data'),
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: '',
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_PER_MINUTE: '10000000',
-        RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-        SOCKET_EVENTS_PER_SECOND: '1000000',
-        SOCKET_EVENTS_PER_USER_PER_SECOND: '1000000',
-        SOCKET_HANDSHAKES_PER_MINUTE: '1000000',
-        MAX_SOCKETS_PER_USER: '10000',
-        GROUP_MAX_MEMBERS: String(Math.max(1000, settings.members)),
-      },
-      execArgv: ['--expose-gc'],
-    }),
-  )
+  const relay = forkRelay(path.join(tempDir, 'data'), {
+    DATABASE_URL: databaseUrl,
+    GROUP_MAX_MEMBERS: String(Math.max(1000, settings.members)),
+  })
   children.push(relay)
   let relayClosing = false
   relay.process.once('exit', (code, signal) => {
