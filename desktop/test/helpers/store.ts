@@ -62,12 +62,16 @@ export function message(overrides: Partial<Message> & Pick<Message, 'id'>): Mess
     groupId: null,
     text: `message ${overrides.id}`,
     image: null,
+    file: null,
+    voice: null,
+    replyToId: null,
+    forwarded: false,
     createdAt: 1_700_000_000_000 + overrides.id * 1000,
     editedAt: null,
     deletedAt: null,
     reactions: [],
     ...overrides,
-  } as Message
+  }
 }
 
 /** Feed events numbered from `firstSeq`. */
