@@ -241,6 +241,11 @@ export const bridgeMethods = {
     Nothing,
     'Leave a group (online only): it stays on this device with its messages, read only.',
   ),
+  'groups.delete': method(
+    Strict({ group: Group }),
+    Nothing,
+    'Delete a group (the owner only; online only): every member is let go; it stays on their devices, read only.',
+  ),
   'groups.setRole': method(
     Strict({ group: Group, userId: Id, role: GroupRole }),
     GroupView,

@@ -48,6 +48,7 @@ export function groupView(db: LocalDb, me: number, groupId: number): GroupView |
     memberCount: g.member_count,
     role: g.role,
     left: g.left_at !== null,
+    leftReason: g.left_reason,
     members: groupMembers(db, groupId).map((m) => {
       const user = anyUserView(db, me, m.user_id) ?? {
         id: m.user_id,
@@ -127,5 +128,7 @@ export function eventView(db: LocalDb, me: number, json: string): GroupEventView
           ? `${who(by)} changed the group's picture`
           : `${who(by)} removed the group's picture`,
       }
+    case 'deleted':
+      return { ...base, text: `${who(by)} deleted the group` }
   }
 }
