@@ -150,7 +150,7 @@ export const bridgeMethods = {
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     }),
     MessagePage,
-    'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
+    'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one. Rows that share a position (a group change and the message it followed) are never split between pages, so a page may hold a few more than `limit`.',
   ),
   'messages.send': method(
     Strict({ conversation: Conversation, text: MessageText, clientId: Type.Optional(Uuid) }),
