@@ -184,7 +184,7 @@ describe('groups in the desktop core', () => {
       expect(events(await timeline(bob, key)).slice(1)).toEqual([
         `${a} made ${c} an admin`,
         `${a} made you the owner`,
-        `${a} made ${a} an admin`,
+        `${a} is now an admin`,
       ])
       return true
     })
