@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { http } from '../helpers/relay'
+import { relayGroupTexts } from '../helpers/relay-truth'
 import {
   bubble,
   canRunE2e,
@@ -107,11 +109,12 @@ describe.skipIf(!canRunE2e)('a group day to day in Chromium', () => {
       expect(await bubble(p.page, 'Running late, start without me').count(), p.name).toBe(1)
     }
     // And once on the relay.
-    const rows = await world.relay.app.db
-      .selectFrom('messages')
-      .select('id')
-      .where('text', '=', 'Running late, start without me')
-      .execute()
-    expect(rows).toHaveLength(1)
+    const conversations = await alice.host.core.call('conversations.list', {})
+    const group = conversations.ok ? conversations.value.find((c) => c.title === 'Choir') : undefined
+    const login = await http<{ token: string }>(world.relay.url, 'POST', '/login', {
+      body: { username: alice.username, password: 'correct horse battery' },
+    })
+    const onRelay = await relayGroupTexts(world.relay.url, login.body.token, Number(group!.key.slice(6)))
+    expect(onRelay.filter((t) => t === 'Running late, start without me')).toHaveLength(1)
   })
 })

@@ -70,7 +70,9 @@ describe.skipIf(!canRunE2e)('groups of three in Chromium', () => {
     // The chat list shows whose the last message is.
     await chatRow(alice.page, 'Book club').getByText('Bob:').waitFor()
     // Alice is looking at the group: what arrives is read, and no count stays on its row.
-    await chatRow(alice.page, 'Book club').getByLabel(/unread/).waitFor({ state: 'detached' })
+    await chatRow(alice.page, 'Book club')
+      .getByLabel(/unread/)
+      .waitFor({ state: 'detached' })
     await screenshots(alice.page, 'groups-chat')
   })
 
