@@ -1,10 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import path from 'node:path'
 import type { ConversationKey } from '@parley/shared'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startCore, type TestCore, waitFor } from './helpers/core'
-import { groupPeople, type Person, texts, timeline } from './helpers/group-people'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { groupSuite, type Person, texts, timeline } from './helpers/group-people'
 import { relayGroupTexts, secondDevice } from './helpers/relay-truth'
 
 // A group message written by a core that is then killed (kill -9, as a crash or a power cut would)
@@ -13,17 +12,7 @@ import { relayGroupTexts, secondDevice } from './helpers/relay-truth'
 
 const child = path.resolve(import.meta.dirname, 'helpers/core-child.ts')
 
-let relay: TestRelay
-const cleanup: (() => Promise<void>)[] = []
-const { trio } = groupPeople(() => relay, cleanup)
-
-beforeAll(async () => {
-  relay = await startRelay()
-})
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  await relay.close()
-})
+const { relay, cleanup, trio } = groupSuite()
 
 /** The sender's core in a process of its own, on the data folder its in-process core let go of. */
 async function senderProcess(dataDir: string, key: ConversationKey, text: string) {
@@ -61,8 +50,8 @@ async function senderProcess(dataDir: string, key: ConversationKey, text: string
 
 /** How many times the relay has `text` in the group, as a member's second device reads it. */
 async function onRelay(member: Person, key: ConversationKey, text: string): Promise<number> {
-  const token = await secondDevice(relay.url, member.session)
-  const texts = await relayGroupTexts(relay.url, token, Number(key.slice('group:'.length)))
+  const token = await secondDevice(relay().url, member.session)
+  const texts = await relayGroupTexts(relay().url, token, Number(key.slice('group:'.length)))
   return texts.filter((t) => t === text).length
 }
 

@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from './helpers/core'
-import { events, fullName, groupPeople, texts, timeline, waitForTexts } from './helpers/group-people'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { events, fullName, groupSuite, texts, timeline, waitForTexts } from './helpers/group-people'
 
 // Deleting a group through the desktop core, against a real relay.
 
-let relay: TestRelay
-const cleanup: (() => Promise<void>)[] = []
-const { trio } = groupPeople(() => relay, cleanup)
-
-beforeAll(async () => {
-  relay = await startRelay()
-})
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  await relay.close()
-})
+const { trio } = groupSuite()
 
 describe('deleting a group in the desktop core', () => {
   it('the owner deletes a group: every member keeps what they had, read only, with who deleted it', async () => {

@@ -1,21 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { waitFor } from './helpers/core'
-import { events, groupPeople, texts, timeline, waitForTexts } from './helpers/group-people'
-import { startRelay, type TestRelay } from './helpers/relay'
+import { events, groupSuite, texts, timeline, waitForTexts } from './helpers/group-people'
 
 // Group conversations through the desktop core, against a real relay.
 
-let relay: TestRelay
-const cleanup: (() => Promise<void>)[] = []
-const { person, trio } = groupPeople(() => relay, cleanup)
-
-beforeAll(async () => {
-  relay = await startRelay()
-})
-afterAll(async () => {
-  for (const step of cleanup.reverse()) await step().catch(() => undefined)
-  await relay.close()
-})
+const { person, trio } = groupSuite()
 
 describe('groups in the desktop core', () => {
   it('create, talk both ways with sender names, membership in the timeline, everyone ticks and receipts', async () => {

@@ -1,28 +1,10 @@
 import type { Page } from 'playwright-core'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  canRunE2e,
-  chatRow,
-  connect,
-  idOf,
-  messageLog,
-  openChat,
-  type Person,
-  screenshots,
-  World,
-} from './harness'
+import { openGroupInfo, threeInAGroup, timelineLine } from './group-scenes'
+import { canRunE2e, chatRow, openChat, type Person, screenshots, World } from './harness'
 
 // What the owner and admins do to a group, seen by the three people in it.
-
-function timelineLine(page: Page, text: RegExp) {
-  return messageLog(page).locator('article.message.event').filter({ hasText: text })
-}
-
-async function openGroupInfo(page: Page) {
-  await page.getByRole('button', { name: 'Group info', exact: true }).click()
-  return page.getByRole('dialog', { name: 'Group info' })
-}
 
 /** Confirms the question a panel asked (its dialog is named by the question). */
 async function confirm(page: Page, question: string | RegExp, action: string) {
@@ -37,14 +19,7 @@ describe.skipIf(!canRunE2e)('running a group in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    ;[alice, bob, carol] = await world.registered('Alice', 'Bob', 'Carol')
-    await connect(alice, bob)
-    await connect(alice, carol)
-    const made = await alice.host.core.call('groups.create', {
-      title: 'Garden club',
-      memberIds: [await idOf(alice, bob.username), await idOf(alice, carol.username)],
-    })
-    if (!made.ok) throw new Error(made.error.message)
+    ;[alice, bob, carol] = await threeInAGroup(world, 'Garden club')
     for (const p of [alice, bob, carol]) await openChat(p.page, 'Garden club')
   }, 120_000)
   afterAll(() => world.stop(), 60_000)

@@ -1,18 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { http } from '../helpers/relay'
 import { relayGroupTexts } from '../helpers/relay-truth'
-import {
-  bubble,
-  canRunE2e,
-  chatRow,
-  connect,
-  idOf,
-  openChat,
-  type Person,
-  screenshots,
-  send,
-  World,
-} from './harness'
+import { threeInAGroup } from './group-scenes'
+import { bubble, canRunE2e, chatRow, openChat, type Person, screenshots, send, World } from './harness'
 
 // A group in everyday use, as for a 1:1 chat: unread counts, drafts, search, and writing offline.
 
@@ -24,14 +14,7 @@ describe.skipIf(!canRunE2e)('a group day to day in Chromium', () => {
 
   beforeAll(async () => {
     await world.start()
-    ;[alice, bob, carol] = await world.registered('Alice', 'Bob', 'Carol')
-    await connect(alice, bob)
-    await connect(alice, carol)
-    const made = await alice.host.core.call('groups.create', {
-      title: 'Choir',
-      memberIds: [await idOf(alice, bob.username), await idOf(alice, carol.username)],
-    })
-    if (!made.ok) throw new Error(made.error.message)
+    ;[alice, bob, carol] = await threeInAGroup(world, 'Choir')
     await openChat(alice.page, 'Choir')
     await openChat(carol.page, 'Choir')
     // Bob looks at another chat for now.

@@ -1,27 +1,16 @@
-import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openGroupInfo, timelineLine } from './group-scenes'
 import {
   bubble,
   canRunE2e,
   chatRow,
   connect,
-  messageLog,
   openChat,
   type Person,
   screenshots,
   send,
   World,
 } from './harness'
-
-/** A centred line of the group's timeline ("Alice added Bob"). */
-function timelineLine(page: Page, text: RegExp) {
-  return messageLog(page).locator('article.message.event').filter({ hasText: text })
-}
-
-async function openGroupInfo(page: Page) {
-  await page.getByRole('button', { name: 'Group info', exact: true }).click()
-  return page.getByRole('dialog', { name: 'Group info' })
-}
 
 describe.skipIf(!canRunE2e)('groups of three in Chromium', () => {
   const world = new World()

@@ -1,8 +1,8 @@
 import type { ConversationKey, MessageView, SessionView } from '@parley/shared'
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
 import { befriend, signUp, startCore, type TestCore, waitFor, waitOnline } from './core'
 import { startProxy, type TestProxy } from './proxy'
-import type { TestRelay } from './relay'
+import { startRelay, type TestRelay } from './relay'
 
 // People of a group scenario in the desktop core: each a core of its own, reaching the relay through
 // a proxy of its own (so any of them can go offline).
@@ -36,6 +36,27 @@ export function groupPeople(relay: () => TestRelay, cleanup: (() => Promise<void
     return { alice, bob, carol }
   }
   return { person, trio }
+}
+
+/**
+ * A suite of group scenarios: a relay started before its tests and, after them, every person's
+ * core and proxy (and whatever else the tests put in `cleanup`) stopped, then the relay.
+ */
+export function groupSuite() {
+  let relay: TestRelay | undefined
+  const cleanup: (() => Promise<void>)[] = []
+  const current = (): TestRelay => {
+    if (!relay) throw new Error('the relay starts before the tests')
+    return relay
+  }
+  beforeAll(async () => {
+    relay = await startRelay()
+  })
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined)
+    await relay?.close()
+  })
+  return { relay: current, cleanup, ...groupPeople(current, cleanup) }
 }
 
 export async function timeline(p: Person, key: ConversationKey): Promise<MessageView[]> {
