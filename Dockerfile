@@ -22,6 +22,11 @@ COPY desktop/package.json desktop/
 RUN npm install --omit=dev --workspace @parley/relay-server --workspace @parley/shared \
     --no-audit --no-fund \
   && npm cache clean --force
+# The relay built to JavaScript (relay-server/dist): the image runs no TypeScript loader.
+COPY relay-server/build.ts relay-server/
+COPY shared/src shared/src
+COPY relay-server/src relay-server/src
+RUN npm run build --workspace @parley/relay-server
 
 FROM node:20-slim
 ENV NODE_ENV=production \
@@ -33,10 +38,9 @@ WORKDIR /app
 COPY --from=deps /app/node_modules node_modules
 COPY package.json ./
 COPY shared/package.json shared/
-COPY shared/src shared/src
 COPY relay-server/package.json relay-server/
 COPY relay-server/bin relay-server/bin
-COPY relay-server/src relay-server/src
+COPY --from=deps /app/relay-server/dist relay-server/dist
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]

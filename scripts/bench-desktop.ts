@@ -74,6 +74,10 @@ function page(firstId: number, count: number): FeedEvent[] {
         text: sentence(),
         // Relays with image attachments send this; the core does not store it yet.
         image: null,
+        file: null,
+        voice: null,
+        replyToId: null,
+        forwarded: false,
         createdAt: START + id * 1000,
         editedAt: null,
         deletedAt: null,

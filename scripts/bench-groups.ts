@@ -30,15 +30,16 @@ import {
   MAX_MEMBERS_PER_REQUEST,
   type ServerToClientEvents,
 } from '@parley/shared'
-import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
 import { readInteger } from '../relay-server/src/config'
 import { Child, forkTs } from './bench/ipc'
 import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
+import { forkRelay } from './bench/relay-child'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
+import { createTempDatabase } from './bench/temp-database'
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -86,7 +87,7 @@ const { tempDir, children, clientSockets } = guardRun({
 })
 const failures: string[] = []
 const summary: string[] = []
-let tempDatabase: { adminUrl: string; name: string } | null = null
+let tempDatabase: Awaited<ReturnType<typeof createTempDatabase>> | null = null
 
 const log = (line = '') => console.log(line)
 const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))
@@ -151,38 +152,13 @@ async function main() {
 async function startBench(): Promise<Bench> {
   let databaseUrl = ''
   if (settings.databaseUrl) {
-    const name = `parley_gbench_${randomBytes(6).toString('hex')}`
-    const admin = new pg.Client({ connectionString: settings.databaseUrl })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    tempDatabase = { adminUrl: settings.databaseUrl, name }
-    const url = new URL(settings.databaseUrl)
-    url.pathname = `/${name}`
-    databaseUrl = url.toString()
+    tempDatabase = await createTempDatabase(settings.databaseUrl, 'parley_gbench')
+    databaseUrl = tempDatabase.url
   }
-  const relay = new Child<RelayApi>(
-    'relay',
-    forkTs('./relay-process.ts', {
-      env: {
-        ...process.env,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        DATA_DIR: path.join(tempDir, 'data'),
-        DATABASE_URL: databaseUrl,
-        REDIS_URL: '',
-        LOG_LEVEL: 'silent',
-        RATE_LIMIT_PER_MINUTE: '10000000',
-        RATE_LIMIT_AUTH_PER_MINUTE: '1000000',
-        SOCKET_EVENTS_PER_SECOND: '1000000',
-        SOCKET_EVENTS_PER_USER_PER_SECOND: '1000000',
-        SOCKET_HANDSHAKES_PER_MINUTE: '1000000',
-        MAX_SOCKETS_PER_USER: '10000',
-        GROUP_MAX_MEMBERS: String(Math.max(1000, settings.members)),
-      },
-      execArgv: ['--expose-gc'],
-    }),
-  )
+  const relay = forkRelay(path.join(tempDir, 'data'), {
+    DATABASE_URL: databaseUrl,
+    GROUP_MAX_MEMBERS: String(Math.max(1000, settings.members)),
+  })
   children.push(relay)
   let relayClosing = false
   relay.process.once('exit', (code, signal) => {
@@ -198,7 +174,7 @@ async function startBench(): Promise<Bench> {
   const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
   await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
   const url = `http://127.0.0.1:${ready.port}`
-  const dialect = databaseUrl ? 'PostgreSQL' : 'SQLite, synchronous=FULL'
+  const dialect = databaseUrl ? 'PostgreSQL' : 'SQLite, every commit fsynced before its ack'
   summary.push(`group bench (${dialect}, node ${ready.node}, ${settings.workers} load workers)`)
   log(`relay on ${url} (pid ${relay.process.pid}, ${dialect}), data in ${tempDir}`)
   const stats = (options: { gc?: boolean; reset?: boolean } = {}) => relay.call('stats', options, IPC_MS)
@@ -619,19 +595,9 @@ async function shutDown(bench: Bench) {
 
 async function dropTempDatabase() {
   if (!tempDatabase) return
-  const { adminUrl, name } = tempDatabase
-  tempDatabase = null
   for (const child of children) child.kill()
   await sleep(200)
-  const admin = new pg.Client({ connectionString: adminUrl })
-  try {
-    await admin.connect()
-    await admin.query(`drop database if exists ${name} with (force)`)
-  } catch (error) {
-    console.error(`bench: could not drop the temp database ${name}: ${String(error)}`)
-  } finally {
-    await admin.end().catch(() => {})
-  }
+  await tempDatabase.drop()
 }
 
 let finished = false

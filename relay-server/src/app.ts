@@ -17,6 +17,7 @@ import { services } from './plugins/services'
 import { accountRoutes } from './routes/account'
 import { authRoutes } from './routes/auth'
 import { contactRoutes } from './routes/contacts'
+import { fileRoutes } from './routes/files'
 import { groupRoutes } from './routes/groups'
 import { healthRoutes } from './routes/health'
 import { imageRoutes } from './routes/images'
@@ -133,7 +134,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     errorResponseBuilder: (_request, context) =>
       new AppError('rate_limited', `Too many requests; retry in ${context.after}`),
   })
-  // Pictures live here on either dialect; SQLite's files too.
+  // Pictures and files live here on either dialect; SQLite's database file too.
   const notPrivate = secureDataDir(config.dataDir)
   if (notPrivate.length > 0) {
     app.log.warn(
@@ -179,6 +180,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
   await app.register(groupRoutes)
   await app.register(syncRoutes)
   await app.register(imageRoutes)
+  await app.register(fileRoutes)
   await app.register(socketHandlers, {
     eventsPerSecond: config.rateLimits.socketEventsPerSecond,
     eventsPerUserPerSecond: config.rateLimits.socketEventsPerUserPerSecond,

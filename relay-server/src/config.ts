@@ -1,5 +1,6 @@
 import path from 'node:path'
 import proxyAddr from '@fastify/proxy-addr'
+import { DEFAULT_MAX_FILE_BYTES } from '@parley/shared/limits'
 
 export interface RateLimits {
   /** Requests a minute per client IP for every route. */
@@ -26,6 +27,8 @@ export interface RateLimits {
   searchesPerMinute: number
   /** Contact requests (`POST /contacts`) an hour per user. */
   contactRequestsPerHour: number
+  /** Writes waiting for the database beyond which new ones are refused with rate_limited. */
+  writeBacklog: number
 }
 
 export interface RelayConfig {
@@ -69,10 +72,12 @@ export interface RelayConfig {
 }
 
 export interface UploadLimits {
-  /** Uploads one user may have in progress at once (per relay process). */
+  /** Uploads one user may have in progress at once (per relay process), pictures and files together. */
   maxPerUser: number
-  /** Stored bytes of one user's pictures; null for no limit. */
+  /** Stored bytes of one user's pictures and files; null for no limit. */
   quotaBytes: number | null
+  /** The largest file `POST /files` takes. */
+  maxFileBytes: number
   /** Images the relay decodes at once; each takes up to two threads of libuv's pool of four. */
   decodeConcurrency: number
 }
@@ -185,11 +190,28 @@ function readPublicUrl(raw: string | undefined): string | undefined {
   return parsed.href
 }
 
+const MIB = 1024 * 1024
+
+/**
+ * USER_QUOTA_BYTES, or the older UPLOAD_QUOTA_MB (megabytes; kept working, deprecated): one of the
+ * two, so an operator never wonders which one counts. 0 for no quota; 1 GiB when neither is set.
+ */
+function readQuotaBytes(env: NodeJS.ProcessEnv): number | null {
+  const given = (name: string) => (env[name] ?? '') !== ''
+  if (given('USER_QUOTA_BYTES') && given('UPLOAD_QUOTA_MB')) {
+    throw new ConfigError('Set USER_QUOTA_BYTES or the older UPLOAD_QUOTA_MB, not both')
+  }
+  const bytes = given('USER_QUOTA_BYTES')
+    ? readInteger(env, 'USER_QUOTA_BYTES', 1024 * MIB, 0, Number.MAX_SAFE_INTEGER)
+    : readInteger(env, 'UPLOAD_QUOTA_MB', 1024, 0, 10_000_000) * MIB
+  return bytes === 0 ? null : bytes
+}
+
 function readUploadLimits(env: NodeJS.ProcessEnv): UploadLimits {
-  const quotaMb = readInteger(env, 'UPLOAD_QUOTA_MB', 1024, 0, 10_000_000)
   return {
     maxPerUser: readInteger(env, 'MAX_UPLOADS_PER_USER', 2, 1, 100),
-    quotaBytes: quotaMb === 0 ? null : quotaMb * 1024 * 1024,
+    quotaBytes: readQuotaBytes(env),
+    maxFileBytes: readInteger(env, 'MAX_FILE_BYTES', DEFAULT_MAX_FILE_BYTES, 1, 64 * 1024 * MIB),
     decodeConcurrency: readInteger(env, 'IMAGE_DECODE_CONCURRENCY', 1, 1, 64),
   }
 }
@@ -229,6 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
       socketHandshakesPerMinute: readInteger(env, 'SOCKET_HANDSHAKES_PER_MINUTE', 60, 1, 10_000_000),
       searchesPerMinute: readInteger(env, 'SEARCHES_PER_MINUTE', 60, 1, 10_000_000),
       contactRequestsPerHour: readInteger(env, 'CONTACT_REQUESTS_PER_HOUR', 50, 1, 10_000_000),
+      writeBacklog: readInteger(env, 'WRITE_BACKLOG', 10_000, 100, 1_000_000),
     },
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),

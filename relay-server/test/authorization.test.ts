@@ -25,6 +25,7 @@ import {
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { downloadFile, pdfBytes, uploaded } from './helpers/files'
 import { relayTests, type TestRelay } from './helpers/relay'
 
 /**
@@ -452,6 +453,99 @@ describe.each(dialects)('authorization matrix (%s)', (dialect) => {
       })
       expect(bobs.body.message.id).not.toBe(m1.id)
       privateIds.add(bobs.body.message.id)
+    })
+  })
+
+  describe('files, replies, forwards and hiding', () => {
+    it('a file Alice sent Bob opens for the two of them only; her unsent upload for her only', async () => {
+      const file = await uploaded(alice, pdfBytes(800), 'for-bob.pdf')
+      const unsent = await uploaded(alice, pdfBytes(900), 'draft.pdf')
+      expect(
+        (
+          await call(alice, 'POST', '/messages', {
+            clientId: randomUUID(),
+            recipientId: bob.user.id,
+            fileId: file.id,
+          })
+        ).status,
+      ).toBe(201)
+      expect((await downloadFile(relay.url, bob.token, file.id)).status).toBe(200)
+      expect((await downloadFile(relay.url, bob.token, unsent.id)).status).toBe(404)
+      for (const [who, viewer] of outsiders()) {
+        for (const id of [file.id, unsent.id]) {
+          const got = await downloadFile(relay.url, viewer.token, id)
+          expect({ who, status: got.status, code: JSON.parse(got.bytes.toString()).error.code }).toEqual({
+            who,
+            status: 404,
+            code: 'file_not_found',
+          })
+        }
+      }
+    })
+
+    it('a file sent to someone who blocked the sender is withheld: it never opens for them', async () => {
+      // People of their own, so the matrix's relationships stay as they are.
+      const [sender, blocker, friend] = await Promise.all([1, 2, 3].map(() => registerUser(relay.url)))
+      await befriend(sender!, blocker!)
+      await befriend(blocker!, friend!)
+      await call(blocker!, 'PATCH', `/contacts/${sender!.user.id}`, { status: 'blocked' })
+      const file = await uploaded(sender!, pdfBytes(700), 'to-blocker.pdf')
+      const sent = await http<MessageResponse>(relay.url, 'POST', '/messages', {
+        token: sender!.token,
+        body: { clientId: randomUUID(), recipientId: blocker!.user.id, fileId: file.id },
+      })
+      expect(sent.status).toBe(201)
+      expect((await downloadFile(relay.url, blocker!.token, file.id)).status).toBe(404)
+      // Nor can they reach it by forwarding what they were never given.
+      const forward = await http(relay.url, 'POST', '/messages', {
+        token: blocker!.token,
+        body: { clientId: randomUUID(), recipientId: friend!.user.id, forwardOf: sent.body.message.id },
+      })
+      expect(forward).toMatchObject(refusal(404, 'message_not_found'))
+    })
+
+    it('a reply must name a message of its own conversation: reply_not_found for any other', async () => {
+      const before = await countRows('messages')
+      const tries: [TestUser, TestUser, number][] = [
+        [bob, alice, mBea.id], // Alice–Bea: Bob cannot see it
+        [alice, bob, mBea.id], // Alice can, but it is another conversation
+        [alice, bob, mBert.id],
+      ]
+      for (const [from, to, replyToId] of tries) {
+        const result = await call(from, 'POST', '/messages', {
+          clientId: randomUUID(),
+          recipientId: to.user.id,
+          text: 're',
+          replyToId,
+        })
+        expect(result).toMatchObject(refusal(404, 'reply_not_found'))
+      }
+      expect(await countRows('messages')).toBe(before)
+    })
+
+    it("forwarding a message of someone else's conversation is message_not_found, and copies nothing", async () => {
+      const before = await countRows('messages')
+      for (const forwardOf of [mBea.id, mBert.id]) {
+        const result = await call(bob, 'POST', '/messages', {
+          clientId: randomUUID(),
+          recipientId: alice.user.id,
+          forwardOf,
+        })
+        expect(result).toMatchObject(refusal(404, 'message_not_found'))
+      }
+      expect(await countRows('messages')).toBe(before)
+    })
+
+    it('outsiders cannot hide Alice and Bob’s messages: 404, and nothing is written', async () => {
+      const feed = await countRows('feed_events')
+      for (const [who, viewer] of outsiders()) {
+        for (const id of [m1.id, m2.id]) {
+          const result = await call(viewer, 'POST', `/messages/${id}/hide`)
+          expect({ who, ...result }).toMatchObject({ who, ...refusal(404, 'message_not_found') })
+        }
+      }
+      expect(await countRows('feed_events')).toBe(feed)
+      expect(await relay.app.db.selectFrom('hidden_messages').selectAll().execute()).toEqual([])
     })
   })
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { existsSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -6,6 +7,7 @@ import { afterAll, describe, expect } from 'vitest'
 import { admin, CLI_TEST_MS } from './helpers/admin'
 import { registerContacts, sendMessage } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { pdfBytes, uploaded } from './helpers/files'
 import { makeImage, upload } from './helpers/images'
 import { relayTests } from './helpers/relay'
 
@@ -42,6 +44,8 @@ describe.each(dialects)('parley-relay admin backup (%s)', (dialect) => {
     const [alice, bob] = await registerContacts(relay.url)
     const picture = await upload(relay.url, alice.token, await makeImage('png', 60, 40, '#123456'))
     expect(picture.status).toBe(201)
+    const fileBytes = pdfBytes(4000)
+    await uploaded(alice, fileBytes, 'kept.pdf')
     await sendMessage(alice, bob, 'before the backup')
     const folder = newFolder()
 
@@ -69,13 +73,16 @@ describe.each(dialects)('parley-relay admin backup (%s)', (dialect) => {
     expect(messages).toBeGreaterThanOrEqual(1)
     const id = picture.body.image.id
     expect(existsSync(path.join(folder, 'images', id.slice(0, 2), id))).toBe(true)
-    expect(readdirSync(folder).sort()).toEqual(['images', 'manifest.json', 'relay.sqlite'])
+    const blob = createHash('sha256').update(fileBytes).digest('hex')
+    expect(existsSync(path.join(folder, 'files', blob.slice(0, 2), blob))).toBe(true)
+    expect(readdirSync(folder).sort()).toEqual(['files', 'images', 'manifest.json', 'relay.sqlite'])
 
     const checked = await admin(relay, ['backup', 'check', folder])
     expect(checked.code).toBe(0)
     expect(checked.stdout).toMatch(/^integrity\s+ok$/m)
     expect(checked.stdout).toMatch(new RegExp(`messages ${messages},`))
-    expect(checked.stdout).toMatch(/0 missing/)
+    expect(checked.stdout).toMatch(/^pictures\s+\d+ file\(s\), 0 missing$/m)
+    expect(checked.stdout).toMatch(/^files\s+1 stored, 0 missing$/m)
     expect(checked.last).toBe('the backup is sound')
 
     // A folder that is there already is never written into.
@@ -88,19 +95,26 @@ describe.each(dialects)('parley-relay admin backup (%s)', (dialect) => {
     expect(audit.stdout).toMatch(/\tbackup\.check\t\{[^\n]*"sound":true/)
   })
 
-  it('the check fails on a damaged database and on a missing picture', { timeout: CLI_TEST_MS }, async ({
-    relay,
-  }) => {
+  it('the check fails on a damaged database, a missing picture and a missing file', {
+    timeout: CLI_TEST_MS,
+  }, async ({ relay }) => {
     const [alice] = await registerContacts(relay.url)
     const picture = await upload(relay.url, alice.token, await makeImage('png', 30, 30, '#654321'))
+    const fileBytes = pdfBytes(3000)
+    await uploaded(alice, fileBytes, 'lost.pdf')
     const folder = newFolder()
     expect((await admin(relay, ['backup', folder])).code).toBe(0)
+    const blob = createHash('sha256').update(fileBytes).digest('hex')
+    rmSync(path.join(folder, 'files', blob.slice(0, 2), blob))
+    const fileMissing = await admin(relay, ['backup', 'check', folder])
+    expect(fileMissing.code).toBe(1)
+    expect(fileMissing.stdout).toMatch(/^files\s+\d+ stored, 1 missing$/m)
 
     const id = picture.body.image.id
     rmSync(path.join(folder, 'images', id.slice(0, 2), id))
     const missing = await admin(relay, ['backup', 'check', folder])
     expect(missing.code).toBe(1)
-    expect(missing.stdout).toMatch(/1 missing/)
+    expect(missing.stdout).toMatch(/^pictures\s+\d+ file\(s\), 1 missing$/m)
     expect(missing.stderr).toMatch(/NOT sound/)
 
     // Garbage over the pages after the first: the header still opens, the b-trees do not add up.

@@ -22,6 +22,19 @@ describe('relay configuration', () => {
     expect(() => loadConfig({ SESSION_TTL_DAYS: '0' })).toThrow(/SESSION_TTL_DAYS/)
   })
 
+  it('the upload quota is USER_QUOTA_BYTES, or UPLOAD_QUOTA_MB as before, never both; files have a cap', () => {
+    const uploads = (env: Record<string, string>) => loadConfig(env).uploads
+    expect(uploads({})).toMatchObject({ quotaBytes: 1024 * 1024 * 1024, maxFileBytes: 100 * 1024 * 1024 })
+    expect(uploads({ USER_QUOTA_BYTES: '5000' }).quotaBytes).toBe(5000)
+    expect(uploads({ UPLOAD_QUOTA_MB: '2' }).quotaBytes).toBe(2 * 1024 * 1024)
+    expect(uploads({ USER_QUOTA_BYTES: '0' }).quotaBytes).toBeNull()
+    expect(uploads({ UPLOAD_QUOTA_MB: '0' }).quotaBytes).toBeNull()
+    expect(uploads({ MAX_FILE_BYTES: '1048576' }).maxFileBytes).toBe(1048576)
+    expect(() => loadConfig({ USER_QUOTA_BYTES: '1', UPLOAD_QUOTA_MB: '1' })).toThrow(/not both/)
+    expect(() => loadConfig({ USER_QUOTA_BYTES: '-1' })).toThrow(/USER_QUOTA_BYTES/)
+    expect(() => loadConfig({ MAX_FILE_BYTES: '0' })).toThrow(/MAX_FILE_BYTES/)
+  })
+
   it('TRUST_PROXY takes a hop count or the proxies\' addresses, never "trust everyone"', () => {
     expect(loadConfig({}).trustProxy).toBe(false)
     expect(loadConfig({ TRUST_PROXY: '0' }).trustProxy).toBe(false)

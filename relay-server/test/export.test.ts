@@ -5,6 +5,7 @@ import yauzl from 'yauzl'
 import { EXPORT_PAGE } from '../src/services/export'
 import { befriend, connect, http, registerUser, sendMessage, type TestUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { pdfBytes, send, uploaded } from './helpers/files'
 import { createGroup, ownerWithContacts, sendToGroup } from './helpers/groups'
 import { download, makeImage, upload } from './helpers/images'
 import { relayTests } from './helpers/relay'
@@ -232,5 +233,32 @@ describe.each(dialects)('exporting an account (%s)', (dialect) => {
     // Bob, there from the start, has all of it.
     const bobs = jsonOf<GroupFile>(await exportOf(bob!), `groups/${group.id}.json`)
     expect(bobs.messages.map((m) => m.id)).toEqual([early.message.id, late.message.id, own.message.id])
+  })
+  it('holds the files you uploaded, and names the ones others sent without their bytes', async ({
+    relay,
+  }) => {
+    const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
+    await befriend(ann, ben)
+    const mine = pdfBytes(1500)
+    const own = await uploaded(ann, mine, 'minutes.pdf')
+    const theirs = await uploaded(ben, pdfBytes(1600), 'their.pdf')
+    const sent = await send(ann, { recipientId: ben.user.id, fileId: own.id })
+    const received = await send(ben, { recipientId: ann.user.id, fileId: theirs.id })
+
+    const exported = await exportOf(ann)
+    expect(exported.status).toBe(200)
+    expect(jsonOf<{ files: unknown[] }>(exported, 'files.json').files).toEqual([
+      { ...own, uploadedAt: expect.any(Number), path: `files/${own.id}/minutes.pdf` },
+    ])
+    expect(exported.files.get(`files/${own.id}/minutes.pdf`)?.equals(mine)).toBe(true)
+    expect([...exported.files.keys()].some((name) => name.includes(theirs.id))).toBe(false)
+    const conversation = jsonOf<{ messages: (Message & { attachment: string | null })[] }>(
+      exported,
+      `conversations/${ben.user.id}.json`,
+    )
+    expect(conversation.messages.map((m) => [m.id, m.file?.id, m.attachment])).toEqual([
+      [sent.body.message.id, own.id, `files/${own.id}/minutes.pdf`],
+      [received.body.message.id, theirs.id, null],
+    ])
   })
 })

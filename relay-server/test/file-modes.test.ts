@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { registerUser } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { pdfBytes, uploadFile } from './helpers/files'
 import { makeImage, upload } from './helpers/images'
 import { startRelay } from './helpers/relay'
 
@@ -23,7 +24,7 @@ describe.each(dialects)('the data folder is private to the relay (%s)', (dialect
     for (const folder of folders) rmSync(folder, { recursive: true, force: true })
   })
 
-  it('creates DATA_DIR 0700 and its files 0600, pictures included', async () => {
+  it('creates DATA_DIR 0700 and its files 0600, pictures and uploaded files included', async () => {
     const parent = mkdtempSync(path.join(tmpdir(), 'parley-modes-'))
     folders.push(parent)
     const dataDir = path.join(parent, 'data')
@@ -31,9 +32,11 @@ describe.each(dialects)('the data folder is private to the relay (%s)', (dialect
     try {
       const me = await registerUser(relay.url)
       expect((await upload(relay.url, me.token, await makeImage('png'))).status).toBe(201)
+      expect((await uploadFile(relay.url, me.token, pdfBytes(1000))).status).toBe(201)
       expect(mode(dataDir)).toBe(0o700)
       const entries = modesUnder(dataDir)
-      expect(entries.some((e) => e.file.includes(`${path.sep}images${path.sep}`) && !e.dir)).toBe(true)
+      for (const kind of ['images', 'files'])
+        expect(entries.some((e) => e.file.includes(`${path.sep}${kind}${path.sep}`) && !e.dir)).toBe(true)
       if (dialect === 'sqlite') expect(entries.some((e) => e.file.endsWith('relay.sqlite-wal'))).toBe(true)
       for (const entry of entries)
         expect([entry.file, entry.mode]).toEqual([entry.file, entry.dir ? 0o700 : 0o600])

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import { type ClientEventName, type ErrorCode, type RouteName, routes } from '@parley/shared'
 import { describe, expect } from 'vitest'
 import {
+  befriend,
   type ClientSocket,
   connect,
   emit,
@@ -12,6 +13,7 @@ import {
   type TestUser,
 } from './helpers/client'
 import { dialects } from './helpers/dialects'
+import { downloadFile, pdfBytes, send, uploaded } from './helpers/files'
 import { createGroup, makeInvite, ownerWithContacts, sendToGroup } from './helpers/groups'
 import { relayTests, type TestRelay } from './helpers/relay'
 
@@ -29,6 +31,8 @@ interface World {
   dan: TestUser // never a member
   groupId: number
   messageId: number
+  /** A file Ann sent the group while Cat was still in it. */
+  fileId: string
   code: string
 }
 
@@ -133,6 +137,12 @@ const routeCases: RouteCase[] = [
     outsider: 'message_not_found',
   },
   {
+    route: 'hideMessage',
+    path: (w) => `/messages/${w.messageId}/hide`,
+    member: 'allowed',
+    outsider: 'message_not_found',
+  },
+  {
     route: 'messageHistory',
     path: (w) => `/messages/${w.messageId}/history`,
     member: 'allowed',
@@ -210,6 +220,8 @@ describe.each(dialects)('group authorization matrix (%s)', (dialect) => {
     const dan = await registerUser(relay.url)
     const group = await createGroup(ann, [ben!, cat!], 'Private')
     const sent = await sendToGroup(ann, group.id, 'members only')
+    const file = await uploaded(ann, pdfBytes(600), 'minutes.pdf')
+    await send(ann, { groupId: group.id, fileId: file.id })
     const removed = await http(relay.url, 'DELETE', `/groups/${group.id}/members/${cat!.user.id}`, {
       token: ann.token,
     })
@@ -223,6 +235,7 @@ describe.each(dialects)('group authorization matrix (%s)', (dialect) => {
       dan,
       groupId: group.id,
       messageId: sent.message.id,
+      fileId: file.id,
       code: invite.code,
     }
     return world
@@ -318,6 +331,54 @@ describe.each(dialects)('group authorization matrix (%s)', (dialect) => {
       }
     })
   }
+
+  for (const who of ['outsider', 'removed'] as const) {
+    const name = who === 'outsider' ? 'a non-member' : 'a removed member'
+    it(`${name} cannot download a file sent in the group (404 file_not_found); a member can`, async ({
+      relay,
+    }) => {
+      const w = await setUp(relay)
+      const got = await downloadFile(relay.url, userOf(w, who).token, w.fileId)
+      expect({ status: got.status, code: JSON.parse(got.bytes.toString()).error.code }).toEqual({
+        status: 404,
+        code: 'file_not_found',
+      })
+      expect((await downloadFile(relay.url, w.ben.token, w.fileId)).status).toBe(200)
+    })
+
+    it(`${name} cannot forward a group message to a contact: 404 message_not_found`, async ({ relay }) => {
+      const w = await setUp(relay)
+      const user = userOf(w, who)
+      // Cat is Ann's contact; Dan forwards to a contact of his own.
+      const to = who === 'removed' ? w.ann : await registerUser(relay.url)
+      if (who === 'outsider') await befriend(user, to)
+      const result = await send(user, { recipientId: to.user.id, forwardOf: w.messageId })
+      expect({ status: result.status, body: result.body }).toEqual({
+        status: 404,
+        body: { error: { code: 'message_not_found', message: expect.any(String) } },
+      })
+    })
+  }
+
+  it('a member cannot forward into the group what they cannot see, nor reply there to a 1:1 message', async ({
+    relay,
+  }) => {
+    const w = await setUp(relay)
+    const before = await head(w)
+    const private1to1 = await send(w.ann, { recipientId: w.cat.user.id, text: 'just us' })
+    const forward = await send(w.ben, { groupId: w.groupId, forwardOf: private1to1.body.message.id })
+    expect(forward.status).toBe(404)
+    const reply = await send(w.ann, {
+      groupId: w.groupId,
+      text: 're',
+      replyToId: private1to1.body.message.id,
+    })
+    expect({ status: reply.status, body: reply.body }).toEqual({
+      status: 404,
+      body: { error: { code: 'reply_not_found', message: expect.any(String) } },
+    })
+    expect(await head(w)).toBe(before)
+  })
 
   it('the sockets of a non-member and of a removed member hear nothing of the group', async ({ relay }) => {
     const w = await setUp(relay)

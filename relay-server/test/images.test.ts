@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { readdirSync } from 'node:fs'
-import path from 'node:path'
 import type { FeedEvent, Message, MessageResponse, OwnUser, PublicUser } from '@parley/shared'
 import sharp from 'sharp'
 import { describe, expect } from 'vitest'
@@ -16,19 +14,7 @@ import {
   makePngBomb,
   upload,
 } from './helpers/images'
-import { relayTests, type TestRelay } from './helpers/relay'
-
-/** Every file under the relay's image folder, temporary ones included. */
-function storedFiles(relay: TestRelay): string[] {
-  const root = path.join(relay.config.dataDir, 'images')
-  try {
-    return readdirSync(root, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => path.join(entry.parentPath, entry.name))
-  } catch {
-    return []
-  }
-}
+import { relayTests, storedUnder } from './helpers/relay'
 
 let now = Date.now()
 const withRelay = relayTests({ clock: () => now })
@@ -86,11 +72,11 @@ describe.each(dialects)('images (%s)', (dialect) => {
   it('stores identical uploads once', async ({ relay }) => {
     const [ann, ben] = [await registerUser(relay.url), await registerUser(relay.url)]
     const bytes = await makeImage('png', 33, 33, '#abcdef')
-    const before = storedFiles(relay).length
+    const before = storedUnder(relay, 'images').length
     const first = await upload(relay.url, ann.token, bytes)
     const second = await upload(relay.url, ben.token, bytes)
     expect(second.body.image.id).toBe(first.body.image.id)
-    expect(storedFiles(relay).length - before).toBe(2) // the original and its thumbnail
+    expect(storedUnder(relay, 'images').length - before).toBe(2) // the original and its thumbnail
   })
 
   it('makes a WebP thumbnail of at most 320 px', async ({ relay }) => {
@@ -154,10 +140,10 @@ describe.each(dialects)('images (%s)', (dialect) => {
 
   it('an upload cut off midway leaves no file behind', async ({ relay }) => {
     const user = await registerUser(relay.url)
-    const before = storedFiles(relay)
+    const before = storedUnder(relay, 'images')
     await abortedUpload(relay.url, user.token, 2_000_000, 300_000)
     await new Promise((resolve) => setTimeout(resolve, 200))
-    expect(storedFiles(relay)).toEqual(before)
+    expect(storedUnder(relay, 'images')).toEqual(before)
     expect((await http(relay.url, 'GET', '/health')).status).toBe(200)
   })
 
@@ -292,7 +278,9 @@ describe.each(dialects)('images (%s)', (dialect) => {
     expect((await download(relay.url, ann.token, retracted.id)).status).toBe(404)
     expect((await download(relay.url, ann.token, attached.id)).status).toBe(200)
     expect((await download(relay.url, ben.token, attached.id, { size: 'thumb' })).status).toBe(200)
-    const leftovers = storedFiles(relay).filter((f) => f.includes(unused.id) || f.includes(retracted.id))
+    const leftovers = storedUnder(relay, 'images').filter(
+      (f) => f.includes(unused.id) || f.includes(retracted.id),
+    )
     expect(leftovers).toEqual([])
     // A new upload of collected bytes works again.
     const back = await upload(relay.url, ann.token, await makeImage('png', 11, 11, '#111111'))

@@ -5,6 +5,7 @@ import {
   clientEvents,
   createAjv,
   errorCodes,
+  FileId,
   GroupInviteCode,
   ImageId,
   isErrorCode,
@@ -94,10 +95,18 @@ function idForField(field: string, ids: SampleIds): number {
 }
 
 const IMAGE_ID_PATTERN = (ImageId as JsonSchema).pattern
+const FILE_ID_PATTERN = (FileId as JsonSchema).pattern
 const GROUP_INVITE_CODE_PATTERN = (GroupInviteCode as JsonSchema).pattern
 
-const refersToImage = (schema: JsonSchema): boolean =>
-  schema.pattern === IMAGE_ID_PATTERN || !!schema.anyOf?.some(refersToImage)
+/** An upload's id, or an object holding one (a voice message): a sample cannot point at a real upload. */
+const refersToUpload = (schema: JsonSchema): boolean =>
+  schema.pattern === IMAGE_ID_PATTERN ||
+  schema.pattern === FILE_ID_PATTERN ||
+  !!schema.anyOf?.some(refersToUpload) ||
+  Object.values(schema.properties ?? {}).some(refersToUpload)
+
+/** Optional fields naming another message: which one fits depends on the conversation, so samples leave them out. */
+const OTHER_MESSAGE_FIELDS = ['forwardOf', 'replyToId']
 
 /** A well-formed value for `schema` (fresh usernames and UUIDs each time, existing ids). */
 function sample(schema: JsonSchema, ids: SampleIds, field = ''): unknown {
@@ -108,10 +117,10 @@ function sample(schema: JsonSchema, ids: SampleIds, field = ''): unknown {
     return Object.assign({}, ...schema.allOf.map((s) => sample(s, ids, field) as object))
   switch (schema.type) {
     case 'object': {
-      // An optional image id is left out: a sample cannot point at an upload that exists.
+      // An optional upload (image, file, voice) or message reference is left out.
       const value: Record<string, unknown> = Object.fromEntries(
         fieldsOf(schema)
-          .filter((f) => f.required || !refersToImage(f.schema))
+          .filter((f) => f.required || !(refersToUpload(f.schema) || OTHER_MESSAGE_FIELDS.includes(f.name)))
           .map((f) => [f.name, sample(f.schema, ids, f.name)]),
       )
       // "Exactly one of" (a person or a group): keep the first.

@@ -46,6 +46,9 @@ export function describeErrors(
     const extra = first.params as { additionalProperty?: string; unevaluatedProperty?: string }
     return `${where} has an unknown field '${extra.additionalProperty ?? extra.unevaluatedProperty}'`
   }
+  // A field refused because of another one (forwardOf with text, say): see `forbidden` in messages.ts.
+  if (first.keyword === 'not' && first.instancePath)
+    return `${where} cannot be combined with the other fields given`
   if (first.keyword === 'required') {
     return `${where} is missing '${(first.params as { missingProperty: string }).missingProperty}'`
   }

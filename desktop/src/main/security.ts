@@ -76,9 +76,15 @@ export function hardenContents(contents: HardenedContents, openExternal: (url: s
   })
 }
 
-/** Permission requests: only notifications, and only for our own page. Everything else is refused. */
+/**
+ * What our own page may have: notifications, and writing text to the clipboard (the message
+ * menu's Copy; Chromium asks `clipboard-sanitized-write` for `navigator.clipboard.writeText`, and
+ * only during a click or key press). Reading the clipboard and everything else is refused.
+ */
+const ALLOWED_PERMISSIONS = new Set(['notifications', 'clipboard-sanitized-write'])
+
 export function allowPermission(permission: string, requestingUrl: string | undefined): boolean {
-  return permission === 'notifications' && requestingUrl !== undefined && isAppUrl(requestingUrl)
+  return ALLOWED_PERMISSIONS.has(permission) && requestingUrl !== undefined && isAppUrl(requestingUrl)
 }
 
 export interface PermissionSession {

@@ -133,6 +133,15 @@ export class World {
     return people as { [K in keyof Names]: Person }
   }
 
+  /** People with accounts, the first a contact of each of the others. */
+  async contacts<const Names extends readonly string[]>(
+    ...names: Names
+  ): Promise<{ [K in keyof Names]: Person }> {
+    const people = await this.registered(...names)
+    for (const other of people.slice(1)) await connect(people[0], other)
+    return people
+  }
+
   async stop(): Promise<void> {
     for (const person of this.people) {
       await person.context.close().catch(() => undefined)
@@ -196,6 +205,19 @@ export function messageLog(page: Page) {
 export function bubble(page: Page, text: string | RegExp) {
   const body = typeof text === 'string' ? page.getByText(text, { exact: true }) : page.getByText(text)
   return messageLog(page).locator('article.message').filter({ has: body })
+}
+
+/** The message whose text contains this (formatted text is split across elements, so no exact match). */
+export function messageWith(page: Page, text: string | RegExp) {
+  return messageLog(page).locator('article.message').filter({ hasText: text })
+}
+
+/** Writes a message in the composer and sends it, and waits for the box to be free again. */
+export async function write(page: Page, text: string): Promise<void> {
+  const box = page.getByRole('textbox', { name: 'Message' })
+  await box.fill(text)
+  await box.press('Enter')
+  await until(async () => (await box.inputValue()) === '')
 }
 
 export async function send(page: Page, text: string): Promise<void> {

@@ -209,11 +209,13 @@ describe('navigation, windows, links and permissions', () => {
     expect(openExternal.mock.calls).toEqual([['https://example.org/'], ['https://example.org/x']])
   })
 
-  it('permissions: notifications for our page only; camera, geolocation and the rest refused', () => {
+  it('permissions: notifications and clipboard writes for our page only; camera, geolocation, clipboard reads and the rest refused', () => {
     expect(allowPermission('notifications', 'app://parley/index.html')).toBe(true)
     expect(allowPermission('notifications', 'app://parley')).toBe(true)
     expect(allowPermission('notifications', 'https://evil.example')).toBe(false)
     expect(allowPermission('notifications', undefined)).toBe(false)
+    expect(allowPermission('clipboard-sanitized-write', 'app://parley/index.html')).toBe(true)
+    expect(allowPermission('clipboard-sanitized-write', 'https://evil.example')).toBe(false)
     for (const permission of ['media', 'geolocation', 'clipboard-read', 'openExternal', 'hid', 'unknown']) {
       expect(allowPermission(permission, 'app://parley/index.html')).toBe(false)
     }

@@ -7,12 +7,14 @@ import { RELAY_VERSION } from '../version'
 
 /**
  * A backup is a folder: `relay.sqlite` (a consistent copy taken with SQLite's online backup API
- * while the relay runs), `images/` (the pictures, as the relay stores them) and `manifest.json`.
+ * while the relay runs), `images/` and `files/` (the pictures and files, as the relay stores them)
+ * and `manifest.json`.
  * A folder rather than an archive: the database copy can be opened as it is, `backup check` reads
  * it in place, and `tar` or any backup tool can pack it afterwards.
  */
 export const BACKUP_DATABASE = 'relay.sqlite'
 export const BACKUP_IMAGES = 'images'
+export const BACKUP_FILES = 'files'
 export const BACKUP_MANIFEST = 'manifest.json'
 
 export class BackupError extends Error {}
@@ -29,7 +31,50 @@ export interface BackupCounts {
 export interface BackupReport {
   databaseBytes: number
   imageFiles: number
+  /** Stored file contents (one per SHA-256, however many uploads share it). */
+  fileBlobs: number
   counts: BackupCounts
+}
+
+/** A blob's name: a SHA-256, and for pictures a variant suffix. */
+const BLOB_NAME = /[0-9a-f]{64}(\.[a-z]+)?$/
+
+/** Copies a blob folder of the relay (not its staged, unfinished writes); how many blobs. */
+async function copyBlobs(from: string, to: string): Promise<number> {
+  if (await isMissingOrEmpty(from)) return 0
+  let copied = 0
+  await cp(from, to, {
+    recursive: true,
+    filter: (file) => {
+      if (file.endsWith('.partial') || path.basename(file) === '.staging') return false
+      if (BLOB_NAME.test(file)) copied += 1
+      return true
+    },
+  })
+  return copied
+}
+
+/** Blobs in a backup's folder, counted. */
+async function countBlobs(folder: string): Promise<number> {
+  try {
+    return (await readdir(folder, { recursive: true })).filter((entry) => BLOB_NAME.test(String(entry)))
+      .length
+  } catch {
+    return 0 // no folder: a relay that never stored one
+  }
+}
+
+/** Of these keys, those with no blob under `folder/ab/<key>`. */
+async function missingBlobs(folder: string, keys: readonly string[]): Promise<string[]> {
+  const missing: string[] = []
+  for (const key of keys) {
+    try {
+      await stat(path.join(folder, key.slice(0, 2), key))
+    } catch {
+      missing.push(key)
+    }
+  }
+  return missing
 }
 
 const COUNTED: [keyof BackupCounts, string][] = [
@@ -85,21 +130,16 @@ export async function takeSqliteBackup(dataDir: string, target: string, now: num
   } finally {
     copy.close()
   }
-  // After the database: every picture its rows name was stored before the copy was taken, and
-  // pictures are immutable (written to a temporary name, then renamed), so copying them now is safe.
-  const images = path.join(dataDir, 'images')
-  let imageFiles = 0
-  if (!(await isMissingOrEmpty(images))) {
-    await cp(images, path.join(target, BACKUP_IMAGES), {
-      recursive: true,
-      filter: (file) => {
-        if (file.endsWith('.partial')) return false
-        if (/[0-9a-f]{64}(\.[a-z]+)?$/.test(file)) imageFiles += 1
-        return true
-      },
-    })
+  // After the database: every picture and file its rows name was stored before the copy was taken,
+  // and blobs are immutable (written to a temporary name, then renamed), so copying them now is safe.
+  const imageFiles = await copyBlobs(path.join(dataDir, 'images'), path.join(target, BACKUP_IMAGES))
+  const fileBlobs = await copyBlobs(path.join(dataDir, 'files'), path.join(target, BACKUP_FILES))
+  const report: BackupReport = {
+    databaseBytes: (await stat(databaseFile)).size,
+    imageFiles,
+    fileBlobs,
+    counts,
   }
-  const report: BackupReport = { databaseBytes: (await stat(databaseFile)).size, imageFiles, counts }
   await writeFile(
     path.join(target, BACKUP_MANIFEST),
     `${JSON.stringify({ createdAt: new Date(now).toISOString(), relayVersion: RELAY_VERSION, dialect: 'sqlite', ...report }, null, 2)}\n`,
@@ -113,6 +153,8 @@ export interface CheckReport extends BackupReport {
   foreignKeyProblems: number
   /** Pictures the database names whose original file is not in the backup. */
   missingImages: string[]
+  /** Files the database names whose bytes are not in the backup (by file id). */
+  missingFiles: string[]
   latestMigration: string | null
 }
 
@@ -131,6 +173,7 @@ export async function checkSqliteBackup(target: string): Promise<CheckReport> {
     let counts: BackupCounts
     let latest: { name: string } | undefined
     let imageIds: string[]
+    let fileBlobRows: { id: string; blob: string }[]
     try {
       integrity = (db.pragma('integrity_check') as { integrity_check: string }[]).map(
         (r) => r.integrity_check,
@@ -141,33 +184,31 @@ export async function checkSqliteBackup(target: string): Promise<CheckReport> {
         | { name: string }
         | undefined
       imageIds = (db.prepare('select id from images').all() as { id: string }[]).map((r) => r.id)
+      // A backup of a relay from before files has no files table.
+      const hasFiles = db.prepare("select 1 from sqlite_master where type = 'table' and name = 'files'").get()
+      fileBlobRows = hasFiles ? (db.prepare('select id, blob from files').all() as typeof fileBlobRows) : []
     } catch (error) {
       // Not a database at all ("file is not a database"), or damaged beyond reading.
       return failed((error as Error).message)
     }
-    const missingImages: string[] = []
-    for (const id of imageIds) {
-      const key = blobKey(id, 'original')
-      try {
-        await stat(path.join(target, BACKUP_IMAGES, key.slice(0, 2), key))
-      } catch {
-        missingImages.push(id)
-      }
-    }
-    let imageFiles = 0
-    try {
-      for (const entry of await readdir(path.join(target, BACKUP_IMAGES), { recursive: true })) {
-        if (/[0-9a-f]{64}(\.[a-z]+)?$/.test(String(entry))) imageFiles += 1
-      }
-    } catch {
-      // No images folder: a relay that never stored a picture.
-    }
+    const missingImages = (
+      await missingBlobs(
+        path.join(target, BACKUP_IMAGES),
+        imageIds.map((id) => blobKey(id, 'original')),
+      )
+    ).map((key) => key.slice(0, 64))
+    const absent = new Set(
+      await missingBlobs(path.join(target, BACKUP_FILES), [...new Set(fileBlobRows.map((r) => r.blob))]),
+    )
+    const missingFiles = fileBlobRows.filter((r) => absent.has(r.blob)).map((r) => r.id)
     return {
       integrity,
       foreignKeyProblems,
       counts,
       missingImages,
-      imageFiles,
+      missingFiles,
+      imageFiles: await countBlobs(path.join(target, BACKUP_IMAGES)),
+      fileBlobs: await countBlobs(path.join(target, BACKUP_FILES)),
       databaseBytes: (await stat(databaseFile)).size,
       latestMigration: latest?.name ?? null,
     }
@@ -181,7 +222,9 @@ export async function checkSqliteBackup(target: string): Promise<CheckReport> {
       foreignKeyProblems: 0,
       counts: { users: 0, sessions: 0, contacts: 0, messages: 0, images: 0, feedEvents: 0 },
       missingImages: [],
+      missingFiles: [],
       imageFiles: 0,
+      fileBlobs: 0,
       databaseBytes: 0,
       latestMigration: null,
     }
@@ -193,4 +236,5 @@ export const backupIsSound = (report: CheckReport) =>
   report.integrity.length === 1 &&
   report.integrity[0] === 'ok' &&
   report.foreignKeyProblems === 0 &&
-  report.missingImages.length === 0
+  report.missingImages.length === 0 &&
+  report.missingFiles.length === 0

@@ -184,7 +184,7 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       const folder = one(parse({}).positionals, 'FOLDER')
       const r = await admin.backup(ctx, folder)
       out(
-        `backup written to ${folder}: database ${mebibytes(r.databaseBytes)}, ${r.imageFiles} picture file(s)`,
+        `backup written to ${folder}: database ${mebibytes(r.databaseBytes)}, ${r.imageFiles} picture file(s), ${r.fileBlobs} stored file(s)`,
       )
       out(
         `users ${r.counts.users}, messages ${r.counts.messages}, images ${r.counts.images}, feed events ${r.counts.feedEvents}`,
@@ -201,6 +201,7 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
         `users ${r.counts.users}, sessions ${r.counts.sessions}, contacts ${r.counts.contacts}, messages ${r.counts.messages}, images ${r.counts.images}, feed events ${r.counts.feedEvents}`,
       )
       out(`pictures   ${r.imageFiles} file(s), ${r.missingImages.length} missing`)
+      out(`files      ${r.fileBlobs} stored, ${r.missingFiles.length} missing`)
       if (!sound) throw new admin.AdminError(`the backup in ${folder} is NOT sound`)
       out('the backup is sound')
       return

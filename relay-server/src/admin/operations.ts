@@ -11,10 +11,12 @@ import * as invites from '../repositories/invites'
 import * as users from '../repositories/users'
 import { Committer } from '../services/committer'
 import { type EraseSummary, eraseAccount } from '../services/erase'
+import { FileService } from '../services/files'
 import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { hashPassword } from '../services/passwords'
 import type { Realtime } from '../services/realtime'
+import { UploadGate } from '../services/uploads'
 import {
   BackupError,
   type BackupReport,
@@ -262,10 +264,21 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
   // This process's own committer: feed seqs are allocated in the database, so the relay's and
   // this one's writes interleave safely.
   const committer = new Committer(ctx.db, { onCommitted: () => undefined, clock: ctx.now })
+  const gate = new UploadGate({ db: ctx.db })
   const images = new ImageService({
     db: ctx.db,
     store: new FileBlobStore(path.join(ctx.dataDir, 'images')),
     clock: ctx.now,
+    gate,
+  })
+  // Only `collect` is used: the grace period and size limit play no part in an erasure.
+  const files = new FileService({
+    db: ctx.db,
+    store: new FileBlobStore(path.join(ctx.dataDir, 'files')),
+    gate,
+    clock: ctx.now,
+    graceMs: 0,
+    maxFileBytes: 0,
   })
   // Members online hear of the group changes from their group's log when they next catch up.
   const groups = new GroupService({
@@ -277,7 +290,7 @@ export async function eraseUser(ctx: AdminContext, username: string): Promise<Er
     clock: ctx.now,
   })
   try {
-    const summary = await eraseAccount({ db: ctx.db, committer, images, groups }, row.id)
+    const summary = await eraseAccount({ db: ctx.db, committer, images, files, groups }, row.id)
     await audit(ctx, 'user.erase', { userId: row.id, username: row.username, ...summary })
     return summary
   } finally {
@@ -298,7 +311,7 @@ const offline: Realtime = {
 }
 
 const PG_DUMP_ADVICE =
-  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images beside it; docs/SELF-HOSTING.md has the steps and the restore.'
+  'This relay keeps its data in PostgreSQL: back it up with pg_dump (pg_dump --format=custom --file=parley.dump "$DATABASE_URL"), and copy DATA_DIR/images and DATA_DIR/files beside it; docs/SELF-HOSTING.md has the steps and the restore.'
 
 /** An online backup of the SQLite database and the pictures into the new folder `target`. */
 export async function backup(ctx: AdminContext, target: string): Promise<BackupReport> {
@@ -306,7 +319,12 @@ export async function backup(ctx: AdminContext, target: string): Promise<BackupR
   const folder = path.resolve(target)
   try {
     const report = await takeSqliteBackup(ctx.dataDir, folder, ctx.now())
-    await audit(ctx, 'backup.create', { folder, ...report.counts, imageFiles: report.imageFiles })
+    await audit(ctx, 'backup.create', {
+      folder,
+      ...report.counts,
+      imageFiles: report.imageFiles,
+      fileBlobs: report.fileBlobs,
+    })
     return report
   } catch (error) {
     if (error instanceof BackupError) throw new AdminError(error.message)
@@ -333,6 +351,7 @@ export async function checkBackup(
       sound,
       ...report.counts,
       missingImages: report.missingImages.length,
+      missingFiles: report.missingFiles.length,
     })
     return { report, sound }
   } catch (error) {

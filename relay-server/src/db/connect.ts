@@ -1,12 +1,16 @@
 import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
-import pg from 'pg'
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely'
 import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
+import { durableSqliteDialect, type WalSync } from './durable-sqlite'
 import { migrations } from './migrations/index'
 import type { Database } from './schema'
 import { withStatementCache } from './statement-cache'
+
+/** pg loads only when PostgreSQL is asked for (about 15 MB of an idle SQLite relay otherwise). */
+const loadPg = () => createRequire(import.meta.url)('pg') as typeof import('pg')
 
 export type Dialect = 'sqlite' | 'postgres'
 
@@ -15,6 +19,8 @@ export interface DatabaseHandle {
   dialect: Dialect
   /** Where the data lives, for the log: a file path or the PostgreSQL host/database. */
   location: string
+  /** SQLite only: the log's fsyncs (durable-sqlite.ts). */
+  wal?: WalSync
 }
 
 export interface DatabaseOptions {
@@ -26,12 +32,13 @@ export interface DatabaseOptions {
 const INT8_OID = 20
 
 /**
- * SQLite runs in WAL mode with synchronous=FULL: every commit is fsynced before the relay acks,
- * so an acked message survives a crash and a power cut. Group commit (see committer.ts) pays that
- * fsync once per batch instead of once per message.
+ * SQLite runs in WAL mode and every commit is fsynced before the relay acks, so an acked message
+ * survives a crash and a power cut; the fsync runs on the thread pool (durable-sqlite.ts). Group
+ * commit (see committer.ts) pays it once per batch instead of once per message.
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
+    const pg = loadPg()
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: 10,
@@ -60,13 +67,17 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   }
   const sqlite = new SQLite(file)
   sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = FULL')
+  // Durable as FULL, with the fsync and the checkpoints off the event loop: see durable-sqlite.ts.
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('wal_autocheckpoint = 0')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
+  const { dialect, wal } = durableSqliteDialect(file, withStatementCache(sqlite))
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({ dialect }),
     dialect: 'sqlite',
     location: file,
+    wal,
   }
 }
 

@@ -101,6 +101,15 @@ export interface MessagesTable {
   deleted_at: number | null
   /** 1 when the recipient had blocked the sender: the message exists for the sender only, for good. */
   withheld: Generated<number>
+  /** The attached file, or the recording of a voice message (then the two voice columns are set). */
+  file_id: Generated<string | null>
+  voice_duration_ms: Generated<number | null>
+  /** Base64 of the waveform, one byte per sample. */
+  voice_waveform: Generated<string | null>
+  /** The message of the same conversation this one answers. */
+  reply_to_id: Generated<number | null>
+  /** 1 when the content was copied from another message (`forwardOf`). */
+  forwarded: Generated<number>
 }
 
 export interface MessageVersionsTable {
@@ -141,6 +150,27 @@ export interface ImageUploadsTable {
   image_id: string
   user_id: number
   created_at: number
+}
+
+/** One upload of a file; the bytes live under `blob` (their SHA-256), shared by uploads of the same bytes. */
+export interface FilesTable {
+  /** Random: ids of files are not derived from their bytes, so an id reveals nothing about them. */
+  id: string
+  owner_id: number
+  blob: string
+  /** Sanitized: no path, control characters or quotes. */
+  name: string
+  size: number
+  /** The declared media type when well-formed and not contradicted by the bytes, else application/octet-stream. */
+  type: string
+  created_at: number
+}
+
+/** A message `user_id` deleted for themselves: it leaves their pages and sync. */
+export interface HiddenMessagesTable {
+  user_id: number
+  message_id: number
+  hidden_at: number
 }
 
 export interface FeedEventsTable {
@@ -213,6 +243,8 @@ export interface Database {
   feed_events: FeedEventsTable
   images: ImagesTable
   image_uploads: ImageUploadsTable
+  files: FilesTable
+  hidden_messages: HiddenMessagesTable
   groups: GroupsTable
   group_members: GroupMembersTable
   group_events: GroupEventsTable
@@ -227,6 +259,7 @@ export type SessionRow = Selectable<SessionsTable>
 export type ContactRow = Selectable<ContactsTable>
 export type MessageRow = Selectable<MessagesTable>
 export type ImageRow = Selectable<ImagesTable>
+export type FileRow = Selectable<FilesTable>
 export type GroupRow = Selectable<GroupsTable>
 export type GroupMemberRow = Selectable<GroupMembersTable>
 export type GroupInviteRow = Selectable<GroupInvitesTable>

@@ -1,7 +1,23 @@
 import type { ImageInfo } from '@parley/shared'
-import { fileTypeFromBuffer } from 'file-type'
-import sharp, { type Metadata } from 'sharp'
+import type { Metadata } from 'sharp'
 import { AppError } from '../errors'
+
+/**
+ * sharp (libvips) and file-type load on the first picture, not at start: libvips alone adds about
+ * 30 MB to an idle relay's memory, and a relay that never receives a picture never needs it.
+ */
+interface Pipeline {
+  sharp: typeof import('sharp').default
+  fileTypeFromBuffer: typeof import('file-type').fileTypeFromBuffer
+}
+let pipeline: Promise<Pipeline> | undefined
+function loadPipeline(): Promise<Pipeline> {
+  pipeline ??= Promise.all([import('sharp'), import('file-type')]).then(([sharp, fileType]) => ({
+    sharp: sharp.default,
+    fileTypeFromBuffer: fileType.fileTypeFromBuffer,
+  }))
+  return pipeline
+}
 
 type Mime = ImageInfo['mime']
 
@@ -33,6 +49,7 @@ export interface ProcessedImage {
  * hidden beside the image (a polyglot's second payload) are gone.
  */
 export async function processImage(input: Buffer): Promise<ProcessedImage> {
+  const { sharp, fileTypeFromBuffer } = await loadPipeline()
   const detected = await fileTypeFromBuffer(input)
   const mime = detected?.mime as Mime | undefined
   if (!mime || !(mime in FORMATS)) {
@@ -91,6 +108,7 @@ export async function processImage(input: Buffer): Promise<ProcessedImage> {
  * Transparency is laid on white.
  */
 export async function makeAvatar(original: Buffer): Promise<Buffer> {
+  const { sharp } = await loadPipeline()
   return sharp(original, { limitInputPixels: MAX_PIXELS })
     .resize({ width: AVATAR_SIZE, height: AVATAR_SIZE, fit: 'cover', position: sharp.strategy.attention })
     .flatten({ background: '#ffffff' })

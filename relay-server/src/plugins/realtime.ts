@@ -1,5 +1,4 @@
 import type { ClientToServerEvents, PresenceStatus, ServerToClientEvents } from '@parley/shared'
-import { createAdapter } from '@socket.io/redis-adapter'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Server } from 'socket.io'
@@ -60,6 +59,8 @@ export const realtime = fp(
     })
     io.engine.on('connection', coalesceWritesOf)
     if (app.redis) {
+      // Loaded only with a Redis configured, as ioredis is (plugins/redis.ts).
+      const { createAdapter } = await import('@socket.io/redis-adapter')
       const pub = app.redis.duplicate()
       const sub = app.redis.duplicate()
       io.adapter(

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,6 +15,8 @@ export const redis = fp(
       app.decorate('redis', null)
       return
     }
+    // ioredis loads only when a Redis is configured (about 20 MB of an idle relay otherwise).
+    const { Redis } = await import('ioredis')
     const client = new Redis(options.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 })
     await client.connect()
     app.decorate('redis', client)

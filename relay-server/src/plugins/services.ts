@@ -8,11 +8,13 @@ import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
 import { ExportService } from '../services/export'
+import { FileService } from '../services/files'
 import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
 import { MessageService } from '../services/messages'
 import { PresenceService } from '../services/presence'
 import { type FailureStore, MemoryFailureStore, RedisFailureStore } from '../services/sign-in-throttle'
+import { UploadGate } from '../services/uploads'
 import { UserService } from '../services/users'
 
 /** Failed sign-ins are forgotten a day after the last one. */
@@ -23,6 +25,7 @@ export interface Services {
   exports: ExportService
   auth: AuthService
   images: ImageService
+  files: FileService
   users: UserService
   contacts: ContactService
   messages: MessageService
@@ -58,6 +61,7 @@ export const services = fp(
     const committer = new Committer(db, {
       clock,
       onCommitted: (events) => realtime.publishFeed(events),
+      maxQueue: options.rateLimits.writeBacklog,
     })
     const throttlePolicy = {
       maxDelayMs: options.rateLimits.loginMaxDelaySeconds * 1000,
@@ -68,14 +72,27 @@ export const services = fp(
       : new MemoryFailureStore(throttlePolicy)
     const presence = new PresenceService({ db, committer, realtime, clock })
     const store = new FileBlobStore(path.join(options.dataDir, 'images'))
+    const fileStore = new FileBlobStore(path.join(options.dataDir, 'files'))
+    const gate = new UploadGate({
+      db,
+      quotaBytes: options.uploads.quotaBytes,
+      maxUploadsPerUser: options.uploads.maxPerUser,
+    })
     const images = new ImageService({
       db,
       store,
       clock,
       graceMs: options.imageGraceMs,
       decodeConcurrency: options.uploads.decodeConcurrency,
-      quotaBytes: options.uploads.quotaBytes,
-      maxUploadsPerUser: options.uploads.maxPerUser,
+      gate,
+    })
+    const files = new FileService({
+      db,
+      store: fileStore,
+      gate,
+      clock,
+      graceMs: options.imageGraceMs,
+      maxFileBytes: options.uploads.maxFileBytes,
     })
     const auth = new AuthService({
       db,
@@ -100,6 +117,7 @@ export const services = fp(
       db,
       committer,
       images,
+      files,
       auth,
       realtime,
       groups,
@@ -111,20 +129,24 @@ export const services = fp(
       committer,
       presence,
       images,
+      files,
       auth,
       account,
-      exports: new ExportService({ db, store, clock }),
+      exports: new ExportService({ db, store, fileStore, clock }),
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime, groups }),
     })
-    // Unused uploads are collected hourly (and once shortly after start).
+    // Unused uploads (pictures and files) are collected hourly (and once shortly after start).
     // Erasures cut short by a stop are finished, and usernames past their grace are released.
     const collect = () =>
       images
         .collectGarbage()
         .then((removed) => removed > 0 && app.log.info({ removed }, 'unused images collected'))
         .catch((err) => app.log.warn({ err }, 'image collection failed'))
+        .then(() => files.collectGarbage())
+        .then((removed) => removed > 0 && app.log.info({ removed }, 'unused files collected'))
+        .catch((err) => app.log.warn({ err }, 'file collection failed'))
         .then(() => account.maintain())
         .then(
           ({ resumed, released }) =>

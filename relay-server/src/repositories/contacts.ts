@@ -141,6 +141,28 @@ export async function mutualContactIds(db: Db, userId: number): Promise<number[]
   return rows.map((r) => r.peer_id)
 }
 
+/** mutualContactIds for many users in one query: each user's mutual contacts (absent: none). */
+export async function mutualContactIdsOf(db: Db, userIds: readonly number[]): Promise<Map<number, number[]>> {
+  const result = new Map<number, number[]>()
+  if (userIds.length === 0) return result
+  const rows = await db
+    .selectFrom('contacts as mine')
+    .innerJoin('contacts as theirs', (join) =>
+      join.onRef('theirs.owner_id', '=', 'mine.peer_id').onRef('theirs.peer_id', '=', 'mine.owner_id'),
+    )
+    .select(['mine.owner_id', 'mine.peer_id'])
+    .where('mine.owner_id', 'in', userIds)
+    .where('mine.status', '=', 'accepted')
+    .where('theirs.status', '=', 'accepted')
+    .execute()
+  for (const row of rows) {
+    const list = result.get(row.owner_id)
+    if (list) list.push(row.peer_id)
+    else result.set(row.owner_id, [row.peer_id])
+  }
+  return result
+}
+
 /** Everyone who has `userId` in their contact list, except those `userId` has blocked. */
 export async function ownersOfContact(db: Db, userId: number): Promise<number[]> {
   const rows = await db

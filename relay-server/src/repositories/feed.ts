@@ -2,20 +2,22 @@ import type { FeedEvent, Group, GroupMember } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { findMember, membersOf } from './groups'
-import { loadMessages } from './messages'
+import { hiddenAmong, loadMessages } from './messages'
 
 type Db = Kysely<Database>
 
 /**
  * Events of `userId`'s feed after `after`, in order. Message events are rebuilt from the message
- * as it is now, so an edit or a delete made since shows through (a deleted text is never replayed).
+ * as it is now, so an edit or a delete made since shows through (a deleted text is never replayed),
+ * and those of messages the user hid are left out (their `message_hidden` comes later in the feed).
+ * `cursor` is the seq of the last row read, shown or not, so paging never stalls on left-out ones.
  */
 export async function readFeed(
   db: Db,
   userId: number,
   after: number,
   limit: number,
-): Promise<{ events: FeedEvent[]; hasMore: boolean; head: number }> {
+): Promise<{ events: FeedEvent[]; cursor: number; hasMore: boolean; head: number }> {
   const rows = await db
     .selectFrom('feed_events')
     .select(['seq', 'type', 'message_id', 'payload'])
@@ -32,16 +34,20 @@ export async function readFeed(
     .executeTakeFirstOrThrow()
   const hasMore = rows.length > limit
   const page = rows.slice(0, limit)
+  const messageIds = page.flatMap((r) => (r.message_id === null ? [] : [r.message_id]))
+  const hidden = await hiddenAmong(db, userId, messageIds)
   const messages = await loadMessages(
     db,
-    page.flatMap((r) => (r.message_id === null ? [] : [r.message_id])),
+    messageIds.filter((id) => !hidden.has(id)),
   )
-  const events = page.map((row) => {
-    const data = row.message_id === null ? JSON.parse(row.payload ?? 'null') : messages.get(row.message_id)
-    return { seq: row.seq, type: row.type, data } as FeedEvent
-  })
+  const events = page
+    .filter((row) => row.message_id === null || !hidden.has(row.message_id))
+    .map((row) => {
+      const data = row.message_id === null ? JSON.parse(row.payload ?? 'null') : messages.get(row.message_id)
+      return { seq: row.seq, type: row.type, data } as FeedEvent
+    })
   await withMembers(db, userId, events)
-  return { events, hasMore, head: Number(head) }
+  return { events, cursor: page.at(-1)?.seq ?? after, hasMore, head: Number(head) }
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Group, GroupEvent, GroupMember, GroupPreview } from '@parley/share
 import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database, GroupMemberRow, GroupRoleName, GroupRow } from '../db/schema'
-import { loadMessages } from './messages'
+import { hiddenAmong, loadMessages } from './messages'
 
 type Db = Kysely<Database>
 
@@ -236,10 +236,11 @@ export async function insertGroupEvent(
 export async function readGroupEvents(
   db: Db,
   groupId: number,
-  joinedSeq: number,
+  reader: { userId: number; joinedSeq: number },
   after: number,
   limit: number,
 ): Promise<{ events: GroupEvent[]; cursor: number; hasMore: boolean; head: number }> {
+  const { joinedSeq } = reader
   const rows = await db
     .selectFrom('group_events')
     .select(['seq', 'type', 'message_id', 'payload', 'created_at'])
@@ -254,9 +255,12 @@ export async function readGroupEvents(
   const messageIds = page.flatMap((r) => (r.message_id === null ? [] : [r.message_id]))
   const messages = await loadMessages(db, messageIds)
   const seqs = await messageSeqs(db, messageIds)
+  // What the reader hid for themselves is left out of their catch-ups, as in their feed.
+  const hidden = await hiddenAmong(db, reader.userId, messageIds)
   const events: GroupEvent[] = []
   for (const row of page) {
     if (row.message_id !== null && (seqs.get(row.message_id) ?? 0) < joinedSeq) continue
+    if (row.message_id !== null && hidden.has(row.message_id)) continue
     const data = row.message_id === null ? JSON.parse(row.payload ?? 'null') : messages.get(row.message_id)
     events.push({
       groupId,

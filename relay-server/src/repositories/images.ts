@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely'
 import type { Database, ImageRow } from '../db/schema'
+import { carriedByVisibleMessage } from './messages'
 
 type Db = Kysely<Database>
 
@@ -52,16 +53,7 @@ export async function maySeeImage(db: Db, userId: number, id: string): Promise<b
       exists (select 1 from image_uploads where image_id = ${id} and user_id = ${userId})
       or exists (select 1 from users where avatar_image_id = ${id})
       or exists (select 1 from groups where avatar_image_id = ${id})
-      or exists (
-        select 1 from messages
-        where image_id = ${id} and deleted_at is null and group_id is null
-          and (sender_id = ${userId} or (recipient_id = ${userId} and withheld = 0))
-      )
-      or exists (
-        select 1 from messages m
-        join group_members gm on gm.group_id = m.group_id and gm.user_id = ${userId}
-        where m.image_id = ${id} and m.deleted_at is null and m.group_seq >= gm.joined_seq
-      )`.execute(db)
+      or ${carriedByVisibleMessage('image_id', id, userId)}`.execute(db)
   return rows.length > 0
 }
 

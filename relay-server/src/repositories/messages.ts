@@ -1,7 +1,8 @@
-import type { ImageInfo, Message, MessageVersion, Reaction } from '@parley/shared'
-import type { Kysely } from 'kysely'
+import type { Message, MessageVersion } from '@parley/shared'
+import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
-import type { Database, ImageRow, MessageRow } from '../db/schema'
+import type { Database, MessageRow, MessagesTable } from '../db/schema'
+import { type MessageWithMedia, selectMessages, toMessage } from './message-rows'
 import { reactionsFor, removeAllReactions } from './reactions'
 
 type Db = Kysely<Database>
@@ -10,67 +11,32 @@ export function conversationKey(a: number, b: number): { user_low: number; user_
   return a < b ? { user_low: a, user_high: b } : { user_low: b, user_high: a }
 }
 
-/** A message row with its image's facts (null columns when it has none). */
-export type MessageWithImage = MessageRow & {
-  image_mime: ImageInfo['mime'] | null
-  image_width: number | null
-  image_height: number | null
-  image_bytes: number | null
+/** What a message carries besides who sent it where: the same columns for 1:1 and group messages. */
+export interface MessageContent {
+  text: string | null
+  image_id: string | null
+  file_id: string | null
+  voice_duration_ms: number | null
+  voice_waveform: string | null
+  reply_to_id: number | null
+  forwarded: number
 }
 
-function selectMessages(db: Db) {
-  return db
-    .selectFrom('messages')
-    .leftJoin('images', 'images.id', 'messages.image_id')
-    .selectAll('messages')
-    .select([
-      'images.mime as image_mime',
-      'images.width as image_width',
-      'images.height as image_height',
-      'images.bytes as image_bytes',
-    ])
-}
-
-function imageOf(row: MessageWithImage): ImageInfo | null {
-  if (row.image_id === null || row.image_mime === null) return null
-  return {
-    id: row.image_id,
-    mime: row.image_mime,
-    width: row.image_width!,
-    height: row.image_height!,
-    bytes: row.image_bytes!,
-  }
-}
-
-export function toMessage(row: MessageWithImage, reactions: Reaction[]): Message {
-  const live = row.deleted_at === null
-  return {
-    id: row.id,
-    clientId: row.client_id,
-    senderId: row.sender_id,
-    recipientId: row.group_id === null ? row.recipient_id : null,
-    groupId: row.group_id,
-    text: live ? row.text : null,
-    image: live ? imageOf(row) : null,
-    createdAt: row.created_at,
-    editedAt: row.edited_at,
-    deletedAt: row.deleted_at,
-    reactions: live ? reactions : [],
-  }
-}
-
-/** A message just written (no reactions yet), with the picture it carries, if any. */
-export function newMessage(row: MessageRow, image: ImageRow | undefined): Message {
-  return toMessage(
-    {
-      ...row,
-      image_mime: image?.mime ?? null,
-      image_width: image?.width ?? null,
-      image_height: image?.height ?? null,
-      image_bytes: image?.bytes ?? null,
-    },
-    [],
-  )
+/** Leaves out what `readerId` hid for themselves (POST /messages/:id/hide). */
+function notHiddenFor(readerId: number) {
+  return ({
+    not,
+    exists,
+    selectFrom,
+  }: ExpressionBuilder<Database & { messages: MessagesTable }, 'messages'>) =>
+    not(
+      exists(
+        selectFrom('hidden_messages as h')
+          .select('h.message_id')
+          .whereRef('h.message_id', '=', 'messages.id')
+          .where('h.user_id', '=', readerId),
+      ),
+    )
 }
 
 export async function loadMessages(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
@@ -92,6 +58,31 @@ export async function loadMessage(db: Db, id: number): Promise<Message | undefin
 
 export async function findMessageRow(db: Db, id: number): Promise<MessageRow | undefined> {
   return db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/**
+ * SQL: whether a message (not deleted) that `userId` can see carries `id` in `column`: one they sent
+ * or received in 1:1 (unless withheld from them), or one of a group they are in, sent since they
+ * joined. What pictures and files are open to follows from it.
+ */
+export function carriedByVisibleMessage(
+  column: 'image_id' | 'file_id',
+  id: string,
+  userId: number,
+): RawBuilder<unknown> {
+  const carried = sql.ref(`m.${column}`)
+  return sql`(
+    exists (
+      select 1 from messages m
+      where ${carried} = ${id} and m.deleted_at is null and m.group_id is null
+        and (m.sender_id = ${userId} or (m.recipient_id = ${userId} and m.withheld = 0))
+    )
+    or exists (
+      select 1 from messages m
+      join group_members gm on gm.group_id = m.group_id and gm.user_id = ${userId}
+      where ${carried} = ${id} and m.deleted_at is null and m.group_seq >= gm.joined_seq
+    )
+  )`
 }
 
 /**
@@ -117,21 +108,34 @@ export async function findByClientId(
 
 const insertMessageRow = fixedQuery<
   MessageRow,
-  [number, number, number, number, string, string | null, string | null, number, number]
+  [
+    number,
+    number,
+    number,
+    number,
+    string,
+    string | null,
+    string | null,
+    string | null,
+    number | null,
+    string | null,
+    number | null,
+    number,
+    number,
+    number,
+  ]
 >(
-  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, image_id, created_at,
-     withheld)
-   values (?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
+  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, image_id, file_id,
+     voice_duration_ms, voice_waveform, reply_to_id, forwarded, created_at, withheld)
+   values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) returning *`,
 )
 
 export async function insertMessage(
   db: Db,
-  message: {
+  message: MessageContent & {
     sender_id: number
     recipient_id: number
     client_id: string
-    text: string | null
-    image_id: string | null
     created_at: number
     withheld: boolean
   },
@@ -146,6 +150,11 @@ export async function insertMessage(
     message.client_id,
     message.text,
     message.image_id,
+    message.file_id,
+    message.voice_duration_ms,
+    message.voice_waveform,
+    message.reply_to_id,
+    message.forwarded,
     message.created_at,
     message.withheld ? 1 : 0,
   )
@@ -155,13 +164,11 @@ export async function insertMessage(
 
 export async function insertGroupMessage(
   db: Db,
-  message: {
+  message: MessageContent & {
     sender_id: number
     group_id: number
     group_seq: number
     client_id: string
-    text: string | null
-    image_id: string | null
     created_at: number
   },
 ): Promise<MessageRow> {
@@ -188,23 +195,27 @@ async function pageOf(
   return { messages: page.map((r) => toMessage(r, reactions.get(r.id) ?? [])), hasMore }
 }
 
-/** A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first. */
+/**
+ * A page of a group's messages sent since `sinceSeq` (when the reader joined), newest first,
+ * without those the reader hid.
+ */
 export async function groupPage(
   db: Db,
   groupId: number,
-  sinceSeq: number,
+  reader: { userId: number; sinceSeq: number },
   before: number | undefined,
   limit: number,
 ): Promise<{ messages: Message[]; hasMore: boolean }> {
   const query = selectMessages(db)
     .where('messages.group_id', '=', groupId)
-    .where('messages.group_seq', '>=', sinceSeq)
+    .where('messages.group_seq', '>=', reader.sinceSeq)
+    .where(notHiddenFor(reader.userId))
   return pageOf(db, query, before, limit)
 }
 
 /**
  * A page of the conversation between `a` and `b` as `a` sees it (without what was withheld from
- * `a`), newest first, plus whether older ones exist.
+ * `a` or what `a` hid), newest first, plus whether older ones exist.
  */
 export async function conversationPage(
   db: Db,
@@ -218,6 +229,7 @@ export async function conversationPage(
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
     .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
+    .where(notHiddenFor(a))
   return pageOf(db, query, before, limit)
 }
 
@@ -235,13 +247,16 @@ export async function editMessage(db: Db, row: MessageRow, text: string, now: nu
   await db.updateTable('messages').set({ text, edited_at: now }).where('id', '=', row.id).execute()
 }
 
-/** Leaves a tombstone: the text, its history, its reactions and its image go. */
+/** What a tombstone keeps of a message's content: nothing. */
+const EMPTIED = { text: null, image_id: null, file_id: null, voice_duration_ms: null, voice_waveform: null }
+
+/** Leaves a tombstone: the text, its history, its reactions, its image and its file go. */
 export async function tombstoneMessage(db: Db, id: number, now: number): Promise<void> {
   await db.deleteFrom('message_versions').where('message_id', '=', id).execute()
   await removeAllReactions(db, id)
   await db
     .updateTable('messages')
-    .set({ text: null, image_id: null, deleted_at: now })
+    .set({ ...EMPTIED, deleted_at: now })
     .where('id', '=', id)
     .execute()
 }
@@ -253,9 +268,32 @@ export async function tombstoneMessages(db: Db, ids: readonly number[], now: num
   await db.deleteFrom('reactions').where('message_id', 'in', ids).execute()
   await db
     .updateTable('messages')
-    .set({ text: null, image_id: null, deleted_at: now })
+    .set({ ...EMPTIED, deleted_at: now })
     .where('id', 'in', ids)
     .execute()
+}
+
+/** Hides a message for `userId`; false when it was hidden already. */
+export async function hideMessage(db: Db, userId: number, messageId: number, now: number): Promise<boolean> {
+  const inserted = await db
+    .insertInto('hidden_messages')
+    .values({ user_id: userId, message_id: messageId, hidden_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'message_id']).doNothing())
+    .returning('message_id')
+    .executeTakeFirst()
+  return inserted !== undefined
+}
+
+/** Of these messages, the ones `userId` hid. */
+export async function hiddenAmong(db: Db, userId: number, ids: readonly number[]): Promise<Set<number>> {
+  if (ids.length === 0) return new Set()
+  const rows = await db
+    .selectFrom('hidden_messages')
+    .select('message_id')
+    .where('user_id', '=', userId)
+    .where('message_id', 'in', [...new Set(ids)])
+    .execute()
+  return new Set(rows.map((r) => Number(r.message_id)))
 }
 
 export async function messageVersions(db: Db, messageId: number): Promise<MessageVersion[]> {
@@ -298,6 +336,7 @@ export async function conversationAfter(
     .where('messages.user_low', '=', key.user_low)
     .where('messages.user_high', '=', key.user_high)
     .where((eb) => eb.or([eb('messages.withheld', '=', 0), eb('messages.sender_id', '=', a)]))
+    .where(notHiddenFor(a))
   return oldestAfter(db, query, afterId, limit)
 }
 
@@ -308,13 +347,14 @@ export async function conversationAfter(
 export async function groupAfter(
   db: Db,
   groupId: number,
-  sinceSeq: number,
+  reader: { userId: number; sinceSeq: number },
   afterId: number,
   limit: number,
 ): Promise<Message[]> {
   const query = selectMessages(db)
     .where('messages.group_id', '=', groupId)
-    .where('messages.group_seq', '>=', sinceSeq)
+    .where('messages.group_seq', '>=', reader.sinceSeq)
+    .where(notHiddenFor(reader.userId))
   return oldestAfter(db, query, afterId, limit)
 }
 
@@ -348,7 +388,7 @@ export async function groupSendersAndPictures(
   }
 }
 
-async function withReactions(db: Db, rows: MessageWithImage[]): Promise<Message[]> {
+async function withReactions(db: Db, rows: MessageWithMedia[]): Promise<Message[]> {
   const reactions = await reactionsFor(
     db,
     rows.filter((r) => r.deleted_at === null).map((r) => r.id),

@@ -87,6 +87,7 @@ export async function setPasswordHash(db: Db, id: number, passwordHash: string, 
     .execute()
 }
 
-export async function setLastSeen(db: Db, id: number, at: number): Promise<void> {
-  await db.updateTable('users').set({ last_seen_at: at }).where('id', '=', id).execute()
+export async function setLastSeen(db: Db, ids: readonly number[], at: number): Promise<void> {
+  if (ids.length === 0) return
+  await db.updateTable('users').set({ last_seen_at: at }).where('id', 'in', ids).execute()
 }

@@ -13,7 +13,7 @@ export interface RouteRequest<R extends RouteSpec> {
   raw: FastifyRequest
 }
 
-type Result<R extends RouteSpec> = R['produces'] extends 'image' | 'zip'
+type Result<R extends RouteSpec> = R['produces'] extends 'image' | 'file' | 'zip'
   ? FastifyReply
   : R['response'] extends Type.TSchema
     ? Type.Static<R['response']>
@@ -59,7 +59,7 @@ export function defineRoute<R extends RouteSpec>(
         },
         reply,
       )
-      // An image or zip route has written its own reply (status, headers, stream).
+      // An image, file or zip route has written its own reply (status, headers, stream).
       if (spec.produces) return value
       reply.status(spec.status)
       return spec.response ? value : reply.send()

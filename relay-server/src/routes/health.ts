@@ -1,4 +1,4 @@
-import { routes } from '@parley/shared'
+import { MAX_IMAGE_BYTES, routes } from '@parley/shared'
 import type { FastifyInstance } from 'fastify'
 import { RELAY_VERSION } from '../version'
 import { defineRoute } from './define'
@@ -8,5 +8,7 @@ export async function healthRoutes(app: FastifyInstance) {
     status: 'ok' as const,
     version: RELAY_VERSION,
     time: Date.now(),
+    maxFileBytes: app.services.files.maxFileBytes,
+    maxImageBytes: MAX_IMAGE_BYTES,
   }))
 }

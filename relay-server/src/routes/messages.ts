@@ -12,6 +12,7 @@ export async function messageRoutes(app: FastifyInstance) {
   defineRoute(app, routes.deleteMessage, ({ principal, params }) =>
     messages.delete(principal.userId, params.id),
   )
+  defineRoute(app, routes.hideMessage, ({ principal, params }) => messages.hide(principal.userId, params.id))
   defineRoute(app, routes.messageHistory, ({ principal, params }) =>
     messages.history(principal.userId, params.id),
   )

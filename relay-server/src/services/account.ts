@@ -3,6 +3,7 @@ import type { Database } from '../db/schema'
 import type { AuthService, Principal } from './auth'
 import type { Committer } from './committer'
 import { type EraseSummary, eraseAccount, releaseErasedUsernames, unfinishedErasures } from './erase'
+import type { FileService } from './files'
 import type { GroupService } from './groups'
 import type { ImageService } from './images'
 import type { Realtime } from './realtime'
@@ -11,6 +12,7 @@ export interface AccountServiceDeps {
   db: Kysely<Database>
   committer: Committer
   images: ImageService
+  files: FileService
   auth: AuthService
   realtime: Realtime
   groups: GroupService
@@ -36,12 +38,13 @@ export class AccountService {
   }
 
   erase(userId: number): Promise<EraseSummary> {
-    const { db, committer, images, realtime, groups } = this.#deps
+    const { db, committer, images, files, realtime, groups } = this.#deps
     return eraseAccount(
       {
         db,
         committer,
         images,
+        files,
         groups,
         onSessionsEnded: (ids) => {
           for (const id of ids) realtime.disconnectSession(id, 'signed_out')

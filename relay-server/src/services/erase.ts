@@ -1,11 +1,13 @@
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
 import { ownersOfContact } from '../repositories/contacts'
+import { filesOwnedBy } from '../repositories/files'
 import { revokeInvitesBy } from '../repositories/group-invites'
 import { uploadedImageIds } from '../repositories/images'
 import * as messages from '../repositories/messages'
 import { findUserById, toPublicUser } from '../repositories/users'
 import type { Committer, WriteContext } from './committer'
+import type { FileService } from './files'
 import type { GroupService } from './groups'
 import type { ImageService } from './images'
 
@@ -22,6 +24,7 @@ export interface EraseDeps {
   db: Kysely<Database>
   committer: Committer
   images: ImageService
+  files: FileService
   /** Group changes go through it, so that they are the same entries a leave or a delete writes. */
   groups: GroupService
   /** Sessions the erasure ended, for the relay to cut their sockets now (the admin command cannot). */
@@ -36,6 +39,7 @@ export interface EraseSummary {
   groupsLeft: number
   invitesRevoked: number
   picturesCollected: number
+  filesCollected: number
 }
 
 /**
@@ -43,8 +47,9 @@ export interface EraseSummary {
  * the account is marked first (sign-in refused, profile wiped, sessions ended), then every sent
  * message becomes a tombstone for everyone (each peer's feed gets `message_deleted`, as for a
  * normal delete), the user's reactions go (peers get `reaction`), contacts are removed on both sides
- * (peers get `contact_removed`), read markers and the user's own feed go, and pictures nobody else
- * uses are deleted with their bytes. The row stays (messages received from others still point at
+ * (peers get `contact_removed`), read markers, hidden-message marks and the user's own feed go, and
+ * pictures and files nobody else uses are deleted with their bytes (a file someone forwarded stays
+ * while their message carries it). The row stays (messages received from others still point at
  * it); its username is released later (`releaseErasedUsernames`).
  *
  * Every step goes through the committer in chunks of ERASE_CHUNK, so a large account never holds
@@ -68,6 +73,7 @@ export async function eraseAccount(deps: EraseDeps, userId: number): Promise<Era
     groupsLeft: 0,
     invitesRevoked: 0,
     picturesCollected: 0,
+    filesCollected: 0,
   }
   // The pictures to collect at the end; taken before the marking clears the avatar.
   const before = await findUserById(deps.db, userId)
@@ -93,6 +99,7 @@ export async function eraseAccount(deps: EraseDeps, userId: number): Promise<Era
   )
   await inChunks(committer, (ctx) => forgetOwnRows(ctx, userId))
   summary.picturesCollected = await deps.images.collect([...pictures])
+  summary.filesCollected = await deps.files.collect((await filesOwnedBy(deps.db, userId)).map((f) => f.id))
   await committer.run(async ({ trx, now }) => {
     await trx
       .updateTable('users')
@@ -239,6 +246,7 @@ async function forgetOwnRows(ctx: WriteContext, userId: number): Promise<number>
   const { trx } = ctx
   await trx.deleteFrom('receipts').where('owner_id', '=', userId).execute()
   await trx.deleteFrom('image_uploads').where('user_id', '=', userId).execute()
+  await trx.deleteFrom('hidden_messages').where('user_id', '=', userId).execute()
   const feed = await trx
     .selectFrom('feed_events')
     .select('seq')

@@ -17,6 +17,7 @@ import {
 } from '../repositories/messages'
 import { markersInvolving } from '../repositories/receipts'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
+import { attachmentPath, type ExportedFiles, exportedFiles, fileBytes, filesJson } from './export-files'
 import { blobKey } from './images'
 
 /** Messages read per query while an export walks a conversation. */
@@ -59,6 +60,8 @@ const when = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(
 export interface ExportDeps {
   db: Kysely<Database>
   store: BlobStore
+  /** Where file bytes live. */
+  fileStore: BlobStore
   clock?: () => number
 }
 
@@ -74,6 +77,7 @@ export interface ExportDeps {
  *   groups/<group id>.json   {group, joinedAt, members, messages}: the groups you are in, with the
  *                       members' names and the messages sent since you joined (never older ones)
  *   pictures/<id>.<ext> the pictures you uploaded and those in your conversations
+ *   files.json, files/<id>/<name>   the files you uploaded (see export-files.ts)
  *   index.html          all of it as one readable page (no scripts; pictures from pictures/)
  */
 export class ExportService {
@@ -115,7 +119,7 @@ export class ExportService {
   }
 
   async #build(userId: number): Promise<{ stream: Readable; username: string }> {
-    const { db, store } = this.#deps
+    const { db, store, fileStore } = this.#deps
     const user = await findUserById(db, userId)
     if (!user) throw new AppError('unauthorized', 'The account no longer exists')
     const contacts = (await listContacts(db, userId)).map((row) => toContact(row, row.peer))
@@ -162,6 +166,7 @@ export class ExportService {
           .execute()),
       )
     }
+    const files = await exportedFiles(db, userId)
     const own = toOwnUser(user)
     const zip = new ZipFile()
     const mtime = new Date(this.#clock())
@@ -183,21 +188,24 @@ export class ExportService {
     entry('receipts.json', async function* () {
       yield json({ receipts: await markersInvolving(db, userId) })
     })
+    entry('files.json', async function* () {
+      yield json(filesJson(files))
+    })
     const pages = (peerId: number) =>
       walk((after) => conversationAfter(db, userId, peerId, after, EXPORT_PAGE))
     for (const peerId of peerIds) {
       entry(`conversations/${peerId}.json`, () =>
-        messagesFile(`"peer": ${JSON.stringify(peers.get(peerId) ?? null)}`, pages(peerId)),
+        messagesFile(`"peer": ${JSON.stringify(peers.get(peerId) ?? null)}`, pages(peerId), files),
       )
     }
     const groupPages = (g: ExportedGroup) =>
-      walk((after) => groupAfter(db, g.row.id, g.sinceSeq, after, EXPORT_PAGE))
+      walk((after) => groupAfter(db, g.row.id, { userId, sinceSeq: g.sinceSeq }, after, EXPORT_PAGE))
     for (const g of exported) {
       const members = g.members.map((m) => ({ ...m, user: peers.get(m.userId) ?? null }))
       const group = toGroup(g.row, g.row.role)
       const joinedAt = g.members.find((m) => m.userId === userId)?.joinedAt ?? null
       const head = `"group": ${JSON.stringify(group)},\n"joinedAt": ${JSON.stringify(joinedAt)},\n"members": ${JSON.stringify(members)}`
-      entry(`groups/${g.row.id}.json`, () => messagesFile(head, groupPages(g)))
+      entry(`groups/${g.row.id}.json`, () => messagesFile(head, groupPages(g), files))
     }
     entry('index.html', () =>
       renderIndex({
@@ -222,6 +230,7 @@ export class ExportService {
         false,
       )
     }
+    for (const row of files.rows) entry(files.pathOf(row.id)!, () => fileBytes(fileStore, row), false)
     zip.end()
     return { stream: zip.outputStream as Readable, username: user.username }
   }
@@ -239,12 +248,17 @@ async function* walk(pageAfter: (afterId: number) => Promise<Message[]>): AsyncG
 }
 
 /** A JSON object of the fields in `head` and then `messages`, written page by page. */
-async function* messagesFile(head: string, pages: AsyncGenerator<Message[]>): AsyncGenerator<string> {
+async function* messagesFile(
+  head: string,
+  pages: AsyncGenerator<Message[]>,
+  files: ExportedFiles,
+): AsyncGenerator<string> {
   yield `{\n${head},\n"messages": [`
   let first = true
   for await (const page of pages) {
     for (const message of page) {
-      yield `${first ? '\n' : ',\n'}${JSON.stringify(withPicturePath(message))}`
+      const paths = { ...withPicturePath(message), attachment: attachmentPath(message, files) }
+      yield `${first ? '\n' : ',\n'}${JSON.stringify(paths)}`
       first = false
     }
   }
@@ -345,7 +359,9 @@ function renderMessages(page: Message[], ownId: number, nameOf: (id: number) => 
     let body: string
     if (m.deletedAt !== null) body = '<div class="deleted">This message was deleted.</div>'
     else {
-      body = ''
+      body = m.forwarded ? '<div class="meta">Forwarded</div>' : ''
+      if (m.file) body += `<div class="meta">File: ${e(m.file.name)} (${m.file.size} bytes)</div>`
+      if (m.voice) body += `<div class="meta">Voice message, ${Math.ceil(m.voice.durationMs / 1000)} s</div>`
       if (m.image) body += `<img src="${e(picturePath(m.image))}" alt="picture">`
       if (m.text) body += `<div class="text">${e(m.text)}</div>`
       if (m.reactions.length > 0) {

@@ -176,7 +176,7 @@ export class GroupService {
     return groups.readGroupEvents(
       this.#db,
       groupId,
-      member.joined_seq,
+      { userId, joinedSeq: Number(member.joined_seq) },
       query.after,
       query.limit ?? DEFAULT_GROUP_EVENTS_PAGE,
     )

@@ -15,8 +15,8 @@ import {
   recordUpload,
   unreferencedImageIds,
   unusedImageIds,
-  uploadedBytes,
 } from '../repositories/images'
+import { UploadGate } from './uploads'
 
 /** How long an upload that no message or profile uses is kept before it is collected. */
 export const DEFAULT_IMAGE_GRACE_MS = 24 * 60 * 60 * 1000
@@ -46,12 +46,7 @@ export class ImageService {
   readonly #clock: () => number
   readonly #graceMs: number
   readonly #decoding: DecodeQueue
-  readonly #quotaBytes: number | null
-  readonly #maxUploadsPerUser: number
-  /** Uploads in progress per user on this relay, from the first byte of the request to the reply. */
-  readonly #uploading = new Map<number, number>()
-  /** Uploads and collection take turns, so a collection never removes bytes an upload just wrote. */
-  #turn: Promise<unknown> = Promise.resolve()
+  readonly #gate: UploadGate
 
   constructor(deps: {
     db: Kysely<Database>
@@ -60,17 +55,15 @@ export class ImageService {
     graceMs?: number
     /** Images decoded at once (each takes up to two libuv pool threads). */
     decodeConcurrency?: number
-    /** Stored bytes one user's uploads may take; null for no limit. */
-    quotaBytes?: number | null
-    maxUploadsPerUser?: number
+    /** Shared with files: uploads in progress, the quota, and the turn uploads and collection take. */
+    gate?: UploadGate
   }) {
     this.#db = deps.db
     this.#store = deps.store
     this.#clock = deps.clock ?? Date.now
     this.#graceMs = deps.graceMs ?? DEFAULT_IMAGE_GRACE_MS
     this.#decoding = new DecodeQueue(deps.decodeConcurrency ?? 1)
-    this.#quotaBytes = deps.quotaBytes ?? null
-    this.#maxUploadsPerUser = deps.maxUploadsPerUser ?? 2
+    this.#gate = deps.gate ?? new UploadGate({ db: deps.db })
   }
 
   /** Images being decoded and waiting to be. */
@@ -78,63 +71,26 @@ export class ImageService {
     return this.#decoding.load
   }
 
-  /** Uploads of `userId` in progress on this relay. */
+  /** Uploads of `userId` in progress on this relay (pictures and files). */
   uploadsInProgress(userId: number): number {
-    return this.#uploading.get(userId) ?? 0
+    return this.#gate.inProgress(userId)
   }
 
-  /**
-   * Counts an upload of `userId` as in progress until the returned function is called; beyond
-   * `maxUploadsPerUser` at once, refuses with too_many_uploads (before the body is read).
-   */
+  /** See UploadGate.begin: pictures and files count together. */
   beginUpload(userId: number): () => void {
-    const current = this.#uploading.get(userId) ?? 0
-    if (current >= this.#maxUploadsPerUser) {
-      throw new AppError(
-        'too_many_uploads',
-        `At most ${this.#maxUploadsPerUser} uploads at once; wait for one to finish`,
-        { retryAfterSeconds: 1 },
-      )
-    }
-    this.#uploading.set(userId, current + 1)
-    let released = false
-    return () => {
-      if (released) return
-      released = true
-      const left = (this.#uploading.get(userId) ?? 1) - 1
-      if (left > 0) this.#uploading.set(userId, left)
-      else this.#uploading.delete(userId)
-    }
-  }
-
-  async #requireRoom(userId: number, adding: number): Promise<void> {
-    if (this.#quotaBytes === null) return
-    const used = await uploadedBytes(this.#db, userId)
-    if (used + adding > this.#quotaBytes) {
-      const mb = (n: number) => `${Math.ceil(n / 1024 / 1024)} MB`
-      throw new AppError(
-        'quota_exceeded',
-        `Your pictures take ${mb(used)} of the ${mb(this.#quotaBytes)} this relay keeps per user; delete some messages with pictures first`,
-      )
-    }
-  }
-
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#turn.then(task, task)
-    this.#turn = run.catch(() => undefined)
-    return run
+    return this.#gate.begin(userId)
   }
 
   async upload(userId: number, input: Buffer): Promise<ImageInfo> {
     // A user at the quota already is refused before the decoding is paid for.
-    await this.#requireRoom(userId, 0)
+    await this.#gate.requireRoom(userId, 0)
     const processed = await this.#decoding.run(() => processImage(input))
     const id = createHash('sha256').update(processed.data).digest('hex')
-    return this.#exclusive(async () => {
+    return this.#gate.exclusive(async () => {
       // Checked again in turn with other uploads, so two at once cannot both slip under it;
       // a picture the user uploaded before costs nothing more.
       if (!(await findUploadedImage(this.#db, userId, id)))
-        await this.#requireRoom(userId, processed.data.length)
+        await this.#gate.requireRoom(userId, processed.data.length)
       const now = this.#clock()
       await this.#store.put(blobKey(id, 'original'), processed.data)
       await this.#store.put(blobKey(id, 'thumb'), processed.thumb)
@@ -187,7 +143,7 @@ export class ImageService {
    */
   async collect(ids: readonly string[]): Promise<number> {
     if (ids.length === 0) return 0
-    return this.#exclusive(async () => {
+    return this.#gate.exclusive(async () => {
       const doomed = await this.#db.transaction().execute(async (trx) => {
         const unused = await unreferencedImageIds(trx, ids)
         await deleteImages(trx, unused)
@@ -209,7 +165,7 @@ export class ImageService {
    * period. Returns how many went.
    */
   async collectGarbage(): Promise<number> {
-    return this.#exclusive(async () => {
+    return this.#gate.exclusive(async () => {
       const cutoff = this.#clock() - this.#graceMs
       const doomed = await this.#db.transaction().execute(async (trx) => {
         const ids = await unusedImageIds(trx, cutoff)

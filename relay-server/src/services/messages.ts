@@ -1,4 +1,5 @@
 import type {
+  HideMessageResponse,
   Message,
   MessageHistoryResponse,
   MessagePageQuery,
@@ -13,12 +14,13 @@ import { AppError } from '../errors'
 import { areMutualContacts, deliveryOf } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
 import * as groups from '../repositories/groups'
-import { findUploadedImage } from '../repositories/images'
+import { newMessage } from '../repositories/message-rows'
 import * as messages from '../repositories/messages'
 import * as reactions from '../repositories/reactions'
 import { findMarkers, saveMarkers } from '../repositories/receipts'
 import type { Committed, Committer, WriteContext } from './committer'
 import { type GroupService, groupMessageMember, requireMember } from './groups'
+import { resolveContent, sameContent } from './message-content'
 import type { Realtime } from './realtime'
 
 /** Distinct emoji one user may put on one message. */
@@ -58,10 +60,7 @@ export class MessageService {
           body.groupId !== undefined
             ? existing.group_id === body.groupId
             : existing.group_id === null && existing.recipient_id === body.recipientId
-        const same =
-          sameConversation &&
-          (changedSince ||
-            (existing.text === (body.text ?? null) && existing.image_id === (body.imageId ?? null)))
+        const same = sameConversation && (changedSince || sameContent(existing, body))
         if (!same) {
           throw new AppError('client_id_conflict', 'That clientId was already used for another message')
         }
@@ -73,19 +72,18 @@ export class MessageService {
       if (recipientId === senderId) throw new AppError('cannot_contact_self', 'You cannot message yourself')
       const delivery = await deliveryOf(ctx.trx, senderId, recipientId)
       if (delivery === 'refuse') throw notContacts()
-      const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
-      if (body.imageId && !image)
-        throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
+      const { content, image, file } = await resolveContent(ctx.trx, senderId, body, { recipientId }, (row) =>
+        this.#mayRead(ctx.trx, row, senderId),
+      )
       const row = await messages.insertMessage(ctx.trx, {
+        ...content,
         sender_id: senderId,
         recipient_id: recipientId,
         client_id: body.clientId,
-        text: body.text ?? null,
-        image_id: image?.id ?? null,
         created_at: ctx.now,
         withheld: delivery === 'withhold',
       })
-      const message = messages.newMessage(row, image)
+      const message = newMessage(row, image, file)
       ctx.append(senderId, 'message', message, row.id)
       if (delivery === 'deliver') ctx.append(recipientId, 'message', message, row.id)
       return { message, changed: true }
@@ -104,20 +102,21 @@ export class MessageService {
     groupId: number,
     body: SendMessageBody,
   ): Promise<Outcome> {
-    await requireMember(ctx.trx, groupId, senderId)
-    const image = body.imageId ? await findUploadedImage(ctx.trx, senderId, body.imageId) : undefined
-    if (body.imageId && !image) throw new AppError('image_not_found', 'Attach an image you uploaded yourself')
+    const member = await requireMember(ctx.trx, groupId, senderId)
+    const destination = { groupId, joinedSeq: Number(member.joined_seq) }
+    const { content, image, file } = await resolveContent(ctx.trx, senderId, body, destination, (row) =>
+      this.#mayRead(ctx.trx, row, senderId),
+    )
     const seq = await groups.nextGroupSeq(ctx.trx, groupId)
     const row = await messages.insertGroupMessage(ctx.trx, {
+      ...content,
       sender_id: senderId,
       group_id: groupId,
       group_seq: seq,
       client_id: body.clientId,
-      text: body.text ?? null,
-      image_id: image?.id ?? null,
       created_at: ctx.now,
     })
-    const message = messages.newMessage(row, image)
+    const message = newMessage(row, image, file)
     await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
     await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)
     return { message, changed: true, groupSeq: seq }
@@ -212,9 +211,24 @@ export class MessageService {
   async page(userId: number, query: MessagePageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
     if (query.group !== undefined) {
       const member = await requireMember(this.#db, query.group, userId)
-      return messages.groupPage(this.#db, query.group, member.joined_seq, query.before, query.limit ?? 50)
+      const reader = { userId, sinceSeq: Number(member.joined_seq) }
+      return messages.groupPage(this.#db, query.group, reader, query.before, query.limit ?? 50)
     }
     return messages.conversationPage(this.#db, userId, query.with!, query.before, query.limit ?? 50)
+  }
+
+  /**
+   * Deletes a message for the caller only: it leaves their pages and catch-ups, and their devices
+   * hear `message_hidden` (nobody else does). Hiding it again changes nothing.
+   */
+  async hide(userId: number, id: number): Promise<HideMessageResponse> {
+    const committed = await this.#committer.run(async (ctx) => {
+      await this.#visible(ctx, userId, id)
+      if (!(await messages.hideMessage(ctx.trx, userId, id, ctx.now))) return false
+      ctx.append(userId, 'message_hidden', { messageId: id })
+      return true
+    })
+    return { seq: committed.events.find((e) => e.userId === userId)?.event.seq ?? null }
   }
 
   async history(userId: number, id: number): Promise<MessageHistoryResponse> {

@@ -1,10 +1,18 @@
 import type { Presence, StatusChangeEvent } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
-import { mutualContactIds } from '../repositories/contacts'
+import { mutualContactIdsOf } from '../repositories/contacts'
 import { findUsersByIds, setLastSeen } from '../repositories/users'
 import type { Committer } from './committer'
 import type { Realtime } from './realtime'
+
+/** Users whose presence is published per batch (the `in (…)` lists stay short). */
+export const PUBLISH_CHUNK = 250
+
+interface Waiter {
+  resolve(event: StatusChangeEvent): void
+  reject(error: unknown): void
+}
 
 /**
  * A user is online while any of their sockets (on any relay) is online, away when all connected
@@ -16,6 +24,8 @@ export class PresenceService {
   readonly #clock: () => number
 
   readonly #committer: Committer
+  readonly #dirty = new Map<number, Waiter[]>()
+  #draining = false
 
   constructor(deps: {
     db: Kysely<Database>
@@ -42,21 +52,64 @@ export class PresenceService {
     return result
   }
 
-  /** Re-derives the user's status from their sockets and tells their mutual contacts. */
-  async publish(userId: number): Promise<StatusChangeEvent> {
-    const presence = (await this.presenceOf([userId])).get(userId)
-    let event: StatusChangeEvent
-    if (presence && presence.status !== 'offline') {
-      event = { userId, status: presence.status, lastSeen: null }
-    } else {
-      const lastSeen = this.#clock()
-      // Through the committer, so a burst of disconnects shares transactions.
-      await this.#committer.run(({ trx }) => setLastSeen(trx, userId, lastSeen))
-      event = { userId, status: 'offline', lastSeen }
+  /**
+   * Re-derives the user's status from their sockets and tells their mutual contacts; resolves
+   * with what was told. Calls are gathered and handled PUBLISH_CHUNK users at a time, yielding to
+   * the event loop between chunks: a storm of 10,000 disconnects becomes a few dozen queries and
+   * `last_seen_at` writes of many users each, instead of 10,000 of each in one unbroken run (with
+   * SQLite every query completes at once, so awaiting them alone would never let sockets in).
+   */
+  publish(userId: number): Promise<StatusChangeEvent> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.#dirty.get(userId)
+      if (waiting) waiting.push({ resolve, reject })
+      else this.#dirty.set(userId, [{ resolve, reject }])
+      if (!this.#draining) {
+        this.#draining = true
+        setImmediate(() => void this.#drain())
+      }
+    })
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#dirty.size > 0) {
+      const chunk = [...this.#dirty.keys()].slice(0, PUBLISH_CHUNK)
+      const waiters = chunk.map((id) => {
+        const list = this.#dirty.get(id) ?? []
+        this.#dirty.delete(id)
+        return list
+      })
+      try {
+        const events = await this.#publishMany(chunk)
+        chunk.forEach((id, i) => {
+          for (const w of waiters[i] ?? []) w.resolve(events.get(id)!)
+        })
+      } catch (error) {
+        for (const list of waiters) for (const w of list) w.reject(error)
+      }
+      await new Promise<void>((resolve) => setImmediate(resolve))
     }
-    const contacts = await mutualContactIds(this.#db, userId)
-    if (contacts.length > 0) this.#realtime.toUsers(contacts, 'user_status_change', event)
-    return event
+    this.#draining = false
+  }
+
+  async #publishMany(userIds: number[]): Promise<Map<number, StatusChangeEvent>> {
+    const live = await this.#realtime.liveStatuses(userIds)
+    const offline = userIds.filter((id) => !live.has(id))
+    const lastSeen = this.#clock()
+    // One write for every user of the chunk who went offline, through the committer.
+    if (offline.length > 0) await this.#committer.run(({ trx }) => setLastSeen(trx, offline, lastSeen))
+    const contacts = await mutualContactIdsOf(this.#db, userIds)
+    const events = new Map<number, StatusChangeEvent>()
+    for (const userId of userIds) {
+      const status = live.get(userId)
+      const event: StatusChangeEvent = status
+        ? { userId, status, lastSeen: null }
+        : { userId, status: 'offline', lastSeen }
+      events.set(userId, event)
+      const to = contacts.get(userId)
+      if (to) this.#realtime.toUsers(to, 'user_status_change', event)
+    }
+    return events
   }
 
   /** After two users become mutual contacts, each learns the other's presence at once. */

@@ -9,6 +9,5 @@ export async function syncPage(
   userId: number,
   query: SyncQuery,
 ): Promise<SyncResponse> {
-  const { events, hasMore, head } = await readFeed(db, userId, query.after, query.limit ?? DEFAULT_SYNC_PAGE)
-  return { events, cursor: events.at(-1)?.seq ?? query.after, hasMore, head }
+  return readFeed(db, userId, query.after, query.limit ?? DEFAULT_SYNC_PAGE)
 }

@@ -19,6 +19,8 @@ export function admin(relay: TestRelay, args: string[], stdin?: string): Promise
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     DATA_DIR: relay.config.dataDir,
+    // The sources under test, even where a build sits in dist/ (test/build.test.ts covers that).
+    PARLEY_RELAY_FROM_SOURCE: '1',
   }
   if (relay.config.databaseUrl) env.DATABASE_URL = relay.config.databaseUrl
   return new Promise((resolve) => {

@@ -105,8 +105,14 @@ export async function download(
  * Starts a multipart upload that declares `declared` bytes, sends `sent` of them, then drops the
  * connection, as a client that lost its network would.
  */
-export function abortedUpload(base: string, token: string, declared: number, sent: number): Promise<void> {
-  const url = new URL(`${base}/uploadimage`)
+export function abortedUpload(
+  base: string,
+  token: string,
+  declared: number,
+  sent: number,
+  route = '/uploadimage',
+): Promise<void> {
+  const url = new URL(`${base}${route}`)
   const boundary = 'parleyboundary'
   const head = Buffer.from(
     `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`,

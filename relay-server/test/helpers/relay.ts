@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { FastifyInstance } from 'fastify'
@@ -99,4 +99,16 @@ export function relayTests(options: Omit<StartOptions, 'dialect'> = {}) {
     sqlite: relayTest({ ...options, dialect: 'sqlite' }),
     postgres: relayTest({ ...options, dialect: 'postgres' }),
   } satisfies Record<TestDialect, unknown>
+}
+
+/** Every file under one of the relay's blob folders (`images` or `files`), temporary ones included. */
+export function storedUnder(relay: TestRelay, folder: 'images' | 'files'): string[] {
+  const root = path.join(relay.config.dataDir, folder)
+  try {
+    return readdirSync(root, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => path.join(entry.parentPath, entry.name))
+  } catch {
+    return [] // nothing stored yet
+  }
 }

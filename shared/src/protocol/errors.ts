@@ -31,6 +31,11 @@ export const errorCodes = {
   contact_not_found: { status: 404, meaning: 'No contact relationship with that user.' },
   message_not_found: { status: 404, meaning: 'No such message, or not one you can see.' },
   image_not_found: { status: 404, meaning: 'No such image, or not one you may see or use.' },
+  file_not_found: { status: 404, meaning: 'No such file, or not one you may download or attach.' },
+  reply_not_found: {
+    status: 404,
+    meaning: 'The message replied to is not one of this conversation that you can see.',
+  },
   session_not_found: { status: 404, meaning: 'No such session of yours.' },
   username_taken: { status: 409, meaning: 'Another account has that username.' },
   already_contacts: { status: 409, meaning: 'A contact or request with that user exists already.' },
@@ -58,11 +63,16 @@ export const errorCodes = {
     meaning: 'The image has more pixels than the relay decodes (a decompression bomb, or simply huge).',
   },
   image_too_large: { status: 413, meaning: 'The file is larger than the 10 MB upload limit.' },
+  file_too_large: {
+    status: 413,
+    meaning: 'The file is larger than the relay takes (MAX_FILE_BYTES; GET /health states it).',
+  },
   quota_exceeded: {
     status: 413,
     meaning:
-      "The upload would take your stored pictures beyond the relay's per-user quota (UPLOAD_QUOTA_MB).",
+      "The upload would take your stored pictures and files beyond the relay's per-user quota (USER_QUOTA_BYTES).",
   },
+  range_not_satisfiable: { status: 416, meaning: 'The Range asked for lies outside the file.' },
   too_many_uploads: {
     status: 429,
     meaning: 'You have the most uploads in progress at once that the relay takes; wait for one to finish.',

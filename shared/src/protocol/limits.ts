@@ -15,3 +15,12 @@ export const MAX_MESSAGE_LENGTH = 4000
  * can be sent as several messages; a paste beyond it is refused before anything is cut.
  */
 export const MAX_DRAFT_LENGTH = 1_000_000
+
+/** What a relay takes as one file when its operator sets nothing (MAX_FILE_BYTES); GET /health says the real figure. */
+export const DEFAULT_MAX_FILE_BYTES = 100 * 1024 * 1024
+
+/** The longest voice message, in milliseconds (15 minutes). */
+export const MAX_VOICE_DURATION_MS = 15 * 60 * 1000
+
+/** The most loudness samples a voice message's waveform carries. */
+export const MAX_WAVEFORM_VALUES = 128

@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { Id, ImageId, ImageInfo, Strict, Timestamp, Uuid, VISIBLE_TEXT_PATTERN } from './common'
+import { FileId, FileInfo, VoiceBody, VoiceInfo } from './files'
 import { MAX_MESSAGE_LENGTH } from './limits'
 
 export { MAX_MESSAGE_LENGTH } from './limits'
@@ -37,6 +38,17 @@ export const Message = Strict({
   text: Type.Union([Type.String(), Type.Null()]),
   /** The attached image (GET /images/{id}, ?size=thumb for 320 px); null for none or once deleted. */
   image: Type.Union([ImageInfo, Type.Null()]),
+  /** An attached file (GET /files/{id}); null for none or once deleted. */
+  file: Type.Union([FileInfo, Type.Null()]),
+  /** A voice message: its recording (GET /files/{id}), length and waveform; null for none or once deleted. */
+  voice: Type.Union([VoiceInfo, Type.Null()]),
+  /**
+   * The message of the same conversation this one answers. Clients show the quote from their own
+   * copy (the original may since have been deleted: show that, never its old text). Null once deleted.
+   */
+  replyToId: Type.Union([Id, Type.Null()]),
+  /** Whether the content was forwarded from another message (`forwardOf`). */
+  forwarded: Type.Boolean(),
   createdAt: Timestamp,
   editedAt: Type.Union([Timestamp, Type.Null()]),
   deletedAt: Type.Union([Timestamp, Type.Null()]),
@@ -50,8 +62,21 @@ export function exactlyOne(a: string, b: string) {
 }
 
 /**
- * Text, an image you uploaded, or both (the text is then its caption), to a person
- * (`recipientId`) or to a group you are in (`groupId`): exactly one of the two.
+ * With `field`, none of `others` (each refused at its own path, so the error names it). The
+ * refusal comes first in the `anyOf` so that its error is the one reported.
+ */
+function excludes(field: string, ...others: string[]) {
+  const refused = { properties: Object.fromEntries(others.map((name) => [name, { not: {} }])) }
+  return { anyOf: [refused, { not: { required: [field] } }] }
+}
+
+/**
+ * A message to a person (`recipientId`) or to a group you are in (`groupId`): exactly one of the two.
+ * Its content is text, an image or a file you uploaded, a voice message (a recording you uploaded,
+ * with its length and waveform), or `forwardOf`, a message you can see whose content the relay copies
+ * (nothing is uploaded again). Text goes with an image, a file or a voice message as its caption;
+ * a voice message goes with no image or file; `forwardOf` goes with no other content. `replyToId`
+ * may go with any of them: a message of the same conversation that you can see.
  */
 export const SendMessageBody = Type.Object(
   {
@@ -61,12 +86,20 @@ export const SendMessageBody = Type.Object(
     groupId: Type.Optional(Id),
     text: Type.Optional(MessageText),
     imageId: Type.Optional(ImageId),
+    fileId: Type.Optional(FileId),
+    voice: Type.Optional(VoiceBody),
+    forwardOf: Type.Optional(Id),
+    replyToId: Type.Optional(Id),
   },
   {
     additionalProperties: false,
     allOf: [
-      { anyOf: [{ required: ['text'] }, { required: ['imageId'] }] },
+      {
+        anyOf: ['text', 'imageId', 'fileId', 'voice', 'forwardOf'].map((name) => ({ required: [name] })),
+      },
       exactlyOne('recipientId', 'groupId'),
+      excludes('forwardOf', 'text', 'imageId', 'fileId', 'voice'),
+      excludes('voice', 'imageId', 'fileId'),
     ],
   },
 )
@@ -104,5 +137,11 @@ export const MessageVersion = Strict({
   replacedAt: Timestamp,
 })
 export type MessageVersion = Type.Static<typeof MessageVersion>
+/** `seq`: the `message_hidden` event in your feed; null when the message was hidden already. */
+export const HideMessageResponse = Strict({ seq: AckSeq })
+export type HideMessageResponse = Type.Static<typeof HideMessageResponse>
+export const MessageHiddenEvent = Strict({ messageId: Id })
+export type MessageHiddenEvent = Type.Static<typeof MessageHiddenEvent>
+
 export const MessageHistoryResponse = Strict({ message: Message, versions: Type.Array(MessageVersion) })
 export type MessageHistoryResponse = Type.Static<typeof MessageHistoryResponse>

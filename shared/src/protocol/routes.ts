@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { ErrorBody, IdParams, ImageId, ImageInfo, Strict, Timestamp } from './common'
 import { AddContactBody, ContactListResponse, ContactResponse, PatchContactBody } from './contacts'
+import { FileParams, FileResponse } from './files'
 import {
   AddMembersBody,
   AddMembersResponse,
@@ -24,6 +25,7 @@ import {
 } from './groups'
 import {
   EditMessageBody,
+  HideMessageResponse,
   MessageHistoryResponse,
   MessagePageQuery,
   MessagePageResponse,
@@ -50,9 +52,14 @@ export const HealthResponse = Strict({
   status: Type.Literal('ok'),
   version: Type.String(),
   time: Timestamp,
+  /** The largest file `POST /files` takes, in bytes (the operator's MAX_FILE_BYTES). */
+  maxFileBytes: Type.Integer({ minimum: 1 }),
+  /** The largest picture `POST /uploadimage` takes, in bytes. */
+  maxImageBytes: Type.Integer({ minimum: 1 }),
 })
+export type HealthResponse = Type.Static<typeof HealthResponse>
 
-export { MAX_IMAGE_BYTES } from './limits'
+export { DEFAULT_MAX_FILE_BYTES, MAX_IMAGE_BYTES } from './limits'
 
 export const ImageResponse = Strict({ image: ImageInfo })
 export const ImageParams = Strict({ id: ImageId })
@@ -71,8 +78,8 @@ export interface RouteSpec {
   body?: Type.TSchema
   /** A request body other than JSON (the body schema then does not apply). */
   consumes?: 'multipart/form-data'
-  /** The success body is image bytes, or a zip archive, rather than JSON. */
-  produces?: 'image' | 'zip'
+  /** The success body is image bytes, a file's bytes, or a zip archive, rather than JSON. */
+  produces?: 'image' | 'file' | 'zip'
   querystring?: Type.TSchema
   params?: Type.TSchema
   /** The success response; `null` for 204 No Content. */
@@ -276,6 +283,15 @@ export const routes = {
     status: 200,
     response: MessageResponse,
   }),
+  hideMessage: route({
+    method: 'POST',
+    url: '/messages/:id/hide',
+    auth: true,
+    summary: 'Delete a message for yourself only: it leaves your pages and sync on every device of yours.',
+    params: IdParams,
+    status: 200,
+    response: HideMessageResponse,
+  }),
   messageHistory: route({
     method: 'GET',
     url: '/messages/:id/history',
@@ -442,6 +458,26 @@ export const routes = {
     params: ImageParams,
     querystring: ImageQuery,
     produces: 'image',
+    status: 200,
+    response: null,
+  }),
+  uploadFile: route({
+    method: 'POST',
+    url: '/files',
+    auth: true,
+    summary:
+      'Upload a file of any type (multipart field `file`, up to MAX_FILE_BYTES) to attach to messages.',
+    consumes: 'multipart/form-data',
+    status: 201,
+    response: FileResponse,
+  }),
+  getFile: route({
+    method: 'GET',
+    url: '/files/:id',
+    auth: true,
+    summary: 'Download a file you uploaded or that a message you can see carries (Range requests work).',
+    params: FileParams,
+    produces: 'file',
     status: 200,
     response: null,
   }),

@@ -2,7 +2,7 @@ import Type from 'typebox'
 import { Id, Seq, Strict } from './common'
 import { Contact } from './contacts'
 import { Group, GroupRemoved, GroupUpdate } from './groups'
-import { Message } from './messages'
+import { Message, MessageHiddenEvent } from './messages'
 import { OwnUser, PublicUser } from './users'
 
 /** `userId` has received (`delivered`) or read (`read`) the conversation with `peerId` up to message `upTo`. */
@@ -24,6 +24,8 @@ export const FeedEvent = Type.Union([
   feedEvent('message_updated', Message),
   feedEvent('message_deleted', Message),
   feedEvent('reaction', Message),
+  /** You hid the message for yourself (POST /messages/:id/hide): drop it on every device of yours. */
+  feedEvent('message_hidden', MessageHiddenEvent),
   feedEvent('delivered', Type.Union([Receipt, GroupReceipt])),
   feedEvent('read', Type.Union([Receipt, GroupReceipt])),
   feedEvent('contact_added', Contact),

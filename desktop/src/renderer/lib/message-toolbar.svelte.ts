@@ -1,6 +1,6 @@
 /**
  * Which message of the list shows its actions toolbar: never more than one. A toolbar opened from
- * the keyboard, or one whose emoji picker is open, stays put while the pointer wanders; otherwise
+ * the keyboard, or one whose emoji picker or message menu is open, stays put while the pointer wanders; otherwise
  * the toolbar follows the pointer. Once a reaction is chosen it goes, and comes back only when the
  * pointer leaves that message and returns.
  */
@@ -33,17 +33,18 @@ export class MessageToolbar {
     if (this.#keyboard === key) this.#keyboard = null
   }
 
-  pickerOpened(key: number): void {
+  /** Its emoji picker or its message menu opened. */
+  popoverOpened(key: number): void {
     this.#picker = key
   }
 
-  pickerClosed(key: number): void {
+  popoverClosed(key: number): void {
     if (this.#picker === key) this.#picker = null
   }
 
   /** A reaction was chosen: the toolbar's work is done. */
   chosen(key: number): void {
-    this.pickerClosed(key)
+    this.popoverClosed(key)
     this.closeFromKeyboard(key)
     if (this.#pointer === key) this.#dismissed = key
   }

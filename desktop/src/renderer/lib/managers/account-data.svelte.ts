@@ -1,6 +1,7 @@
 import type { ConversationKey, ExportFile, SecurityInfo } from '@parley/shared'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
+import { downloadBytes } from '../download'
 
 /**
  * This device's keeping of the account (is the OS keychain there?), taking the data away
@@ -43,20 +44,6 @@ export class AccountDataState {
   }
 }
 
-/**
- * Hands the file to the browser as a download: browser mode saves it in the downloads folder (or
- * asks, as the browser is set); Electron asks where to save it.
- */
 function save(file: ExportFile): void {
-  const bytes = Uint8Array.from(atob(file.dataBase64), (c) => c.charCodeAt(0))
-  const url = URL.createObjectURL(new Blob([bytes], { type: file.mime }))
-  const link = document.createElement('a')
-  link.href = url
-  link.download = file.fileName
-  link.style.display = 'none'
-  document.body.append(link)
-  link.click()
-  link.remove()
-  // Long enough for the browser to have started reading it.
-  setTimeout(() => URL.revokeObjectURL(url), 60_000)
+  downloadBytes(file.dataBase64, file.mime, file.fileName)
 }

@@ -1,5 +1,6 @@
 import type { BridgeEventPayload, MediaSize } from '@parley/shared'
 import type { Bridge } from '../bridge'
+import { downloadUrl } from '../download'
 
 const MAX_ENTRIES = 400
 
@@ -36,6 +37,13 @@ export class MediaCache {
       void oldest.then((url) => url && URL.revokeObjectURL(url))
     }
     return pending
+  }
+
+  /** Saves a picture at its full size as a file (a download; Electron asks where). False if it cannot be had. */
+  async save(imageId: string, fileName: string): Promise<boolean> {
+    const url = await this.url(imageId, 'full')
+    if (url) downloadUrl(url, fileName)
+    return url !== null
   }
 
   /** How far the pictures you send have gone up to the relay. */

@@ -10,7 +10,8 @@ export type Dialog =
   | { kind: 'add-contact' }
   | { kind: 'switcher' }
   | { kind: 'history'; localId: number }
-  | { kind: 'lightbox'; message: MessageView }
+  | { kind: 'picture'; message: MessageView }
+  | { kind: 'message-info'; message: MessageView }
   | { kind: 'new-group' }
   | { kind: 'join-group'; code?: string }
   | { kind: 'group-info' }
@@ -31,6 +32,8 @@ export class UiState {
   focusSearchSignal = $state(0)
   /** Bumped to put focus in the composer. */
   focusComposerSignal = $state(0)
+  /** The link under the pointer or with the focus (its full address, where it is): shown before it opens. */
+  linkHint = $state.raw<{ href: string; anchor: DOMRect } | null>(null)
 
   constructor(bridge: Bridge, outgoing: OutgoingQueue) {
     this.#bridge = bridge

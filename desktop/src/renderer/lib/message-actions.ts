@@ -1,0 +1,149 @@
+import Copy from '@lucide/svelte/icons/copy'
+import Download from '@lucide/svelte/icons/download'
+import Info from '@lucide/svelte/icons/info'
+import Link from '@lucide/svelte/icons/link'
+import Pencil from '@lucide/svelte/icons/pencil'
+import Trash2 from '@lucide/svelte/icons/trash-2'
+import type { MessageView } from '@parley/shared'
+import type { Component } from 'svelte'
+import { pictureFileName } from './download'
+import type { MediaCache } from './managers/media.svelte'
+import type { UiState } from './managers/ui.svelte'
+
+/** The reactions offered at once (the toolbar and the menu); the picker has the rest. */
+export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'] as const
+
+/** What the menu knows of a message and can do to it (MessageItem provides it). */
+export interface MessageActionContext {
+  message: MessageView
+  /** The core has it (it is no longer only in the composer's queue): it can be changed. */
+  handedOver: boolean
+  /** An owner or admin of its group, on someone else's message: may delete it for everyone. */
+  moderates: boolean
+  copyText(): Promise<void>
+  copyLink(): Promise<void>
+  savePicture(): Promise<void>
+  edit(): void
+  /** Asks first: it cannot be taken back. */
+  deleteForEveryone(): void
+  showInfo(): void
+}
+
+export interface MessageAction {
+  id: string
+  label: string
+  icon: Component
+  /** Shown in the danger colour, apart from the others. */
+  danger?: boolean
+  /** Whether it is offered for this message. */
+  when(context: MessageActionContext): boolean
+  run(context: MessageActionContext): void | Promise<void>
+}
+
+const live = ({ message }: MessageActionContext) => message.deletedAt === null && message.kind !== 'event'
+
+/**
+ * The message menu, in the order shown: every item, and when it is offered, in one place (a new
+ * gesture, such as reply or forward, is one more entry here and one more method on the context).
+ */
+export const MESSAGE_ACTIONS: readonly MessageAction[] = [
+  {
+    id: 'copy-text',
+    label: 'Copy text',
+    icon: Copy,
+    when: (c) => live(c) && !!c.message.text,
+    run: (c) => c.copyText(),
+  },
+  {
+    // A link to the conversation: links to one message (and opening them) do not exist yet.
+    id: 'copy-link',
+    label: 'Copy link to chat',
+    icon: Link,
+    when: live,
+    run: (c) => c.copyLink(),
+  },
+  {
+    id: 'save-picture',
+    label: 'Save picture',
+    icon: Download,
+    when: (c) => live(c) && c.message.image !== null,
+    run: (c) => c.savePicture(),
+  },
+  {
+    id: 'edit',
+    label: 'Edit',
+    icon: Pencil,
+    when: (c) => live(c) && c.message.mine && c.handedOver && c.message.state !== 'failed',
+    run: (c) => c.edit(),
+  },
+  {
+    id: 'info',
+    label: 'Info',
+    icon: Info,
+    when: live,
+    run: (c) => c.showInfo(),
+  },
+  {
+    id: 'delete-for-everyone',
+    label: 'Delete for everyone',
+    icon: Trash2,
+    danger: true,
+    when: (c) => live(c) && (c.message.mine || c.moderates) && c.handedOver && c.message.state !== 'failed',
+    run: (c) => c.deleteForEveryone(),
+  },
+]
+
+export function actionsFor(context: MessageActionContext): MessageAction[] {
+  return MESSAGE_ACTIONS.filter((action) => action.when(context))
+}
+
+/** The link `parley://conversation/<key>` opens the conversation in the app (desktop/src/main/deep-link.ts). */
+export function conversationLink(message: Pick<MessageView, 'conversation'>): string {
+  return `parley://conversation/${message.conversation}`
+}
+
+/** Where a message's context takes what it needs (read when an action runs, so always current). */
+export interface ActionSources {
+  message: () => MessageView
+  handedOver: () => boolean
+  moderates: () => boolean
+  media: MediaCache
+  ui: UiState
+  edit: () => void
+  deleteForEveryone: () => void
+  /** Something could not be done: said under the message. */
+  failed: (why: string) => void
+}
+
+export function actionContext(from: ActionSources): MessageActionContext {
+  const copy = async (text: string) => {
+    try {
+      await navigator.clipboard.writeText(text)
+    } catch {
+      from.failed('The clipboard refused the copy; select the text and copy it instead.')
+    }
+  }
+  return {
+    get message() {
+      return from.message()
+    },
+    get handedOver() {
+      return from.handedOver()
+    },
+    get moderates() {
+      return from.moderates()
+    },
+    copyText: () => copy(from.message().text ?? ''),
+    copyLink: () => copy(conversationLink(from.message())),
+    savePicture: async () => {
+      const message = from.message()
+      if (message.image && !(await from.media.save(message.image.id, pictureFileName(message))))
+        from.failed('The picture cannot be saved while offline.')
+    },
+    edit: from.edit,
+    deleteForEveryone: from.deleteForEveryone,
+    showInfo: () => {
+      from.ui.dialog = { kind: 'message-info', message: from.message() }
+    },
+  }
+}

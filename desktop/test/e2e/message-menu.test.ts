@@ -1,0 +1,157 @@
+import type { Locator, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { bubble, canRunE2e, idOf, openChat, type Person, screenshots, send, World, write } from './harness'
+
+interface PageGlobals {
+  navigator: { clipboard: { readText(): Promise<string> } }
+  document: {
+    activeElement: { textContent: string | null; getAttribute(name: string): string | null } | null
+  }
+}
+
+const clipboard = (page: Page) =>
+  page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())
+
+/** The accessible name or the text of the focused element. */
+const focused = (page: Page) =>
+  page.evaluate(() => {
+    const active = (globalThis as unknown as PageGlobals).document.activeElement
+    return active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? null
+  })
+
+const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
+
+/** The menu's items under its reactions row. */
+async function items(menu: Locator): Promise<string[]> {
+  return (await menu.locator(':scope > [role="menuitem"]').allTextContents()).map((text) => text.trim())
+}
+
+async function insideWindow(page: Page, locator: Locator): Promise<boolean> {
+  const box = await locator.boundingBox()
+  const size = page.viewportSize()!
+  return (
+    !!box && box.x >= 0 && box.y >= 0 && box.x + box.width <= size.width && box.y + box.height <= size.height
+  )
+}
+
+describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
+  const world = new World()
+  let alice: Person
+  let bob: Person
+
+  beforeAll(async () => {
+    await world.start()
+    ;[alice, bob] = await world.contacts('Alice', 'Bob')
+    await alice.context.grantPermissions(['clipboard-read', 'clipboard-write'])
+    await openChat(alice.page, 'Bob')
+    await openChat(bob.page, 'Alice')
+  }, 120_000)
+  afterAll(() => world.stop(), 60_000)
+
+  it('right-click opens it with what can be done to the message; Copy text reaches the clipboard', {
+    timeout: 60_000,
+  }, async () => {
+    const page = alice.page
+    await write(bob.page, 'Meet at the *north* entrance')
+    const theirs = page.getByRole('log').locator('article.message').filter({ hasText: 'Meet at the north' })
+    await theirs.waitFor()
+    await theirs.locator('.bubble').click({ button: 'right' })
+    const menu = menuOf(page)
+    await menu.waitFor()
+    expect(await items(menu)).toEqual(['Copy text', 'Copy link to chat', 'Info'])
+    expect(await menu.getByRole('menuitem', { name: 'React with 👍' }).count()).toBe(1)
+    await menu.getByRole('menuitem', { name: 'Copy text' }).click()
+    await menu.waitFor({ state: 'detached' })
+    expect(await clipboard(page)).toBe('Meet at the *north* entrance')
+
+    // One's own message offers editing and deleting too.
+    await send(page, 'On my way')
+    await bubble(page, 'On my way').locator('.bubble').click({ button: 'right' })
+    expect(await items(menu)).toEqual([
+      'Copy text',
+      'Copy link to chat',
+      'Edit',
+      'Info',
+      'Delete for everyone',
+    ])
+    await menu.getByRole('menuitem', { name: 'Copy link to chat' }).click()
+    expect(await clipboard(page)).toBe(`parley://conversation/dm:${await idOf(alice, bob.username)}`)
+  })
+
+  it('stays inside the window, even opened at its bottom-right corner', { timeout: 30_000 }, async () => {
+    const page = alice.page
+    const own = await bubble(page, 'On my way').locator('.bubble').boundingBox()
+    await page.mouse.click(own!.x + own!.width - 2, own!.y + own!.height - 2, { button: 'right' })
+    await menuOf(page).waitFor()
+    expect(await insideWindow(page, menuOf(page))).toBe(true)
+    await screenshots(page, 'message-menu')
+    await page.keyboard.press('Escape')
+    await menuOf(page).waitFor({ state: 'detached' })
+  })
+
+  it('from the keyboard: Shift+F10 opens it, arrows move, Enter chooses, Escape gives the focus back', {
+    timeout: 60_000,
+  }, async () => {
+    const page = alice.page
+    await page.mouse.move(1, 1)
+    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.keyboard.press('Shift+Tab')
+    await page.keyboard.press('End')
+    await page.keyboard.press('Shift+F10')
+    const menu = menuOf(page)
+    await menu.waitFor()
+    expect(await focused(page)).toBe('React with 👍')
+    await page.keyboard.press('ArrowRight')
+    expect(await focused(page)).toBe('React with ❤️')
+    await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Copy text')
+    await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Copy link to chat')
+    await page.keyboard.press('End')
+    expect(await focused(page)).toBe('Delete for everyone')
+    await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('React with 👍')
+    await page.keyboard.press('Escape')
+    await menu.waitFor({ state: 'detached' })
+    const message = bubble(page, 'On my way')
+    expect(await focused(page)).toBe(await message.getAttribute('aria-label'))
+
+    // The menu key opens it too; Copy text with Enter.
+    await page.keyboard.press('ContextMenu')
+    await menu.waitFor()
+    await page.keyboard.press('ArrowDown')
+    await page.keyboard.press('Enter')
+    await menu.waitFor({ state: 'detached' })
+    expect(await clipboard(page)).toBe('On my way')
+    expect(await focused(page)).toBe(await message.getAttribute('aria-label'))
+  })
+
+  it('the toolbar’s More opens it; Edit and then Info show the times and the earlier version', {
+    timeout: 60_000,
+  }, async () => {
+    const page = alice.page
+    const message = bubble(page, 'On my way')
+    await message.hover()
+    await message.getByRole('button', { name: 'More actions' }).click()
+    await menuOf(page).getByRole('menuitem', { name: 'Edit' }).click()
+    const edit = page.getByRole('textbox', { name: 'Edit message' })
+    await edit.fill('On my way, 5 minutes')
+    await edit.press('Enter')
+    const edited = bubble(page, 'On my way, 5 minutes')
+    await edited.getByRole('img', { name: 'Read' }).waitFor()
+
+    await edited.locator('.bubble').click({ button: 'right' })
+    await menuOf(page).getByRole('menuitem', { name: 'Info' }).click()
+    const info = page.getByRole('dialog', { name: 'Message info' })
+    await info.waitFor()
+    const row = (term: string) => info.locator(`dt:text-is("${term}") + dd`)
+    expect(await row('Sent').textContent()).toMatch(/\d{1,2}:\d{2}/)
+    expect(await row('Delivered').textContent()).toBe('Yes')
+    expect(await row('Read').textContent()).toBe('Yes')
+    expect(await row('Edited').textContent()).toMatch(/\d{1,2}:\d{2}/)
+    await info.getByRole('list', { name: 'Versions' }).getByText('On my way', { exact: true }).waitFor()
+    await screenshots(page, 'message-info')
+    await page.keyboard.press('Escape')
+    await info.waitFor({ state: 'detached' })
+  })
+})
