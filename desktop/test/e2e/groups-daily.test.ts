@@ -64,7 +64,7 @@ describe.skipIf(!canRunE2e)('a group day to day in Chromium', () => {
     await screenshots(bob.page, 'groups-daily-search')
     await hit.click()
     const found = bubble(bob.page, 'Rehearsal moved to Thursday')
-    await expect.poll(() => found.evaluate((el) => el.classList.contains('highlighted'))).toBe(true)
+    await expect.poll(() => found.locator('.bubble.highlighted').count()).toBe(1)
     await bob.page.getByRole('button', { name: 'Group info of Choir' }).waitFor()
     await search.fill('')
   })
