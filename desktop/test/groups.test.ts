@@ -109,6 +109,8 @@ describe('groups in the desktop core', () => {
     await waitFor(async () => (await carol.core.ok('groups.get', { group: key })).memberCount === 3)
     for (const text of ['c1', 'c2']) await carol.core.ok('messages.send', { conversation: key, text })
     await waitForTexts(carol, key, ['c1', 'c2'])
+    // Shown at once, but in the group's log only once the relay has taken them.
+    await waitFor(async () => (await timeline(carol, key)).every((m) => m.state !== 'pending'))
 
     alice.proxy.goOnline()
     await waitForTexts(alice, key, ['c1', 'c2', 'one', 'two', 'three'])
