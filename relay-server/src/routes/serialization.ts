@@ -44,6 +44,7 @@ export function forSerialization(schema: unknown): unknown {
     const constant = ((member.properties as Schema)[field] as Schema).const
     chain = {
       if: { type: 'object', properties: { [field]: { const: constant } }, required: [field] },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else, never awaited
       then: member,
       else: chain,
     }
