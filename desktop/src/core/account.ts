@@ -170,6 +170,7 @@ export class Account extends EventEmitter<AccountEvents> {
           },
           row,
         ),
+      hide: (id) => this.#relay.call('hideMessage', { params: { id } }),
     })
     // A new socket starts online at the relay: after every (re)connect it is told what the
     // windows asked for last, or a hidden window would show as online after a network blip.

@@ -153,9 +153,25 @@ export const bridgeMethods = {
     'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
   ),
   'messages.send': method(
-    Strict({ conversation: Conversation, text: MessageText, clientId: Type.Optional(Uuid) }),
+    Strict({
+      conversation: Conversation,
+      text: MessageText,
+      clientId: Type.Optional(Uuid),
+      /** The relay id of the message of this conversation it answers. */
+      replyToId: Type.Optional(Id),
+    }),
     MessageView,
-    'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another.',
+    'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another. `replyToId`: a message of this conversation that the relay has (else `reply_not_found`).',
+  ),
+  'messages.forward': method(
+    Strict({ localId: Id, to: Type.Array(Conversation, { minItems: 1, maxItems: 20, uniqueItems: true }) }),
+    Type.Array(MessageView),
+    'Forward a message (one the relay has, not deleted) to one or several conversations: each copy is stored at once as pending, marked forwarded, and sent as `forwardOf` (nothing is uploaded again).',
+  ),
+  'messages.hide': method(
+    LocalIdParams,
+    Type.Null(),
+    'Delete a message for yourself only: it leaves this device at once, and your other devices once the relay has it.',
   ),
   'messages.sendImage': method(
     Strict({
@@ -163,6 +179,7 @@ export const bridgeMethods = {
       dataBase64: ImageBase64,
       text: Type.Optional(MessageText),
       clientId: Type.Optional(Uuid),
+      replyToId: Type.Optional(Id),
     }),
     MessageView,
     'Send a picture (PNG, JPEG, GIF or WebP by its bytes, up to 10 MB), with an optional caption: stored and shown at once as pending, uploaded and sent when the relay is reachable. Other bytes are refused (`unsupported_image`). `clientId` as for `messages.send`.',

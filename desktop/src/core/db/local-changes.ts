@@ -7,12 +7,11 @@ import type { MessageRow, OutboxRow } from './schema'
 import { touchConversation } from './tables/conversations'
 import {
   deleteMessageRow,
-  insertPendingRow,
+  hideRows,
   markFailed,
   markPendingAgain,
   markSent,
   messageRow,
-  type PendingMessage,
   setText,
 } from './tables/messages'
 import {
@@ -27,6 +26,7 @@ import {
   requeueFailed,
   setOpPayload,
 } from './tables/outbox'
+import { insertPendingRow, type PendingMessage } from './tables/pending-messages'
 import { indexTextIfSmall } from './text-index'
 
 // What this device does before the relay confirms it, across tables: a message written (pending,
@@ -78,6 +78,26 @@ export function queueDelete(db: LocalDb, row: MessageRow, now: number): 'removed
     if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed')) {
       insertOp(db, { kind: 'delete' }, conversationKeyOf(row.conversation_id), row.local_id, now)
     }
+    return 'queued'
+  })
+}
+
+/**
+ * Delete for me: the message leaves this device's views at once, and the relay is told (the outbox)
+ * so that this account's other devices hide it too. One that never left this device is simply gone.
+ */
+export function queueHide(db: LocalDb, row: MessageRow, now: number): 'removed' | 'queued' {
+  return db.transaction(() => {
+    const ops = opsOf(db, row.local_id)
+    if (row.server_id === null && unsentSend(ops)) {
+      removeMessage(db, row.local_id)
+      return 'removed'
+    }
+    // Its edits and reactions still waiting would change what nobody here sees any more.
+    deleteUnsentChanges(db, row.local_id)
+    hideRows(db, { localId: row.local_id })
+    if (!ops.some((op) => op.kind === 'hide' && op.state !== 'failed'))
+      insertOp(db, { kind: 'hide' }, conversationKeyOf(row.conversation_id), row.local_id, now)
     return 'queued'
   })
 }

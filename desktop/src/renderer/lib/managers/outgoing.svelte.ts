@@ -271,5 +271,9 @@ function view(item: Outgoing, me: number): MessageView {
     sender: { userId: me, displayName: 'You', avatarImageId: null },
     event: null,
     mentionsMe: false,
+    replyTo: null,
+    forwarded: false,
+    file: null,
+    voice: null,
   }
 }
