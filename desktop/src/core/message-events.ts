@@ -3,7 +3,7 @@ import type { Account } from './account'
 import { conversationKeyOf } from './db/conversation-id'
 import type { MessageRow } from './db/schema'
 import { conversationMarkers, conversationRow } from './db/tables/conversations'
-import { messageRowsByLocalIds } from './db/tables/messages'
+import { messageRowsByLocalIds, replyRowsTo } from './db/tables/messages'
 import { conversationView } from './db/views/conversations'
 import { messageViews } from './db/views/messages'
 import type { Emit } from './options'
@@ -141,6 +141,8 @@ export class ChangeEvents {
   ): void {
     const rows = messageRowsByLocalIds(account.db, localIds)
     const stored = new Set(rows.map((r) => r.local_id))
+    // A reply's quote follows its original (edited, deleted, hidden): told again when its look changed.
+    for (const reply of replyRowsTo(account.db, localIds)) if (!stored.has(reply.local_id)) rows.push(reply)
     const removed = [...removedLocalIds, ...localIds.filter((id) => !stored.has(id))]
     for (const id of removed) this.#told.delete(id)
     const messages = messageViews(account.db, account.me, rows).filter((view) => {

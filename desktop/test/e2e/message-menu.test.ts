@@ -58,7 +58,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await theirs.locator('.bubble').click({ button: 'right' })
     const menu = menuOf(page)
     await menu.waitFor()
-    expect(await items(menu)).toEqual(['Copy text', 'Copy link to chat', 'Info'])
+    expect(await items(menu)).toEqual(['Reply', 'Copy text', 'Copy link to chat', 'Info', 'Delete for me'])
     expect(await menu.getByRole('menuitem', { name: 'React with 👍' }).count()).toBe(1)
     await menu.getByRole('menuitem', { name: 'Copy text' }).click()
     await menu.waitFor({ state: 'detached' })
@@ -68,10 +68,12 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await send(page, 'On my way')
     await bubble(page, 'On my way').locator('.bubble').click({ button: 'right' })
     expect(await items(menu)).toEqual([
+      'Reply',
       'Copy text',
       'Copy link to chat',
       'Edit',
       'Info',
+      'Delete for me',
       'Delete for everyone',
     ])
     await menu.getByRole('menuitem', { name: 'Copy link to chat' }).click()
@@ -104,6 +106,8 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await page.keyboard.press('ArrowRight')
     expect(await focused(page)).toBe('React with ❤️')
     await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Reply')
+    await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy text')
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy link to chat')
@@ -119,6 +123,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     // The menu key opens it too; Copy text with Enter.
     await page.keyboard.press('ContextMenu')
     await menu.waitFor()
+    await page.keyboard.press('ArrowDown')
     await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     await menu.waitFor({ state: 'detached' })

@@ -1,8 +1,10 @@
 import Copy from '@lucide/svelte/icons/copy'
 import Download from '@lucide/svelte/icons/download'
+import EyeOff from '@lucide/svelte/icons/eye-off'
 import Info from '@lucide/svelte/icons/info'
 import Link from '@lucide/svelte/icons/link'
 import Pencil from '@lucide/svelte/icons/pencil'
+import Reply from '@lucide/svelte/icons/reply'
 import Trash2 from '@lucide/svelte/icons/trash-2'
 import type { MessageView } from '@parley/shared'
 import type { Component } from 'svelte'
@@ -20,12 +22,16 @@ export interface MessageActionContext {
   handedOver: boolean
   /** An owner or admin of its group, on someone else's message: may delete it for everyone. */
   moderates: boolean
+  /** The composer answers this message next. */
+  reply(): void
   copyText(): Promise<void>
   copyLink(): Promise<void>
   savePicture(): Promise<void>
   edit(): void
   /** Asks first: it cannot be taken back. */
   deleteForEveryone(): void
+  /** Asks first; hides it on your devices only. */
+  deleteForMe(): void
   showInfo(): void
 }
 
@@ -47,6 +53,14 @@ const live = ({ message }: MessageActionContext) => message.deletedAt === null &
  * gesture, such as reply or forward, is one more entry here and one more method on the context).
  */
 export const MESSAGE_ACTIONS: readonly MessageAction[] = [
+  {
+    // Only a message the relay has can be answered (the reply names it by the relay's id).
+    id: 'reply',
+    label: 'Reply',
+    icon: Reply,
+    when: (c) => live(c) && c.message.id !== null,
+    run: (c) => c.reply(),
+  },
   {
     id: 'copy-text',
     label: 'Copy text',
@@ -84,6 +98,14 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     run: (c) => c.showInfo(),
   },
   {
+    id: 'delete-for-me',
+    label: 'Delete for me',
+    icon: EyeOff,
+    danger: true,
+    when: (c) => c.message.kind !== 'event' && c.handedOver && c.message.state !== 'failed',
+    run: (c) => c.deleteForMe(),
+  },
+  {
     id: 'delete-for-everyone',
     label: 'Delete for everyone',
     icon: Trash2,
@@ -110,7 +132,9 @@ export interface ActionSources {
   media: MediaCache
   ui: UiState
   edit: () => void
+  reply: () => void
   deleteForEveryone: () => void
+  deleteForMe: () => void
   /** Something could not be done: said under the message. */
   failed: (why: string) => void
 }
@@ -133,6 +157,7 @@ export function actionContext(from: ActionSources): MessageActionContext {
     get moderates() {
       return from.moderates()
     },
+    reply: from.reply,
     copyText: () => copy(from.message().text ?? ''),
     copyLink: () => copy(conversationLink(from.message())),
     savePicture: async () => {
@@ -142,6 +167,7 @@ export function actionContext(from: ActionSources): MessageActionContext {
     },
     edit: from.edit,
     deleteForEveryone: from.deleteForEveryone,
+    deleteForMe: from.deleteForMe,
     showInfo: () => {
       from.ui.dialog = { kind: 'message-info', message: from.message() }
     },

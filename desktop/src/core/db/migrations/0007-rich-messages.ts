@@ -20,6 +20,8 @@ const statements = [
   'alter table messages add column file_local integer not null default 0',
   'alter table messages add column voice text',
   'alter table messages add column hidden integer not null default 0',
+  // The replies to a message, whose quotes change with it (few rows: a partial index).
+  'create index messages_reply on messages (reply_to_id) where reply_to_id is not null',
   `create table outbox_new (
     id integer primary key autoincrement,
     kind text not null check (kind in ('send', 'edit', 'delete', 'react', 'read', 'delivered', 'hide')),

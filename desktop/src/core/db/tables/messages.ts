@@ -24,6 +24,17 @@ export function messageRowsByLocalIds(db: LocalDb, localIds: readonly number[]):
     .all(JSON.stringify(localIds)) as MessageRow[]
 }
 
+/** Shown replies to these messages (by local id): their quotes show what the originals are now. */
+export function replyRowsTo(db: LocalDb, localIds: readonly number[]): MessageRow[] {
+  return db
+    .prepare(
+      `select r.* from messages o join messages r on r.reply_to_id = o.server_id
+       where o.local_id in (select value from json_each(?)) and r.hidden = 0
+         and r.conversation_id = o.conversation_id`,
+    )
+    .all(JSON.stringify(localIds)) as MessageRow[]
+}
+
 /** Hides a message for this account (delete for me); the local ids it hid (none when already hidden). */
 export function hideRows(db: LocalDb, where: { serverId: number } | { localId: number }): MessageRow[] {
   const [column, value] = 'serverId' in where ? ['server_id', where.serverId] : ['local_id', where.localId]

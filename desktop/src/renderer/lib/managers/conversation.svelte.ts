@@ -44,6 +44,8 @@ export class ConversationState {
   prepending = $state(false)
   /** A message to scroll to and mark (from search); cleared after it was shown. */
   focusLocalId = $state<number | null>(null)
+  /** The message the composer's next send answers (Reply in the message menu); null for none. */
+  replyingTo = $state<MessageView | null>(null)
   /** Bumped when the list should scroll to the newest message (after you send, or jump). */
   scrollToLatestSignal = $state(0)
   #closed = false
@@ -118,7 +120,7 @@ export class ConversationState {
   }
 
   /** Opens at the newest messages, or around `at` (a message found by search). */
-  async open(at?: MessageView): Promise<void> {
+  async open(at?: Pick<MessageView, 'localId' | 'position'>): Promise<void> {
     this.#loading = true
     try {
       if (at) {
@@ -193,7 +195,25 @@ export class ConversationState {
    * core in the order written (see OutgoingQueue).
    */
   send(content: { text?: string; image?: File }): void {
-    this.#outgoing.add(this.key, content)
+    const replyToId = this.replyingTo?.id ?? undefined
+    this.replyingTo = null
+    this.#outgoing.add(this.key, { ...content, ...(replyToId !== undefined && { replyToId }) })
+  }
+
+  /**
+   * Shows a message (a reply's original) and marks it for a moment: where it is loaded already,
+   * else the window is reread around it (as for a search hit).
+   */
+  async jumpTo(target: { localId: number; position: number }): Promise<void> {
+    if (!this.#messages.some((m) => m.localId === target.localId)) await this.open(target)
+    this.focusLocalId = target.localId
+  }
+
+  /** Delete for me: gone from this device at once, and from your others once the relay has it. */
+  async hide(message: MessageView): Promise<void> {
+    if (this.replyingTo?.localId === message.localId) this.replyingTo = null
+    await call(this.#bridge, 'messages.hide', { localId: message.localId })
+    this.#merge([], [message.localId])
   }
 
   /** The core keeps the edit (its outbox sends it); the list shows it without waiting for the event. */
