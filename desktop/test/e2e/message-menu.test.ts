@@ -58,7 +58,14 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await theirs.locator('.bubble').click({ button: 'right' })
     const menu = menuOf(page)
     await menu.waitFor()
-    expect(await items(menu)).toEqual(['Reply', 'Copy text', 'Copy link to chat', 'Info', 'Delete for me'])
+    expect(await items(menu)).toEqual([
+      'Reply',
+      'Forward…',
+      'Copy text',
+      'Copy link to chat',
+      'Info',
+      'Delete for me',
+    ])
     expect(await menu.getByRole('menuitem', { name: 'React with 👍' }).count()).toBe(1)
     await menu.getByRole('menuitem', { name: 'Copy text' }).click()
     await menu.waitFor({ state: 'detached' })
@@ -69,6 +76,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await bubble(page, 'On my way').locator('.bubble').click({ button: 'right' })
     expect(await items(menu)).toEqual([
       'Reply',
+      'Forward…',
       'Copy text',
       'Copy link to chat',
       'Edit',
@@ -108,6 +116,8 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Reply')
     await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Forward…')
+    await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy text')
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy link to chat')
@@ -123,8 +133,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     // The menu key opens it too; Copy text with Enter.
     await page.keyboard.press('ContextMenu')
     await menu.waitFor()
-    await page.keyboard.press('ArrowDown')
-    await page.keyboard.press('ArrowDown')
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     await menu.waitFor({ state: 'detached' })
     expect(await clipboard(page)).toBe('On my way')

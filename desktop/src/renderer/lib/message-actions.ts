@@ -1,6 +1,7 @@
 import Copy from '@lucide/svelte/icons/copy'
 import Download from '@lucide/svelte/icons/download'
 import EyeOff from '@lucide/svelte/icons/eye-off'
+import Forward from '@lucide/svelte/icons/forward'
 import Info from '@lucide/svelte/icons/info'
 import Link from '@lucide/svelte/icons/link'
 import Pencil from '@lucide/svelte/icons/pencil'
@@ -24,6 +25,8 @@ export interface MessageActionContext {
   moderates: boolean
   /** The composer answers this message next. */
   reply(): void
+  /** Opens the dialog to choose the chats. */
+  forward(): void
   copyText(): Promise<void>
   copyLink(): Promise<void>
   savePicture(): Promise<void>
@@ -60,6 +63,13 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     icon: Reply,
     when: (c) => live(c) && c.message.id !== null,
     run: (c) => c.reply(),
+  },
+  {
+    id: 'forward',
+    label: 'Forward…',
+    icon: Forward,
+    when: (c) => live(c) && c.message.id !== null,
+    run: (c) => c.forward(),
   },
   {
     id: 'copy-text',
@@ -158,6 +168,9 @@ export function actionContext(from: ActionSources): MessageActionContext {
       return from.moderates()
     },
     reply: from.reply,
+    forward: () => {
+      from.ui.dialog = { kind: 'forward', message: from.message() }
+    },
     copyText: () => copy(from.message().text ?? ''),
     copyLink: () => copy(conversationLink(from.message())),
     savePicture: async () => {

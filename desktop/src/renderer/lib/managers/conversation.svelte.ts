@@ -209,6 +209,12 @@ export class ConversationState {
     this.focusLocalId = target.localId
   }
 
+  /** Forwards a message to chats (each copy is shown in its chat when opened; the outbox sends it). */
+  async forward(message: MessageView, to: ConversationKey[]): Promise<void> {
+    const copies = await call(this.#bridge, 'messages.forward', { localId: message.localId, to })
+    for (const copy of copies) this.upsert(copy)
+  }
+
   /** Delete for me: gone from this device at once, and from your others once the relay has it. */
   async hide(message: MessageView): Promise<void> {
     if (this.replyingTo?.localId === message.localId) this.replyingTo = null
