@@ -67,6 +67,10 @@ export class ChangeEvents {
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   removedLocally(account: Account, row: MessageRow): null {
     if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
+    if (row.file_local === 1 && row.file !== null) {
+      account.files.cancel(row.local_id)
+      void account.files.drop((JSON.parse(row.file) as { id: string }).id).catch(() => undefined)
+    }
     this.messages(account, conversationKeyOf(row.conversation_id), [], [row.local_id])
     return null
   }

@@ -38,6 +38,13 @@ export const RelayUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '
 
 /** Base64 of MAX_IMAGE_BYTES (about 13.4 MiB). */
 export const MAX_IMAGE_BASE64_LENGTH = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
+/** One piece of a file handed over to the core: 6 MiB, within a bridge frame once in base64. */
+export const FILE_PIECE_BYTES = 6 * 1024 * 1024
+const FilePieceBase64 = Type.String({
+  minLength: 4,
+  maxLength: Math.ceil(FILE_PIECE_BYTES / 3) * 4,
+  pattern: '^[A-Za-z0-9+/]*={0,2}$',
+})
 const ImageBase64 = Type.String({
   minLength: 4,
   maxLength: MAX_IMAGE_BASE64_LENGTH,
@@ -162,6 +169,40 @@ export const bridgeMethods = {
     }),
     MessageView,
     'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another. `replyToId`: a message of this conversation that the relay has (else `reply_not_found`).',
+  ),
+  'messages.stageFile': method(
+    Strict({
+      /** Made by the caller (a UUID); the same for every piece of one file. */
+      stageId: Uuid,
+      /** Where this piece goes: the bytes handed over so far. */
+      offset: Type.Integer({ minimum: 0 }),
+      dataBase64: FilePieceBase64,
+    }),
+    Strict({ received: Type.Integer({ minimum: 0 }) }),
+    'Hand over a piece of a file to send (up to 6 MB a call, in order): kept in the app at once. Over the relay’s limit: `file_too_large`.',
+  ),
+  'messages.sendFile': method(
+    Strict({
+      conversation: Conversation,
+      stageId: Uuid,
+      name: Type.String({ minLength: 1, maxLength: 255 }),
+      type: Type.String({ maxLength: 127 }),
+      text: Type.Optional(MessageText),
+      clientId: Type.Optional(Uuid),
+      replyToId: Type.Optional(Id),
+    }),
+    MessageView,
+    'Send a staged file of any type: shown at once as pending; the outbox uploads it (again from the start after a broken connection) and then sends the message.',
+  ),
+  'messages.fileLimit': method(
+    NoParams,
+    Strict({ maxFileBytes: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) }),
+    'The largest file the relay takes (its `GET /health`), or null while it cannot be asked.',
+  ),
+  'messages.saveFile': method(
+    Strict({ fileId: Type.String({ pattern: '^[A-Za-z0-9]{22}$' }) }),
+    Strict({ dataBase64: Type.String() }),
+    "A message's file, downloaded from the relay (online only).",
   ),
   'messages.forward': method(
     Strict({ localId: Id, to: Type.Array(Conversation, { minItems: 1, maxItems: 20, uniqueItems: true }) }),

@@ -38,6 +38,8 @@ export interface NewMessage {
   now: number
   /** A picture whose bytes wait in the media cache under this local id. */
   localImage?: ImageFields
+  /** A file whose bytes wait in the account's folder under this local id. */
+  localFile?: { id: string; name: string; size: number; type: string } | undefined
   /** The relay id of the message of the same conversation it answers. */
   replyToId?: number | undefined
   /** A forward: the relay id of the message whose content it copies. */

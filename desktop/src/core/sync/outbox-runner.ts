@@ -71,6 +71,8 @@ export interface OutboxRunnerDeps {
   timing: Timing
   logger: Logger
   uploadImage?: ImageUploader
+  /** Uploads the file of a message written here (its bytes are in the account's folder). */
+  uploadFile?: ImageUploader
   /** POST /messages/:id/hide (delete for me): the seq of its `message_hidden`, null when hidden already. */
   hide?: (id: number) => Promise<Result<{ seq: number | null }>>
 }
@@ -189,6 +191,16 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
       if (!uploaded.ok) return uploaded.error
       const after = messageRow(db, row.local_id)
       if (!after || after.image_local === 1) return 'done'
+      current = after
+      this.#notify(entry)
+    }
+    if (current.file_local === 1) {
+      const uploaded = this.#deps.uploadFile
+        ? await this.#deps.uploadFile(current)
+        : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
+      if (!uploaded.ok) return uploaded.error
+      const after = messageRow(db, row.local_id)
+      if (!after || after.file_local === 1) return 'done'
       current = after
       this.#notify(entry)
     }

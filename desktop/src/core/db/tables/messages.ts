@@ -1,4 +1,4 @@
-import type { ConversationKey, Message } from '@parley/shared'
+import type { ConversationKey, FileInfo, Message } from '@parley/shared'
 import { conversationId, conversationIdSql } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import type { MessageRow } from '../schema'
@@ -159,6 +159,14 @@ export function setUploadedImage(db: LocalDb, localId: number, image: ImageField
        image_mime = $imageMime, image_bytes = $imageBytes, image_local = 0
      where local_id = $localId and image_local = 1`,
   ).run({ localId, ...imageParams(image) })
+}
+
+/** A message's file reached the relay: it now carries the relay's file instead of the local copy. */
+export function setUploadedFile(db: LocalDb, localId: number, file: FileInfo): void {
+  db.prepare('update messages set file = ?, file_local = 0 where local_id = ? and file_local = 1').run(
+    JSON.stringify(file),
+    localId,
+  )
 }
 
 export function setText(db: LocalDb, localId: number, text: string): void {

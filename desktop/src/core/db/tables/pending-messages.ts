@@ -19,6 +19,8 @@ export interface PendingMessage {
   now: number
   /** A picture to upload before the send: its local id (bytes already in the media cache). */
   localImage?: ImageFields
+  /** A file to upload before the send: its local copy's id, name, size and type. */
+  localFile?: { id: string; name: string; size: number; type: string } | undefined
   /** The relay id of the message it answers. */
   replyToId?: number | undefined
   /** A forward: the relay id of the message whose content it copies (shown at once from here). */
@@ -33,9 +35,9 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
     .prepare(
       `insert into messages (client_id, sender_id, recipient_id, conversation_id, text, created_at, send_state,
          image_id, image_width, image_height, image_mime, image_bytes, image_local, reply_to_id, forwarded,
-         forward_of, file, voice)
+         forward_of, file, voice, file_local)
        values ($clientId, $me, $recipientId, $conversationId, $text, $now, 'pending', $imageId, $imageWidth,
-         $imageHeight, $imageMime, $imageBytes, $imageLocal, $replyToId, $forwarded, $forwardOf, $file, $voice)
+         $imageHeight, $imageMime, $imageBytes, $imageLocal, $replyToId, $forwarded, $forwardOf, $file, $voice, $fileLocal)
        returning local_id`,
     )
     .pluck()
@@ -51,7 +53,8 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
       replyToId: input.replyToId ?? null,
       forwarded: source ? 1 : 0,
       forwardOf: input.forward?.of ?? null,
-      file: source?.file ?? null,
+      file: input.localFile ? JSON.stringify(input.localFile) : (source?.file ?? null),
+      fileLocal: input.localFile ? 1 : 0,
       voice: source?.voice ?? null,
     }) as number
 }
