@@ -78,8 +78,9 @@ export class World {
     })
   }
 
-  async start(): Promise<void> {
-    this.relay = await startRelay()
+  /** `relayEnv`: the relay's settings, as an operator would set them (MAX_FILE_BYTES, say). */
+  async start(options: { relayEnv?: Record<string, string> } = {}): Promise<void> {
+    this.relay = await startRelay(options.relayEnv ? { env: options.relayEnv } : {})
     this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
   }
 

@@ -104,7 +104,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
   }, async () => {
     const page = alice.page
     await page.mouse.move(1, 1)
-    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.getByRole('button', { name: 'Attach file' }).focus()
     await page.keyboard.press('Shift+Tab')
     await page.keyboard.press('End')
     await page.keyboard.press('Shift+F10')

@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
 import { GroupInviteCode, GroupRole, GroupTitle, MAX_MEMBERS_PER_REQUEST } from '../protocol/groups'
+import { FILE_PIECE_BYTES } from '../protocol/limits'
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
@@ -38,8 +39,6 @@ export const RelayUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '
 
 /** Base64 of MAX_IMAGE_BYTES (about 13.4 MiB). */
 export const MAX_IMAGE_BASE64_LENGTH = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
-/** One piece of a file handed over to the core: 6 MiB, within a bridge frame once in base64. */
-export const FILE_PIECE_BYTES = 6 * 1024 * 1024
 const FilePieceBase64 = Type.String({
   minLength: 4,
   maxLength: Math.ceil(FILE_PIECE_BYTES / 3) * 4,

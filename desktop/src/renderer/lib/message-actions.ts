@@ -30,6 +30,7 @@ export interface MessageActionContext {
   copyText(): Promise<void>
   copyLink(): Promise<void>
   savePicture(): Promise<void>
+  saveFile(): Promise<void>
   edit(): void
   /** Asks first: it cannot be taken back. */
   deleteForEveryone(): void
@@ -94,6 +95,13 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     run: (c) => c.savePicture(),
   },
   {
+    id: 'save-file',
+    label: 'Save file',
+    icon: Download,
+    when: (c) => live(c) && c.message.file !== null && !c.message.file.local,
+    run: (c) => c.saveFile(),
+  },
+  {
     id: 'edit',
     label: 'Edit',
     icon: Pencil,
@@ -143,6 +151,7 @@ export interface ActionSources {
   ui: UiState
   edit: () => void
   reply: () => void
+  saveFile: () => Promise<void>
   deleteForEveryone: () => void
   deleteForMe: () => void
   /** Something could not be done: said under the message. */
@@ -168,6 +177,7 @@ export function actionContext(from: ActionSources): MessageActionContext {
       return from.moderates()
     },
     reply: from.reply,
+    saveFile: from.saveFile,
     forward: () => {
       from.ui.dialog = { kind: 'forward', message: from.message() }
     },

@@ -9,6 +9,7 @@ import type {
 import { dmPeer } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
+import { saveFile, sendFile } from './files'
 import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
@@ -207,6 +208,21 @@ export class ConversationState {
   async jumpTo(target: { localId: number; position: number }): Promise<void> {
     if (!this.#messages.some((m) => m.localId === target.localId)) await this.open(target)
     this.focusLocalId = target.localId
+  }
+
+  /**
+   * Sends a file of any type: refused at once when larger than the relay takes (as it states it);
+   * else handed to the app in pieces (kept there at once) and shown pending while the outbox uploads it.
+   */
+  async sendFile(file: File): Promise<void> {
+    const replyToId = this.replyingTo?.id ?? undefined
+    this.replyingTo = null
+    this.upsert(await sendFile(this.#bridge, this.key, file, replyToId))
+  }
+
+  /** Downloads a message's file (Electron asks where to save it). */
+  saveFile(message: MessageView): Promise<void> {
+    return saveFile(this.#bridge, message)
   }
 
   /** Forwards a message to chats (each copy is shown in its chat when opened; the outbox sends it). */
