@@ -4,8 +4,8 @@ import path from 'node:path'
 import { dmKey, type MessageView } from '@parley/shared'
 import { FILE_PIECE_BYTES } from '@parley/shared/limits'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { befriend, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
-import { startProxy, type TestProxy } from './helpers/proxy'
+import { befriend, type TestCore, waitFor } from './helpers/core'
+import { startDevice } from './helpers/device'
 import { startRelay, type TestRelay } from './helpers/relay'
 
 // Files of any type through the desktop core, against a real relay whose limit is small
@@ -24,22 +24,7 @@ afterAll(async () => {
   await relay.close()
 })
 
-async function person(): Promise<{
-  core: TestCore
-  id: number
-  proxy: TestProxy
-  session: Awaited<ReturnType<typeof signUp>>
-}> {
-  const proxy = await startProxy(Number(new URL(relay.url).port))
-  const core = await startCore()
-  cleanup.push(
-    () => core.dispose(),
-    () => proxy.close(),
-  )
-  const session = await signUp(core, proxy.url)
-  await waitOnline(core)
-  return { core, id: session.user.id, proxy, session }
-}
+const person = () => startDevice(relay, cleanup)
 
 /** Hands a file over in pieces, as the window does. */
 async function stage(core: TestCore, bytes: Buffer): Promise<string> {

@@ -1,18 +1,11 @@
 import { type ConversationKey, dmKey, type MessageView, type SessionView } from '@parley/shared'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { befriend, signUp, startCore, type TestCore, waitFor, waitOnline } from './helpers/core'
-import { startProxy, type TestProxy } from './helpers/proxy'
+import { befriend, waitFor, waitOnline } from './helpers/core'
+import { type Device, startDevice } from './helpers/device'
 import { startRelay, type TestRelay } from './helpers/relay'
 
 // Replies, forwards and delete for me through the desktop core, against a real relay: each device
 // is a core of its own behind a proxy of its own (so any of them can go offline).
-
-interface Device {
-  core: TestCore
-  session: SessionView
-  id: number
-  proxy: TestProxy
-}
 
 let relay: TestRelay
 const cleanup: (() => Promise<void>)[] = []
@@ -25,23 +18,7 @@ afterAll(async () => {
   await relay.close()
 })
 
-async function device(login?: SessionView): Promise<Device> {
-  const proxy = await startProxy(Number(new URL(relay.url).port))
-  const core = await startCore()
-  cleanup.push(
-    () => core.dispose(),
-    () => proxy.close(),
-  )
-  const session = login
-    ? await core.ok('auth.login', {
-        relayUrl: proxy.url,
-        username: login.user.username,
-        password: 'correct horse battery',
-      })
-    : await signUp(core, proxy.url)
-  await waitOnline(core)
-  return { core, session, id: session.user.id, proxy }
-}
+const device = (login?: SessionView) => startDevice(relay, cleanup, login)
 
 async function pair() {
   const [alice, bob] = [await device(), await device()]

@@ -4,10 +4,10 @@ import {
   canRunE2e,
   chatRow,
   idOf,
-  messageLog,
   openChat,
   type Person,
   screenshots,
+  textBubble,
   World,
   write,
 } from './harness'
@@ -15,10 +15,7 @@ import {
 // Forward…: the message menu opens a dialog of chats (searchable by name); the message goes to
 // each one chosen, marked "Forwarded", also when written offline.
 
-const bubble = (page: Page, text: string) =>
-  messageLog(page)
-    .locator('article.message')
-    .filter({ has: page.locator('.text').getByText(text, { exact: true }) })
+const bubble = textBubble
 const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
 
 describe.skipIf(!canRunE2e)('forwarding, in Chromium', () => {

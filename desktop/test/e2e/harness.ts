@@ -208,6 +208,13 @@ export function bubble(page: Page, text: string | RegExp) {
   return messageLog(page).locator('article.message').filter({ has: body })
 }
 
+/** The message whose own text (not a reply's quote in it) is exactly this. */
+export function textBubble(page: Page, text: string) {
+  return messageLog(page)
+    .locator('article.message')
+    .filter({ has: page.locator('.text').getByText(text, { exact: true }) })
+}
+
 /** The message whose text contains this (formatted text is split across elements, so no exact match). */
 export function messageWith(page: Page, text: string | RegExp) {
   return messageLog(page).locator('article.message').filter({ hasText: text })

@@ -5,11 +5,11 @@ import {
   canRunE2e,
   chatRow,
   idOf,
-  messageLog,
   openChat,
   type Person,
   screenshots,
   settled,
+  textBubble,
   until,
   World,
   write,
@@ -19,11 +19,7 @@ import {
 // to" line (Escape cancels), the quote in the bubble (deleted and missing originals), jumping to an
 // original not loaded yet, in a 1:1 chat and a group; Delete for me with its confirm.
 
-/** The message whose own text (not a quote in it) is exactly this. */
-const bubble = (page: Page, text: string) =>
-  messageLog(page)
-    .locator('article.message')
-    .filter({ has: page.locator('.text').getByText(text, { exact: true }) })
+const bubble = textBubble
 const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
 const box = (page: Page) => page.getByRole('textbox', { name: 'Message' })
 
