@@ -30,7 +30,6 @@ import {
   MAX_MEMBERS_PER_REQUEST,
   type ServerToClientEvents,
 } from '@parley/shared'
-import pg from 'pg'
 import { io, type Socket } from 'socket.io-client'
 import { readInteger } from '../relay-server/src/config'
 import { Child, forkTs } from './bench/ipc'
@@ -40,6 +39,7 @@ import { forkRelay } from './bench/relay-child'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
+import { createTempDatabase } from './bench/temp-database'
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -87,7 +87,7 @@ const { tempDir, children, clientSockets } = guardRun({
 })
 const failures: string[] = []
 const summary: string[] = []
-let tempDatabase: { adminUrl: string; name: string } | null = null
+let tempDatabase: Awaited<ReturnType<typeof createTempDatabase>> | null = null
 
 const log = (line = '') => console.log(line)
 const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))
@@ -152,15 +152,8 @@ async function main() {
 async function startBench(): Promise<Bench> {
   let databaseUrl = ''
   if (settings.databaseUrl) {
-    const name = `parley_gbench_${randomBytes(6).toString('hex')}`
-    const admin = new pg.Client({ connectionString: settings.databaseUrl })
-    await admin.connect()
-    await admin.query(`create database ${name}`)
-    await admin.end()
-    tempDatabase = { adminUrl: settings.databaseUrl, name }
-    const url = new URL(settings.databaseUrl)
-    url.pathname = `/${name}`
-    databaseUrl = url.toString()
+    tempDatabase = await createTempDatabase(settings.databaseUrl, 'parley_gbench')
+    databaseUrl = tempDatabase.url
   }
   const relay = forkRelay(path.join(tempDir, 'data'), {
     DATABASE_URL: databaseUrl,
@@ -602,19 +595,9 @@ async function shutDown(bench: Bench) {
 
 async function dropTempDatabase() {
   if (!tempDatabase) return
-  const { adminUrl, name } = tempDatabase
-  tempDatabase = null
   for (const child of children) child.kill()
   await sleep(200)
-  const admin = new pg.Client({ connectionString: adminUrl })
-  try {
-    await admin.connect()
-    await admin.query(`drop database if exists ${name} with (force)`)
-  } catch (error) {
-    console.error(`bench: could not drop the temp database ${name}: ${String(error)}`)
-  } finally {
-    await admin.end().catch(() => {})
-  }
+  await tempDatabase.drop()
 }
 
 let finished = false

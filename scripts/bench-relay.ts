@@ -14,7 +14,8 @@
  *
  * Knobs (environment): BENCH_IDLE_SOCKETS, BENCH_WORKERS, BENCH_PAIRS, BENCH_RATE, BENCH_SECONDS,
  * BENCH_SATURATION (e.g. "5000,10000"; empty for none), BENCH_SATURATION_SECONDS,
- * BENCH_SYNC_MESSAGES, BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
+ * BENCH_SYNC_MESSAGES, BENCH_DATABASE_URL (a PostgreSQL server to make a temp database on),
+ * BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
  * time went; the profiler slows the relay down).
  */
 import { randomUUID } from 'node:crypto'
@@ -36,6 +37,7 @@ import { forkRelay } from './bench/relay-child'
 import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
+import { createTempDatabase } from './bench/temp-database'
 
 type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
@@ -60,6 +62,7 @@ const settings = {
   saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
   syncMessages: envInt('BENCH_SYNC_MESSAGES', 10_000, 1, 100_000),
   profile: process.env.BENCH_PROFILE === '1',
+  databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
 }
 
 const MAX_SOCKETS_PER_WORKER = 19_000
@@ -73,6 +76,7 @@ const WATCHDOG_MS = 8 * 60_000
 const BACKFILL_IN_FLIGHT = 1000
 const TEXT = `bench message ${'lorem ipsum dolor sit amet '.repeat(3).trim()}`
 
+let tempDatabase: Awaited<ReturnType<typeof createTempDatabase>> | null = null
 const { tempDir, children, clientSockets } = guardRun({
   tempPrefix: 'parley-bench-',
   watchdogMs: WATCHDOG_MS,
@@ -168,7 +172,8 @@ async function main() {
 
 /** The relay, configured through its environment like the real server, and the load workers. */
 async function startBench(): Promise<Bench> {
-  const relay = forkRelay(path.join(tempDir, 'data'))
+  if (settings.databaseUrl) tempDatabase = await createTempDatabase(settings.databaseUrl, 'parley_rbench')
+  const relay = forkRelay(path.join(tempDir, 'data'), { DATABASE_URL: tempDatabase?.url ?? '' })
   children.push(relay)
   let relayClosing = false
   relay.process.once('exit', (code, signal) => {
@@ -186,7 +191,7 @@ async function startBench(): Promise<Bench> {
   const url = `http://127.0.0.1:${ready.port}`
   summary.set(
     'head',
-    `relay bench (SQLite, every commit fsynced before its ack, off the event loop; node ${ready.node})`,
+    `relay bench (${tempDatabase ? 'PostgreSQL, synchronous_commit on' : 'SQLite, every commit fsynced before its ack, off the event loop'}; node ${ready.node})`,
   )
   log(`relay on ${url} (pid ${relay.process.pid}), data in ${tempDir}`)
 
@@ -682,8 +687,8 @@ async function measureSync(
 }
 
 let finished = false
-/** Prints the summary and any failures, then exits (the exit handler cleans up). */
-function finish(): never {
+/** Prints the summary and any failures, drops a temp database, then exits (the exit handler cleans up). */
+async function finish(): Promise<never> {
   if (!finished) {
     finished = true
     log()
@@ -692,6 +697,11 @@ function finish(): never {
     if (failures.length > 0) {
       console.error(`\nbench FAILED:\n  ${failures.join('\n  ')}`)
       process.exitCode = 1
+    }
+    if (tempDatabase) {
+      for (const child of children) child.kill()
+      await sleep(200)
+      await tempDatabase.drop()
     }
   }
   process.exit()

@@ -60,6 +60,12 @@ const routeCases: RouteCase[] = [
     outsider: 'group_not_found',
   },
   {
+    route: 'deleteGroup',
+    path: (w) => `/groups/${w.groupId}`,
+    member: notAdmin,
+    outsider: 'group_not_found',
+  },
+  {
     route: 'groupEvents',
     path: (w) => `/groups/${w.groupId}/events?after=0`,
     member: 'allowed',

@@ -32,6 +32,8 @@ export interface SessionDeps {
 export class Session {
   readonly #deps: SessionDeps
   #account: Account | null = null
+  /** The account being signed out, whose end of session on the relay is expected. */
+  #signingOut: Account | null = null
 
   constructor(deps: SessionDeps) {
     this.#deps = deps
@@ -88,6 +90,9 @@ export class Session {
 
   async signOut(): Promise<void> {
     const account = this.signedIn()
+    // The relay ends this session's socket as it answers (session_ended): that expiry is this
+    // sign-out's own doing, and closing the store is left to the sign-out below.
+    this.#signingOut = account
     // Best effort: offline, the token is only forgotten here and expires on the relay by itself.
     const result = await account.logout()
     if (!result.ok && result.error.code !== 'unauthorized') {
@@ -194,7 +199,7 @@ export class Session {
   }
 
   async #expired(account: Account): Promise<void> {
-    if (this.#account !== account) return
+    if (this.#account !== account || this.#signingOut === account) return
     this.#account = null
     await account.close()
     writeCurrentAccount(this.#deps.dataDir, null)

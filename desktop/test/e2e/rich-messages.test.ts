@@ -8,6 +8,7 @@ import {
   openChat,
   type Person,
   screenshots,
+  until,
   World,
   write,
 } from './harness'
@@ -101,6 +102,12 @@ describe.skipIf(!canRunE2e)('formatting, big emoji, runs of messages and links, 
     await write(bob.page, 'Great, see you _there_')
     await messageWith(page, 'see you there').waitFor()
     expect(await messageWith(page, 'see you there').locator('.sender').count()).toBe(1)
+    // The chat list's preview gives the words, not the formatting marks.
+    await until(async () =>
+      ((await chatRow(page, 'Weekend plans').locator('.preview').textContent()) ?? '').includes(
+        'Bob: Great, see you there',
+      ),
+    )
     await screenshots(page, 'rich-messages-group')
   })
 

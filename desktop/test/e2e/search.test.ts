@@ -58,7 +58,7 @@ describe.skipIf(!canRunE2e)('search and navigation in Chromium', () => {
     await hit.click()
     const found = bubble(page, /marmalade recipe/)
     await found.waitFor()
-    await expect.poll(() => found.evaluate((el) => el.classList.contains('highlighted'))).toBe(true)
+    await expect.poll(() => found.locator('.bubble.highlighted').count()).toBe(1)
     // Scrolling down from there reaches the newest message.
     await page.getByRole('button', { name: /Jump to latest/ }).click()
     await bubble(page, 'message number 260').waitFor()

@@ -24,3 +24,12 @@ export async function relayConversation(relayUrl: string, token: string, peerId:
   }
   return all.reverse()
 }
+
+/** The texts of a group's messages as the relay has them (the newest 200), oldest first. */
+export async function relayGroupTexts(relayUrl: string, token: string, groupId: number): Promise<string[]> {
+  const page = await http<{ messages: Message[] }>(relayUrl, 'GET', `/messages?group=${groupId}&limit=200`, {
+    token,
+  })
+  if (page.status !== 200) throw new Error(`page failed: ${JSON.stringify(page.body)}`)
+  return page.body.messages.map((m) => m.text ?? '').reverse()
+}

@@ -71,7 +71,7 @@ export function message(overrides: Partial<Message> & Pick<Message, 'id'>): Mess
     deletedAt: null,
     reactions: [],
     ...overrides,
-  } as Message
+  }
 }
 
 /** Feed events numbered from `firstSeq`. */

@@ -103,3 +103,13 @@ export async function revokeInvitesBy(db: Db, userId: number, now: number, limit
   }
   return codes.length
 }
+
+/** Revokes every invite of a group not yet revoked (the group is deleted). */
+export async function revokeInvitesOf(db: Db, groupId: number, now: number): Promise<void> {
+  await db
+    .updateTable('group_invites')
+    .set({ revoked_at: now })
+    .where('group_id', '=', groupId)
+    .where('revoked_at', 'is', null)
+    .execute()
+}

@@ -133,6 +133,17 @@ export async function deleteMember(db: Db, groupId: number, userId: number): Pro
   await db.deleteFrom('group_members').where('group_id', '=', groupId).where('user_id', '=', userId).execute()
 }
 
+/** Takes every member out of the group (it is deleted); who they were. */
+export async function deleteAllMembers(db: Db, groupId: number): Promise<number[]> {
+  const rows = await db
+    .deleteFrom('group_members')
+    .where('group_id', '=', groupId)
+    .returning('user_id')
+    .execute()
+  await db.updateTable('groups').set({ member_count: 0 }).where('id', '=', groupId).execute()
+  return rows.map((r) => r.user_id)
+}
+
 export async function setRole(db: Db, groupId: number, userId: number, role: GroupRoleName): Promise<void> {
   await db
     .updateTable('group_members')

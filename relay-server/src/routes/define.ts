@@ -2,6 +2,7 @@ import type { RouteSpec } from '@parley/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Type from 'typebox'
 import type { Principal } from '../services/auth'
+import { forSerialization } from './serialization'
 
 type StaticOf<S> = S extends Type.TSchema ? Type.Static<S> : undefined
 
@@ -44,7 +45,7 @@ export function defineRoute<R extends RouteSpec>(
       ...(spec.body && { body: spec.body }),
       ...(spec.querystring && { querystring: spec.querystring }),
       ...(spec.params && { params: spec.params }),
-      ...(spec.response && { response: { [spec.status]: spec.response } }),
+      ...(spec.response && { response: { [spec.status]: forSerialization(spec.response) } }),
     },
     ...(onRequest.length > 0 && { onRequest }),
     ...(options.rateLimit && { config: { rateLimit: options.rateLimit } }),

@@ -13,6 +13,9 @@ export async function groupRoutes(app: FastifyInstance) {
   defineRoute(app, routes.patchGroup, ({ principal, params, body }) =>
     groups.patch(principal.userId, params.id, body),
   )
+  defineRoute(app, routes.deleteGroup, ({ principal, params }) =>
+    groups.deleteGroup(principal.userId, params.id),
+  )
   defineRoute(app, routes.groupEvents, ({ principal, params, query }) =>
     groups.events(principal.userId, params.id, query),
   )

@@ -216,6 +216,29 @@ export class GroupService {
   }
 
   /**
+   * Deletes a group (its owner only): the log's last entry says so, live to the members still in
+   * the room; then every member is let go at once (their rows, their sockets out of the room,
+   * `group_removed` with reason `deleted` in each feed) and its invites stop working. The group
+   * then answers everyone as one that does not exist; members keep what their devices have.
+   */
+  async deleteGroup(userId: number, groupId: number): Promise<{ seq: number }> {
+    const { value } = await this.#committer.run(async (ctx) => {
+      const actor = await requireMember(ctx.trx, groupId, userId)
+      if (actor.role !== 'owner') throw notAdmin('Only the owner can delete the group')
+      const seq = await this.#logChange(ctx, groupId, null, userId, { kind: 'deleted' })
+      const members = await groups.deleteAllMembers(ctx.trx, groupId)
+      await invites.revokeInvitesOf(ctx.trx, groupId, ctx.now)
+      for (const id of members) ctx.append(id, 'group_removed', { groupId, by: userId, reason: 'deleted' })
+      ctx.afterCommit(() => {
+        this.#realtime.leaveGroup(members, groupId)
+        this.#sentMarkers.delete(groupId)
+      })
+      return { seq }
+    })
+    return value
+  }
+
+  /**
    * Erasure: the user leaves up to `limit` of their groups, each as a leave (the log entry, owner
    * succession, their sockets out of the room, their markers gone with their membership). How many.
    */

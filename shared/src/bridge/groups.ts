@@ -103,3 +103,14 @@ export function allowedActions(mine: Role | null, theirs: Role, self: boolean) {
     handOver: mine === 'owner' && !self,
   }
 }
+
+/** Why a read-only group is read only, as a sentence (null: the reason is not known here). */
+export function endedNotice(reason: 'left' | 'removed' | 'deleted' | null): string {
+  const why = {
+    left: 'You left this group.',
+    removed: 'You were removed from this group.',
+    deleted: 'The owner deleted this group.',
+  } as const
+  const first = reason ? why[reason] : 'You are no longer a member of this group.'
+  return `${first} You can read what you had, but not write.`
+}

@@ -156,7 +156,7 @@ export const bridgeMethods = {
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
     }),
     MessagePage,
-    'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one.',
+    'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one. Rows that share a position (a group change and the message it followed) are never split between pages, so a page may hold a few more than `limit`.',
   ),
   'messages.send': method(
     Strict({
@@ -297,6 +297,11 @@ export const bridgeMethods = {
     Strict({ group: Group }),
     Nothing,
     'Leave a group (online only): it stays on this device with its messages, read only.',
+  ),
+  'groups.delete': method(
+    Strict({ group: Group }),
+    Nothing,
+    'Delete a group (the owner only; online only): every member is let go; it stays on their devices, read only.',
   ),
   'groups.setRole': method(
     Strict({ group: Group, userId: Id, role: GroupRole }),

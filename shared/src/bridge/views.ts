@@ -109,6 +109,7 @@ export type PersonRef = Type.Static<typeof PersonRef>
  * - `member_removed`: `members[0]` was removed by `by`, or left (`members[0].userId === by.userId`).
  * - `role`: `members[0]` became `role` (`owner`: the group was handed over to them).
  * - `title`: renamed to `title`; `avatar`: the picture became `avatarImageId` (null: removed).
+ * - `deleted`: `by`, the owner, deleted the group (its last row: the group is read only after it).
  */
 export const GroupEventView = Strict({
   kind: Type.Union([
@@ -117,6 +118,7 @@ export const GroupEventView = Strict({
     Type.Literal('role'),
     Type.Literal('title'),
     Type.Literal('avatar'),
+    Type.Literal('deleted'),
   ]),
   by: PersonRef,
   members: Type.Array(PersonRef),
@@ -239,6 +241,14 @@ export type MessageHistoryView = Type.Static<typeof MessageHistoryView>
 export const DraftView = Strict({ text: Type.String(), updatedAt: Timestamp })
 export type DraftView = Type.Static<typeof DraftView>
 
+/** Why a group ended for you; null while you are in it (or when this device does not know why). */
+export const GroupEndReason = Type.Union([
+  Type.Literal('left'),
+  Type.Literal('removed'),
+  Type.Literal('deleted'),
+  Type.Null(),
+])
+
 export const ConversationView = Strict({
   key: ConversationKeySchema,
   kind: Type.Union([Type.Literal('dm'), Type.Literal('group')]),
@@ -264,6 +274,8 @@ export const ConversationView = Strict({
    * only (sending, typing, marking read and group changes are refused with `not_found`).
    */
   left: Type.Boolean(),
+  /** Why, once `left`: you left, were removed, or the owner deleted the group; null when not known. */
+  leftReason: GroupEndReason,
 })
 export type ConversationView = Type.Static<typeof ConversationView>
 
@@ -288,8 +300,10 @@ export const GroupView = Strict({
   memberCount: Type.Integer({ minimum: 0 }),
   /** Your role; null once you left or were removed. */
   role: Type.Union([GroupRole, Type.Null()]),
-  /** You left or were removed: read only (see ConversationView.left). */
+  /** You left or were removed, or the group was deleted: read only (see ConversationView.left). */
   left: Type.Boolean(),
+  /** Why it ended for you (see ConversationView.leftReason). */
+  leftReason: GroupEndReason,
   /** Every member, the owner first, then admins, then members, each oldest first; empty once you left. */
   members: Type.Array(GroupMemberView),
 })

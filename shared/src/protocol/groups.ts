@@ -72,6 +72,8 @@ export const GroupChange = Type.Union([
   /** `by` equal to `userId`: they left. */
   Strict({ kind: Type.Literal('member_removed'), userId: Id }),
   Strict({ kind: Type.Literal('role'), userId: Id, role: GroupRole }),
+  /** The owner deleted the group: the log's last entry; every member was let go with it. */
+  Strict({ kind: Type.Literal('deleted') }),
 ])
 export type GroupChange = Type.Static<typeof GroupChange>
 
@@ -84,10 +86,11 @@ export const GroupUpdate = Strict({
 })
 export type GroupUpdate = Type.Static<typeof GroupUpdate>
 
+/** `left`: you left; `removed`: `by` removed you; `deleted`: `by` (the owner) deleted the group. */
 export const GroupRemoved = Strict({
   groupId: Id,
   by: Id,
-  reason: Type.Union([Type.Literal('left'), Type.Literal('removed')]),
+  reason: Type.Union([Type.Literal('left'), Type.Literal('removed'), Type.Literal('deleted')]),
 })
 export type GroupRemoved = Type.Static<typeof GroupRemoved>
 

@@ -346,6 +346,15 @@ export const routes = {
     status: 200,
     response: GroupResponse,
   }),
+  deleteGroup: route({
+    method: 'DELETE',
+    url: '/groups/:id',
+    auth: true,
+    summary: 'Delete a group (the owner only): every member is let go; what they have stays theirs.',
+    params: IdParams,
+    status: 200,
+    response: SeqResponse,
+  }),
   groupEvents: route({
     method: 'GET',
     url: '/groups/:id/events',

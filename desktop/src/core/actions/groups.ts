@@ -47,16 +47,20 @@ export class GroupActions extends AccountActions {
     return conversationView(this.db, this.me, row)
   }
 
-  /** You left: the group stays, read only, with "You left" in its timeline; the row's local id. */
-  left(groupId: number, now: number): number | undefined {
+  /**
+   * You left, or deleted the group: it stays, read only, with "You left" or "You deleted the group"
+   * in its timeline; the row's local id.
+   */
+  ended(groupId: number, now: number, reason: 'left' | 'deleted'): number | undefined {
     return this.db.transaction(() => {
-      if (!markLeft(this.db, groupId, now)) return undefined
+      if (!markLeft(this.db, groupId, now, reason)) return undefined
       touchConversation(this.db, `group:${groupId}`, now)
+      const change = reason === 'deleted' ? { kind: 'deleted' } : { kind: 'member_removed', userId: this.me }
       return insertEventRow(this.db, {
         groupId,
-        clientId: `left:${groupId}:${now}`,
+        clientId: `${reason}:${groupId}:${now}`,
         by: this.me,
-        event: { by: this.me, change: { kind: 'member_removed', userId: this.me } },
+        event: { by: this.me, change },
         at: now,
       })
     })

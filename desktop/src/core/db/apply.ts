@@ -141,13 +141,15 @@ export function applyEvents(
         case 'group_removed': {
           const r = event.data
           if (!groupRow(db, r.groupId)) break
-          if (markLeft(db, r.groupId, now)) {
+          if (markLeft(db, r.groupId, now, r.reason)) {
             const key = groupKey(r.groupId)
+            const change =
+              r.reason === 'deleted' ? { kind: 'deleted' } : { kind: 'member_removed', userId: me }
             const localId = insertEventRow(db, {
               groupId: r.groupId,
               clientId: `removed:${r.groupId}:${event.seq}`,
               by: r.by,
-              event: { by: r.by, change: { kind: 'member_removed', userId: me } },
+              event: { by: r.by, change },
               at: now,
             })
             if (localId !== undefined) noteMessage(key, localId)
@@ -300,7 +302,7 @@ export function applyGroupEvents(
       summary.applied += 1
       if (event.type === 'group_updated') {
         const u = event.data as GroupUpdate
-        applyChange(db, me, groupId, u)
+        applyChange(db, me, groupId, u, now)
         const localId = insertEventRow(db, {
           groupId,
           clientId: `log:${groupId}:${event.seq}`,
@@ -339,7 +341,7 @@ export function applyGroupEvents(
   })
 }
 
-function applyChange(db: LocalDb, me: number, groupId: number, u: GroupUpdate): void {
+function applyChange(db: LocalDb, me: number, groupId: number, u: GroupUpdate, now: number): void {
   const c = u.change
   switch (c.kind) {
     case 'title':
@@ -362,6 +364,10 @@ function applyChange(db: LocalDb, me: number, groupId: number, u: GroupUpdate): 
         )
       setMemberRole(db, groupId, c.userId, c.role)
       break
+    case 'deleted':
+      // The log's last entry: the group stays here, read only (the feed's group_removed says the same).
+      markLeft(db, groupId, now, 'deleted')
+      return
   }
   recountGroup(db, groupId, me)
 }

@@ -111,6 +111,8 @@ export interface ConversationsTable {
   peer_read_up_to: number
 }
 
+export type GroupEndReason = 'left' | 'removed' | 'deleted'
+
 /** A group this account is in, or was (left_at set, role null): kept with its messages. */
 export interface GroupsTable {
   id: number
@@ -121,6 +123,8 @@ export interface GroupsTable {
   member_count: number
   role: 'owner' | 'admin' | 'member' | null
   left_at: number | null
+  /** Why it ended for this account, once `left_at` is set (null: ended before this was kept). */
+  left_reason: GroupEndReason | null
   /** The highest seq of the group's log applied here. */
   log_cursor: number
   /** The newest relay message id of the group seen in its log (where the next event row sorts). */

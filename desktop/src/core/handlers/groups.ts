@@ -22,6 +22,7 @@ type GroupMethods =
   | 'groups.addMembers'
   | 'groups.removeMember'
   | 'groups.leave'
+  | 'groups.delete'
   | 'groups.setRole'
   | 'groups.invites.create'
   | 'groups.invites.list'
@@ -61,6 +62,13 @@ export function groupHandlers(core: Core): Handlers<GroupMethods> {
     const id = idOf(key)
     if (!account.groups.isMember(id)) refuse('not_found', `You are not in ${key}`)
     return id
+  }
+
+  /** The group ended for this account (it left, or deleted it): read only here from now on. */
+  const ended = (account: Account, key: ConversationKey, id: number, reason: 'left' | 'deleted') => {
+    const localId = account.groups.ended(id, core.clock(), reason)
+    if (localId !== undefined) core.changes.messages(account, key, [localId])
+    emitGroup(core, account, id)
   }
 
   const uploadPicture = async (account: Account, dataBase64: string): Promise<string> => {
@@ -138,10 +146,16 @@ export function groupHandlers(core: Core): Handlers<GroupMethods> {
       const account = session.signedIn()
       const id = member(account, key)
       await online(account.relayCall('removeGroupMember', { params: { id, userId: account.me } }))
-      const now = core.clock()
-      const localId = account.groups.left(id, now)
-      if (localId !== undefined) core.changes.messages(account, key, [localId])
-      emitGroup(core, account, id)
+      ended(account, key, id, 'left')
+      return null
+    },
+    'groups.delete': async ({ group: key }) => {
+      const account = session.signedIn()
+      const id = member(account, key)
+      if (account.groups.view(id)?.role !== 'owner')
+        refuse('not_group_admin', 'Only the owner deletes a group')
+      await online(account.relayCall('deleteGroup', { params: { id } }))
+      ended(account, key, id, 'deleted')
       return null
     },
     'groups.setRole': async ({ group: key, userId, role }) => {

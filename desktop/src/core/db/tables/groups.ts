@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Group, GroupMember, GroupRole } from '@parley/shared'
 import type { LocalDb } from '../local-db'
-import type { GroupMemberRow, GroupRow } from '../schema'
+import type { GroupEndReason, GroupMemberRow, GroupRow } from '../schema'
 
 // The `groups` and `group_members` tables: the groups this account is in (or was: `left_at`), each
 // with the cursor of its log, and their members as last known.
@@ -41,7 +41,7 @@ export function saveGroup(db: LocalDb, me: number, group: Group, cursorTo?: numb
     `insert into groups (id, title, avatar, created_at, created_by, member_count, role, left_at, log_cursor)
      values ($id, $title, $avatar, $createdAt, $createdBy, $memberCount, $role, null, $cursor)
      on conflict (id) do update set title = excluded.title, avatar = excluded.avatar,
-       member_count = excluded.member_count, role = excluded.role, left_at = null,
+       member_count = excluded.member_count, role = excluded.role, left_at = null, left_reason = null,
        log_cursor = max(log_cursor, excluded.log_cursor)`,
   ).run({
     id: group.id,
@@ -104,11 +104,14 @@ export function setGroupFields(
     db.prepare('update groups set avatar = ? where id = ?').run(fields.avatar, groupId)
 }
 
-/** You left or were removed: the group stays, read only, without members. */
-export function markLeft(db: LocalDb, groupId: number, at: number): boolean {
+/** You left, were removed, or the group was deleted: it stays, read only, without members. */
+export function markLeft(db: LocalDb, groupId: number, at: number, reason: GroupEndReason): boolean {
   const changed = db
-    .prepare('update groups set role = null, left_at = ?, member_count = 0 where id = ? and left_at is null')
-    .run(at, groupId).changes
+    .prepare(
+      `update groups set role = null, left_at = ?, left_reason = ?, member_count = 0
+       where id = ? and left_at is null`,
+    )
+    .run(at, reason, groupId).changes
   db.prepare('delete from group_members where group_id = ?').run(groupId)
   return changed > 0
 }

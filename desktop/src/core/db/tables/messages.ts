@@ -290,6 +290,39 @@ export function rowsBeside(
   return db.all(query.orderBy('sort_key', 'desc').orderBy('local_id', 'desc').limit(limit))
 }
 
+/**
+ * The first `limit` of `rows` (nearest first, as `rowsBeside` gives them, with one more row than
+ * asked when there is more), and with them every other row at the position of the last one: a
+ * group's change rows share the position of the message they followed, and a page that stopped
+ * among them would lose the rest to the next page's exclusive bound. `more`: rows lie beyond.
+ */
+export function wholePositions(
+  db: LocalDb,
+  conversation: ConversationKey,
+  rows: MessageRow[],
+  limit: number,
+  direction: 'older' | 'newer',
+): { page: MessageRow[]; more: boolean } {
+  const page = rows.slice(0, limit)
+  const last = page.at(-1)
+  const next = rows[limit]
+  if (!last || !next) return { page, more: false }
+  if (next.sort_key !== last.sort_key) return { page, more: true }
+  const shared = page.filter((r) => r.sort_key !== last.sort_key)
+  const at = db.all(
+    db.kysely
+      .selectFrom('messages')
+      .selectAll()
+      .where('conversation_id', '=', conversationId(conversation))
+      .where('sort_key', '=', last.sort_key)
+      .orderBy('local_id', direction === 'older' ? 'desc' : 'asc'),
+  )
+  return {
+    page: [...shared, ...at],
+    more: hasMessageBeside(db, conversation, direction === 'older' ? '<' : '>', last.sort_key),
+  }
+}
+
 /** Whether a conversation has a message before (`<`) or after (`>`) a position. */
 export function hasMessageBeside(
   db: LocalDb,

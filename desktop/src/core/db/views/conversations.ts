@@ -33,11 +33,16 @@ export function conversationView(db: LocalDb, me: number, c: ConversationRow): C
 function groupFields(
   db: LocalDb,
   key: ConversationKey,
-): Pick<ConversationView, 'memberCount' | 'role' | 'left'> {
+): Pick<ConversationView, 'memberCount' | 'role' | 'left' | 'leftReason'> {
   const ref = parseConversationKey(key)
-  if (ref?.kind !== 'group') return { memberCount: null, role: null, left: false }
+  if (ref?.kind !== 'group') return { memberCount: null, role: null, left: false, leftReason: null }
   const g = groupRow(db, ref.id)
-  return { memberCount: g?.member_count ?? 0, role: g?.role ?? null, left: g ? g.left_at !== null : true }
+  return {
+    memberCount: g?.member_count ?? 0,
+    role: g?.role ?? null,
+    left: g ? g.left_at !== null : true,
+    leftReason: g?.left_reason ?? null,
+  }
 }
 
 /** A conversation's title as the chat list shows it (a group's name, the peer's name). */

@@ -2,6 +2,7 @@ import {
   displayName,
   type GroupChange,
   type GroupEventView,
+  type GroupRole,
   type GroupView,
   type PersonRef,
   type UserView,
@@ -48,6 +49,7 @@ export function groupView(db: LocalDb, me: number, groupId: number): GroupView |
     memberCount: g.member_count,
     role: g.role,
     left: g.left_at !== null,
+    leftReason: g.left_reason,
     members: groupMembers(db, groupId).map((m) => {
       const user = anyUserView(db, me, m.user_id) ?? {
         id: m.user_id,
@@ -70,6 +72,17 @@ export function unknownMembers(db: LocalDb, me: number, groupId: number): number
 }
 
 const ROLE_WORDS = { owner: 'the owner', admin: 'an admin', member: 'a member' } as const
+
+/**
+ * A role change as a sentence. About oneself it is the other half of a hand-over (the old owner
+ * becomes an admin); a member's role is only ever given back by dismissing an admin.
+ */
+function roleText(role: GroupRole, by: string, self: boolean, whom: string, byMe: boolean): string {
+  if (self) return `${by} ${byMe ? 'are' : 'is'} now ${ROLE_WORDS[role]}`
+  if (role === 'owner') return `${by} made ${whom} the owner`
+  if (role === 'member') return `${by} dismissed ${whom} as admin`
+  return `${by} made ${whom} ${ROLE_WORDS[role]}`
+}
 
 /** A stored event row's `{by, change}` as the timeline shows it. */
 export function eventView(db: LocalDb, me: number, json: string): GroupEventView {
@@ -112,10 +125,7 @@ export function eventView(db: LocalDb, me: number, json: string): GroupEventView
         ...base,
         members: [personRef(db, me, change.userId)],
         role: change.role,
-        text:
-          change.role === 'owner'
-            ? `${who(by)} made ${whom(change.userId)} the owner`
-            : `${who(by)} made ${whom(change.userId)} ${ROLE_WORDS[change.role]}`,
+        text: roleText(change.role, who(by), change.userId === by, whom(change.userId), by === me),
       }
     case 'title':
       return { ...base, title: change.title, text: `${who(by)} renamed the group to “${change.title}”` }
@@ -127,5 +137,7 @@ export function eventView(db: LocalDb, me: number, json: string): GroupEventView
           ? `${who(by)} changed the group's picture`
           : `${who(by)} removed the group's picture`,
       }
+    case 'deleted':
+      return { ...base, text: `${who(by)} deleted the group` }
   }
 }

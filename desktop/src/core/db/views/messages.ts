@@ -6,7 +6,7 @@ import { decodeOp } from '../outbox-op'
 import { withReaction } from '../reactions'
 import type { MessageRow, OutboxRow } from '../schema'
 import { conversationMarkers, type Markers } from '../tables/conversations'
-import { hasMessageBeside, messageRow, rowsBeside } from '../tables/messages'
+import { hasMessageBeside, messageRow, rowsBeside, wholePositions } from '../tables/messages'
 import { messageOps } from '../tables/outbox'
 import { eventView, personRef } from './groups'
 import { parseFile, parseVoice, replyQuote } from './reply-quote'
@@ -161,7 +161,8 @@ function toError(code: string | null, message: string | null): BridgeError {
 
 /**
  * A page of a conversation, newest first: the newest `limit` messages before the position `before`
- * (exclusive), or, with `after`, the oldest `limit` messages after that position (exclusive).
+ * (exclusive), or, with `after`, the oldest `limit` messages after that position (exclusive). The
+ * page never ends inside a position (see wholePositions): it may hold a few rows more than `limit`.
  */
 export function messagePage(
   db: LocalDb,
@@ -173,19 +174,20 @@ export function messagePage(
   const exists = (op: '<' | '>', at: number) => hasMessageBeside(db, conversation, op, at)
   if (range.after !== undefined) {
     const rows = rowsBeside(db, conversation, { after: range.after }, limit + 1)
-    const page = rows.slice(0, limit).reverse()
+    const { page: ascending, more } = wholePositions(db, conversation, rows, limit, 'newer')
+    const page = ascending.reverse()
     return {
       messages: messageViews(db, me, page),
       nextBefore: exists('<', range.after + 1) ? (page.at(-1)?.sort_key ?? range.after + 1) : null,
-      nextAfter: rows.length > limit ? (page[0]?.sort_key ?? null) : null,
+      nextAfter: more ? (page[0]?.sort_key ?? null) : null,
     }
   }
   const rows = rowsBeside(db, conversation, { before: range.before }, limit + 1)
-  const page = rows.slice(0, limit)
+  const { page, more } = wholePositions(db, conversation, rows, limit, 'older')
   const newest = page[0]?.sort_key ?? (range.before === undefined ? undefined : range.before - 1)
   return {
     messages: messageViews(db, me, page),
-    nextBefore: rows.length > limit ? (page.at(-1)?.sort_key ?? null) : null,
+    nextBefore: more ? (page.at(-1)?.sort_key ?? null) : null,
     nextAfter: newest !== undefined && exists('>', newest) ? newest : null,
   }
 }

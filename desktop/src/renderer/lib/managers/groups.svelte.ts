@@ -103,6 +103,12 @@ export class GroupsState {
     await this.refresh()
   }
 
+  /** Deletes the group (its owner): it stays here, read only, as for every member. */
+  async delete(key: GroupKey): Promise<void> {
+    await call(this.#bridge, 'groups.delete', { group: key })
+    await this.refresh()
+  }
+
   invites(key: GroupKey): Promise<GroupInviteView[]> {
     return call(this.#bridge, 'groups.invites.list', { group: key })
   }
