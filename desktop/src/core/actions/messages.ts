@@ -9,10 +9,9 @@ import { conversationId } from '../db/conversation-id'
 import {
   discardFailed,
   insertPendingMessage,
-  queueDelete,
   queueEdit,
-  queueHide,
   queueReaction,
+  queueRemoval,
   retryMessage,
 } from '../db/local-changes'
 import type { MessageRow } from '../db/schema'
@@ -144,7 +143,7 @@ export class MessageActions extends AccountActions {
   /** Delete for me; `removed` when the message had never left this device (it is simply gone). */
   hide(row: MessageRow, now: number): 'removed' | 'queued' {
     if (row.event !== null) refuse('not_found', 'A change of the group is not a message')
-    return queueHide(this.db, row, now)
+    return queueRemoval(this.db, row, 'hide', now)
   }
 
   edit(row: MessageRow, text: string, now: number): void {
@@ -153,7 +152,7 @@ export class MessageActions extends AccountActions {
 
   /** `removed` when the message had never left this device (it is simply gone). */
   delete(row: MessageRow, now: number): 'removed' | 'queued' {
-    return queueDelete(this.db, row, now)
+    return queueRemoval(this.db, row, 'delete', now)
   }
 
   react(row: MessageRow, emoji: string, now: number): void {

@@ -65,39 +65,28 @@ export function queueEdit(db: LocalDb, row: MessageRow, text: string, now: numbe
   })
 }
 
-/** Returns `removed` when the message had never left this device and is simply gone. */
-export function queueDelete(db: LocalDb, row: MessageRow, now: number): 'removed' | 'queued' {
-  return db.transaction(() => {
-    const ops = opsOf(db, row.local_id)
-    if (row.server_id === null && unsentSend(ops)) {
-      removeMessage(db, row.local_id)
-      return 'removed'
-    }
-    // Changes still waiting would only be refused once the message is deleted.
-    deleteUnsentChanges(db, row.local_id)
-    if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed')) {
-      insertOp(db, { kind: 'delete' }, conversationKeyOf(row.conversation_id), row.local_id, now)
-    }
-    return 'queued'
-  })
-}
-
 /**
- * Delete for me: the message leaves this device's views at once, and the relay is told (the outbox)
- * so that this account's other devices hide it too. One that never left this device is simply gone.
+ * Deletes a message for everyone (`delete`) or for this account only (`hide`: it leaves this
+ * device's views at once, and the relay tells the account's other devices). Its edits and
+ * reactions still waiting go: they would only be refused, or change what nobody here sees. Returns
+ * `removed` when the message had never left this device and is simply gone.
  */
-export function queueHide(db: LocalDb, row: MessageRow, now: number): 'removed' | 'queued' {
+export function queueRemoval(
+  db: LocalDb,
+  row: MessageRow,
+  kind: 'delete' | 'hide',
+  now: number,
+): 'removed' | 'queued' {
   return db.transaction(() => {
     const ops = opsOf(db, row.local_id)
     if (row.server_id === null && unsentSend(ops)) {
       removeMessage(db, row.local_id)
       return 'removed'
     }
-    // Its edits and reactions still waiting would change what nobody here sees any more.
     deleteUnsentChanges(db, row.local_id)
-    hideRows(db, { localId: row.local_id })
-    if (!ops.some((op) => op.kind === 'hide' && op.state !== 'failed'))
-      insertOp(db, { kind: 'hide' }, conversationKeyOf(row.conversation_id), row.local_id, now)
+    if (kind === 'hide') hideRows(db, { localId: row.local_id })
+    if (!ops.some((op) => op.kind === kind && op.state !== 'failed'))
+      insertOp(db, { kind }, conversationKeyOf(row.conversation_id), row.local_id, now)
     return 'queued'
   })
 }
