@@ -6,9 +6,9 @@ import {
   discardFailed,
   failOp,
   insertPendingMessage,
-  queueDelete,
   queueEdit,
   queueReaction,
+  queueRemoval,
   retryMessage,
 } from '../src/core/db/local-changes'
 import type { LocalDb } from '../src/core/db/local-db'
@@ -352,12 +352,12 @@ describe('the outbox as the messages show it', () => {
       clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0004',
       now: NOW,
     })
-    expect(queueDelete(db, messageRow(db, localId)!, NOW)).toBe('removed')
+    expect(queueRemoval(db, messageRow(db, localId)!, 'delete', NOW)).toBe('removed')
     expect(messageRow(db, localId)).toBeUndefined()
     expect(nextQueued(db)).toBeUndefined()
     await db.close()
     const row = await sentMessage()
-    expect(queueDelete(db, row, NOW)).toBe('queued')
+    expect(queueRemoval(db, row, 'delete', NOW)).toBe('queued')
     expect(messageView(db, ME, row.local_id)).toMatchObject({
       text: null,
       deletedAt: NOW,

@@ -21,6 +21,7 @@ import { groupRow, saveGroup } from './db/tables/groups'
 import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
 import { MediaCache, type MediaFile } from './media/media-cache'
+import { OutgoingFiles } from './media/outgoing-files'
 import { uploadMessageImage } from './media/upload'
 import { RelayClient, type RouteInput } from './net/relay-client'
 import { RelaySocket, type TypingEvent } from './net/relay-socket'
@@ -68,6 +69,8 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly settings: SettingsActions
   readonly #relay: RelayClient
   readonly #media: MediaCache
+  /** Files written here, until the relay has them; the relay's file limit; downloads. */
+  readonly files: OutgoingFiles
   readonly #deps: AccountDeps
   /** The session token in plain text: the store may keep it sealed (CoreOptions.tokenCipher). */
   #token: string | null
@@ -105,6 +108,13 @@ export class Account extends EventEmitter<AccountEvents> {
       fetchImage: (id, size) => this.#relay.getImage(id, size),
       clock: deps.clock,
       ...(deps.mediaCacheBytes !== undefined && { capBytes: deps.mediaCacheBytes }),
+    })
+    this.files = new OutgoingFiles({
+      dir: path.join(path.dirname(db.file), `${base}-outgoing`),
+      db,
+      relay: this.#relay,
+      progress: (...p) => this.emit('uploadProgress', ...p),
+      clock: deps.clock,
     })
   }
 
@@ -170,6 +180,8 @@ export class Account extends EventEmitter<AccountEvents> {
           },
           row,
         ),
+      uploadFile: (row) => this.files.upload(row),
+      hide: (id) => this.#relay.call('hideMessage', { params: { id } }),
     })
     // A new socket starts online at the relay: after every (re)connect it is told what the
     // windows asked for last, or a hidden window would show as online after a network blip.

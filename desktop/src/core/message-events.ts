@@ -3,7 +3,7 @@ import type { Account } from './account'
 import { conversationKeyOf } from './db/conversation-id'
 import type { MessageRow } from './db/schema'
 import { conversationMarkers, conversationRow } from './db/tables/conversations'
-import { messageRowsByLocalIds } from './db/tables/messages'
+import { messageRowsByLocalIds, replyRowsTo } from './db/tables/messages'
 import { conversationView } from './db/views/conversations'
 import { messageViews } from './db/views/messages'
 import type { Emit } from './options'
@@ -67,6 +67,10 @@ export class ChangeEvents {
   /** A message that never left this device is gone: its pinned picture goes, and the UI drops it. */
   removedLocally(account: Account, row: MessageRow): null {
     if (row.image_local === 1 && row.image_id !== null) account.releaseLocalImage(row.image_id)
+    if (row.file_local === 1 && row.file !== null) {
+      account.files.cancel(row.local_id)
+      void account.files.drop((JSON.parse(row.file) as { id: string }).id).catch(() => undefined)
+    }
     this.messages(account, conversationKeyOf(row.conversation_id), [], [row.local_id])
     return null
   }
@@ -141,6 +145,8 @@ export class ChangeEvents {
   ): void {
     const rows = messageRowsByLocalIds(account.db, localIds)
     const stored = new Set(rows.map((r) => r.local_id))
+    // A reply's quote follows its original (edited, deleted, hidden): told again when its look changed.
+    for (const reply of replyRowsTo(account.db, localIds)) if (!stored.has(reply.local_id)) rows.push(reply)
     const removed = [...removedLocalIds, ...localIds.filter((id) => !stored.has(id))]
     for (const id of removed) this.#told.delete(id)
     const messages = messageViews(account.db, account.me, rows).filter((view) => {

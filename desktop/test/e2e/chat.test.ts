@@ -82,7 +82,7 @@ describe.skipIf(!canRunE2e)('two people chat in Chromium', () => {
     </svg>`
     const png = await sharp(Buffer.from(sunset)).png().toBuffer()
     const chooser = alice.page.waitForEvent('filechooser')
-    await alice.page.getByRole('button', { name: 'Attach picture' }).click()
+    await alice.page.getByRole('button', { name: 'Attach file' }).click()
     await (await chooser).setFiles({ name: 'sunset.png', mimeType: 'image/png', buffer: png })
     await alice.page.getByText('sunset.png').waitFor()
     const box = alice.page.getByRole('textbox', { name: 'Message' })

@@ -78,8 +78,9 @@ export class World {
     })
   }
 
-  async start(): Promise<void> {
-    this.relay = await startRelay()
+  /** `relayEnv`: the relay's settings, as an operator would set them (MAX_FILE_BYTES, say). */
+  async start(options: { relayEnv?: Record<string, string> } = {}): Promise<void> {
+    this.relay = await startRelay(options.relayEnv ? { env: options.relayEnv } : {})
     this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
   }
 
@@ -205,6 +206,13 @@ export function messageLog(page: Page) {
 export function bubble(page: Page, text: string | RegExp) {
   const body = typeof text === 'string' ? page.getByText(text, { exact: true }) : page.getByText(text)
   return messageLog(page).locator('article.message').filter({ has: body })
+}
+
+/** The message whose own text (not a reply's quote in it) is exactly this. */
+export function textBubble(page: Page, text: string) {
+  return messageLog(page)
+    .locator('article.message')
+    .filter({ has: page.locator('.text').getByText(text, { exact: true }) })
 }
 
 /** The message whose text contains this (formatted text is split across elements, so no exact match). */

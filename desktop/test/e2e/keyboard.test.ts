@@ -114,7 +114,7 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     expect(await tabStops(messageLog(page))).toBe(1)
 
     // Shift+Tab from the composer (its first control) lands on the newest message; Tab goes back.
-    const composer = page.getByRole('button', { name: 'Attach picture' })
+    const composer = page.getByRole('button', { name: 'Attach file' })
     const inComposer = () => composer.evaluate((el) => el.matches(':focus'))
     await composer.focus()
     await page.keyboard.press('Shift+Tab')
@@ -178,7 +178,7 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     const page = alice.page
     await send(page, 'React to me')
     await page.mouse.move(1, 1)
-    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.getByRole('button', { name: 'Attach file' }).focus()
     await page.keyboard.press('Shift+Tab')
     await page.keyboard.press('End')
     await expect.poll(() => focusedMessage(page)).toBe('React to me')
@@ -222,7 +222,7 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     })
     if (!sent.ok) throw new Error(sent.error.message)
     await bubble(page, 'A picture to open').waitFor()
-    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.getByRole('button', { name: 'Attach file' }).focus()
     await page.keyboard.press('Shift+Tab')
     await page.keyboard.press('End')
     await expect.poll(() => focusedMessage(page)).toBe('A picture to open')
@@ -303,7 +303,7 @@ describe.skipIf(!canRunE2e)('the message list from the keyboard, and its toolbar
     expect(await page.getByRole('toolbar').count()).toBe(1)
 
     // A message with the keyboard focus and another under the pointer: still one toolbar.
-    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.getByRole('button', { name: 'Attach file' }).focus()
     await page.keyboard.press('Shift+Tab')
     await page.keyboard.press('End')
     await expect.poll(() => focusedMessage(page)).toBe('ok')

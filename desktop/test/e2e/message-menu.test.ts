@@ -58,7 +58,14 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await theirs.locator('.bubble').click({ button: 'right' })
     const menu = menuOf(page)
     await menu.waitFor()
-    expect(await items(menu)).toEqual(['Copy text', 'Copy link to chat', 'Info'])
+    expect(await items(menu)).toEqual([
+      'Reply',
+      'Forward…',
+      'Copy text',
+      'Copy link to chat',
+      'Info',
+      'Delete for me',
+    ])
     expect(await menu.getByRole('menuitem', { name: 'React with 👍' }).count()).toBe(1)
     await menu.getByRole('menuitem', { name: 'Copy text' }).click()
     await menu.waitFor({ state: 'detached' })
@@ -68,10 +75,13 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await send(page, 'On my way')
     await bubble(page, 'On my way').locator('.bubble').click({ button: 'right' })
     expect(await items(menu)).toEqual([
+      'Reply',
+      'Forward…',
       'Copy text',
       'Copy link to chat',
       'Edit',
       'Info',
+      'Delete for me',
       'Delete for everyone',
     ])
     await menu.getByRole('menuitem', { name: 'Copy link to chat' }).click()
@@ -94,7 +104,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
   }, async () => {
     const page = alice.page
     await page.mouse.move(1, 1)
-    await page.getByRole('button', { name: 'Attach picture' }).focus()
+    await page.getByRole('button', { name: 'Attach file' }).focus()
     await page.keyboard.press('Shift+Tab')
     await page.keyboard.press('End')
     await page.keyboard.press('Shift+F10')
@@ -103,6 +113,10 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     expect(await focused(page)).toBe('React with 👍')
     await page.keyboard.press('ArrowRight')
     expect(await focused(page)).toBe('React with ❤️')
+    await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Reply')
+    await page.keyboard.press('ArrowDown')
+    expect(await focused(page)).toBe('Forward…')
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy text')
     await page.keyboard.press('ArrowDown')
@@ -119,7 +133,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     // The menu key opens it too; Copy text with Enter.
     await page.keyboard.press('ContextMenu')
     await menu.waitFor()
-    await page.keyboard.press('ArrowDown')
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown')
     await page.keyboard.press('Enter')
     await menu.waitFor({ state: 'detached' })
     expect(await clipboard(page)).toBe('On my way')

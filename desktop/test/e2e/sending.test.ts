@@ -160,7 +160,7 @@ describe.skipIf(!canRunE2e)('nothing typed is lost, in Chromium', () => {
     const page = alice.page
     const choose = async (name: string, buffer: Buffer) => {
       const chooser = page.waitForEvent('filechooser')
-      await page.getByRole('button', { name: 'Attach picture' }).click()
+      await page.getByRole('button', { name: 'Attach file' }).click()
       await (await chooser).setFiles({ name, mimeType: 'image/png', buffer })
     }
     await choose('notes.png', Buffer.from('These are my notes, not a picture.\n'.repeat(20)))

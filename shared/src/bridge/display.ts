@@ -19,7 +19,16 @@ export function displayName(
 export function notificationBody(message: MessageView, count: number, preview: boolean): string {
   if (!preview) return count > 1 ? `${count} new messages` : 'New message'
   let text = message.text?.replace(/\s+/g, ' ').trim() ?? ''
-  if (!text) text = message.image ? 'Photo' : message.deletedAt !== null ? 'Message deleted' : 'New message'
+  if (!text)
+    text = message.image
+      ? 'Photo'
+      : message.file
+        ? `File: ${message.file.name}`
+        : message.voice
+          ? 'Voice message'
+          : message.deletedAt !== null
+            ? 'Message deleted'
+            : 'New message'
   else if (message.image) text = `Photo: ${text}`
   if (text.length > PREVIEW_LENGTH) text = `${text.slice(0, PREVIEW_LENGTH - 1)}…`
   return count > 1 ? `${text} (+${count - 1} more)` : text

@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
 import { GroupInviteCode, GroupRole, GroupTitle, MAX_MEMBERS_PER_REQUEST } from '../protocol/groups'
+import { FILE_PIECE_BYTES } from '../protocol/limits'
 import { Emoji, MessageText } from '../protocol/messages'
 import { MAX_IMAGE_BYTES } from '../protocol/routes'
 import { Email, InviteCode, Password, PersonName, Username } from '../protocol/users'
@@ -38,6 +39,11 @@ export const RelayUrl = Type.String({ maxLength: 2048, format: 'uri', pattern: '
 
 /** Base64 of MAX_IMAGE_BYTES (about 13.4 MiB). */
 export const MAX_IMAGE_BASE64_LENGTH = Math.ceil(MAX_IMAGE_BYTES / 3) * 4
+const FilePieceBase64 = Type.String({
+  minLength: 4,
+  maxLength: Math.ceil(FILE_PIECE_BYTES / 3) * 4,
+  pattern: '^[A-Za-z0-9+/]*={0,2}$',
+})
 const ImageBase64 = Type.String({
   minLength: 4,
   maxLength: MAX_IMAGE_BASE64_LENGTH,
@@ -153,9 +159,59 @@ export const bridgeMethods = {
     'A page of a conversation from the local store, newest first: the newest ones, those before a position, or those just after one. Rows that share a position (a group change and the message it followed) are never split between pages, so a page may hold a few more than `limit`.',
   ),
   'messages.send': method(
-    Strict({ conversation: Conversation, text: MessageText, clientId: Type.Optional(Uuid) }),
+    Strict({
+      conversation: Conversation,
+      text: MessageText,
+      clientId: Type.Optional(Uuid),
+      /** The relay id of the message of this conversation it answers. */
+      replyToId: Type.Optional(Id),
+    }),
     MessageView,
-    'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another.',
+    'Write a message: stored at once as pending, sent when the relay is reachable. With a `clientId` (a UUID the caller made), a repeated call returns the message the first one wrote instead of writing another. `replyToId`: a message of this conversation that the relay has (else `reply_not_found`).',
+  ),
+  'messages.stageFile': method(
+    Strict({
+      /** Made by the caller (a UUID); the same for every piece of one file. */
+      stageId: Uuid,
+      /** Where this piece goes: the bytes handed over so far. */
+      offset: Type.Integer({ minimum: 0 }),
+      dataBase64: FilePieceBase64,
+    }),
+    Strict({ received: Type.Integer({ minimum: 0 }) }),
+    'Hand over a piece of a file to send (up to 6 MB a call, in order): kept in the app at once. Over the relay’s limit: `file_too_large`.',
+  ),
+  'messages.sendFile': method(
+    Strict({
+      conversation: Conversation,
+      stageId: Uuid,
+      name: Type.String({ minLength: 1, maxLength: 255 }),
+      type: Type.String({ maxLength: 127 }),
+      text: Type.Optional(MessageText),
+      clientId: Type.Optional(Uuid),
+      replyToId: Type.Optional(Id),
+    }),
+    MessageView,
+    'Send a staged file of any type: shown at once as pending; the outbox uploads it (again from the start after a broken connection) and then sends the message.',
+  ),
+  'messages.fileLimit': method(
+    NoParams,
+    Strict({ maxFileBytes: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) }),
+    'The largest file the relay takes (its `GET /health`), or null while it cannot be asked.',
+  ),
+  'messages.saveFile': method(
+    Strict({ fileId: Type.String({ pattern: '^[A-Za-z0-9]{22}$' }) }),
+    Strict({ dataBase64: Type.String() }),
+    "A message's file, downloaded from the relay (online only).",
+  ),
+  'messages.forward': method(
+    Strict({ localId: Id, to: Type.Array(Conversation, { minItems: 1, maxItems: 20, uniqueItems: true }) }),
+    Type.Array(MessageView),
+    'Forward a message (one the relay has, not deleted) to one or several conversations: each copy is stored at once as pending, marked forwarded, and sent as `forwardOf` (nothing is uploaded again).',
+  ),
+  'messages.hide': method(
+    LocalIdParams,
+    Type.Null(),
+    'Delete a message for yourself only: it leaves this device at once, and your other devices once the relay has it.',
   ),
   'messages.sendImage': method(
     Strict({
@@ -163,6 +219,7 @@ export const bridgeMethods = {
       dataBase64: ImageBase64,
       text: Type.Optional(MessageText),
       clientId: Type.Optional(Uuid),
+      replyToId: Type.Optional(Id),
     }),
     MessageView,
     'Send a picture (PNG, JPEG, GIF or WebP by its bytes, up to 10 MB), with an optional caption: stored and shown at once as pending, uploaded and sent when the relay is reachable. Other bytes are refused (`unsupported_image`). `clientId` as for `messages.send`.',

@@ -1,6 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
+import { FileInfo, VoiceDuration, Waveform } from '../protocol/files'
 import { GroupRole } from '../protocol/groups'
 import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
@@ -130,6 +131,44 @@ export const GroupEventView = Strict({
 })
 export type GroupEventView = Type.Static<typeof GroupEventView>
 
+/** An attached file: the relay's description, or (`local`) one waiting on this device to be uploaded. */
+export const FileView = Strict({
+  /** The relay's file id (`media.saveFile`); this device's own id while `local`. */
+  id: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  size: Type.Integer({ minimum: 0 }),
+  type: Type.String(),
+  local: Type.Boolean(),
+})
+export type FileView = Type.Static<typeof FileView>
+
+export const VoiceView = Strict({ file: FileInfo, durationMs: VoiceDuration, waveform: Waveform })
+export type VoiceView = Type.Static<typeof VoiceView>
+
+/**
+ * What a reply's quote shows of the message it answers, from this device's copy: `shown` (its
+ * sender, first line, thumbnail or file name), `deleted` (nothing of what it said), or `missing`
+ * (not stored here: older than what was synced, or deleted for you).
+ */
+export const ReplyQuote = Strict({
+  /** The original's relay id. */
+  id: Id,
+  state: Type.Union([Type.Literal('shown'), Type.Literal('deleted'), Type.Literal('missing')]),
+  /** Where the original is stored (to jump to it); null when missing. */
+  localId: Type.Union([Id, Type.Null()]),
+  position: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  sender: Type.Union([PersonRef, Type.Null()]),
+  /** Its first line, when shown and it has text. */
+  text: Type.Union([Type.String(), Type.Null()]),
+  /** Its picture's id (a thumbnail), when shown and it has one. */
+  imageId: Type.Union([Type.String(), Type.Null()]),
+  /** Its file's name, when shown and it has one. */
+  fileName: Type.Union([Type.String(), Type.Null()]),
+  /** It is a voice message. */
+  voice: Type.Boolean(),
+})
+export type ReplyQuote = Type.Static<typeof ReplyQuote>
+
 export const MessageView = Strict({
   /**
    * `text` and `image` are messages (an image message may have a caption in `text`); `event` is a
@@ -170,6 +209,14 @@ export const MessageView = Strict({
   event: Type.Union([GroupEventView, Type.Null()]),
   /** Its text mentions you (`@yourusername`, a whole word, any case): notified even in a muted conversation. */
   mentionsMe: Type.Boolean(),
+  /** The message it answers; null for none and once deleted. */
+  replyTo: Type.Union([ReplyQuote, Type.Null()]),
+  /** Its content was forwarded from another message. */
+  forwarded: Type.Boolean(),
+  /** An attached file; null for none and once deleted. */
+  file: Type.Union([FileView, Type.Null()]),
+  /** A voice message; null for none and once deleted. */
+  voice: Type.Union([VoiceView, Type.Null()]),
 })
 export type MessageView = Type.Static<typeof MessageView>
 

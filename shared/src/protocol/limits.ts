@@ -24,3 +24,6 @@ export const MAX_VOICE_DURATION_MS = 15 * 60 * 1000
 
 /** The most loudness samples a voice message's waveform carries. */
 export const MAX_WAVEFORM_VALUES = 128
+
+/** One piece of a file the app's window hands its core (`messages.stageFile`): within a bridge frame once in base64. */
+export const FILE_PIECE_BYTES = 6 * 1024 * 1024

@@ -9,9 +9,9 @@ import { conversationId } from '../db/conversation-id'
 import {
   discardFailed,
   insertPendingMessage,
-  queueDelete,
   queueEdit,
   queueReaction,
+  queueRemoval,
   retryMessage,
 } from '../db/local-changes'
 import type { MessageRow } from '../db/schema'
@@ -19,7 +19,12 @@ import { searchMessages } from '../db/search'
 import { setDraft } from '../db/tables/drafts'
 import { groupRow, memberRole } from '../db/tables/groups'
 import { cachedVersions, saveVersions } from '../db/tables/message-versions'
-import { type ImageFields, messageRow, ownMessageByClientId } from '../db/tables/messages'
+import {
+  type ImageFields,
+  messageRow,
+  messageRowByServerId,
+  ownMessageByClientId,
+} from '../db/tables/messages'
 import { messageView } from '../db/views/messages'
 import { refuse } from '../refusal'
 import { AccountActions } from './base'
@@ -32,6 +37,12 @@ export interface NewMessage {
   now: number
   /** A picture whose bytes wait in the media cache under this local id. */
   localImage?: ImageFields
+  /** A file whose bytes wait in the account's folder under this local id. */
+  localFile?: { id: string; name: string; size: number; type: string } | undefined
+  /** The relay id of the message of the same conversation it answers. */
+  replyToId?: number | undefined
+  /** A forward: the relay id of the message whose content it copies. */
+  forwardOf?: number | undefined
 }
 
 /**
@@ -97,9 +108,42 @@ export class MessageActions extends AccountActions {
   /** Writes a message as pending, its send queued; a text clears the conversation's draft. */
   write(message: NewMessage): MessageRow {
     const recipientId = this.recipientOf(message.conversation)
-    const localId = insertPendingMessage(this.db, { ...message, me: this.me, recipientId })
+    if (message.replyToId !== undefined) this.replyable(message.conversation, message.replyToId)
+    const forward =
+      message.forwardOf === undefined
+        ? undefined
+        : { of: message.forwardOf, row: this.forwardable(message.forwardOf) }
+    const localId = insertPendingMessage(this.db, { ...message, me: this.me, recipientId, forward })
     if (message.text !== null) setDraft(this.db, message.conversation, '', message.now)
     return this.row(localId)
+  }
+
+  /** A reply answers a message of the same conversation that the relay has. */
+  replyable(conversation: ConversationKey, serverId: number): MessageRow {
+    const row = messageRowByServerId(this.db, serverId)
+    if (
+      !row ||
+      row.hidden === 1 ||
+      row.event !== null ||
+      row.conversation_id !== conversationId(conversation)
+    )
+      return refuse('reply_not_found', 'The message to answer is not in this conversation on this device')
+    return row
+  }
+
+  /** A message whose content can be forwarded: one the relay has, not deleted. */
+  forwardable(serverId: number): MessageRow {
+    const row = messageRowByServerId(this.db, serverId)
+    if (!row || row.hidden === 1 || row.event !== null)
+      return refuse('not_found', 'The message to forward is not on this device')
+    if (row.deleted_at !== null) refuse('message_deleted', 'A deleted message cannot be forwarded')
+    return row
+  }
+
+  /** Delete for me; `removed` when the message had never left this device (it is simply gone). */
+  hide(row: MessageRow, now: number): 'removed' | 'queued' {
+    if (row.event !== null) refuse('not_found', 'A change of the group is not a message')
+    return queueRemoval(this.db, row, 'hide', now)
   }
 
   edit(row: MessageRow, text: string, now: number): void {
@@ -108,7 +152,7 @@ export class MessageActions extends AccountActions {
 
   /** `removed` when the message had never left this device (it is simply gone). */
   delete(row: MessageRow, now: number): 'removed' | 'queued' {
-    return queueDelete(this.db, row, now)
+    return queueRemoval(this.db, row, 'delete', now)
   }
 
   react(row: MessageRow, emoji: string, now: number): void {

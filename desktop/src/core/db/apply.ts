@@ -8,6 +8,7 @@ import {
   type Message,
   type Receipt,
 } from '@parley/shared'
+import { conversationKeyOf } from './conversation-id'
 import { coalesceReceipt } from './local-changes'
 import type { LocalDb } from './local-db'
 import { updateProfile } from './tables/account'
@@ -26,7 +27,7 @@ import {
   setLogCursor,
   setMemberRole,
 } from './tables/groups'
-import { linkPending, maxLocalId, relayMessageParams, upsertRelayMessage } from './tables/messages'
+import { hideRows, linkPending, maxLocalId, relayMessageParams, upsertRelayMessage } from './tables/messages'
 import { deleteAckedUpTo, deleteLinkedSends } from './tables/outbox'
 import { cursorOf, setCursor } from './tables/sync-state'
 import { upsertUser } from './tables/users'
@@ -195,6 +196,11 @@ export function applyEvents(
           }
           break
         }
+        case 'message_hidden':
+          // Deleted for this account (on this device or another): gone from its views, search and counts.
+          for (const row of hideRows(db, { serverId: event.data.messageId }))
+            noteMessage(conversationKeyOf(row.conversation_id), row.local_id)
+          break
         case 'delivered':
         case 'read': {
           const { userId, peerId, upTo } = event.data as Receipt

@@ -7,12 +7,11 @@ import type { MessageRow, OutboxRow } from './schema'
 import { touchConversation } from './tables/conversations'
 import {
   deleteMessageRow,
-  insertPendingRow,
+  hideRows,
   markFailed,
   markPendingAgain,
   markSent,
   messageRow,
-  type PendingMessage,
   setText,
 } from './tables/messages'
 import {
@@ -27,6 +26,7 @@ import {
   requeueFailed,
   setOpPayload,
 } from './tables/outbox'
+import { insertPendingRow, type PendingMessage } from './tables/pending-messages'
 import { indexTextIfSmall } from './text-index'
 
 // What this device does before the relay confirms it, across tables: a message written (pending,
@@ -65,19 +65,28 @@ export function queueEdit(db: LocalDb, row: MessageRow, text: string, now: numbe
   })
 }
 
-/** Returns `removed` when the message had never left this device and is simply gone. */
-export function queueDelete(db: LocalDb, row: MessageRow, now: number): 'removed' | 'queued' {
+/**
+ * Deletes a message for everyone (`delete`) or for this account only (`hide`: it leaves this
+ * device's views at once, and the relay tells the account's other devices). Its edits and
+ * reactions still waiting go: they would only be refused, or change what nobody here sees. Returns
+ * `removed` when the message had never left this device and is simply gone.
+ */
+export function queueRemoval(
+  db: LocalDb,
+  row: MessageRow,
+  kind: 'delete' | 'hide',
+  now: number,
+): 'removed' | 'queued' {
   return db.transaction(() => {
     const ops = opsOf(db, row.local_id)
     if (row.server_id === null && unsentSend(ops)) {
       removeMessage(db, row.local_id)
       return 'removed'
     }
-    // Changes still waiting would only be refused once the message is deleted.
     deleteUnsentChanges(db, row.local_id)
-    if (!ops.some((op) => op.kind === 'delete' && op.state !== 'failed')) {
-      insertOp(db, { kind: 'delete' }, conversationKeyOf(row.conversation_id), row.local_id, now)
-    }
+    if (kind === 'hide') hideRows(db, { localId: row.local_id })
+    if (!ops.some((op) => op.kind === kind && op.state !== 'failed'))
+      insertOp(db, { kind }, conversationKeyOf(row.conversation_id), row.local_id, now)
     return 'queued'
   })
 }

@@ -8,6 +8,8 @@ export type OutboxOp =
   | { kind: 'send' }
   | { kind: 'edit'; text: string }
   | { kind: 'delete' }
+  /** Delete for me: the message leaves this account's views on every device. */
+  | { kind: 'hide' }
   /** The wanted state, not a toggle: a resend after a lost ack cannot undo itself. */
   | { kind: 'react'; emoji: string; present: boolean }
   | { kind: 'read'; upTo: number }
@@ -20,6 +22,7 @@ export function encodePayload(op: OutboxOp): string {
   switch (op.kind) {
     case 'send':
     case 'delete':
+    case 'hide':
       return '{}'
     case 'edit':
       return JSON.stringify({ text: op.text })
@@ -40,6 +43,7 @@ export function decodeOp(row: { kind: OutboxKind; payload: string }): OutboxOp {
   switch (row.kind) {
     case 'send':
     case 'delete':
+    case 'hide':
       return { kind: row.kind }
     case 'edit':
       return { kind: 'edit', text: typeof p.text === 'string' ? p.text : '' }

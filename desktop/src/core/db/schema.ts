@@ -75,6 +75,20 @@ export interface MessagesTable {
   event_after: number | null
   /** Generated: server_id (an event row: event_after), or past every server id for a pending message (kept last, in order). */
   sort_key: Generated<number>
+  /** The relay id of the message of the same conversation this one answers. */
+  reply_to_id: number | null
+  /** 1 when the content was forwarded from another message. */
+  forwarded: Generated<number>
+  /** A forward written here: the relay id of the message it copies (sent as `forwardOf`). */
+  forward_of: number | null
+  /** JSON {id, name, size, type}: an attached file (a local id while `file_local`). */
+  file: string | null
+  /** 1 while the file's bytes wait on this device, not uploaded yet. */
+  file_local: Generated<number>
+  /** JSON {file, durationMs, waveform}: a voice message. */
+  voice: string | null
+  /** 1 once deleted for this account only ("delete for me", on any of its devices). */
+  hidden: Generated<number>
 }
 
 export interface MessageVersionsTable {
@@ -132,7 +146,7 @@ export interface SyncStateTable {
   text_indexed_up_to: number
 }
 
-export type OutboxKind = 'send' | 'edit' | 'delete' | 'react' | 'read' | 'delivered'
+export type OutboxKind = 'send' | 'edit' | 'delete' | 'react' | 'read' | 'delivered' | 'hide'
 /** `acked`: the relay did it; kept (as an overlay) until the feed has caught up to `ack_seq`. */
 export type OutboxState = 'queued' | 'acked' | 'failed'
 

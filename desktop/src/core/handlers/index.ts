@@ -14,6 +14,7 @@ import { appHandlers } from './app'
 import { contactHandlers } from './contacts'
 import type { Core, Handlers } from './context'
 import { conversationHandlers } from './conversations'
+import { fileHandlers } from './files'
 import { groupHandlers } from './groups'
 import { mediaHandlers } from './media'
 import { messageHandlers } from './messages'
@@ -76,6 +77,7 @@ export function bridgeHandlers(core: Core): Handlers<BridgeMethod> {
     ...groupHandlers(core),
     ...messageHandlers(core),
     ...mediaHandlers(core),
+    ...fileHandlers(core),
     ...settingsHandlers(core),
     ...searchHandlers(core),
     ...appHandlers(core),

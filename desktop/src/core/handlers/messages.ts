@@ -10,6 +10,8 @@ import type { Core, Handlers } from './context'
 type MessageMethods =
   | 'messages.send'
   | 'messages.sendImage'
+  | 'messages.forward'
+  | 'messages.hide'
   | 'messages.edit'
   | 'messages.delete'
   | 'messages.react'
@@ -29,14 +31,32 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       account.messages.write({ ...message, clientId: message.clientId ?? randomUUID(), now: core.clock() }),
     )
   return {
-    'messages.send': async ({ conversation, text, clientId }) => {
+    'messages.send': async ({ conversation, text, clientId, replyToId }) => {
       const account = session.signedIn()
       account.messages.recipientOf(conversation)
       const written = account.messages.writtenBefore(conversation, clientId)
       if (written) return written
-      return write(account, { conversation, text, ...(clientId !== undefined && { clientId }) })
+      return write(account, { conversation, text, replyToId, ...(clientId !== undefined && { clientId }) })
     },
-    'messages.sendImage': async ({ conversation, dataBase64, text, clientId }) => {
+    'messages.forward': async ({ localId, to }) => {
+      const account = session.signedIn()
+      const forwardOf =
+        account.messages.row(localId).server_id ??
+        refuse('not_found', 'The message has not reached the relay yet')
+      account.messages.forwardable(forwardOf)
+      // Every target is checked before any copy is written: all or none.
+      for (const conversation of to) account.messages.recipientOf(conversation)
+      return to.map((conversation) => write(account, { conversation, text: null, forwardOf }))
+    },
+    'messages.hide': async ({ localId }) => {
+      const account = session.signedIn()
+      const row = account.messages.row(localId)
+      if (account.messages.hide(row, core.clock()) === 'removed') return changes.removedLocally(account, row)
+      // Told as removed: a hidden message is no longer among those the windows are shown.
+      changes.written(account, row)
+      return null
+    },
+    'messages.sendImage': async ({ conversation, dataBase64, text, clientId, replyToId }) => {
       const account = session.signedIn()
       account.messages.recipientOf(conversation)
       const written = account.messages.writtenBefore(conversation, clientId)
@@ -57,6 +77,7 @@ export function messageHandlers(core: Core): Handlers<MessageMethods> {
       return write(account, {
         conversation,
         text: text ?? null,
+        replyToId,
         ...(clientId !== undefined && { clientId }),
         localImage: { id: localImageId, ...sniffed, mime, bytes: bytes.length },
       })

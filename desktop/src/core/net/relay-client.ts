@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import {
   type BridgeError,
   isErrorCode,
@@ -9,6 +8,7 @@ import {
 } from '@parley/shared'
 import type Type from 'typebox'
 import { checkIncoming } from './incoming'
+import { chunksOf, multipartPart, multipartStream } from './multipart'
 
 type Routes = typeof routes
 type StaticOf<S> = S extends Type.TSchema ? Type.Static<S> : never
@@ -166,67 +166,70 @@ export class RelayClient {
    * POST /uploadimage: one multipart part named `file`. The body is streamed in chunks, and
    * `onProgress` hears how many bytes of the picture have gone to the network so far.
    */
-  async uploadImage(
+  uploadImage(
     bytes: Uint8Array,
     mime: string,
     onProgress?: (sentBytes: number) => void,
   ): Promise<Result<RouteResponse<'uploadImage'>>> {
-    if (!this.#token) return failure('not_signed_in', 'Sign in first')
-    const boundary = `parley-${randomUUID()}`
-    const head = Buffer.from(
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="image"\r\n` +
-        `Content-Type: ${mime}\r\n\r\n`,
+    return this.#upload(
+      'uploadImage',
+      chunksOf(bytes),
+      { size: bytes.length, name: 'image', type: mime },
+      onProgress,
     )
-    const tail = Buffer.from(`\r\n--${boundary}--\r\n`)
-    const CHUNK = 64 * 1024
-    let offset = 0
-    let headSent = false
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (!headSent) {
-          headSent = true
-          controller.enqueue(head)
-          return
-        }
-        if (offset < bytes.length) {
-          const end = Math.min(offset + CHUNK, bytes.length)
-          controller.enqueue(bytes.subarray(offset, end))
-          offset = end
-          onProgress?.(offset)
-          return
-        }
-        controller.enqueue(tail)
-        controller.close()
-      },
-    })
+  }
+
+  /** POST /files: a file of any type, streamed from `source` (read again from the start on every try). */
+  uploadFile(
+    source: AsyncIterable<Uint8Array>,
+    file: { size: number; name: string; type: string },
+    onProgress?: (sentBytes: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Result<RouteResponse<'uploadFile'>>> {
+    return this.#upload('uploadFile', source, file, onProgress, signal)
+  }
+
+  async #upload<R extends 'uploadImage' | 'uploadFile'>(
+    name: R,
+    source: AsyncIterable<Uint8Array>,
+    file: { size: number; name: string; type: string },
+    onProgress?: (sentBytes: number) => void,
+    signal?: AbortSignal,
+  ): Promise<Result<RouteResponse<R>>> {
+    if (!this.#token) return failure('not_signed_in', 'Sign in first')
+    const spec: RouteSpec = routes[name]
+    const part = multipartPart(file.name, file.type)
     let response: Response
     let text: string
     try {
-      response = await this.#fetch(`${this.baseUrl}/uploadimage`, {
+      response = await this.#fetch(`${this.baseUrl}${spec.url}`, {
         method: 'POST',
         headers: {
           authorization: `Bearer ${this.#token}`,
-          'content-type': `multipart/form-data; boundary=${boundary}`,
-          'content-length': String(head.length + bytes.length + tail.length),
+          'content-type': part.contentType,
+          'content-length': String(part.head.length + file.size + part.tail.length),
         },
-        body,
+        body: multipartStream(part, source, onProgress),
         duplex: 'half',
-        signal: AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000)),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000, file.size / 100)),
+          ...(signal ? [signal] : []),
+        ]),
       } as RequestInit)
       text = await response.text()
     } catch (error) {
       return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
     }
-    if (response.status !== 201) return this.#failed(response.status, text)
+    if (response.status !== spec.status) return this.#failed(response.status, text)
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
     } catch {
-      return failure('invalid_response', 'POST /uploadimage answered with something other than JSON')
+      return failure('invalid_response', `POST ${spec.url} answered with something other than JSON`)
     }
-    const checked = checkIncoming(routes.uploadImage.response, parsed, 'response')
-    if (!checked.ok) return failure('invalid_response', `POST /uploadimage: ${checked.message}`)
-    return { ok: true, value: checked.value as RouteResponse<'uploadImage'> }
+    const checked = checkIncoming(spec.response as Type.TSchema, parsed, 'response')
+    if (!checked.ok) return failure('invalid_response', `POST ${spec.url}: ${checked.message}`)
+    return { ok: true, value: checked.value as RouteResponse<R> }
   }
 
   async #failed(status: number, text: string): Promise<{ ok: false; error: BridgeError }> {

@@ -43,6 +43,17 @@ const TRANSIENT = new Set<BridgeError['code']>([
  */
 export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
 
+/** What a message written here says: a forward names its original (the relay copies it), else its own content. */
+function sendContent(row: MessageRow) {
+  if (row.forward_of !== null) return { forwardOf: row.forward_of }
+  const fileId = row.file === null ? undefined : (JSON.parse(row.file) as { id?: unknown }).id
+  return {
+    ...(row.text !== null && { text: row.text }),
+    ...(row.image_id !== null && { imageId: row.image_id }),
+    ...(typeof fileId === 'string' && { fileId }),
+  }
+}
+
 /** How one op went: done quietly, done with a message's look changed, or a failure to handle. */
 type Outcome = 'done' | 'changed' | BridgeError
 
@@ -60,6 +71,10 @@ export interface OutboxRunnerDeps {
   timing: Timing
   logger: Logger
   uploadImage?: ImageUploader
+  /** Uploads the file of a message written here (its bytes are in the account's folder). */
+  uploadFile?: ImageUploader
+  /** POST /messages/:id/hide (delete for me): the seq of its `message_hidden`, null when hidden already. */
+  hide?: (id: number) => Promise<Result<{ seq: number | null }>>
 }
 
 /**
@@ -144,7 +159,9 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
         ? await this.#send(entry, row)
         : op.kind === 'read' || op.kind === 'delivered'
           ? await this.#receipt(entry, op)
-          : row && (await this.#change(entry, op, row))
+          : op.kind === 'hide'
+            ? await this.#hide(entry, row)
+            : row && (await this.#change(entry, op, row))
     if (outcome === undefined || outcome === 'done') return false
     if (outcome === 'changed') {
       this.#notify(entry)
@@ -177,14 +194,24 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
       current = after
       this.#notify(entry)
     }
+    if (current.file_local === 1) {
+      const uploaded = this.#deps.uploadFile
+        ? await this.#deps.uploadFile(current)
+        : ({ ok: false, error: { code: 'internal', message: 'No uploader' } } as const)
+      if (!uploaded.ok) return uploaded.error
+      const after = messageRow(db, row.local_id)
+      if (!after || after.file_local === 1) return 'done'
+      current = after
+      this.#notify(entry)
+    }
     markAttempt(db, entry.id)
     const result = await this.#deps.socket.request('message', {
       clientId: current.client_id,
       ...(current.conversation_id < 0
         ? { groupId: -current.conversation_id }
         : { recipientId: current.recipient_id }),
-      ...(current.text !== null && { text: current.text }),
-      ...(current.image_id !== null && { imageId: current.image_id }),
+      ...sendContent(current),
+      ...(current.reply_to_id !== null && { replyToId: current.reply_to_id }),
     })
     if (!result.ok) return result.error
     confirmSent(db, entry.id, current.local_id, result.value.message)
@@ -239,6 +266,26 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     }
     ackOp(db, entry.id, result.value.seq, cursorOf(db))
     return 'changed'
+  }
+
+  /** Delete for me: the message is hidden here already; the relay tells this account's other devices. */
+  async #hide(entry: OutboxRow, row: MessageRow | undefined): Promise<Outcome> {
+    const db = this.#deps.db
+    if (!row || row.server_id === null || !this.#deps.hide) {
+      // Never reached the relay (its send failed): there is nothing to hide there.
+      completeOp(db, entry.id)
+      return 'done'
+    }
+    markAttempt(db, entry.id)
+    const result = await this.#deps.hide(row.server_id)
+    if (!result.ok && result.error.code === 'message_not_found') {
+      completeOp(db, entry.id)
+      return 'done'
+    }
+    if (!result.ok) return result.error
+    if (result.value.seq === null) completeOp(db, entry.id)
+    else ackOp(db, entry.id, result.value.seq, cursorOf(db))
+    return 'done'
   }
 
   /** A delivered or read marker for a conversation. */

@@ -76,3 +76,16 @@ export function primaryModifier(event: KeyboardEvent | MouseEvent): boolean {
 export function shortcutLabel(key: string): string {
   return isMac() ? `⌘${key}` : `Ctrl+${key}`
 }
+
+/** A size for people: 512 B, 3.4 KB, 12 MB, 1.2 GB (powers of 1000, as file managers mostly show them). */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`
+  const units = ['KB', 'MB', 'GB', 'TB']
+  let value = bytes / 1000
+  let unit = 0
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`
+}

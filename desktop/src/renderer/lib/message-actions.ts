@@ -1,8 +1,11 @@
 import Copy from '@lucide/svelte/icons/copy'
 import Download from '@lucide/svelte/icons/download'
+import EyeOff from '@lucide/svelte/icons/eye-off'
+import Forward from '@lucide/svelte/icons/forward'
 import Info from '@lucide/svelte/icons/info'
 import Link from '@lucide/svelte/icons/link'
 import Pencil from '@lucide/svelte/icons/pencil'
+import Reply from '@lucide/svelte/icons/reply'
 import Trash2 from '@lucide/svelte/icons/trash-2'
 import type { MessageView } from '@parley/shared'
 import type { Component } from 'svelte'
@@ -20,12 +23,19 @@ export interface MessageActionContext {
   handedOver: boolean
   /** An owner or admin of its group, on someone else's message: may delete it for everyone. */
   moderates: boolean
+  /** The composer answers this message next. */
+  reply(): void
+  /** Opens the dialog to choose the chats. */
+  forward(): void
   copyText(): Promise<void>
   copyLink(): Promise<void>
   savePicture(): Promise<void>
+  saveFile(): Promise<void>
   edit(): void
   /** Asks first: it cannot be taken back. */
   deleteForEveryone(): void
+  /** Asks first; hides it on your devices only. */
+  deleteForMe(): void
   showInfo(): void
 }
 
@@ -47,6 +57,21 @@ const live = ({ message }: MessageActionContext) => message.deletedAt === null &
  * gesture, such as reply or forward, is one more entry here and one more method on the context).
  */
 export const MESSAGE_ACTIONS: readonly MessageAction[] = [
+  {
+    // Only a message the relay has can be answered (the reply names it by the relay's id).
+    id: 'reply',
+    label: 'Reply',
+    icon: Reply,
+    when: (c) => live(c) && c.message.id !== null,
+    run: (c) => c.reply(),
+  },
+  {
+    id: 'forward',
+    label: 'Forward…',
+    icon: Forward,
+    when: (c) => live(c) && c.message.id !== null,
+    run: (c) => c.forward(),
+  },
   {
     id: 'copy-text',
     label: 'Copy text',
@@ -70,6 +95,13 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     run: (c) => c.savePicture(),
   },
   {
+    id: 'save-file',
+    label: 'Save file',
+    icon: Download,
+    when: (c) => live(c) && c.message.file !== null && !c.message.file.local,
+    run: (c) => c.saveFile(),
+  },
+  {
     id: 'edit',
     label: 'Edit',
     icon: Pencil,
@@ -82,6 +114,14 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     icon: Info,
     when: live,
     run: (c) => c.showInfo(),
+  },
+  {
+    id: 'delete-for-me',
+    label: 'Delete for me',
+    icon: EyeOff,
+    danger: true,
+    when: (c) => c.message.kind !== 'event' && c.handedOver && c.message.state !== 'failed',
+    run: (c) => c.deleteForMe(),
   },
   {
     id: 'delete-for-everyone',
@@ -110,7 +150,10 @@ export interface ActionSources {
   media: MediaCache
   ui: UiState
   edit: () => void
+  reply: () => void
+  saveFile: () => Promise<void>
   deleteForEveryone: () => void
+  deleteForMe: () => void
   /** Something could not be done: said under the message. */
   failed: (why: string) => void
 }
@@ -133,6 +176,11 @@ export function actionContext(from: ActionSources): MessageActionContext {
     get moderates() {
       return from.moderates()
     },
+    reply: from.reply,
+    saveFile: from.saveFile,
+    forward: () => {
+      from.ui.dialog = { kind: 'forward', message: from.message() }
+    },
     copyText: () => copy(from.message().text ?? ''),
     copyLink: () => copy(conversationLink(from.message())),
     savePicture: async () => {
@@ -142,6 +190,7 @@ export function actionContext(from: ActionSources): MessageActionContext {
     },
     edit: from.edit,
     deleteForEveryone: from.deleteForEveryone,
+    deleteForMe: from.deleteForMe,
     showInfo: () => {
       from.ui.dialog = { kind: 'message-info', message: from.message() }
     },

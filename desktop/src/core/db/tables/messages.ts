@@ -1,4 +1,4 @@
-import type { ConversationKey, Message } from '@parley/shared'
+import type { ConversationKey, FileInfo, Message } from '@parley/shared'
 import { conversationId, conversationIdSql } from '../conversation-id'
 import type { LocalDb } from '../local-db'
 import type { MessageRow } from '../schema'
@@ -8,6 +8,7 @@ import type { MessageRow } from '../schema'
 // The feed's two statements bind by position (see RELAY_COLUMNS): a relay message's columns are
 // built once, in one order that both statements take.
 
+/** A message by local id, hidden ones too (the outbox still needs them). */
 export function messageRow(db: LocalDb, localId: number): MessageRow | undefined {
   return db.get(db.kysely.selectFrom('messages').selectAll().where('local_id', '=', localId))
 }
@@ -16,11 +17,30 @@ export function messageRowByServerId(db: LocalDb, serverId: number): MessageRow 
   return db.get(db.kysely.selectFrom('messages').selectAll().where('server_id', '=', serverId))
 }
 
-/** Rows by local id, in no particular order. */
+/** Shown rows by local id, in no particular order (hidden ones are as good as gone). */
 export function messageRowsByLocalIds(db: LocalDb, localIds: readonly number[]): MessageRow[] {
   return db
-    .prepare('select * from messages where local_id in (select value from json_each(?))')
+    .prepare('select * from messages where local_id in (select value from json_each(?)) and hidden = 0')
     .all(JSON.stringify(localIds)) as MessageRow[]
+}
+
+/** Shown replies to these messages (by local id): their quotes show what the originals are now. */
+export function replyRowsTo(db: LocalDb, localIds: readonly number[]): MessageRow[] {
+  return db
+    .prepare(
+      `select r.* from messages o join messages r on r.reply_to_id = o.server_id
+       where o.local_id in (select value from json_each(?)) and r.hidden = 0
+         and r.conversation_id = o.conversation_id`,
+    )
+    .all(JSON.stringify(localIds)) as MessageRow[]
+}
+
+/** Hides a message for this account (delete for me); the local ids it hid (none when already hidden). */
+export function hideRows(db: LocalDb, where: { serverId: number } | { localId: number }): MessageRow[] {
+  const [column, value] = 'serverId' in where ? ['server_id', where.serverId] : ['local_id', where.localId]
+  return db
+    .prepare(`update messages set hidden = 1 where ${column} = ? and hidden = 0 returning *`)
+    .all(value) as MessageRow[]
 }
 
 /** The message of yours that a clientId wrote, sent or not. */
@@ -43,43 +63,7 @@ export interface ImageFields {
   bytes: number
 }
 
-/** A message this account writes, before the relay has it. */
-export interface PendingMessage {
-  me: number
-  /** The conversation; for a 1:1 conversation the recipient is its other person. */
-  conversation: ConversationKey
-  recipientId: number
-  text: string | null
-  clientId: string
-  now: number
-  /** A picture to upload before the send: its local id (bytes already in the media cache). */
-  localImage?: ImageFields
-}
-
-/** Writes a message of this account as pending; returns its local id. */
-export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
-  const image = input.localImage
-  return db
-    .prepare(
-      `insert into messages (client_id, sender_id, recipient_id, conversation_id, text, created_at, send_state,
-         image_id, image_width, image_height, image_mime, image_bytes, image_local)
-       values ($clientId, $me, $recipientId, $conversationId, $text, $now, 'pending', $imageId, $imageWidth,
-         $imageHeight, $imageMime, $imageBytes, $imageLocal) returning local_id`,
-    )
-    .pluck()
-    .get({
-      clientId: input.clientId,
-      me: input.me,
-      recipientId: input.recipientId,
-      conversationId: conversationId(input.conversation),
-      text: input.text,
-      now: input.now,
-      ...imageParams(image),
-      imageLocal: image ? 1 : 0,
-    }) as number
-}
-
-function imageParams(image: ImageFields | null | undefined) {
+export function imageParams(image: ImageFields | null | undefined) {
   return {
     imageId: image?.id ?? null,
     imageWidth: image?.width ?? null,
@@ -94,7 +78,7 @@ function imageParams(image: ImageFields | null | undefined) {
 // (measured). So the columns both write come first, in this one order, built once per message
 // (`relayMessageParams`), and each statement adds its own after them.
 const RELAY_COLUMNS = `server_id, text, created_at, edited_at, deleted_at, reactions, image_id, image_width,
-  image_height, image_mime, image_bytes`
+  image_height, image_mime, image_bytes, reply_to_id, forwarded, file, voice`
 
 /** A relay message's columns, built once per feed event for whichever statement below it takes. */
 export function relayMessageParams(m: Message, me: number, conversationId: number) {
@@ -114,6 +98,11 @@ export function relayMessageParams(m: Message, me: number, conversationId: numbe
       image?.height ?? null,
       image?.mime ?? null,
       image?.bytes ?? null,
+      // A relay older than replies, files and voice messages sends none of these.
+      m.replyToId ?? null,
+      m.forwarded ? 1 : 0,
+      m.file ? JSON.stringify(m.file) : null,
+      m.voice ? JSON.stringify(m.voice) : null,
     ],
     me,
     clientId: m.clientId,
@@ -127,8 +116,8 @@ type RelayMessageParams = ReturnType<typeof relayMessageParams>
 // A message this device wrote and is waiting for: the feed gives it its relay id (matched by
 // sender and clientId, through the small index of pending messages).
 const LINK_PENDING = `
-  update messages set (${RELAY_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
-    send_state = 'sent', failure_code = null, failure_message = null, image_local = 0
+  update messages set (${RELAY_COLUMNS}) = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?),
+    send_state = 'sent', failure_code = null, failure_message = null, image_local = 0, file_local = 0
   where sender_id = ? /* me */ and client_id = ? /* clientId */ and server_id is null
   returning local_id`
 
@@ -143,11 +132,13 @@ export function linkPending(db: LocalDb, p: RelayMessageParams): number | undefi
 // Every other message event is an upsert by relay id.
 const UPSERT_MESSAGE = `
   insert into messages (${RELAY_COLUMNS}, client_id, sender_id, recipient_id, conversation_id, send_state)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'sent')
   on conflict (server_id) do update set text = excluded.text, edited_at = excluded.edited_at,
     deleted_at = excluded.deleted_at, reactions = excluded.reactions, image_id = excluded.image_id,
     image_width = excluded.image_width, image_height = excluded.image_height,
-    image_mime = excluded.image_mime, image_bytes = excluded.image_bytes, image_local = 0
+    image_mime = excluded.image_mime, image_bytes = excluded.image_bytes, image_local = 0,
+    reply_to_id = excluded.reply_to_id, forwarded = excluded.forwarded, file = excluded.file,
+    voice = excluded.voice, file_local = 0
   returning local_id`
 
 export function upsertRelayMessage(db: LocalDb, p: RelayMessageParams): number {
@@ -168,6 +159,14 @@ export function setUploadedImage(db: LocalDb, localId: number, image: ImageField
        image_mime = $imageMime, image_bytes = $imageBytes, image_local = 0
      where local_id = $localId and image_local = 1`,
   ).run({ localId, ...imageParams(image) })
+}
+
+/** A message's file reached the relay: it now carries the relay's file instead of the local copy. */
+export function setUploadedFile(db: LocalDb, localId: number, file: FileInfo): void {
+  db.prepare('update messages set file = ?, file_local = 0 where local_id = ? and file_local = 1').run(
+    JSON.stringify(file),
+    localId,
+  )
 }
 
 export function setText(db: LocalDb, localId: number, text: string): void {
@@ -227,6 +226,7 @@ function newest(db: LocalDb, conversation: ConversationKey) {
     .selectFrom('messages')
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
+    .where('hidden', '=', 0)
     .orderBy('sort_key', 'desc')
     .orderBy('local_id', 'desc')
     .limit(1)
@@ -242,7 +242,7 @@ export function lastServerId(db: LocalDb, conversation: ConversationKey): number
 // conversation index).
 const unreadSql = (conversation: string, upTo: string) => `select count(*) from messages m
   where m.conversation_id = ${conversation} and m.sender_id != $me and m.sort_key > ${upTo}
-    and m.deleted_at is null and m.event is null`
+    and m.deleted_at is null and m.event is null and m.hidden = 0`
 
 type Unread = { conversation: ConversationKey; count: number }
 
@@ -274,6 +274,7 @@ export function rowsBeside(
     .selectFrom('messages')
     .selectAll()
     .where('conversation_id', '=', conversationId(conversation))
+    .where('hidden', '=', 0)
   if (side.after !== undefined) {
     return db.all(
       query
@@ -336,6 +337,7 @@ export function hasMessageBeside(
         .select('local_id')
         .where('conversation_id', '=', conversationId(conversation))
         .where('sort_key', op, at)
+        .where('hidden', '=', 0)
         .limit(1),
     ) !== undefined
   )

@@ -9,6 +9,7 @@ import { conversationMarkers, type Markers } from '../tables/conversations'
 import { hasMessageBeside, messageRow, rowsBeside, wholePositions } from '../tables/messages'
 import { messageOps } from '../tables/outbox'
 import { eventView, personRef } from './groups'
+import { parseFile, parseVoice, replyQuote } from './reply-quote'
 
 // Messages as the bridge shows them: the stored row, with this device's changes that the feed has
 // not brought back yet replayed over it, and its state read off the conversation's markers.
@@ -77,6 +78,8 @@ function toView(
           mime: row.image_mime ?? 'application/octet-stream',
           local: row.image_local === 1,
         }
+  let file = parseFile(row.file, row.file_local === 1)
+  let voice = parseVoice(row.voice)
   let editedAt = row.edited_at
   let deletedAt = row.deleted_at
   let reactions = JSON.parse(row.reactions) as Reaction[]
@@ -99,6 +102,8 @@ function toView(
     } else if (change.kind === 'delete') {
       text = null
       image = null
+      file = null
+      voice = null
       deletedAt ??= op.created_at
       reactions = []
     } else if (change.kind === 'react') {
@@ -128,6 +133,11 @@ function toView(
     sender: personRef(db, me, row.sender_id),
     event: row.event === null ? null : eventView(db, me, row.event),
     mentionsMe: !mine && !isEvent && mentions(db, me, text),
+    // A deleted message keeps none of what it said, nor what it answered.
+    replyTo: deletedAt === null ? replyQuote(db, me, row) : null,
+    forwarded: deletedAt === null && row.forwarded === 1,
+    file,
+    voice,
   }
 }
 

@@ -9,6 +9,7 @@ import type {
 import { dmPeer } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
+import { saveFile, sendFile } from './files'
 import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
@@ -44,6 +45,8 @@ export class ConversationState {
   prepending = $state(false)
   /** A message to scroll to and mark (from search); cleared after it was shown. */
   focusLocalId = $state<number | null>(null)
+  /** The message the composer's next send answers (Reply in the message menu); null for none. */
+  replyingTo = $state<MessageView | null>(null)
   /** Bumped when the list should scroll to the newest message (after you send, or jump). */
   scrollToLatestSignal = $state(0)
   #closed = false
@@ -118,7 +121,7 @@ export class ConversationState {
   }
 
   /** Opens at the newest messages, or around `at` (a message found by search). */
-  async open(at?: MessageView): Promise<void> {
+  async open(at?: Pick<MessageView, 'localId' | 'position'>): Promise<void> {
     this.#loading = true
     try {
       if (at) {
@@ -193,7 +196,46 @@ export class ConversationState {
    * core in the order written (see OutgoingQueue).
    */
   send(content: { text?: string; image?: File }): void {
-    this.#outgoing.add(this.key, content)
+    const replyToId = this.replyingTo?.id ?? undefined
+    this.replyingTo = null
+    this.#outgoing.add(this.key, { ...content, ...(replyToId !== undefined && { replyToId }) })
+  }
+
+  /**
+   * Shows a message (a reply's original) and marks it for a moment: where it is loaded already,
+   * else the window is reread around it (as for a search hit).
+   */
+  async jumpTo(target: { localId: number; position: number }): Promise<void> {
+    if (!this.#messages.some((m) => m.localId === target.localId)) await this.open(target)
+    this.focusLocalId = target.localId
+  }
+
+  /**
+   * Sends a file of any type: refused at once when larger than the relay takes (as it states it);
+   * else handed to the app in pieces (kept there at once) and shown pending while the outbox uploads it.
+   */
+  async sendFile(file: File): Promise<void> {
+    const replyToId = this.replyingTo?.id ?? undefined
+    this.replyingTo = null
+    this.upsert(await sendFile(this.#bridge, this.key, file, replyToId))
+  }
+
+  /** Downloads a message's file (Electron asks where to save it). */
+  saveFile(message: MessageView): Promise<void> {
+    return saveFile(this.#bridge, message)
+  }
+
+  /** Forwards a message to chats (each copy is shown in its chat when opened; the outbox sends it). */
+  async forward(message: MessageView, to: ConversationKey[]): Promise<void> {
+    const copies = await call(this.#bridge, 'messages.forward', { localId: message.localId, to })
+    for (const copy of copies) this.upsert(copy)
+  }
+
+  /** Delete for me: gone from this device at once, and from your others once the relay has it. */
+  async hide(message: MessageView): Promise<void> {
+    if (this.replyingTo?.localId === message.localId) this.replyingTo = null
+    await call(this.#bridge, 'messages.hide', { localId: message.localId })
+    this.#merge([], [message.localId])
   }
 
   /** The core keeps the edit (its outbox sends it); the list shows it without waiting for the event. */

@@ -13,13 +13,15 @@ interface Outgoing {
   text: string | null
   /** Not kept across a reload (a File cannot be stored); a picture waits here only for moments. */
   image: File | null
+  /** The relay id of the message it answers. */
+  replyToId?: number
   createdAt: number
   /** Negative, so it never meets a local id of the core's. */
   localId: number
   failure: BridgeError | null
 }
 
-type Stored = Pick<Outgoing, 'clientId' | 'account' | 'conversation' | 'text' | 'createdAt'>
+type Stored = Pick<Outgoing, 'clientId' | 'account' | 'conversation' | 'text' | 'createdAt' | 'replyToId'>
 
 const STORAGE_KEY = 'parley.outgoing'
 /** How soon a send the app did not answer is handed over again when no reconnect says so first. */
@@ -67,7 +69,7 @@ export class OutgoingQueue {
    * Takes a message for a conversation now, and returns its clientId. Order is kept per queue: the core
    * receives messages in the order they were added here.
    */
-  add(conversation: ConversationKey, content: { text?: string; image?: File }): string {
+  add(conversation: ConversationKey, content: { text?: string; image?: File; replyToId?: number }): string {
     const account = this.#accountKey()
     if (!account) throw new Error('Sign in first')
     const item: Outgoing = {
@@ -76,6 +78,7 @@ export class OutgoingQueue {
       conversation,
       text: content.text ?? null,
       image: content.image ?? null,
+      ...(content.replyToId !== undefined && { replyToId: content.replyToId }),
       createdAt: Date.now(),
       localId: this.#nextLocalId--,
       failure: null,
@@ -155,6 +158,7 @@ export class OutgoingQueue {
         dataBase64,
         clientId: item.clientId,
         ...(text !== undefined && { text }),
+        ...(item.replyToId !== undefined && { replyToId: item.replyToId }),
       })
       return { answer }
     }
@@ -162,6 +166,7 @@ export class OutgoingQueue {
       conversation: item.conversation,
       text: text ?? '',
       clientId: item.clientId,
+      ...(item.replyToId !== undefined && { replyToId: item.replyToId }),
     })
     return { answer }
   }
@@ -193,12 +198,13 @@ export class OutgoingQueue {
   #save(): void {
     const mine: Stored[] = this.#items
       .filter((i) => i.text !== null && i.image === null)
-      .map(({ clientId, account, conversation, text, createdAt }) => ({
+      .map(({ clientId, account, conversation, text, createdAt, replyToId }) => ({
         clientId,
         account,
         conversation,
         text,
         createdAt,
+        ...(replyToId !== undefined && { replyToId }),
       }))
     const listed = new Set(mine.map((s) => s.clientId))
     const others = this.#read().filter((s) => !listed.has(s.clientId) && !this.#done.has(s.clientId))
@@ -242,7 +248,8 @@ function isStored(value: unknown): value is Stored {
     typeof v.account === 'string' &&
     isConversationKey(v.conversation) &&
     typeof v.text === 'string' &&
-    typeof v.createdAt === 'number'
+    typeof v.createdAt === 'number' &&
+    (v.replyToId === undefined || (typeof v.replyToId === 'number' && Number.isSafeInteger(v.replyToId)))
   )
 }
 
@@ -271,5 +278,9 @@ function view(item: Outgoing, me: number): MessageView {
     sender: { userId: me, displayName: 'You', avatarImageId: null },
     event: null,
     mentionsMe: false,
+    replyTo: null,
+    forwarded: false,
+    file: null,
+    voice: null,
   }
 }

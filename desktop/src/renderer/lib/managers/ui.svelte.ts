@@ -16,6 +16,7 @@ export type Dialog =
   | { kind: 'join-group'; code?: string }
   | { kind: 'group-info' }
   | { kind: 'seen-by'; message: MessageView }
+  | { kind: 'forward'; message: MessageView }
 
 /**
  * What the window shows: the open conversation, the open dialog, the sidebar's query. Navigation
