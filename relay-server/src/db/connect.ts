@@ -2,9 +2,8 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type MigrationProvider, Migrator, PostgresDialect, sql } from 'kysely'
+import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
-import { durableSqliteDialect, type WalSync } from './durable-sqlite'
 import { migrations } from './migrations/index'
 import type { Database } from './schema'
 import { withStatementCache } from './statement-cache'
@@ -19,8 +18,6 @@ export interface DatabaseHandle {
   dialect: Dialect
   /** Where the data lives, for the log: a file path or the PostgreSQL host/database. */
   location: string
-  /** SQLite only: the log's fsyncs (durable-sqlite.ts). */
-  wal?: WalSync
 }
 
 export interface DatabaseOptions {
@@ -32,9 +29,9 @@ export interface DatabaseOptions {
 const INT8_OID = 20
 
 /**
- * SQLite runs in WAL mode and every commit is fsynced before the relay acks, so an acked message
- * survives a crash and a power cut; the fsync runs on the thread pool (durable-sqlite.ts). Group
- * commit (see committer.ts) pays it once per batch instead of once per message.
+ * SQLite runs in WAL mode with synchronous=FULL: every commit is fsynced before the relay acks,
+ * so an acked message survives a crash and a power cut. Group commit (see committer.ts) pays that
+ * fsync once per batch instead of once per message.
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {
@@ -67,17 +64,13 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   }
   const sqlite = new SQLite(file)
   sqlite.pragma('journal_mode = WAL')
-  // Durable as FULL, with the fsync and the checkpoints off the event loop: see durable-sqlite.ts.
-  sqlite.pragma('synchronous = NORMAL')
-  sqlite.pragma('wal_autocheckpoint = 0')
+  sqlite.pragma('synchronous = FULL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
-  const { dialect, wal } = durableSqliteDialect(file, withStatementCache(sqlite))
   return {
-    db: new Kysely<Database>({ dialect }),
+    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     dialect: 'sqlite',
     location: file,
-    wal,
   }
 }
 
