@@ -191,7 +191,7 @@ async function startBench(): Promise<Bench> {
   const url = `http://127.0.0.1:${ready.port}`
   summary.set(
     'head',
-    `relay bench (${tempDatabase ? 'PostgreSQL, synchronous_commit on' : 'SQLite, every commit fsynced before its ack, off the event loop'}; node ${ready.node})`,
+    `relay bench (${tempDatabase ? 'PostgreSQL, synchronous_commit on' : 'SQLite, synchronous=FULL'}; node ${ready.node})`,
   )
   log(`relay on ${url} (pid ${relay.process.pid}), data in ${tempDir}`)
 
