@@ -7,32 +7,20 @@
  *
  * Knobs (environment): BENCH_STARTUP_RUNS (default 5), BENCH_STARTUP_IDLE_MS (default 3000).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { buildRelay } from '../relay-server/build'
 import { readInteger } from '../relay-server/src/config'
+import { startBin } from '../relay-server/test/helpers/bin'
 import { mb, ms } from './bench/report'
 import { guardRun } from './bench/run-guard'
 
 const RUNS = readInteger(process.env, 'BENCH_STARTUP_RUNS', 5, 1, 50)
 const IDLE_MS = readInteger(process.env, 'BENCH_STARTUP_IDLE_MS', 3000, 500, 60_000)
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../relay-server/bin/parley-relay.js')
 
 const guard = guardRun({ tempPrefix: 'parley-bench-startup-', watchdogMs: 5 * 60_000 })
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
 
 function rssBytes(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -42,44 +30,18 @@ function rssBytes(pid: number): number {
   return Number(line.replace(/\D+/g, '')) * 1024
 }
 
-async function waitHealthy(port: number, child: ChildProcess): Promise<void> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}`)
-    try {
-      const response = await fetch(`http://127.0.0.1:${port}/health`)
-      if (response.ok) return
-    } catch {
-      // Not listening yet.
-    }
-    await sleep(5)
-  }
-}
-
 async function once(mode: 'source' | 'built', run: number): Promise<{ startMs: number; rss: number }> {
   const dataDir = path.join(guard.tempDir, `${mode}-${run}`)
   mkdirSync(dataDir)
-  const port = await freePort()
-  const started = performance.now()
-  const child = spawn(process.execPath, [BIN], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-      PARLEY_RELAY_FROM_SOURCE: mode === 'source' ? '1' : '0',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  guard.children.push(child)
-  await waitHealthy(port, child)
-  const startMs = performance.now() - started
+  const relay = await startBin(
+    { ...process.env, DATA_DIR: dataDir, PARLEY_RELAY_FROM_SOURCE: mode === 'source' ? '1' : '0' },
+    (child) => guard.children.push(child),
+  )
+  const startMs = performance.now() - relay.spawnedAt
   await sleep(IDLE_MS)
-  if (!child.pid) throw new Error('no pid')
-  const rss = rssBytes(child.pid)
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  child.kill('SIGTERM')
-  await exited
+  if (!relay.child.pid) throw new Error('no pid')
+  const rss = rssBytes(relay.child.pid)
+  await relay.stop()
   return { startMs, rss }
 }
 

@@ -1,63 +1,17 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { type ChildProcess, execFile } from 'node:child_process'
 import { mkdtempSync, rmSync, utimesSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildRelay } from '../build'
+import { BIN, startBin } from './helpers/bin'
 
 const relayDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const BIN = path.join(relayDir, 'bin', 'parley-relay.js')
 const dataDir = mkdtempSync(path.join(tmpdir(), 'parley-build-'))
 const children: ChildProcess[] = []
 
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (!address || typeof address === 'string') throw new Error('no port')
-  return address.port
-}
-
-/** Starts `parley-relay` as an operator does and waits for /health; returns what it said on stderr. */
-async function startBin(): Promise<{ stderr: () => string; stop: () => Promise<void> }> {
-  const port = await freePort()
-  const child = spawn(process.execPath, [BIN], {
-    env: {
-      PATH: process.env.PATH,
-      DATA_DIR: dataDir,
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
-  children.push(child)
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString()
-  })
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`relay exited with ${child.exitCode}: ${stderr}`)
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
-      (r) => r.ok,
-      () => false,
-    )
-    if (ok) break
-    await sleep(20)
-  }
-  return {
-    stderr: () => stderr,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve))
-      child.kill('SIGTERM')
-      await exited
-    },
-  }
-}
+const start = () => startBin({ DATA_DIR: dataDir }, (child) => children.push(child))
 
 describe('the relay built to JavaScript', () => {
   let files: string[] = []
@@ -83,7 +37,7 @@ describe('the relay built to JavaScript', () => {
   it('parley-relay runs the build: it serves, stops on SIGTERM, and says nothing about sources', {
     timeout: 60_000,
   }, async () => {
-    const relay = await startBin()
+    const relay = await start()
     await relay.stop()
     expect(relay.stderr()).not.toContain('older than the sources')
   })
@@ -105,7 +59,7 @@ describe('the relay built to JavaScript', () => {
   }, async () => {
     const long_ago = new Date('2001-01-01T00:00:00Z')
     utimesSync(path.join(relayDir, 'dist', 'server.js'), long_ago, long_ago)
-    const relay = await startBin()
+    const relay = await start()
     await relay.stop()
     expect(relay.stderr()).toContain('the build in dist/ is older than the sources')
   })
