@@ -22,16 +22,14 @@ import { availableParallelism, loadavg } from 'node:os'
 import path from 'node:path'
 import {
   type Ack,
-  type ClientToServerEvents,
   type GroupEventsResponse,
   type GroupListResponse,
   type GroupResponse,
   MAX_GROUP_EVENTS_PAGE,
   MAX_MEMBERS_PER_REQUEST,
-  type ServerToClientEvents,
 } from '@parley/shared'
-import { io, type Socket } from 'socket.io-client'
 import { readInteger } from '../relay-server/src/config'
+import { connectSocket } from './bench/client-socket'
 import { Child, forkTs } from './bench/ipc'
 import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
@@ -40,8 +38,6 @@ import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
 import { createTempDatabase } from './bench/temp-database'
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 const envInt = (name: string, fallback: number, min: number, max: number) =>
   readInteger(process.env, name, fallback, min, max)
@@ -255,28 +251,6 @@ async function pool<T>(items: T[], inFlight: number, fn: (item: T) => Promise<vo
   )
 }
 
-async function connect(url: string, token: string): Promise<ClientSocket> {
-  const socket: ClientSocket = io(url, {
-    auth: { token },
-    transports: ['websocket'],
-    reconnection: false,
-    forceNew: true,
-  })
-  clientSockets.push(socket)
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('connect timeout')), 30_000)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    socket.once('connect_error', (error) => {
-      clearTimeout(timer)
-      reject(error)
-    })
-  })
-  return socket
-}
-
 /** The groups, every one with all the users, and their history; returns the group ids. */
 async function setupPhase(bench: Bench, users: SeededUser[]): Promise<number[]> {
   log()
@@ -327,7 +301,9 @@ async function setupPhase(bench: Bench, users: SeededUser[]): Promise<number[]> 
 
   // History: members' sockets send into every group, closed loop, before the others connect.
   const senders = await Promise.all(
-    users.slice(1, 1 + Math.min(HISTORY_SENDERS, users.length - 1)).map((u) => connect(bench.url, u.token)),
+    users
+      .slice(1, 1 + Math.min(HISTORY_SENDERS, users.length - 1))
+      .map((u) => connectSocket(bench.url, u.token, clientSockets)),
   )
   const sends = groupIds.flatMap((groupId) =>
     Array.from({ length: settings.history }, (_, k) => ({ groupId, k })),

@@ -21,15 +21,9 @@
 import { randomUUID } from 'node:crypto'
 import { availableParallelism, loadavg } from 'node:os'
 import path from 'node:path'
-import {
-  type Ack,
-  type ClientToServerEvents,
-  MAX_SYNC_PAGE,
-  type ServerToClientEvents,
-  type SyncResponse,
-} from '@parley/shared'
-import { io, type Socket } from 'socket.io-client'
+import { type Ack, MAX_SYNC_PAGE, type SyncResponse } from '@parley/shared'
 import { readInteger } from '../relay-server/src/config'
+import { connectSocket } from './bench/client-socket'
 import { Child, forkTs } from './bench/ipc'
 import type { WorkerApi } from './bench/load-worker'
 import type { ProfileSummary } from './bench/profile'
@@ -38,8 +32,6 @@ import type { RelayApi } from './bench/relay-process'
 import { counts, int, mb, ms, percentile, perSecond, seconds, sorted } from './bench/report'
 import { guardRun } from './bench/run-guard'
 import { createTempDatabase } from './bench/temp-database'
-
-type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 const envInt = (name: string, fallback: number, min: number, max: number) =>
   readInteger(process.env, name, fallback, min, max)
@@ -561,27 +553,7 @@ async function measureSync(
   profiled: <T>(fn: () => Promise<T>) => Promise<T>,
 ) {
   const n = settings.syncMessages
-  const connect = async (token: string) => {
-    const socket: ClientSocket = io(url, {
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    })
-    clientSockets.push(socket)
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('sync: connect timeout')), 30_000)
-      socket.once('connect', () => {
-        clearTimeout(timer)
-        resolve()
-      })
-      socket.once('connect_error', (error) => {
-        clearTimeout(timer)
-        reject(error)
-      })
-    })
-    return socket
-  }
+  const connect = (token: string) => connectSocket(url, token, clientSockets)
 
   // The peer writes n messages while the user is offline, as fast as acks allow.
   const sender = await connect(peer.token)
