@@ -128,17 +128,7 @@ export async function deliveryOf(
 
 /** The users with whom `userId` has mutually accepted contact. */
 export async function mutualContactIds(db: Db, userId: number): Promise<number[]> {
-  const rows = await db
-    .selectFrom('contacts as mine')
-    .innerJoin('contacts as theirs', (join) =>
-      join.onRef('theirs.owner_id', '=', 'mine.peer_id').onRef('theirs.peer_id', '=', 'mine.owner_id'),
-    )
-    .select('mine.peer_id')
-    .where('mine.owner_id', '=', userId)
-    .where('mine.status', '=', 'accepted')
-    .where('theirs.status', '=', 'accepted')
-    .execute()
-  return rows.map((r) => r.peer_id)
+  return (await mutualContactIdsOf(db, [userId])).get(userId) ?? []
 }
 
 /** mutualContactIds for many users in one query: each user's mutual contacts (absent: none). */
