@@ -167,7 +167,9 @@ describe('nasty inputs', () => {
     const started = performance.now()
     const blocks = parseRichText(text)
     const took = performance.now() - started
-    expect(took).toBeLessThan(50)
+    // Not a speed target (that is bench territory): a guard against super-linear blow-up, which at
+    // 4,000 characters takes seconds; a loaded CI machine takes 60 ms or more for a linear parse.
+    expect(took).toBeLessThan(1000)
     // Nothing written is dropped: the text without markers is the text, unless markers were used.
     const plain = plainText(blocks)
     expect(plain.length).toBeLessThanOrEqual(text.length)
