@@ -1,4 +1,5 @@
 import build from 'fast-json-stringify'
+
 /**
  * Response schemas as fast-json-stringify serializes them fastest. A union (`anyOf`) makes it try
  * each member in turn with an Ajv validator of the whole member, compiled on the first response
