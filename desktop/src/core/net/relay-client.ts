@@ -212,7 +212,8 @@ export class RelayClient {
         body: multipartStream(part, source, onProgress),
         duplex: 'half',
         signal: AbortSignal.any([
-          AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000, file.size / 100)),
+          // 100 bytes a millisecond at worst; a whole number, or the timer throws (RangeError).
+          AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000, Math.ceil(file.size / 100))),
           ...(signal ? [signal] : []),
         ]),
       } as RequestInit)
