@@ -160,11 +160,24 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await info.waitFor()
     const row = (term: string) => info.locator(`dt:text-is("${term}") + dd`)
     expect(await row('Sent').textContent()).toMatch(/\d{1,2}:\d{2}/)
-    expect(await row('Delivered').textContent()).toBe('Yes')
-    expect(await row('Read').textContent()).toBe('Yes')
-    expect(await row('Edited').textContent()).toMatch(/\d{1,2}:\d{2}/)
+    // When Bob's app received it and when he read it, as the relay noted them.
+    const clock = /\d{1,2}:\d{2}/
+    await row('Read').filter({ hasText: clock }).waitFor()
+    expect(await row('Delivered').textContent()).toMatch(clock)
+    expect(await row('Edited').textContent()).toMatch(clock)
     await info.getByRole('list', { name: 'Versions' }).getByText('On my way', { exact: true }).waitFor()
     await screenshots(page, 'message-info')
+    await page.keyboard.press('Escape')
+    await info.waitFor({ state: 'detached' })
+
+    // A message Alice received: when it reached her and when she read it.
+    const theirs = page.getByRole('log').locator('article.message').filter({ hasText: 'Meet at the north' })
+    await theirs.locator('.bubble').click({ button: 'right' })
+    await menuOf(page).getByRole('menuitem', { name: 'Info' }).click()
+    await info.waitFor()
+    await row('Read').filter({ hasText: clock }).waitFor()
+    expect(await row('Received').textContent()).toMatch(clock)
+    expect(await row('From').textContent()).toContain('Bob')
     await page.keyboard.press('Escape')
     await info.waitFor({ state: 'detached' })
   })

@@ -250,7 +250,7 @@ export const bridgeMethods = {
   'messages.receipts': method(
     LocalIdParams,
     ReceiptsView,
-    'Who of its group has received and who has read a message of yours (online only; a 1:1 message: the other person, or nobody).',
+    "Who has received and read a message, and when: of yours, the others (asked of the relay; offline, a 1:1 message shows what this device knows, a group message is refused); of someone else's, you (from this device).",
   ),
   'groups.create': method(
     Strict({
