@@ -62,7 +62,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
       'Reply',
       'Forward…',
       'Copy text',
-      'Copy link to chat',
+      'Copy link',
       'Info',
       'Delete for me',
     ])
@@ -78,14 +78,20 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
       'Reply',
       'Forward…',
       'Copy text',
-      'Copy link to chat',
+      'Copy link',
       'Edit',
       'Info',
       'Delete for me',
       'Delete for everyone',
     ])
-    await menu.getByRole('menuitem', { name: 'Copy link to chat' }).click()
-    expect(await clipboard(page)).toBe(`parley://conversation/dm:${await idOf(alice, bob.username)}`)
+    await menu.getByRole('menuitem', { name: 'Copy link' }).click()
+    // A link to the message itself, by the relay's id.
+    const newest = await alice.host.core.call('messages.page', {
+      conversation: `dm:${await idOf(alice, bob.username)}`,
+      limit: 1,
+    })
+    if (!newest.ok) throw new Error(newest.error.message)
+    expect(await clipboard(page)).toBe(`parley://message/${newest.value.messages[0]?.id}`)
   })
 
   it('stays inside the window, even opened at its bottom-right corner', { timeout: 30_000 }, async () => {
@@ -120,7 +126,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy text')
     await page.keyboard.press('ArrowDown')
-    expect(await focused(page)).toBe('Copy link to chat')
+    expect(await focused(page)).toBe('Copy link')
     await page.keyboard.press('End')
     expect(await focused(page)).toBe('Delete for everyone')
     await page.keyboard.press('ArrowDown')

@@ -246,6 +246,11 @@ export const bridgeMethods = {
     Type.Union([MessageView, Type.Null()]),
     'Give up a failed change (the message shows as the relay has it), or a failed message (gone: null).',
   ),
+  'messages.locate': method(
+    Strict({ messageId: Id }),
+    Type.Union([MessageView, Type.Null()]),
+    'A message by its relay id (a `parley://message/<id>` link): as stored here, or null when this device has no such message you can see.',
+  ),
   'messages.history': method(LocalIdParams, MessageHistoryView, "A message's earlier versions."),
   'messages.receipts': method(
     LocalIdParams,
