@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   canRunE2e,
   chatRow,
+  clipboardText,
   idOf,
+  messageMenu,
   messageWith,
   openChat,
   type Person,
@@ -19,12 +21,8 @@ import {
 // same link handed over by the shell (a parley:// link opened outside the app); and a link to a
 // message this account cannot see.
 
-interface PageGlobals {
-  navigator: { clipboard: { readText(): Promise<string> } }
-}
-const clipboard = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())
-const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
+const clipboard = clipboardText
+const menuOf = messageMenu
 /** The open conversation is with this person (its header's profile button). */
 const openWith = (page: Page, name: string) =>
   page.getByRole('button', { name: `Profile of ${name}` }).waitFor()

@@ -1,16 +1,26 @@
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bubble, canRunE2e, idOf, openChat, type Person, screenshots, send, World, write } from './harness'
+import {
+  bubble,
+  canRunE2e,
+  clipboardText,
+  idOf,
+  messageMenu,
+  openChat,
+  type Person,
+  screenshots,
+  send,
+  World,
+  write,
+} from './harness'
 
 interface PageGlobals {
-  navigator: { clipboard: { readText(): Promise<string> } }
   document: {
     activeElement: { textContent: string | null; getAttribute(name: string): string | null } | null
   }
 }
 
-const clipboard = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())
+const clipboard = clipboardText
 
 /** The accessible name or the text of the focused element. */
 const focused = (page: Page) =>
@@ -19,7 +29,7 @@ const focused = (page: Page) =>
     return active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? null
   })
 
-const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
+const menuOf = messageMenu
 
 /** The menu's items under its reactions row. */
 async function items(menu: Locator): Promise<string[]> {
