@@ -178,6 +178,21 @@ describe.each(dialects)('receipt times (%s)', (dialect) => {
     expect(await marks(relay)).toBeLessThan(before)
   })
 
+  it('an erased account takes its marks along', async ({ relay }) => {
+    const [ann, ben] = await registerContacts(relay.url)
+    const sent = (await sendMessage(ann, ben, 'bye')).message.id
+    await receipt(relay, ben, 'read', { with: ann.user.id }, sent, now + 1)
+    const bens = () =>
+      relay.app.db.selectFrom('receipt_marks').select('up_to').where('user_id', '=', ben.user.id).execute()
+    expect(await bens()).toEqual([{ up_to: sent }])
+    const erased = await http(relay.url, 'DELETE', '/users/me', {
+      token: ben.token,
+      body: { password: ben.password },
+    })
+    expect(erased.status).toBe(204)
+    expect(await bens()).toEqual([])
+  })
+
   it('one receipt covering many messages is one row', async ({ relay }) => {
     const [ann, ben] = await registerContacts(relay.url)
     let last = 0
