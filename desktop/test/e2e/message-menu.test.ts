@@ -186,6 +186,21 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await page.keyboard.press('Escape')
     await info.waitFor({ state: 'detached' })
 
+    // Offline, the times this device heard of still show, and it says where they come from.
+    alice.proxy.goOffline()
+    try {
+      await edited.locator('.bubble').click({ button: 'right' })
+      await menuOf(page).getByRole('menuitem', { name: 'Info' }).click()
+      await info.getByText("You're offline").waitFor()
+      expect(await row('Read').textContent()).toMatch(clock)
+      expect(await row('Delivered').textContent()).toMatch(clock)
+      await screenshots(page, 'message-info-offline')
+      await page.keyboard.press('Escape')
+      await info.waitFor({ state: 'detached' })
+    } finally {
+      alice.proxy.goOnline()
+    }
+
     // A message Alice received: when it reached her and when she read it.
     const theirs = page.getByRole('log').locator('article.message').filter({ hasText: 'Meet at the north' })
     await theirs.locator('.bubble').click({ button: 'right' })
