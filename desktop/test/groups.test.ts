@@ -58,7 +58,12 @@ describe('groups in the desktop core', () => {
       10_000,
     )
     const receipts = await alice.core.ok('messages.receipts', { localId: sent.localId })
-    expect(receipts.read.map((u) => u.id).sort()).toEqual([bob.id, carol.id].sort())
+    expect(receipts.read.map((r) => r.user.id).sort()).toEqual([bob.id, carol.id].sort())
+    // And when: each reader's time, received no later than read.
+    for (const r of receipts.read) {
+      expect(r.readAt).toEqual(expect.any(Number))
+      expect(r.deliveredAt).toBeLessThanOrEqual(r.readAt!)
+    }
 
     // Edits, reactions and deletes travel through the group's log.
     const bobsMessage = (await timeline(bob, key)).find((m) => m.text === 'done already')!

@@ -107,12 +107,21 @@ describe.each(dialects)('exporting an account (%s)', (dialect) => {
     expect(first?.picture).toBe(`pictures/${picture.body.image.id}.png`)
     expect(third?.reactions).toEqual([{ emoji: '🎉', userIds: [alice.user.id] }])
     expect(fourth).toMatchObject({ text: null, deletedAt: expect.any(Number) })
-    const { receipts } = jsonOf<{ receipts: { ownerId: number; readUpTo: number }[] }>(
-      exported,
-      'receipts.json',
-    )
+    const { receipts, marks } = jsonOf<{
+      receipts: { ownerId: number; readUpTo: number }[]
+      marks: { userId: number; kind: string; upTo: number; at: number }[]
+    }>(exported, 'receipts.json')
     expect(receipts).toContainEqual(
       expect.objectContaining({ ownerId: alice.user.id, readUpTo: reply.message.id }),
+    )
+    // When that read marker moved, too.
+    expect(marks).toContainEqual(
+      expect.objectContaining({
+        userId: alice.user.id,
+        kind: 'read',
+        upTo: reply.message.id,
+        at: expect.any(Number),
+      }),
     )
 
     // The picture is the one the relay stores.

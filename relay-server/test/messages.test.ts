@@ -286,6 +286,7 @@ describe.each(dialects)('messages (%s)', (dialect) => {
         userId: ben.user.id,
         peerId: ann.user.id,
         upTo: m2.message.id,
+        at: expect.any(Number),
       })
       const read = nextEvent(annSocket, 'read')
       const first = await emit(benSocket, 'read', { with: ann.user.id, upTo: m1.message.id })

@@ -116,6 +116,11 @@ export class CoreService {
     this.#core.emit('app.openJoin', { code })
   }
 
+  /** The shell asks the renderer to show one message in its conversation (a `parley://message/<id>` link). */
+  openMessage(messageId: number): void {
+    this.#core.emit('app.openMessage', { messageId })
+  }
+
   /** The shell asks the renderer to show a conversation (a clicked notification, a parley:// link). */
   openConversation(conversation: ConversationKey, localId?: number): void {
     this.#core.emit(

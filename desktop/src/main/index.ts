@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { ConversationKey, Settings, UnreadCounts } from '@parley/shared'
+import type { Settings, UnreadCounts } from '@parley/shared'
 import {
   app,
   BrowserWindow,
@@ -21,7 +21,14 @@ import {
 import { CoreService } from '../core/service'
 import { APP_SCHEME, appScheme, createAppProtocolHandler, RENDERER_URL } from './app-protocol'
 import { applyBadge } from './badge'
-import { DEEP_LINK_SCHEME, DeepLinkQueue, findDeepLink, parseDeepLink } from './deep-link'
+import {
+  DEEP_LINK_SCHEME,
+  DeepLinkQueue,
+  type DeepLinkTargets,
+  findDeepLink,
+  openDeepLink,
+  parseDeepLink,
+} from './deep-link'
 import { registerBridge } from './ipc/bridge'
 import { saveFileWithDialog } from './ipc/save-file'
 import { guardWindowClose, QuitController } from './lifecycle'
@@ -54,10 +61,8 @@ const log = (message: string, error?: unknown) =>
 app.enableSandbox()
 protocol.registerSchemesAsPrivileged([appScheme])
 
-interface RunningShell {
+interface RunningShell extends DeepLinkTargets {
   showWindow(): void
-  openConversation(conversation: ConversationKey): void
-  openJoin(code: string): void
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -65,9 +70,9 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   let running: RunningShell | null = null
-  const links = new DeepLinkQueue((link) =>
-    link.kind === 'join' ? running?.openJoin(link.code) : running?.openConversation(link.conversation),
-  )
+  const links = new DeepLinkQueue((link) => {
+    if (running) openDeepLink(link, running)
+  })
   links.open(findDeepLink(process.argv))
   // macOS hands links over with open-url, possibly before ready.
   app.on('open-url', (event, url) => {
@@ -367,6 +372,10 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
     openJoin: (code) => {
       showWindow()
       core.openJoin(code)
+    },
+    openMessage: (messageId) => {
+      showWindow()
+      core.openMessage(messageId)
     },
   }
 }

@@ -114,6 +114,13 @@ describe.skipIf(!canRunE2e)('groups of three in Chromium', () => {
     await readBy.getByText('Bob Tester').waitFor()
     await readBy.getByText('Carol Tester').waitFor()
     await seen.getByText('Everyone else has read it.').waitFor()
+    // And when each of them read it.
+    for (const name of ['Bob Tester', 'Carol Tester'])
+      await readBy
+        .getByRole('listitem')
+        .filter({ hasText: name })
+        .getByText(/^Read \d{1,2}:\d{2}/)
+        .waitFor()
     await screenshots(alice.page, 'groups-seen-by')
     await alice.page.keyboard.press('Escape')
   })

@@ -265,3 +265,15 @@ export async function until(check: () => Promise<boolean>, timeoutMs = 10_000): 
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }
+
+/** The message menu (right-click on a message, or its toolbar's More). */
+export const messageMenu = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
+
+/** What the page's clipboard holds (the context needs clipboard-read). */
+export function clipboardText(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+    ).navigator.clipboard.readText(),
+  )
+}

@@ -1,16 +1,26 @@
 import type { Locator, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { bubble, canRunE2e, idOf, openChat, type Person, screenshots, send, World, write } from './harness'
+import {
+  bubble,
+  canRunE2e,
+  clipboardText,
+  idOf,
+  messageMenu,
+  openChat,
+  type Person,
+  screenshots,
+  send,
+  World,
+  write,
+} from './harness'
 
 interface PageGlobals {
-  navigator: { clipboard: { readText(): Promise<string> } }
   document: {
     activeElement: { textContent: string | null; getAttribute(name: string): string | null } | null
   }
 }
 
-const clipboard = (page: Page) =>
-  page.evaluate(() => (globalThis as unknown as PageGlobals).navigator.clipboard.readText())
+const clipboard = clipboardText
 
 /** The accessible name or the text of the focused element. */
 const focused = (page: Page) =>
@@ -19,7 +29,7 @@ const focused = (page: Page) =>
     return active?.getAttribute('aria-label') ?? active?.textContent?.trim() ?? null
   })
 
-const menuOf = (page: Page) => page.getByRole('menu', { name: 'Message menu' })
+const menuOf = messageMenu
 
 /** The menu's items under its reactions row. */
 async function items(menu: Locator): Promise<string[]> {
@@ -62,7 +72,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
       'Reply',
       'Forward…',
       'Copy text',
-      'Copy link to chat',
+      'Copy link',
       'Info',
       'Delete for me',
     ])
@@ -78,14 +88,20 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
       'Reply',
       'Forward…',
       'Copy text',
-      'Copy link to chat',
+      'Copy link',
       'Edit',
       'Info',
       'Delete for me',
       'Delete for everyone',
     ])
-    await menu.getByRole('menuitem', { name: 'Copy link to chat' }).click()
-    expect(await clipboard(page)).toBe(`parley://conversation/dm:${await idOf(alice, bob.username)}`)
+    await menu.getByRole('menuitem', { name: 'Copy link' }).click()
+    // A link to the message itself, by the relay's id.
+    const newest = await alice.host.core.call('messages.page', {
+      conversation: `dm:${await idOf(alice, bob.username)}`,
+      limit: 1,
+    })
+    if (!newest.ok) throw new Error(newest.error.message)
+    expect(await clipboard(page)).toBe(`parley://message/${newest.value.messages[0]?.id}`)
   })
 
   it('stays inside the window, even opened at its bottom-right corner', { timeout: 30_000 }, async () => {
@@ -120,7 +136,7 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await page.keyboard.press('ArrowDown')
     expect(await focused(page)).toBe('Copy text')
     await page.keyboard.press('ArrowDown')
-    expect(await focused(page)).toBe('Copy link to chat')
+    expect(await focused(page)).toBe('Copy link')
     await page.keyboard.press('End')
     expect(await focused(page)).toBe('Delete for everyone')
     await page.keyboard.press('ArrowDown')
@@ -160,11 +176,39 @@ describe.skipIf(!canRunE2e)('the message menu, in Chromium', () => {
     await info.waitFor()
     const row = (term: string) => info.locator(`dt:text-is("${term}") + dd`)
     expect(await row('Sent').textContent()).toMatch(/\d{1,2}:\d{2}/)
-    expect(await row('Delivered').textContent()).toBe('Yes')
-    expect(await row('Read').textContent()).toBe('Yes')
-    expect(await row('Edited').textContent()).toMatch(/\d{1,2}:\d{2}/)
+    // When Bob's app received it and when he read it, as the relay noted them.
+    const clock = /\d{1,2}:\d{2}/
+    await row('Read').filter({ hasText: clock }).waitFor()
+    expect(await row('Delivered').textContent()).toMatch(clock)
+    expect(await row('Edited').textContent()).toMatch(clock)
     await info.getByRole('list', { name: 'Versions' }).getByText('On my way', { exact: true }).waitFor()
     await screenshots(page, 'message-info')
+    await page.keyboard.press('Escape')
+    await info.waitFor({ state: 'detached' })
+
+    // Offline, the times this device heard of still show, and it says where they come from.
+    alice.proxy.goOffline()
+    try {
+      await edited.locator('.bubble').click({ button: 'right' })
+      await menuOf(page).getByRole('menuitem', { name: 'Info' }).click()
+      await info.getByText("You're offline").waitFor()
+      expect(await row('Read').textContent()).toMatch(clock)
+      expect(await row('Delivered').textContent()).toMatch(clock)
+      await screenshots(page, 'message-info-offline')
+      await page.keyboard.press('Escape')
+      await info.waitFor({ state: 'detached' })
+    } finally {
+      alice.proxy.goOnline()
+    }
+
+    // A message Alice received: when it reached her and when she read it.
+    const theirs = page.getByRole('log').locator('article.message').filter({ hasText: 'Meet at the north' })
+    await theirs.locator('.bubble').click({ button: 'right' })
+    await menuOf(page).getByRole('menuitem', { name: 'Info' }).click()
+    await info.waitFor()
+    await row('Read').filter({ hasText: clock }).waitFor()
+    expect(await row('Received').textContent()).toMatch(clock)
+    expect(await row('From').textContent()).toContain('Bob')
     await page.keyboard.press('Escape')
     await info.waitFor({ state: 'detached' })
   })

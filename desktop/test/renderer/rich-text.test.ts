@@ -132,6 +132,24 @@ describe('links', () => {
     }
   })
 
+  it('message links open in the app; a malformed one is text', () => {
+    expect(inline('see parley://message/130.')).toEqual([
+      t('see '),
+      { kind: 'message-link', text: 'parley://message/130', messageId: 130 },
+      t('.'),
+    ])
+    expect(inline('PARLEY://MESSAGE/7')).toEqual([
+      { kind: 'message-link', text: 'PARLEY://MESSAGE/7', messageId: 7 },
+    ])
+    for (const text of [
+      'parley://message/0',
+      'parley://message/01',
+      'parley://message/12ab',
+      'xparley://message/5',
+    ])
+      expect(inline(text)).toEqual([t(text)])
+  })
+
   it('group invite links, and @mentions of members', () => {
     const code = 'Q7mK2xR9pL4vN8sT3wY6zA'
     expect(inline(`join parley://join/${code}!`)).toEqual([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DeepLinkQueue, findDeepLink, parseDeepLink } from '../../src/main/deep-link'
+import { DeepLinkQueue, findDeepLink, openDeepLink, parseDeepLink } from '../../src/main/deep-link'
 
 describe('deep links', () => {
   it('parley://conversation/<id> opens that conversation, with or without a trailing slash', () => {
@@ -89,10 +89,52 @@ describe('deep links', () => {
     })
   })
 
+  it('parley://message/<id> shows one message (by its relay id), with or without a trailing slash', () => {
+    expect(parseDeepLink('parley://message/130')).toEqual({ kind: 'message', messageId: 130 })
+    expect(parseDeepLink('parley://message/130/')).toEqual({ kind: 'message', messageId: 130 })
+    expect(parseDeepLink('PARLEY://MESSAGE/7')).toEqual({ kind: 'message', messageId: 7 })
+    expect(findDeepLink(['/opt/Parley/parley', 'parley://message/42'])).toEqual({
+      kind: 'message',
+      messageId: 42,
+    })
+  })
+
+  it.each([
+    'parley://message/0',
+    'parley://message/01',
+    'parley://message/-3',
+    'parley://message/1.5',
+    'parley://message/dm:4',
+    'parley://message/99999999999999999',
+    'parley://message/',
+    'parley://message/42/extra',
+    'parley://message/42?highlight=1',
+    'parley://message/42#x',
+    'parley://user:pw@message/42',
+  ])('refuses the message link %s', (link) => {
+    expect(parseDeepLink(link)).toBeNull()
+  })
+
+  it('each kind of link reaches what opens it, once the renderer listens', () => {
+    const opened: string[] = []
+    const targets = {
+      openConversation: (key: string) => opened.push(`conversation ${key}`),
+      openJoin: (code: string) => opened.push(`join ${code}`),
+      openMessage: (id: number) => opened.push(`message ${id}`),
+    }
+    const queue = new DeepLinkQueue((link) => openDeepLink(link, targets))
+    queue.open(parseDeepLink('parley://message/130'))
+    expect(opened).toEqual([])
+    queue.ready()
+    queue.open(parseDeepLink('parley://join/Jn4k2Qw8Zr5Tx7Lm9Pv3Hy'))
+    queue.open(parseDeepLink('parley://conversation/group:3'))
+    expect(opened).toEqual(['message 130', 'join Jn4k2Qw8Zr5Tx7Lm9Pv3Hy', 'conversation group:3'])
+  })
+
   it('holds a link until the renderer is listening, and again while it reloads', () => {
     const delivered: string[] = []
     const queue = new DeepLinkQueue((link) =>
-      delivered.push(link.kind === 'join' ? link.code : link.conversation),
+      delivered.push(link.kind === 'conversation' ? link.conversation : 'other'),
     )
     queue.open(parseDeepLink('parley://conversation/5'))
     queue.open(null)

@@ -136,6 +136,16 @@ export interface ReceiptsTable {
   updated_at: number
 }
 
+/** A delivered or read marker moved (to `up_to`, at `at`): in the 1:1 conversation with `peer_id`, or group `group_id`. */
+export interface ReceiptMarksTable {
+  user_id: number
+  peer_id: number | null
+  group_id: number | null
+  kind: 'delivered' | 'read'
+  up_to: number
+  at: number
+}
+
 /** One stored image; `id` is the SHA-256 of its (re-encoded) bytes. */
 export interface ImagesTable {
   id: string
@@ -240,6 +250,7 @@ export interface Database {
   message_versions: MessageVersionsTable
   reactions: ReactionsTable
   receipts: ReceiptsTable
+  receipt_marks: ReceiptMarksTable
   feed_events: FeedEventsTable
   images: ImagesTable
   image_uploads: ImageUploadsTable

@@ -5,6 +5,7 @@ import { filesOwnedBy } from '../repositories/files'
 import { revokeInvitesBy } from '../repositories/group-invites'
 import { uploadedImageIds } from '../repositories/images'
 import * as messages from '../repositories/messages'
+import { forgetMarks } from '../repositories/receipts'
 import { findUserById, toPublicUser } from '../repositories/users'
 import type { Committer, WriteContext } from './committer'
 import type { FileService } from './files'
@@ -245,6 +246,7 @@ async function tombstoneSent(ctx: WriteContext, groups: GroupService, userId: nu
 async function forgetOwnRows(ctx: WriteContext, userId: number): Promise<number> {
   const { trx } = ctx
   await trx.deleteFrom('receipts').where('owner_id', '=', userId).execute()
+  await forgetMarks(trx, userId)
   await trx.deleteFrom('image_uploads').where('user_id', '=', userId).execute()
   await trx.deleteFrom('hidden_messages').where('user_id', '=', userId).execute()
   const feed = await trx

@@ -15,7 +15,7 @@ import {
   groupAfter,
   groupSendersAndPictures,
 } from '../repositories/messages'
-import { markersInvolving } from '../repositories/receipts'
+import { markersInvolving, marksInvolving } from '../repositories/receipts'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
 import { attachmentPath, type ExportedFiles, exportedFiles, fileBytes, filesJson } from './export-files'
 import { blobKey } from './images'
@@ -72,7 +72,7 @@ export interface ExportDeps {
  *
  *   profile.json        the account (email included)
  *   contacts.json       contacts and requests, with their states
- *   receipts.json       delivered/read markers, yours and your peers' on your conversations
+ *   receipts.json       delivered/read markers, yours and your peers' on your conversations, and when they moved
  *   conversations/<peer id>.json   {peer, messages}, oldest first, with reactions and picture paths
  *   groups/<group id>.json   {group, joinedAt, members, messages}: the groups you are in, with the
  *                       members' names and the messages sent since you joined (never older ones)
@@ -186,7 +186,7 @@ export class ExportService {
       yield json({ contacts })
     })
     entry('receipts.json', async function* () {
-      yield json({ receipts: await markersInvolving(db, userId) })
+      yield json({ receipts: await markersInvolving(db, userId), marks: await marksInvolving(db, userId) })
     })
     entry('files.json', async function* () {
       yield json(filesJson(files))

@@ -28,7 +28,14 @@ import * as invites from '../repositories/group-invites'
 import * as groups from '../repositories/groups'
 import { findUploadedImage } from '../repositories/images'
 import { findMessageRow } from '../repositories/messages'
-import { findMarkers } from '../repositories/receipts'
+import {
+  findMarkers,
+  forgetGroupMarks,
+  forgetMarks,
+  type ReachedAt,
+  reachedAt,
+  recordMark,
+} from '../repositories/receipts'
 import type { Committer, WriteContext } from './committer'
 import type { ImageService } from './images'
 import type { Realtime } from './realtime'
@@ -227,6 +234,7 @@ export class GroupService {
       if (actor.role !== 'owner') throw notAdmin('Only the owner can delete the group')
       const seq = await this.#logChange(ctx, groupId, null, userId, { kind: 'deleted' })
       const members = await groups.deleteAllMembers(ctx.trx, groupId)
+      await forgetGroupMarks(ctx.trx, groupId)
       await invites.revokeInvitesOf(ctx.trx, groupId, ctx.now)
       for (const id of members) ctx.append(id, 'group_removed', { groupId, by: userId, reason: 'deleted' })
       ctx.afterCommit(() => {
@@ -260,6 +268,8 @@ export class GroupService {
     // Their sockets leave the room first: nothing of the group reaches them after this.
     ctx.afterCommit(() => this.#realtime.leaveGroup([targetId], groupId))
     await groups.deleteMember(ctx.trx, groupId, targetId)
+    // Their receipts go with their membership: "seen by" names members only.
+    await forgetMarks(ctx.trx, targetId, groupId)
     await groups.addToMemberCount(ctx.trx, groupId, -1)
     const seq = await this.#logChange(ctx, groupId, null, by, {
       kind: 'member_removed',
@@ -378,7 +388,8 @@ export class GroupService {
         throw new AppError('message_not_found', `Message ${upTo} is not in that group`)
       }
       if (!(await groups.moveMarkers(ctx.trx, groupId, userId, upTo, kind === 'read'))) return
-      ctx.append(userId, kind, { userId, groupId, upTo })
+      await recordMark(ctx.trx, { userId, place: { groupId }, kind, upTo, at: ctx.now })
+      ctx.append(userId, kind, { userId, groupId, upTo, at: ctx.now })
       ctx.afterCommit(() => this.#scheduleMarkers(groupId))
     })
     return { seq: committed.events.find((e) => e.userId === userId)?.event.seq ?? null }
@@ -409,7 +420,11 @@ export class GroupService {
       const member = await groups.findMember(this.#db, row.group_id, userId)
       if (!member || Number(row.group_seq) < member.joined_seq) throw messageNotFound(messageId)
       if (row.sender_id !== userId) throw notSender()
-      return groups.receiptsOf(this.#db, row.group_id, messageId, userId)
+      const receipts = await groups.receiptsOf(this.#db, row.group_id, messageId, userId)
+      return withTimes(
+        receipts,
+        await reachedAt(this.#db, { groupId: row.group_id }, readers(receipts), messageId),
+      )
     }
     const visible = row.sender_id === userId || (row.recipient_id === userId && row.withheld === 0)
     if (!visible) throw messageNotFound(messageId)
@@ -417,9 +432,13 @@ export class GroupService {
     const recipient = row.recipient_id!
     if (row.withheld !== 0) return { read: [], delivered: [] }
     const markers = await findMarkers(this.#db, recipient, userId)
-    if (markers.readUpTo >= messageId) return { read: [recipient], delivered: [] }
-    if (markers.deliveredUpTo >= messageId) return { read: [], delivered: [recipient] }
-    return { read: [], delivered: [] }
+    const receipts =
+      markers.readUpTo >= messageId
+        ? { read: [recipient], delivered: [] }
+        : markers.deliveredUpTo >= messageId
+          ? { read: [], delivered: [recipient] }
+          : { read: [], delivered: [] }
+    return withTimes(receipts, await reachedAt(this.#db, { peerId: userId }, readers(receipts), messageId))
   }
 
   /**
@@ -592,6 +611,26 @@ export class GroupService {
     for (const [key, since] of this.#typingSince) {
       if (now - since >= this.#typingIntervalMs) this.#typingSince.delete(key)
     }
+  }
+}
+
+type Receipts = Omit<MessageReceiptsResponse, 'times'>
+
+const readers = (receipts: Receipts): number[] => [...receipts.read, ...receipts.delivered]
+
+/** The lists with when each person got there, for those whose time is known (in the lists' order). */
+function withTimes(receipts: Receipts, reached: ReachedAt): MessageReceiptsResponse {
+  const times = (ids: readonly number[], at: Map<number, number>) =>
+    ids.flatMap((userId) => {
+      const time = at.get(userId)
+      return time === undefined ? [] : [{ userId, at: time }]
+    })
+  return {
+    ...receipts,
+    times: {
+      delivered: times(readers(receipts), reached.delivered),
+      read: times(receipts.read, reached.read),
+    },
   }
 }
 

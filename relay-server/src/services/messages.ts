@@ -17,7 +17,7 @@ import * as groups from '../repositories/groups'
 import { newMessage } from '../repositories/message-rows'
 import * as messages from '../repositories/messages'
 import * as reactions from '../repositories/reactions'
-import { findMarkers, saveMarkers } from '../repositories/receipts'
+import { findMarkers, recordMark, saveMarkers } from '../repositories/receipts'
 import type { Committed, Committer, WriteContext } from './committer'
 import { type GroupService, groupMessageMember, requireMember } from './groups'
 import { resolveContent, sameContent } from './message-content'
@@ -118,7 +118,15 @@ export class MessageService {
     })
     const message = newMessage(row, image, file)
     await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
-    await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)
+    if (await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)) {
+      await recordMark(ctx.trx, {
+        userId: senderId,
+        place: { groupId },
+        kind: 'read',
+        upTo: row.id,
+        at: ctx.now,
+      })
+    }
     return { message, changed: true, groupSeq: seq }
   }
 
@@ -200,7 +208,9 @@ export class MessageService {
       const moved = kind === 'read' ? read !== current.readUpTo : delivered !== current.deliveredUpTo
       if (!moved) return false
       await saveMarkers(ctx.trx, userId, peerId, { deliveredUpTo: delivered, readUpTo: read }, ctx.now)
-      const data = { userId, peerId, upTo: kind === 'read' ? read : delivered }
+      const upTo = kind === 'read' ? read : delivered
+      await recordMark(ctx.trx, { userId, place: { peerId }, kind, upTo, at: ctx.now })
+      const data = { userId, peerId, upTo, at: ctx.now }
       ctx.append(userId, kind, data)
       ctx.append(peerId, kind, data)
       return true

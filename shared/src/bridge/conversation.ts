@@ -30,6 +30,22 @@ export function inviteLink(code: string): string {
   return `parley://join/${code}`
 }
 
+/**
+ * The link to one message, by its relay id: the same for everyone who can see it (a conversation's
+ * key is not: `dm:<id>` names the other person). Opening it shows the message in its conversation.
+ */
+export function messageLink(messageId: number): string {
+  return `parley://message/${messageId}`
+}
+
+/** The message id of a `parley://message/<id>` link (a trailing slash allowed); null for anything else. */
+export function messageIdOf(value: string): number | null {
+  const m = /^\s*parley:\/\/message\/([1-9][0-9]{0,15})\/?\s*$/i.exec(value)
+  if (!m) return null
+  const id = Number(m[1])
+  return Number.isSafeInteger(id) ? id : null
+}
+
 /** The 1:1 conversation with a user. */
 export function dmKey(userId: number): ConversationKey {
   return `dm:${userId}`

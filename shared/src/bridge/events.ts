@@ -99,6 +99,8 @@ export const bridgeEvents = {
   'app.openConversation': Strict({ conversation: ConversationKeySchema, localId: Type.Optional(Id) }),
   /** The shell asks the renderer to show a group invite's join screen (a `parley://join/<code>` link). */
   'app.openJoin': Strict({ code: GroupInviteCode }),
+  /** The shell asks the renderer to show one message in its conversation (a `parley://message/<id>` link). */
+  'app.openMessage': Strict({ messageId: Id }),
   /** Signed in or out; `expired` when the relay no longer accepts the token (sign in again). */
   'session.changed': Strict({
     session: Type.Union([SessionView, Type.Null()]),

@@ -257,11 +257,16 @@ export const bridgeMethods = {
     Type.Union([MessageView, Type.Null()]),
     'Give up a failed change (the message shows as the relay has it), or a failed message (gone: null).',
   ),
+  'messages.locate': method(
+    Strict({ messageId: Id }),
+    Type.Union([MessageView, Type.Null()]),
+    'A message by its relay id (a `parley://message/<id>` link): as stored here, or null when this device has no such message you can see.',
+  ),
   'messages.history': method(LocalIdParams, MessageHistoryView, "A message's earlier versions."),
   'messages.receipts': method(
     LocalIdParams,
     ReceiptsView,
-    'Who of its group has received and who has read a message of yours (online only; a 1:1 message: the other person, or nobody).',
+    "Who has received and read a message, and when: of yours, the others (asked of the relay; offline, a 1:1 message shows what this device knows, a group message is refused); of someone else's, you (from this device).",
   ),
   'groups.create': method(
     Strict({

@@ -335,8 +335,24 @@ export const GroupPreviewView = Strict({
 })
 export type GroupPreviewView = Type.Static<typeof GroupPreviewView>
 
-/** Who of a group has received and read a message of yours (`read` people are not repeated in `delivered`). */
-export const ReceiptsView = Strict({ read: Type.Array(UserView), delivered: Type.Array(UserView) })
+/** One person's receipts of a message: when it reached them and when they read it (null: not known). */
+export const ReceiptView = Strict({
+  user: UserView,
+  deliveredAt: Type.Union([Timestamp, Type.Null()]),
+  readAt: Type.Union([Timestamp, Type.Null()]),
+})
+export type ReceiptView = Type.Static<typeof ReceiptView>
+
+/**
+ * Who has received and read a message (`read` people are not repeated in `delivered`), and when:
+ * of yours, the others; of someone else's, you. `offline`: the relay could not be asked, so this is
+ * what this device knows (a 1:1 conversation's ticks, and the times its feed brought).
+ */
+export const ReceiptsView = Strict({
+  read: Type.Array(ReceiptView),
+  delivered: Type.Array(ReceiptView),
+  offline: Type.Boolean(),
+})
 export type ReceiptsView = Type.Static<typeof ReceiptsView>
 
 export const UnreadCounts = Strict({

@@ -194,8 +194,21 @@ export const GroupInviteResponse = Strict({ invite: GroupInvite })
 export const GroupInviteListResponse = Strict({ invites: Type.Array(GroupInvite) })
 export const GroupPreviewResponse = Strict({ group: GroupPreview })
 
-/** Who has received and who has read a message (`read` members are not repeated in `delivered`). */
-export const MessageReceiptsResponse = Strict({ read: Type.Array(Id), delivered: Type.Array(Id) })
+/** When one person's receipt reached a message. */
+export const ReceiptTime = Strict({ userId: Id, at: Timestamp })
+export type ReceiptTime = Type.Static<typeof ReceiptTime>
+
+/**
+ * Who has received and who has read a message (`read` members are not repeated in `delivered`),
+ * and when: `times.delivered` for everyone in either list (reading implies receiving), `times.read`
+ * for the readers; someone whose receipt predates the relay keeping times is left out. `times` is
+ * missing from relays older than it.
+ */
+export const MessageReceiptsResponse = Strict({
+  read: Type.Array(Id),
+  delivered: Type.Array(Id),
+  times: Type.Optional(Strict({ delivered: Type.Array(ReceiptTime), read: Type.Array(ReceiptTime) })),
+})
 export type MessageReceiptsResponse = Type.Static<typeof MessageReceiptsResponse>
 
 /** Live, to a group's members: how far every member has received and read (the "everyone" ticks). */

@@ -1,15 +1,18 @@
 import Type from 'typebox'
-import { Id, Seq, Strict } from './common'
+import { Id, Seq, Strict, Timestamp } from './common'
 import { Contact } from './contacts'
 import { Group, GroupRemoved, GroupUpdate } from './groups'
 import { Message, MessageHiddenEvent } from './messages'
 import { OwnUser, PublicUser } from './users'
 
-/** `userId` has received (`delivered`) or read (`read`) the conversation with `peerId` up to message `upTo`. */
-export const Receipt = Strict({ userId: Id, peerId: Id, upTo: Id })
+/**
+ * `userId` has received (`delivered`) or read (`read`) the conversation with `peerId` up to message
+ * `upTo`, at `at` (the relay's clock; missing from relays older than it).
+ */
+export const Receipt = Strict({ userId: Id, peerId: Id, upTo: Id, at: Type.Optional(Timestamp) })
 export type Receipt = Type.Static<typeof Receipt>
 /** `userId` has received or read group `groupId` up to message `upTo` (only their own devices hear of it). */
-export const GroupReceipt = Strict({ userId: Id, groupId: Id, upTo: Id })
+export const GroupReceipt = Strict({ userId: Id, groupId: Id, upTo: Id, at: Type.Optional(Timestamp) })
 export type GroupReceipt = Type.Static<typeof GroupReceipt>
 
 const feedEvent = <T extends string, D extends Type.TSchema>(type: T, data: D) =>

@@ -1,9 +1,10 @@
 import type { ConversationKey, ConversationView, DraftView, MessagePage } from '@parley/shared'
-import { conversationId } from '../db/conversation-id'
+import { conversationId, conversationKeyOf } from '../db/conversation-id'
 import { coalesceReceipt } from '../db/local-changes'
-import { moveOwnReadMarker } from '../db/tables/conversations'
+import { conversationMarkers, moveOwnReadMarker } from '../db/tables/conversations'
 import { draftOf, setDraft } from '../db/tables/drafts'
 import { lastServerId, messageRowByServerId } from '../db/tables/messages'
+import { receiptTimesOf, type Whose } from '../db/tables/receipt-times'
 import { conversationViews } from '../db/views/conversations'
 import { messagePage } from '../db/views/messages'
 import { refuse } from '../refusal'
@@ -22,6 +23,33 @@ export class ConversationActions extends AccountActions {
     limit: number,
   ): MessagePage {
     return messagePage(this.db, this.me, conversation, range, limit)
+  }
+
+  /** The conversation a stored message is in. */
+  keyOf(row: { conversation_id: number }): ConversationKey {
+    return conversationKeyOf(row.conversation_id)
+  }
+
+  /**
+   * How far `whose` receipts reached message `serverId` of a conversation, and when, as this
+   * device knows: `own`, this account's; `peer`, the other person's in a 1:1 conversation.
+   */
+  receiptOf(
+    conversation: ConversationKey,
+    whose: Whose,
+    serverId: number,
+  ): { delivered: boolean; read: boolean; deliveredAt: number | null; readAt: number | null } {
+    const markers = conversationMarkers(this.db, conversation)
+    const readUpTo = whose === 'own' ? markers.own_read_up_to : markers.peer_read_up_to
+    const deliveredUpTo = Math.max(
+      readUpTo,
+      whose === 'own' ? markers.own_delivered_up_to : markers.peer_delivered_up_to,
+    )
+    return {
+      delivered: deliveredUpTo >= serverId,
+      read: readUpTo >= serverId,
+      ...receiptTimesOf(this.db, conversation, whose, serverId),
+    }
   }
 
   /**

@@ -131,6 +131,13 @@ export class MessageActions extends AccountActions {
     return row
   }
 
+  /** A message by its relay id (a message link), as stored here; null when this device has none you can see. */
+  located(serverId: number): MessageView | null {
+    const row = messageRowByServerId(this.db, serverId)
+    if (!row || row.hidden === 1 || row.event !== null) return null
+    return messageView(this.db, this.me, row.local_id) ?? null
+  }
+
   /** A message whose content can be forwarded: one the relay has, not deleted. */
   forwardable(serverId: number): MessageRow {
     const row = messageRowByServerId(this.db, serverId)

@@ -3,6 +3,7 @@ import {
   dmKey,
   type FeedEvent,
   type GroupEvent,
+  type GroupReceipt,
   type GroupUpdate,
   groupKey,
   type Message,
@@ -29,6 +30,7 @@ import {
 } from './tables/groups'
 import { hideRows, linkPending, maxLocalId, relayMessageParams, upsertRelayMessage } from './tables/messages'
 import { deleteAckedUpTo, deleteLinkedSends } from './tables/outbox'
+import { recordReceiptTime } from './tables/receipt-times'
 import { cursorOf, setCursor } from './tables/sync-state'
 import { upsertUser } from './tables/users'
 import { indexTextIfSmall } from './text-index'
@@ -164,9 +166,17 @@ export function applyEvents(
       if (concernsGroup(event)) {
         // This account's own receipts in a group (from another of its devices).
         if ((event.type === 'read' || event.type === 'delivered') && 'groupId' in event.data) {
-          const { userId, groupId, upTo } = event.data as { userId: number; groupId: number; upTo: number }
+          const { userId, groupId, upTo, at } = event.data as GroupReceipt
           if (userId === me) {
             moveMarkers(db, groupKey(groupId), 'own', upTo, event.type === 'read')
+            if (at !== undefined)
+              recordReceiptTime(db, {
+                conversation: groupKey(groupId),
+                whose: 'own',
+                kind: event.type,
+                upTo,
+                at,
+              })
             summary.receipts.add(groupKey(groupId))
           }
         }
@@ -203,12 +213,13 @@ export function applyEvents(
           break
         case 'delivered':
         case 'read': {
-          const { userId, peerId, upTo } = event.data as Receipt
+          const { userId, peerId, upTo, at } = event.data as Receipt
           const read = event.type === 'read'
           const conversation = dmKey(userId === me ? peerId : userId)
-          if (userId === me) moveMarkers(db, conversation, 'own', upTo, read)
-          else if (peerId === me) moveMarkers(db, conversation, 'peer', upTo, read)
-          else break
+          const whose = userId === me ? 'own' : peerId === me ? 'peer' : null
+          if (whose === null) break
+          moveMarkers(db, conversation, whose, upTo, read)
+          if (at !== undefined) recordReceiptTime(db, { conversation, whose, kind: event.type, upTo, at })
           summary.receipts.add(conversation)
           break
         }

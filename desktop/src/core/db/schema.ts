@@ -111,6 +111,15 @@ export interface ConversationsTable {
   peer_read_up_to: number
 }
 
+/** When a receipt marker moved (relay time): the account's own, or the other side's in a 1:1 conversation. */
+export interface ReceiptTimesTable {
+  conversation: ConversationKey
+  whose: 'own' | 'peer'
+  kind: 'delivered' | 'read'
+  up_to: number
+  at: number
+}
+
 export type GroupEndReason = 'left' | 'removed' | 'deleted'
 
 /** A group this account is in, or was (left_at set, role null): kept with its messages. */
@@ -197,6 +206,7 @@ export interface LocalDatabase {
   messages: MessagesTable
   message_versions: MessageVersionsTable
   conversations: ConversationsTable
+  receipt_times: ReceiptTimesTable
   sync_state: SyncStateTable
   groups: GroupsTable
   group_members: GroupMembersTable

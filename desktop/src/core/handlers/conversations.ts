@@ -6,6 +6,7 @@ type ConversationMethods =
   | 'messages.page'
   | 'messages.markRead'
   | 'messages.history'
+  | 'messages.locate'
   | 'unread.get'
   | 'typing.set'
   | 'drafts.get'
@@ -31,6 +32,7 @@ export function conversationHandlers(core: Core): Handlers<ConversationMethods> 
       core.unread.stale(conversation)
       return core.unread.emit(account)
     },
+    'messages.locate': async ({ messageId }) => session.signedIn().messages.located(messageId),
     'messages.history': async ({ localId }) => {
       const account = session.signedIn()
       const { server_id: serverId } = account.messages.row(localId)

@@ -7,8 +7,9 @@ import {
   inviteLink,
   MAX_IMAGE_BYTES,
   parseConversationKey,
-  type UserView,
+  type ReceiptsView,
 } from '@parley/shared'
+import { dmPeer } from '@parley/shared/conversation'
 import { sniffImage } from '@parley/shared/sniff'
 import type { Account } from '../account'
 import { emitGroup } from '../account-events'
@@ -212,15 +213,36 @@ export function groupHandlers(core: Core): Handlers<GroupMethods> {
     'messages.receipts': async ({ localId }) => {
       const account = session.signedIn()
       const row = account.messages.row(localId)
-      if (row.sender_id !== account.me) refuse('not_found', 'Receipts are shown for your own messages')
-      if (row.server_id === null) return { read: [], delivered: [] }
-      const { read, delivered } = await online(
-        account.relayCall('messageReceipts', { params: { id: row.server_id } }),
-      )
+      const conversation = account.conversations.keyOf(row)
+      const none: ReceiptsView = { read: [], delivered: [], offline: false }
+      if (row.server_id === null) return none
+      const serverId = row.server_id
+      const local = (whose: 'own' | 'peer', userId: number, offline: boolean): ReceiptsView => {
+        const user = account.groups.user(userId)
+        const known = account.conversations.receiptOf(conversation, whose, serverId)
+        if (!user || !known.delivered) return { ...none, offline }
+        const entry = { user, deliveredAt: known.deliveredAt, readAt: known.readAt }
+        return { read: known.read ? [entry] : [], delivered: known.read ? [] : [entry], offline }
+      }
+      // Someone else's message: you have it here, so it reached you; when, as the feed told.
+      if (row.sender_id !== account.me) return local('own', account.me, false)
+      const peer = dmPeer(conversation)
+      const asked = await account.relayCall('messageReceipts', { params: { id: serverId } })
+      if (!asked.ok && asked.error.code === 'network' && peer !== null) return local('peer', peer, true)
+      const { read, delivered, times } = await online(asked)
       await fetchProfiles(account, [...read, ...delivered])
-      const users = (ids: number[]) =>
-        ids.map((id) => account.groups.user(id)).filter((u): u is UserView => u !== null)
-      return { read: users(read), delivered: users(delivered) }
+      const at = (list: { userId: number; at: number }[] | undefined) =>
+        new Map((list ?? []).map((t) => [t.userId, t.at]))
+      const deliveredAt = at(times?.delivered)
+      const readAt = at(times?.read)
+      const entries = (ids: number[]) =>
+        ids.flatMap((id) => {
+          const user = account.groups.user(id)
+          return user
+            ? [{ user, deliveredAt: deliveredAt.get(id) ?? null, readAt: readAt.get(id) ?? null }]
+            : []
+        })
+      return { read: entries(read), delivered: entries(delivered), offline: false }
     },
   }
 }

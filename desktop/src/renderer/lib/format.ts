@@ -25,6 +25,11 @@ export function shortTime(at: number, now = Date.now()): string {
   return shortDate.format(at)
 }
 
+/** 14:05 today; Mon, 14:05 this week; 3 Jan, 14:05 before. For times in a list (receipts). */
+export function listTime(at: number, now = Date.now()): string {
+  return at >= startOfDay(now) ? time.format(at) : `${shortTime(at, now)}, ${time.format(at)}`
+}
+
 export function clockTime(at: number): string {
   return time.format(at)
 }

@@ -8,6 +8,7 @@ import Pencil from '@lucide/svelte/icons/pencil'
 import Reply from '@lucide/svelte/icons/reply'
 import Trash2 from '@lucide/svelte/icons/trash-2'
 import type { MessageView } from '@parley/shared'
+import { messageLink } from '@parley/shared/conversation'
 import type { Component } from 'svelte'
 import { pictureFileName } from './download'
 import type { MediaCache } from './managers/media.svelte'
@@ -80,11 +81,11 @@ export const MESSAGE_ACTIONS: readonly MessageAction[] = [
     run: (c) => c.copyText(),
   },
   {
-    // A link to the conversation: links to one message (and opening them) do not exist yet.
+    // A link to the message, by the relay's id: only once the relay has it.
     id: 'copy-link',
-    label: 'Copy link to chat',
+    label: 'Copy link',
     icon: Link,
-    when: live,
+    when: (c) => live(c) && c.message.id !== null,
     run: (c) => c.copyLink(),
   },
   {
@@ -137,11 +138,6 @@ export function actionsFor(context: MessageActionContext): MessageAction[] {
   return MESSAGE_ACTIONS.filter((action) => action.when(context))
 }
 
-/** The link `parley://conversation/<key>` opens the conversation in the app (desktop/src/main/deep-link.ts). */
-export function conversationLink(message: Pick<MessageView, 'conversation'>): string {
-  return `parley://conversation/${message.conversation}`
-}
-
 /** Where a message's context takes what it needs (read when an action runs, so always current). */
 export interface ActionSources {
   message: () => MessageView
@@ -182,7 +178,10 @@ export function actionContext(from: ActionSources): MessageActionContext {
       from.ui.dialog = { kind: 'forward', message: from.message() }
     },
     copyText: () => copy(from.message().text ?? ''),
-    copyLink: () => copy(conversationLink(from.message())),
+    copyLink: async () => {
+      const { id } = from.message()
+      if (id !== null) await copy(messageLink(id))
+    },
     savePicture: async () => {
       const message = from.message()
       if (message.image && !(await from.media.save(message.image.id, pictureFileName(message))))

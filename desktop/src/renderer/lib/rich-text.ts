@@ -1,9 +1,11 @@
+import { messageIdOf } from '@parley/shared/conversation'
 import { splitMentions } from '@parley/shared/groups'
 
 /**
  * A message's light formatting, parsed into a tree the page renders as elements (never as HTML):
  * `*bold*` or `**bold**`, `_italic_`, `~strike~` (or `~~strike~~`), `` `code` ``, fenced code blocks
- * (```` ``` ````), web addresses (`http(s)://…`, `www.…`), group invite links and @mentions.
+ * (```` ``` ````), web addresses (`http(s)://…`, `www.…`), group invite links, message links and
+ * @mentions.
  *
  * The rules are a messenger's, not Markdown's: a marker opens only at the start of a word (after a
  * space, punctuation or the start) and closes only at the end of one, so `a*b*c`, `snake_case` and
@@ -21,6 +23,8 @@ export type Inline =
   /** `href` is what opens (a `www.` address gets `https://`); `text` is what was written. */
   | { kind: 'link'; text: string; href: string }
   | { kind: 'invite'; text: string; code: string }
+  /** `parley://message/<id>`: opens that message in the app (never a browser). */
+  | { kind: 'message-link'; text: string; messageId: number }
   | { kind: 'bold'; children: Inline[] }
   | { kind: 'italic'; children: Inline[] }
   | { kind: 'strike'; children: Inline[] }
@@ -44,13 +48,14 @@ const EMPHASIS: Record<string, Emphasis> = {
   '~': 'strike',
   '~~': 'strike',
 }
-const CANDIDATE = /`+|\*+|_+|~+|https?:\/\/|www\.|parley:\/\/join\//gi
+const CANDIDATE = /`+|\*+|_+|~+|https?:\/\/|www\.|parley:\/\/(?:join|message)\//gi
 const WORD = /[\p{L}\p{N}]/u
 const SPACE = /\s/u
 /** Before an address: these would make it part of a word or of another address. */
 const NOT_BEFORE_LINK = /[\p{L}\p{N}@./:-]/u
 const URL_BODY = /(?:https?:\/\/|www\.)[^\s<>"'`]+/iy
 const INVITE = /parley:\/\/join\/([A-Za-z0-9]{16,64})(?![A-Za-z0-9])/iy
+const MESSAGE_LINK = /parley:\/\/message\/([1-9][0-9]{0,15})(?![A-Za-z0-9])/iy
 const TRAILING = new Set([...'.,;:!?*_~\'"'])
 
 export function parseRichText(text: string, options: RichTextOptions = {}): Block[] {
@@ -176,8 +181,13 @@ function atom(text: string, at: number, found: string): { item: Item; length: nu
   if (char === 'p' || char === 'P') {
     INVITE.lastIndex = at
     const invite = INVITE.exec(text)
-    return invite
-      ? { item: { kind: 'invite', text: invite[0], code: invite[1]! }, length: invite[0].length }
+    if (invite)
+      return { item: { kind: 'invite', text: invite[0], code: invite[1]! }, length: invite[0].length }
+    MESSAGE_LINK.lastIndex = at
+    const link = MESSAGE_LINK.exec(text)
+    const messageId = link ? messageIdOf(link[0]) : null
+    return link && messageId !== null
+      ? { item: { kind: 'message-link', text: link[0], messageId }, length: link[0].length }
       : null
   }
   URL_BODY.lastIndex = at

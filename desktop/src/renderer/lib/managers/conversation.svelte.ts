@@ -5,6 +5,7 @@ import type {
   MessagePage,
   MessageState,
   MessageView,
+  ReceiptsView,
 } from '@parley/shared'
 import { dmPeer } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
@@ -268,6 +269,11 @@ export class ConversationState {
   /** The newest messages were seen. */
   markRead(): void {
     void this.#bridge.invoke('messages.markRead', { conversation: this.key })
+  }
+
+  /** Who received and read a message, and when (see `messages.receipts`). */
+  receipts(message: { localId: number }): Promise<ReceiptsView> {
+    return call(this.#bridge, 'messages.receipts', { localId: message.localId })
   }
 
   history(message: { localId: number }): Promise<MessageHistoryView> {

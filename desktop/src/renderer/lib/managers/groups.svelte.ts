@@ -4,7 +4,6 @@ import type {
   GroupInviteView,
   GroupPreviewView,
   GroupView,
-  ReceiptsView,
 } from '@parley/shared'
 import type { Role } from '@parley/shared/groups'
 import type { Bridge } from '../bridge'
@@ -124,11 +123,6 @@ export class GroupsState {
   }
   join(code: string): Promise<ConversationView> {
     return call(this.#bridge, 'groups.join', { code })
-  }
-
-  /** Who received and read a message of yours ("Seen by"). */
-  receipts(localId: number): Promise<ReceiptsView> {
-    return call(this.#bridge, 'messages.receipts', { localId })
   }
 
   #take(group: GroupView): void {

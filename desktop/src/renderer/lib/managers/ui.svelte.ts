@@ -17,6 +17,8 @@ export type Dialog =
   | { kind: 'group-info' }
   | { kind: 'seen-by'; message: MessageView }
   | { kind: 'forward'; message: MessageView }
+  /** A message link led nowhere this account can see. */
+  | { kind: 'message-unavailable' }
 
 /**
  * What the window shows: the open conversation, the open dialog, the sidebar's query. Navigation
@@ -43,6 +45,7 @@ export class UiState {
     bridge.on('app.openJoin', ({ code }) => {
       this.dialog = { kind: 'join-group', code }
     })
+    bridge.on('app.openMessage', ({ messageId }) => void this.openMessage(messageId))
     bridge.onReconnect(() => {
       const open = this.#conversation
       if (open) void open.open()
@@ -67,6 +70,25 @@ export class UiState {
     void this.#bridge.invoke('app.setViewing', { conversation: key })
     await next.open(at)
     this.focusComposerSignal++
+  }
+
+  /**
+   * Shows a message by its relay id (a `parley://message/<id>` link) in its conversation, marked
+   * for a moment, as a reply's quote does: where it is loaded already, else the window is read
+   * around it. A message this device does not have for you says so.
+   */
+  async openMessage(messageId: number): Promise<void> {
+    const found = await this.#bridge.invoke('messages.locate', { messageId })
+    const message = found.ok ? found.value : null
+    if (!message) {
+      this.dialog = { kind: 'message-unavailable' }
+      return
+    }
+    const current = this.#conversation
+    if (current?.key === message.conversation) {
+      this.dialog = null
+      await current.jumpTo(message)
+    } else await this.open(message.conversation, message)
   }
 
   closeConversation(): void {
