@@ -39,6 +39,8 @@ export interface NewMessage {
   localImage?: ImageFields
   /** A file whose bytes wait in the account's folder under this local id. */
   localFile?: { id: string; name: string; size: number; type: string } | undefined
+  /** With `localFile`, its recording: a voice message of this length and waveform. */
+  voice?: { durationMs: number; waveform: number[] } | undefined
   /** The relay id of the message of the same conversation it answers. */
   replyToId?: number | undefined
   /** A forward: the relay id of the message whose content it copies. */
