@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { conversationKeyOf } from '../db/conversation-id'
-import { markVoicePlayed } from '../db/tables/messages'
 import { Refusal, refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
@@ -88,10 +86,8 @@ export function fileHandlers(core: Core): Handlers<FileMethods> {
     },
     'messages.markVoicePlayed': async ({ localId }) => {
       const account = session.signedIn()
-      const row = account.messages.row(localId)
-      if (row.voice === null) refuse('not_found', 'That message is not a voice message')
-      if (markVoicePlayed(account.db, localId))
-        changes.messages(account, conversationKeyOf(row.conversation_id), [localId])
+      const changed = account.messages.markVoicePlayed(localId)
+      if (changed) changes.messages(account, changed, [localId])
       return account.messages.view(localId)
     },
     'messages.saveFile': async ({ fileId }) => {
