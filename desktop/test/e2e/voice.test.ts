@@ -146,6 +146,18 @@ describe.skipIf(!canRunE2e)('voice messages, in Chromium', () => {
     await voice.getByRole('button', { name: /^Play voice message/ }).waitFor({ timeout: 10_000 })
     await voice.getByRole('button', { name: 'Playback speed 2×', exact: true }).click()
     await voice.getByRole('button', { name: 'Playback speed 1×', exact: true }).waitFor()
+    // Held down, the microphone records until let go; then the preview, and Discard keeps nothing.
+    const mic = (await page.getByRole('button', { name: 'Record voice message' }).boundingBox())!
+    await page.mouse.move(mic.x + mic.width / 2, mic.y + mic.height / 2)
+    await page.mouse.down()
+    await page.getByRole('timer', { name: 'Recording time' }).waitFor()
+    await page.waitForTimeout(1200)
+    await page.mouse.up()
+    await page.getByRole('button', { name: 'Send voice message' }).waitFor()
+    await page.getByRole('button', { name: 'Discard voice message' }).click()
+    await page.getByRole('button', { name: 'Record voice message' }).waitFor()
+    expect(await voicesIn(alice, dmKey(bobId))).toHaveLength(1)
+
     // The sender's own copy plays too (from the relay), and is never marked unplayed.
     const mine = voiceMessages(page).first().locator('.voice')
     expect(await mine.getAttribute('data-voice-state')).toBe('played')
