@@ -18,6 +18,12 @@ import {
 // the other side sees the waveform and length, plays it, seeks, changes speed, and the unplayed
 // mark goes. Then in a group, a forwarded copy, and a microphone the browser refuses.
 
+/** What the test reads of the page's one voice player (an <audio> element). */
+interface AudioState {
+  playbackRate: number
+  currentTime: number
+}
+
 const FAKE_MICROPHONE = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']
 
 const voiceMessages = (page: Page) =>
@@ -123,6 +129,8 @@ describe.skipIf(!canRunE2e)('voice messages, in Chromium', () => {
     await voice.getByRole('button', { name: 'Playback speed 1×', exact: true }).click()
     await voice.getByRole('button', { name: 'Playback speed 1.5×', exact: true }).click()
     await voice.getByRole('button', { name: 'Playback speed 2×', exact: true }).waitFor()
+    const player = bob.page.locator('audio[data-voice-player]')
+    expect(await player.evaluate((a) => (a as unknown as AudioState).playbackRate)).toBe(2)
 
     // Paused, then sought with the keyboard (End, then back) and by a click in the middle.
     if (await voice.getByRole('button', { name: 'Pause voice message' }).count())
@@ -138,6 +146,9 @@ describe.skipIf(!canRunE2e)('voice messages, in Chromium', () => {
     await expect
       .poll(async () => Math.abs(Number(await seek.getAttribute('aria-valuenow')) - half))
       .toBeLessThanOrEqual(1)
+    // The audio itself moved there, not only the bar.
+    const at = await player.evaluate((a) => (a as unknown as AudioState).currentTime * 1000)
+    expect(Math.abs(at - stored!.voice!.durationMs / 2)).toBeLessThan(300)
     await expect
       .poll(async () => (await voice.locator('.time').textContent())?.trim())
       .toMatch(/^0:0\d \/ 0:0\d$/)
@@ -211,6 +222,38 @@ describe.skipIf(!canRunE2e)('voice messages, in Chromium', () => {
       .getByRole('button', { name: /^Play voice message from you/ })
       .click()
     await copy.getByRole('button', { name: /^Play voice message from Bob/ }).waitFor()
+  })
+})
+
+describe.skipIf(!canRunE2e)('the longest voice message', () => {
+  const world = new World()
+  let alice: Person
+
+  beforeAll(async () => {
+    await world.start({ chromiumFlags: FAKE_MICROPHONE })
+    ;[alice] = await world.contacts('Alice', 'Bob')
+    await openChat(alice.page, '^Bob Tester')
+  }, 120_000)
+  afterAll(() => world.stop(), 60_000)
+
+  it('counts down in its last minute and stops by itself at 15:00, keeping the recording for the preview', {
+    timeout: 60_000,
+  }, async () => {
+    const { page } = alice
+    // The page's clock runs fast from here (the recording itself stays short and real).
+    await page.clock.install()
+    await page.getByRole('button', { name: 'Record voice message' }).click()
+    await page.getByRole('timer', { name: 'Recording time' }).waitFor()
+    await page.getByText('Up to 15:00').waitFor()
+    await page.clock.fastForward('14:05')
+    const countdown = page.getByRole('status').filter({ hasText: /^Stops at 15:00: 0:5\d left$/ })
+    await countdown.waitFor()
+    await screenshots(page, 'voice-limit')
+    await page.clock.fastForward('01:00')
+    await page.getByRole('button', { name: 'Send voice message' }).waitFor()
+    expect(await page.getByRole('timer').count()).toBe(0)
+    await page.getByRole('button', { name: 'Discard voice message' }).click()
+    await page.getByRole('button', { name: 'Record voice message' }).waitFor()
   })
 })
 

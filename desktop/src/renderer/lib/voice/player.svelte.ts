@@ -167,6 +167,10 @@ export class VoicePlayer {
     if (this.#audio) return this.#audio
     const audio = new Audio()
     audio.preload = 'auto'
+    // In the page (hidden, no controls): one element for every voice message, and one to find.
+    audio.hidden = true
+    audio.dataset.voicePlayer = ''
+    document.body.append(audio)
     audio.addEventListener('play', () => {
       this.#playing = true
       this.#follow()
