@@ -4,7 +4,8 @@
  * index.html as a meta tag (so it holds wherever the page is opened from, e.g. a dev server).
  *
  * No 'unsafe-eval' and no inline scripts; inline styles are needed by Svelte (style attributes,
- * transitions) and emoji-picker-element. Pictures are blob: URLs made from the core's bytes. The
+ * transitions) and emoji-picker-element. Pictures and voice messages are blob: URLs made from the
+ * core's bytes. The
  * page talks to the core through the preload (Electron) or one loopback WebSocket to the host
  * (browser mode): that is the only thing the targets differ in.
  */
@@ -13,6 +14,8 @@ const DIRECTIVES = {
   'script-src': ["'self'"],
   'style-src': ["'self'", "'unsafe-inline'"],
   'img-src': ["'self'", 'blob:', 'data:'],
+  // Voice messages play from blob: URLs made from the core's bytes (and the recorder's own).
+  'media-src': ["'self'", 'blob:'],
   'connect-src': ["'self'"],
   'object-src': ["'none'"],
   'frame-src': ["'none'"],

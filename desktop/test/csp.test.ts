@@ -83,6 +83,8 @@ describe('the renderer has one Content-Security-Policy', () => {
     expect(meta.get('connect-src')).toEqual(["'self'", 'ws://127.0.0.1:*', 'ws://localhost:*'])
     for (const policy of [app, browser, meta]) {
       expect(policy.get('script-src')).toEqual(["'self'"])
+      // Voice messages play from blob: URLs; nothing else (no data:, no remote audio).
+      expect(policy.get('media-src')).toEqual(["'self'", 'blob:'])
       expect([...policy.values()].flat()).not.toContain("'unsafe-eval'")
     }
   })

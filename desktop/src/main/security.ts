@@ -77,14 +77,36 @@ export function hardenContents(contents: HardenedContents, openExternal: (url: s
 }
 
 /**
- * What our own page may have: notifications, and writing text to the clipboard (the message
- * menu's Copy; Chromium asks `clipboard-sanitized-write` for `navigator.clipboard.writeText`, and
- * only during a click or key press). Reading the clipboard and everything else is refused.
+ * What our own page may have: notifications, writing text to the clipboard (the message menu's
+ * Copy; Chromium asks `clipboard-sanitized-write` for `navigator.clipboard.writeText`, and only
+ * during a click or key press), and the microphone for voice messages (`media`, audio only: a
+ * request naming video, or no media type at all, is refused). Reading the clipboard, the camera,
+ * screen capture and everything else are refused, and other origins get nothing.
  */
 const ALLOWED_PERMISSIONS = new Set(['notifications', 'clipboard-sanitized-write'])
 
-export function allowPermission(permission: string, requestingUrl: string | undefined): boolean {
-  return ALLOWED_PERMISSIONS.has(permission) && requestingUrl !== undefined && isAppUrl(requestingUrl)
+/** What Electron tells about a `media` permission: the types a request wants, or the one a check asks about. */
+export interface MediaDetails {
+  /** A request (getUserMedia): the kinds of device it wants. */
+  mediaTypes?: readonly string[]
+  /** A check: the kind of device it asks about. */
+  mediaType?: string
+}
+
+export function allowPermission(
+  permission: string,
+  requestingUrl: string | undefined,
+  details: MediaDetails = {},
+): boolean {
+  if (requestingUrl === undefined || !isAppUrl(requestingUrl)) return false
+  if (permission === 'media') return audioOnly(details)
+  return ALLOWED_PERMISSIONS.has(permission)
+}
+
+/** The microphone and nothing else: at least one media type named, each of them audio. */
+function audioOnly({ mediaTypes, mediaType }: MediaDetails): boolean {
+  const types = mediaTypes ?? (mediaType === undefined ? [] : [mediaType])
+  return types.length > 0 && types.every((type) => type === 'audio')
 }
 
 export interface PermissionSession {
@@ -93,20 +115,27 @@ export interface PermissionSession {
       contents: unknown,
       permission: string,
       callback: (granted: boolean) => void,
-      details: { requestingUrl?: string },
+      details: { requestingUrl?: string; mediaTypes?: string[] },
     ) => void,
   ): void
   setPermissionCheckHandler(
-    handler: (contents: unknown, permission: string, requestingOrigin: string) => boolean,
+    handler: (
+      contents: unknown,
+      permission: string,
+      requestingOrigin: string,
+      details: { mediaType?: string },
+    ) => boolean,
   ): void
   setDevicePermissionHandler?(handler: () => boolean): void
 }
 
 export function hardenSession(session: PermissionSession): void {
   session.setPermissionRequestHandler((_contents, permission, callback, details) => {
-    callback(allowPermission(permission, details.requestingUrl))
+    callback(allowPermission(permission, details.requestingUrl, details))
   })
-  session.setPermissionCheckHandler((_contents, permission, origin) => allowPermission(permission, origin))
+  session.setPermissionCheckHandler((_contents, permission, origin, details) =>
+    allowPermission(permission, origin, details ?? {}),
+  )
   // USB, HID, serial and the like: never.
   session.setDevicePermissionHandler?.(() => false)
 }

@@ -13,6 +13,7 @@ import { OutgoingQueue } from './lib/managers/outgoing.svelte'
 import { SearchState } from './lib/managers/search.svelte'
 import { UiState } from './lib/managers/ui.svelte'
 import { startWebNotifications } from './lib/managers/web-notifications'
+import { VoicePlayer } from './lib/voice/player.svelte'
 import './styles/app.css'
 
 const target = document.getElementById('app')
@@ -33,6 +34,7 @@ const context = managersContext({
   notifications,
   search: new SearchState(bridge),
   ui,
+  voice: new VoicePlayer(bridge, window.localStorage),
 })
 mount(App, { target, context })
 // Electron notifies natively from its main process; a browser tab does it itself.

@@ -78,10 +78,18 @@ export class World {
     })
   }
 
-  /** `relayEnv`: the relay's settings, as an operator would set them (MAX_FILE_BYTES, say). */
-  async start(options: { relayEnv?: Record<string, string> } = {}): Promise<void> {
+  /**
+   * `relayEnv`: the relay's settings, as an operator would set them (MAX_FILE_BYTES, say).
+   * `chromiumFlags`: more flags for this world's Chromium only (a fake microphone, say).
+   */
+  async start(
+    options: { relayEnv?: Record<string, string>; chromiumFlags?: readonly string[] } = {},
+  ): Promise<void> {
     this.relay = await startRelay(options.relayEnv ? { env: options.relayEnv } : {})
-    this.browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS })
+    this.browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_FLAGS, ...(options.chromiumFlags ?? [])],
+    })
   }
 
   /** `core`: options for this person's app (as the Electron shell would pass, e.g. its keychain cipher). */

@@ -209,13 +209,28 @@ describe('navigation, windows, links and permissions', () => {
     expect(openExternal.mock.calls).toEqual([['https://example.org/'], ['https://example.org/x']])
   })
 
-  it('permissions: notifications and clipboard writes for our page only; camera, geolocation, clipboard reads and the rest refused', () => {
+  it('permissions: notifications, clipboard writes and the microphone (audio only) for our page only; camera, geolocation, clipboard reads and the rest refused', () => {
     expect(allowPermission('notifications', 'app://parley/index.html')).toBe(true)
     expect(allowPermission('notifications', 'app://parley')).toBe(true)
     expect(allowPermission('notifications', 'https://evil.example')).toBe(false)
     expect(allowPermission('notifications', undefined)).toBe(false)
     expect(allowPermission('clipboard-sanitized-write', 'app://parley/index.html')).toBe(true)
     expect(allowPermission('clipboard-sanitized-write', 'https://evil.example')).toBe(false)
+    // The microphone, for voice messages: audio only, our page only.
+    expect(allowPermission('media', 'app://parley/index.html', { mediaTypes: ['audio'] })).toBe(true)
+    expect(allowPermission('media', 'app://parley', { mediaType: 'audio' })).toBe(true)
+    expect(allowPermission('media', 'app://parley/index.html', { mediaTypes: ['audio', 'video'] })).toBe(
+      false,
+    )
+    expect(allowPermission('media', 'app://parley/index.html', { mediaTypes: ['video'] })).toBe(false)
+    expect(allowPermission('media', 'app://parley', { mediaType: 'video' })).toBe(false)
+    expect(allowPermission('media', 'app://parley', { mediaType: 'unknown' })).toBe(false)
+    expect(allowPermission('media', 'app://parley/index.html', { mediaTypes: [] })).toBe(false)
+    expect(allowPermission('media', 'https://evil.example', { mediaTypes: ['audio'] })).toBe(false)
+    expect(allowPermission('media', undefined, { mediaTypes: ['audio'] })).toBe(false)
+    expect(allowPermission('display-capture', 'app://parley/index.html', { mediaTypes: ['audio'] })).toBe(
+      false,
+    )
     for (const permission of ['media', 'geolocation', 'clipboard-read', 'openExternal', 'hid', 'unknown']) {
       expect(allowPermission(permission, 'app://parley/index.html')).toBe(false)
     }
@@ -223,8 +238,15 @@ describe('navigation, windows, links and permissions', () => {
     const session = {
       request: undefined as
         | undefined
-        | ((c: unknown, p: string, cb: (g: boolean) => void, d: { requestingUrl?: string }) => void),
-      check: undefined as undefined | ((c: unknown, p: string, o: string) => boolean),
+        | ((
+            c: unknown,
+            p: string,
+            cb: (g: boolean) => void,
+            d: { requestingUrl?: string; mediaTypes?: string[] },
+          ) => void),
+      check: undefined as
+        | undefined
+        | ((c: unknown, p: string, o: string, d: { mediaType?: string }) => boolean),
       device: undefined as undefined | (() => boolean),
     }
     hardenSession({
@@ -242,8 +264,23 @@ describe('navigation, windows, links and permissions', () => {
     session.request?.(null, 'notifications', (g) => granted.push(g), {
       requestingUrl: 'app://parley/index.html',
     })
-    expect(granted).toEqual([false, true])
-    expect(session.check?.(null, 'geolocation', 'app://parley')).toBe(false)
+    session.request?.(null, 'media', (g) => granted.push(g), {
+      requestingUrl: 'app://parley/index.html',
+      mediaTypes: ['audio'],
+    })
+    session.request?.(null, 'media', (g) => granted.push(g), {
+      requestingUrl: 'app://parley/index.html',
+      mediaTypes: ['audio', 'video'],
+    })
+    session.request?.(null, 'media', (g) => granted.push(g), {
+      requestingUrl: 'https://evil.example/',
+      mediaTypes: ['audio'],
+    })
+    expect(granted).toEqual([false, true, true, false, false])
+    expect(session.check?.(null, 'geolocation', 'app://parley', {})).toBe(false)
+    expect(session.check?.(null, 'media', 'app://parley', { mediaType: 'audio' })).toBe(true)
+    expect(session.check?.(null, 'media', 'app://parley', { mediaType: 'video' })).toBe(false)
+    expect(session.check?.(null, 'media', 'https://evil.example', { mediaType: 'audio' })).toBe(false)
     expect(session.device?.()).toBe(false)
   })
 })

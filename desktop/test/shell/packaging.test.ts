@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { getConfig, validateConfiguration } from 'app-builder-lib/out/util/config/config.js'
 import { DebugLogger } from 'builder-util'
@@ -32,6 +33,16 @@ describe('packaging', () => {
     })
     // What makes the last one safe to turn off: the renderer is never a file:// page.
     expect(RENDERER_URL).toMatch(/^app:\/\//)
+  })
+
+  it('on macOS the app may ask for the microphone (voice messages): the entitlement and the sentence macOS shows', async () => {
+    const { mac } = await packagingConfig()
+    expect(mac?.extendInfo).toMatchObject({
+      NSMicrophoneUsageDescription: expect.stringMatching(/voice messages/),
+    })
+    const entitlements = readFileSync(path.join(repo, mac?.entitlements as string), 'utf8')
+    expect(entitlements).toMatch(/<key>com\.apple\.security\.device\.audio-input<\/key>\s*<true\/>/)
+    expect(entitlements).not.toMatch(/device\.camera/)
   })
 
   it('a misspelt fuse would not pass unnoticed', async () => {

@@ -1,5 +1,6 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Uuid } from '../protocol/common'
+import { VoiceDuration, Waveform } from '../protocol/files'
 import { GroupInviteCode, GroupRole, GroupTitle, MAX_MEMBERS_PER_REQUEST } from '../protocol/groups'
 import { FILE_PIECE_BYTES } from '../protocol/limits'
 import { Emoji, MessageText } from '../protocol/messages'
@@ -193,6 +194,27 @@ export const bridgeMethods = {
     }),
     MessageView,
     'Send a staged file of any type: shown at once as pending; the outbox uploads it (again from the start after a broken connection) and then sends the message.',
+  ),
+  'messages.sendVoice': method(
+    Strict({
+      conversation: Conversation,
+      /** The recording, handed over with `messages.stageFile`. */
+      stageId: Uuid,
+      /** Its media type as recorded, e.g. `audio/webm;codecs=opus` (parameters are dropped). */
+      type: Type.String({ minLength: 3, maxLength: 127, pattern: '^audio/' }),
+      durationMs: VoiceDuration,
+      /** Loudness samples computed once from the recording, 0 to 255. */
+      waveform: Waveform,
+      clientId: Type.Optional(Uuid),
+      replyToId: Type.Optional(Id),
+    }),
+    MessageView,
+    'Send a staged recording as a voice message: shown at once as pending; the outbox uploads it (again from the start after a broken connection) and then sends it with its length and waveform, once.',
+  ),
+  'messages.markVoicePlayed': method(
+    LocalIdParams,
+    MessageView,
+    'A voice message was played on this device: no longer marked as unplayed (kept on this device only).',
   ),
   'messages.fileLimit': method(
     NoParams,

@@ -1,7 +1,7 @@
 import Type from 'typebox'
 import { Id, ImageId, STORABLE_TEXT_PATTERN, Strict, Timestamp, Uuid } from '../protocol/common'
 import { ContactStatus } from '../protocol/contacts'
-import { FileInfo, VoiceDuration, Waveform } from '../protocol/files'
+import { VoiceDuration, Waveform } from '../protocol/files'
 import { GroupRole } from '../protocol/groups'
 import { MAX_DRAFT_LENGTH } from '../protocol/limits'
 import { Reaction } from '../protocol/messages'
@@ -142,7 +142,17 @@ export const FileView = Strict({
 })
 export type FileView = Type.Static<typeof FileView>
 
-export const VoiceView = Strict({ file: FileInfo, durationMs: VoiceDuration, waveform: Waveform })
+/**
+ * A voice message: its recording (download it by `file.id` with `messages.downloadFile` unless
+ * `file.local`: still on this device, waiting to be uploaded), its length and its waveform, and
+ * whether this device has played it (kept here only; someone else's unplayed ones are marked).
+ */
+export const VoiceView = Strict({
+  file: FileView,
+  durationMs: VoiceDuration,
+  waveform: Waveform,
+  played: Type.Boolean(),
+})
 export type VoiceView = Type.Static<typeof VoiceView>
 
 /**

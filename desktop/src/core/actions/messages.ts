@@ -5,7 +5,7 @@ import {
   parseConversationKey,
   type SearchHit,
 } from '@parley/shared'
-import { conversationId } from '../db/conversation-id'
+import { conversationId, conversationKeyOf } from '../db/conversation-id'
 import {
   discardFailed,
   insertPendingMessage,
@@ -21,6 +21,7 @@ import { groupRow, memberRole } from '../db/tables/groups'
 import { cachedVersions, saveVersions } from '../db/tables/message-versions'
 import {
   type ImageFields,
+  markVoicePlayed,
   messageRow,
   messageRowByServerId,
   ownMessageByClientId,
@@ -39,6 +40,8 @@ export interface NewMessage {
   localImage?: ImageFields
   /** A file whose bytes wait in the account's folder under this local id. */
   localFile?: { id: string; name: string; size: number; type: string } | undefined
+  /** With `localFile`, its recording: a voice message of this length and waveform. */
+  voice?: { durationMs: number; waveform: number[] } | undefined
   /** The relay id of the message of the same conversation it answers. */
   replyToId?: number | undefined
   /** A forward: the relay id of the message whose content it copies. */
@@ -116,6 +119,13 @@ export class MessageActions extends AccountActions {
     const localId = insertPendingMessage(this.db, { ...message, me: this.me, recipientId, forward })
     if (message.text !== null) setDraft(this.db, message.conversation, '', message.now)
     return this.row(localId)
+  }
+
+  /** A voice message was played here; its conversation when that changed it (it was unplayed), else null. */
+  markVoicePlayed(localId: number): ConversationKey | null {
+    const row = this.row(localId)
+    if (row.voice === null || row.hidden === 1) refuse('not_found', 'That message is not a voice message')
+    return markVoicePlayed(this.db, localId) ? conversationKeyOf(row.conversation_id) : null
   }
 
   /** A reply answers a message of the same conversation that the relay has. */

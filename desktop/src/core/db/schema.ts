@@ -85,8 +85,10 @@ export interface MessagesTable {
   file: string | null
   /** 1 while the file's bytes wait on this device, not uploaded yet. */
   file_local: Generated<number>
-  /** JSON {file, durationMs, waveform}: a voice message. */
+  /** JSON {file, durationMs, waveform}: a voice message (its file a local copy's while `file_local`). */
   voice: string | null
+  /** 1 once this device played the voice message (someone else's unplayed ones are marked). */
+  voice_played: Generated<number>
   /** 1 once deleted for this account only ("delete for me", on any of its devices). */
   hidden: Generated<number>
 }

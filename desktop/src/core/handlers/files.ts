@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto'
+import type { ConversationKey, MessageView } from '@parley/shared'
+import type { NewMessage } from '../actions/messages'
 import { online, refuse } from '../refusal'
 import type { Core, Handlers } from './context'
 
 type FileMethods =
   | 'messages.stageFile'
   | 'messages.sendFile'
+  | 'messages.sendVoice'
+  | 'messages.markVoicePlayed'
   | 'messages.fileLimit'
   | 'messages.downloadFile'
   | 'messages.readFile'
@@ -18,8 +22,42 @@ const tooLarge = (max: number) =>
  * folder, then written as a message whose upload the outbox makes. Saved: downloaded to disk,
  * then read back in pieces (browser mode) or copied where the person chose (Electron's dialog).
  */
+/** A recording's file name ending, by its media type (what browsers record). */
+function extensionOf(type: string): string {
+  const subtype = type.split('/')[1] ?? ''
+  return { webm: 'webm', ogg: 'ogg', mp4: 'm4a', mpeg: 'mp3', wav: 'wav', aac: 'aac' }[subtype] ?? 'audio'
+}
+
 export function fileHandlers(core: Core): Handlers<FileMethods> {
   const { session, changes } = core
+
+  /**
+   * A staged file written as a pending message whose upload the outbox makes (within the relay's
+   * limit); the same clientId again returns the message the first call wrote.
+   */
+  async function sendStaged(
+    params: { conversation: ConversationKey; stageId: string; clientId?: string; replyToId?: number },
+    missing: string,
+    content: (size: number, stageId: string) => Pick<NewMessage, 'text' | 'localFile' | 'voice'>,
+  ): Promise<MessageView> {
+    const { conversation, stageId, clientId, replyToId } = params
+    const account = session.signedIn()
+    account.messages.recipientOf(conversation)
+    const written = account.messages.writtenBefore(conversation, clientId)
+    if (written) return written
+    const size = (await account.files.seal(stageId)) ?? refuse('not_found', missing)
+    const max = await account.files.maxFileBytes()
+    if (max !== null && size > max) tooLarge(max)
+    const message = account.messages.write({
+      conversation,
+      clientId: clientId ?? randomUUID(),
+      now: core.clock(),
+      replyToId,
+      ...content(size, stageId),
+    })
+    return changes.written(account, message)
+  }
+
   return {
     'messages.fileLimit': async () => ({ maxFileBytes: await session.signedIn().files.maxFileBytes() }),
     'messages.stageFile': async ({ stageId, offset, dataBase64 }) => {
@@ -33,23 +71,24 @@ export function fileHandlers(core: Core): Handlers<FileMethods> {
         return refuse('invalid_params', `messages.stageFile: ${String(error)}`)
       }
     },
-    'messages.sendFile': async ({ conversation, stageId, name, type, text, clientId, replyToId }) => {
-      const account = session.signedIn()
-      account.messages.recipientOf(conversation)
-      const written = account.messages.writtenBefore(conversation, clientId)
-      if (written) return written
-      const size = (await account.files.seal(stageId)) ?? refuse('not_found', 'No file was handed over')
-      const max = await account.files.maxFileBytes()
-      if (max !== null && size > max) tooLarge(max)
-      const message = account.messages.write({
-        conversation,
+    'messages.sendFile': ({ name, type, text, ...params }) =>
+      sendStaged(params, 'No file was handed over', (size, id) => ({
         text: text ?? null,
-        clientId: clientId ?? randomUUID(),
-        now: core.clock(),
-        replyToId,
-        localFile: { id: stageId, name, size, type: type || 'application/octet-stream' },
-      })
-      return changes.written(account, message)
+        localFile: { id, name, size, type: type || 'application/octet-stream' },
+      })),
+    'messages.sendVoice': ({ type, durationMs, waveform, ...params }) => {
+      const mediaType = type.split(';')[0]!.trim().toLowerCase()
+      return sendStaged(params, 'No recording was handed over', (size, id) => ({
+        text: null,
+        localFile: { id, name: `Voice message.${extensionOf(mediaType)}`, size, type: mediaType },
+        voice: { durationMs, waveform },
+      }))
+    },
+    'messages.markVoicePlayed': async ({ localId }) => {
+      const account = session.signedIn()
+      const changed = account.messages.markVoicePlayed(localId)
+      if (changed) changes.messages(account, changed, [localId])
+      return account.messages.view(localId)
     },
     'messages.downloadFile': async ({ fileId }) => online(session.signedIn().downloads.fetch(fileId)),
     'messages.readFile': async ({ fileId, offset }) => {

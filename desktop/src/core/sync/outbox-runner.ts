@@ -47,10 +47,14 @@ export type ImageUploader = (row: MessageRow) => Promise<Result<null>>
 function sendContent(row: MessageRow) {
   if (row.forward_of !== null) return { forwardOf: row.forward_of }
   const fileId = row.file === null ? undefined : (JSON.parse(row.file) as { id?: unknown }).id
+  // A voice message's recording is its file (uploaded first): it goes as the voice's fileId.
+  const voice =
+    row.voice === null ? null : (JSON.parse(row.voice) as { durationMs: number; waveform: number[] })
   return {
     ...(row.text !== null && { text: row.text }),
     ...(row.image_id !== null && { imageId: row.image_id }),
-    ...(typeof fileId === 'string' && { fileId }),
+    ...(typeof fileId === 'string' &&
+      (voice ? { voice: { fileId, durationMs: voice.durationMs, waveform: voice.waveform } } : { fileId })),
   }
 }
 

@@ -8,6 +8,7 @@ import type { MediaCache } from './managers/media.svelte'
 import type { NotificationPermissionState } from './managers/notification-permission.svelte'
 import type { SearchState } from './managers/search.svelte'
 import type { UiState } from './managers/ui.svelte'
+import type { VoicePlayer } from './voice/player.svelte'
 
 export interface Managers {
   app: AppState
@@ -21,6 +22,8 @@ export interface Managers {
   notifications: NotificationPermissionState
   search: SearchState
   ui: UiState
+  /** Plays voice messages, one at a time. */
+  voice: VoicePlayer
 }
 
 const key = Symbol('parley.managers')

@@ -8,6 +8,7 @@ import * as m0006 from './0006-groups'
 import * as m0007 from './0007-group-end'
 import * as m0008 from './0008-rich-messages'
 import * as m0009 from './0009-receipt-times'
+import * as m0010 from './0010-voice-played'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-group-end': m0007,
   '0008-rich-messages': m0008,
   '0009-receipt-times': m0009,
+  '0010-voice-played': m0010,
 }

@@ -169,6 +169,14 @@ export function setUploadedFile(db: LocalDb, localId: number, file: FileInfo): v
   )
 }
 
+/** A voice message was played on this device; false when it was already marked played. */
+export function markVoicePlayed(db: LocalDb, localId: number): boolean {
+  return (
+    db.prepare('update messages set voice_played = 1 where local_id = ? and voice_played = 0').run(localId)
+      .changes > 0
+  )
+}
+
 export function setText(db: LocalDb, localId: number, text: string): void {
   db.prepare('update messages set text = ? where local_id = ?').run(text, localId)
 }

@@ -21,6 +21,8 @@ export interface PendingMessage {
   localImage?: ImageFields
   /** A file to upload before the send: its local copy's id, name, size and type. */
   localFile?: { id: string; name: string; size: number; type: string } | undefined
+  /** With `localFile`, its recording: a voice message of this length and waveform. */
+  voice?: { durationMs: number; waveform: number[] } | undefined
   /** The relay id of the message it answers. */
   replyToId?: number | undefined
   /** A forward: the relay id of the message whose content it copies (shown at once from here). */
@@ -55,7 +57,10 @@ export function insertPendingRow(db: LocalDb, input: PendingMessage): number {
       forwardOf: input.forward?.of ?? null,
       file: input.localFile ? JSON.stringify(input.localFile) : (source?.file ?? null),
       fileLocal: input.localFile ? 1 : 0,
-      voice: source?.voice ?? null,
+      voice:
+        input.localFile && input.voice
+          ? JSON.stringify({ file: input.localFile, ...input.voice })
+          : (source?.voice ?? null),
     }) as number
 }
 

@@ -79,7 +79,9 @@ function toView(
           local: row.image_local === 1,
         }
   let file = parseFile(row.file, row.file_local === 1)
-  let voice = parseVoice(row.voice)
+  let voice = parseVoice(row.voice, row.voice_played === 1, file)
+  // A voice message's recording shows as its voice, not as an attached file too.
+  if (voice) file = null
   let editedAt = row.edited_at
   let deletedAt = row.deleted_at
   let reactions = JSON.parse(row.reactions) as Reaction[]

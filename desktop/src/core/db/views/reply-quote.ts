@@ -59,14 +59,25 @@ export function parseFile(json: string | null, local = false): FileView | null {
   }
 }
 
-export function parseVoice(json: string | null): VoiceView | null {
+/**
+ * A stored voice column (JSON), or null when there is none or it does not read. `file` is the
+ * message's file column when it has one: a voice message written here keeps its recording there
+ * (a local copy's id, then the relay's once uploaded) until the relay's copy of the message replaces it.
+ */
+export function parseVoice(
+  json: string | null,
+  played: boolean,
+  file: FileView | null = null,
+): VoiceView | null {
   const value = parseJson(json)
-  const file = value && parseFile(JSON.stringify(value.file))
-  if (!value || !file || typeof value.durationMs !== 'number' || !Array.isArray(value.waveform)) return null
+  const recording = file ?? (value && parseFile(JSON.stringify(value.file)))
+  if (!value || !recording || typeof value.durationMs !== 'number' || !Array.isArray(value.waveform))
+    return null
   return {
-    file: { id: file.id, name: file.name, size: file.size, type: file.type },
+    file: recording,
     durationMs: value.durationMs,
     waveform: value.waveform as number[],
+    played,
   }
 }
 

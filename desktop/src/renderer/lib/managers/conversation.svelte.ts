@@ -10,7 +10,7 @@ import type {
 import { dmPeer } from '@parley/shared/conversation'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
-import { saveFile, sendFile } from './files'
+import { saveFile, sendFile, sendVoice } from './files'
 import type { OutgoingQueue } from './outgoing.svelte'
 
 const PAGE = 100
@@ -219,6 +219,20 @@ export class ConversationState {
     const replyToId = this.replyingTo?.id ?? undefined
     this.replyingTo = null
     this.upsert(await sendFile(this.#bridge, this.key, file, replyToId))
+  }
+
+  /**
+   * Sends a stopped recording as a voice message (handed to the app at once, kept there, shown
+   * pending while the outbox uploads it). The same clientId on a second try returns the same message.
+   */
+  async sendVoice(
+    recording: { blob: Blob; type: string; durationMs: number; waveform: number[] },
+    clientId: string,
+  ): Promise<void> {
+    const replyToId = this.replyingTo?.id ?? undefined
+    const message = await sendVoice(this.#bridge, this.key, recording, clientId, replyToId)
+    if (this.replyingTo?.id === replyToId) this.replyingTo = null
+    this.upsert(message)
   }
 
   /** Downloads a message's file (Electron asks where to save it). */
