@@ -7,6 +7,7 @@ import * as m0005 from './0005-registration-and-admin'
 import * as m0006 from './0006-groups'
 import * as m0007 from './0007-account-erase'
 import * as m0008 from './0008-files-and-replies'
+import * as m0009 from './0009-feed-floor'
 
 /** Ordered and imported statically: bundlers and asar archives cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-groups': m0006,
   '0007-account-erase': m0007,
   '0008-files-and-replies': m0008,
+  '0009-feed-floor': m0009,
 }
