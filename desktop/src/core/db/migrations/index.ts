@@ -7,6 +7,7 @@ import * as m0005 from './0005-conversation-keys'
 import * as m0006 from './0006-groups'
 import * as m0007 from './0007-group-end'
 import * as m0008 from './0008-rich-messages'
+import * as m0009 from './0009-backfill'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   '0006-groups': m0006,
   '0007-group-end': m0007,
   '0008-rich-messages': m0008,
+  '0009-backfill': m0009,
 }
