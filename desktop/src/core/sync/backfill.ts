@@ -27,6 +27,8 @@ export interface BackfillDeps {
   relay: Pick<RelayClient, 'call'>
   timing: Timing
   logger: Logger
+  /** Messages per page (default: the most GET /messages gives). */
+  pageSize?: number
 }
 
 interface Row {
@@ -99,8 +101,8 @@ export class Backfill extends EventEmitter<BackfillEvents> {
       }
       const query: MessagePageQuery =
         ref.kind === 'dm'
-          ? { with: ref.id, before: row.before_id, limit: PAGE }
-          : { group: ref.id, before: row.before_id, limit: PAGE }
+          ? { with: ref.id, before: row.before_id, limit: this.#deps.pageSize ?? PAGE }
+          : { group: ref.id, before: row.before_id, limit: this.#deps.pageSize ?? PAGE }
       const page = await relay.call('messagePage', { query })
       if (this.#stopped) return
       if (!page.ok) {
