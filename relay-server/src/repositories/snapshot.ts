@@ -2,7 +2,7 @@ import type { GroupMember, Message, SnapshotMarkers } from '@parley/shared'
 import { type Kysely, type RawBuilder, sql } from 'kysely'
 import type { Database, GroupRoleName, GroupRow } from '../db/schema'
 import { toMember } from './groups'
-import { selectMessages, toMessage } from './message-rows'
+import { type MessageWithMedia, toMessage } from './message-rows'
 import { reactionsFor } from './reactions'
 
 type Db = Kysely<Database>
@@ -51,89 +51,98 @@ export async function conversationPeerIds(db: Db, userId: number): Promise<numbe
   return rows.map((r) => Number(r.peer))
 }
 
-interface PageIds {
-  /** The conversation's key in the caller's terms: a peer id or a group id. */
-  key: number
-  id: number
-}
+/** Lets the event loop run between statements: better-sqlite3 runs each one synchronously. */
+const breathe = () => new Promise((resolve) => setImmediate(resolve))
 
-/** Runs one `union all` of per-conversation page subqueries, each tagged with its key. */
-async function pageIds(db: Db, subqueries: RawBuilder<unknown>[]): Promise<PageIds[]> {
-  if (subqueries.length === 0) return []
-  const { rows } = await sql<{ k: number; id: number }>`${sql.join(
+/** What each page subquery selects: the message with its media facts, tagged with its conversation. */
+const PAGE_COLUMNS = sql`m.*, i.mime as image_mime, i.width as image_width, i.height as image_height,
+  i.bytes as image_bytes, f.name as file_name, f.size as file_size, f.type as file_type`
+const PAGE_FROM = sql`messages m left join images i on i.id = m.image_id left join files f on f.id = m.file_id`
+
+/**
+ * Runs one `union all` of per-conversation page subqueries (each tagged with its key `k`), and
+ * gives the messages of each page, newest first, with their reactions.
+ */
+async function pages(
+  db: Db,
+  subqueries: RawBuilder<unknown>[],
+  into: Map<number, { messages: Message[]; hasMore: boolean }>,
+  limit: number,
+): Promise<void> {
+  if (subqueries.length === 0) return
+  const { rows } = await sql<MessageWithMedia & { k: number }>`${sql.join(
     subqueries.map((q, i) => sql`select * from (${q}) as ${sql.ref(`p${i}`)}`),
     sql` union all `,
   )}`.execute(db)
-  return rows.map((r) => ({ key: Number(r.k), id: Number(r.id) }))
+  const byKey = new Map<number, (MessageWithMedia & { k: number })[]>()
+  for (const row of rows) {
+    const key = Number(row.k)
+    const list = byKey.get(key) ?? []
+    if (list.length === 0) byKey.set(key, list)
+    list.push(row)
+  }
+  const shown = [...byKey.values()].flatMap((list) => list.slice(0, limit))
+  const reactions = await reactionsFor(
+    db,
+    shown.filter((r) => r.deleted_at === null).map((r) => Number(r.id)),
+  )
+  for (const [key, list] of byKey) {
+    into.set(key, {
+      messages: list.slice(0, limit).map((r) => toMessage(r, reactions.get(Number(r.id)) ?? [])),
+      hasMore: list.length > limit,
+    })
+  }
 }
 
 const notHidden = (userId: number) =>
   sql`not exists (select 1 from hidden_messages h where h.user_id = ${userId} and h.message_id = m.id)`
 
-/** The ids of the newest `limit + 1` messages of each conversation of `userId` with `peers`, as `userId` sees them. */
-export async function conversationPageIds(
+/** The newest `limit` messages of each conversation of `userId` with `peers`, as `userId` sees them. */
+export async function conversationPages(
   db: Db,
   userId: number,
   peers: readonly number[],
   limit: number,
-): Promise<Map<number, number[]>> {
-  const result = new Map<number, number[]>()
+): Promise<Map<number, { messages: Message[]; hasMore: boolean }>> {
+  const result = new Map<number, { messages: Message[]; hasMore: boolean }>()
   for (const chunk of chunks(peers, PAGES_PER_STATEMENT)) {
-    const rows = await pageIds(
+    await pages(
       db,
       chunk.map((peer) => {
         const [low, high] = peer < userId ? [peer, userId] : [userId, peer]
-        return sql`select ${sql.lit(peer)} as k, m.id from messages m
+        return sql`select ${sql.lit(peer)} as k, ${PAGE_COLUMNS} from ${PAGE_FROM}
           where m.user_low = ${low} and m.user_high = ${high}
             and (m.withheld = 0 or m.sender_id = ${userId}) and ${notHidden(userId)}
           order by m.id desc limit ${sql.lit(limit + 1)}`
       }),
+      result,
+      limit,
     )
-    for (const { key, id } of rows) {
-      const list = result.get(key) ?? []
-      if (list.length === 0) result.set(key, list)
-      list.push(id)
-    }
+    await breathe()
   }
   return result
 }
 
 /** The same for groups: each group's newest messages since the reader joined (`sinceSeq`). */
-export async function groupPageIds(
+export async function groupPages(
   db: Db,
   userId: number,
   groups: readonly { groupId: number; sinceSeq: number }[],
   limit: number,
-): Promise<Map<number, number[]>> {
-  const result = new Map<number, number[]>()
+): Promise<Map<number, { messages: Message[]; hasMore: boolean }>> {
+  const result = new Map<number, { messages: Message[]; hasMore: boolean }>()
   for (const chunk of chunks(groups, PAGES_PER_STATEMENT)) {
-    const rows = await pageIds(
+    await pages(
       db,
       chunk.map(
-        ({ groupId, sinceSeq }) => sql`select ${sql.lit(groupId)} as k, m.id from messages m
+        ({ groupId, sinceSeq }) => sql`select ${sql.lit(groupId)} as k, ${PAGE_COLUMNS} from ${PAGE_FROM}
           where m.group_id = ${groupId} and m.group_seq >= ${sinceSeq} and ${notHidden(userId)}
           order by m.id desc limit ${sql.lit(limit + 1)}`,
       ),
+      result,
+      limit,
     )
-    for (const { key, id } of rows) {
-      const list = result.get(key) ?? []
-      if (list.length === 0) result.set(key, list)
-      list.push(id)
-    }
-  }
-  return result
-}
-
-/** The messages with these ids, with their media and reactions, a chunk of ids per statement. */
-export async function messagesByIds(db: Db, ids: readonly number[]): Promise<Map<number, Message>> {
-  const result = new Map<number, Message>()
-  for (const chunk of chunks(ids, IDS_PER_STATEMENT)) {
-    const rows = await selectMessages(db).where('messages.id', 'in', chunk).execute()
-    const reactions = await reactionsFor(
-      db,
-      rows.filter((r) => r.deleted_at === null).map((r) => r.id),
-    )
-    for (const row of rows) result.set(row.id, toMessage(row, reactions.get(row.id) ?? []))
+    await breathe()
   }
   return result
 }

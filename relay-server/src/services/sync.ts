@@ -15,12 +15,11 @@ import { readFeed } from '../repositories/feed'
 import { toGroup } from '../repositories/groups'
 import {
   conversationMarkers,
-  conversationPageIds,
+  conversationPages,
   conversationPeerIds,
-  groupPageIds,
+  groupPages,
   membersAndEveryone,
   membershipsWithMarkers,
-  messagesByIds,
 } from '../repositories/snapshot'
 import { findUserById, findUsersByIds, toOwnUser, toPublicUser } from '../repositories/users'
 
@@ -53,31 +52,25 @@ export async function readSnapshot(
       const contactRows = await listContacts(trx, userId)
 
       const peers = await conversationPeerIds(trx, userId)
-      const pages = await conversationPageIds(trx, userId, peers, limit)
+      const pages = await conversationPages(trx, userId, peers, limit)
       const markers = await conversationMarkers(trx, userId)
 
       const memberships = await membershipsWithMarkers(trx, userId)
       const groupIds = memberships.map((m) => m.group.id)
       const { members, everyone } = await membersAndEveryone(trx, groupIds)
-      const groupPages = await groupPageIds(
+      const groupPageList = await groupPages(
         trx,
         userId,
         memberships.map((m) => ({ groupId: m.group.id, sinceSeq: m.joinedSeq })),
         limit,
       )
 
-      const shownIds = [...pages.values(), ...groupPages.values()].flatMap((ids) => ids.slice(0, limit))
-      const messages = await messagesByIds(trx, shownIds)
-      const pageOf = (ids: number[] | undefined) => ({
-        messages: (ids ?? []).slice(0, limit).flatMap((id) => messages.get(id) ?? []),
-        hasMore: (ids?.length ?? 0) > limit,
-      })
-
+      const empty = { messages: [], hasMore: false }
       const none = { deliveredUpTo: 0, readUpTo: 0 }
       const conversations: SnapshotConversation[] = peers
         .map((peerId) => ({
           peerId,
-          ...pageOf(pages.get(peerId)),
+          ...(pages.get(peerId) ?? empty),
           ...(markers.get(peerId) ?? { own: none, peer: none }),
         }))
         // Nothing visible left (all withheld from you, or hidden): not a conversation for you.
@@ -85,7 +78,7 @@ export async function readSnapshot(
         .sort((a, b) => b.messages[0]!.id - a.messages[0]!.id)
       const groups: SnapshotGroup[] = memberships.map((m) => ({
         group: toGroup(m.group, m.role, members.get(m.group.id) ?? []),
-        ...pageOf(groupPages.get(m.group.id)),
+        ...(groupPageList.get(m.group.id) ?? empty),
         own: m.own,
         everyone: everyone.get(m.group.id) ?? none,
       }))
