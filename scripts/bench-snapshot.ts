@@ -8,6 +8,8 @@
  *   2. the relay's event-loop delay while it served the snapshot (and during the backfill);
  *   3. the backfill: messages per second until all history is local, and how long until search
  *      finds the oldest message.
+ * Knobs (environment): BENCH_SNAPSHOT_MESSAGES, BENCH_SNAPSHOT_CONVERSATIONS, BENCH_SNAPSHOT_BACKFILL
+ * (0: stop after sign-in to usable).
  */
 import { randomUUID } from 'node:crypto'
 import path from 'node:path'
@@ -27,6 +29,8 @@ const envInt = (name: string, fallback: number, min: number, max: number) =>
   readInteger(process.env, name, fallback, min, max)
 const TOTAL = envInt('BENCH_SNAPSHOT_MESSAGES', 1_000_000, 1000, 10_000_000)
 const CONVERSATIONS = envInt('BENCH_SNAPSHOT_CONVERSATIONS', 200, 1, 10_000)
+/** 0 stops after sign-in to usable (the backfill of a million messages takes minutes). */
+const BACKFILL = envInt('BENCH_SNAPSHOT_BACKFILL', 1, 0, 1) === 1
 const PASSWORD = 'bench password for the snapshot'
 const IPC_MS = 60_000
 const TARGET_USABLE_MS = 2000
@@ -182,6 +186,12 @@ console.log(
 console.log(
   `  relay event loop while serving it: p50 ${ms(snapshotLoop.loop.p50Ms)}, p99 ${ms(snapshotLoop.loop.p99Ms)}, max ${ms(snapshotLoop.loop.maxMs)}`,
 )
+
+if (!BACKFILL) {
+  await core.close()
+  await relay.stop(10_000)
+  process.exit(0)
+}
 
 // The backfill: until no conversation is left to fill; meanwhile, when search first finds the oldest message.
 const backfillStart = performance.now()
