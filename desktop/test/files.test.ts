@@ -74,8 +74,12 @@ describe('files in the core', () => {
       text: 'The report',
       file: { name: 'report.pdf', size: 7_500_000, type: 'application/pdf', local: false },
     })
-    const saved = await bob.core.ok('messages.saveFile', { fileId: got.file?.id as string })
-    expect(Buffer.from(saved.dataBase64, 'base64').equals(bytes)).toBe(true)
+    const fileId = got.file?.id as string
+    expect(await bob.core.ok('messages.downloadFile', { fileId })).toEqual({ size: 7_500_000 })
+    const first = await bob.core.ok('messages.readFile', { fileId, offset: 0 })
+    const rest = await bob.core.ok('messages.readFile', { fileId, offset: FILE_PIECE_BYTES })
+    const saved = Buffer.concat([first, rest].map((p) => Buffer.from(p.dataBase64, 'base64')))
+    expect(saved.equals(bytes)).toBe(true)
     // Progress was told, and the local copy went once uploaded.
     const progress = alice.core.events('media.uploadProgress').filter((p) => p.localId === written.localId)
     expect(progress.at(-1)).toMatchObject({ sentBytes: 7_500_000, totalBytes: 7_500_000 })

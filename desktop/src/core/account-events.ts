@@ -20,6 +20,9 @@ export function wireAccount(core: Core, account: Account): void {
   account.on('uploadProgress', (localId, sentBytes, totalBytes) =>
     emit('media.uploadProgress', { localId, sentBytes, totalBytes }),
   )
+  account.on('downloadProgress', (fileId, receivedBytes, totalBytes) =>
+    emit('files.downloadProgress', { fileId, receivedBytes, totalBytes }),
+  )
   account.on('state', (info) => emit('connection.changed', info))
   account.on('applied', (summary) => applied(core, account, summary))
   account.on('presence', (ids) => {

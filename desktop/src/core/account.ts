@@ -20,6 +20,7 @@ import { accountRow, clearToken, updateProfile } from './db/tables/account'
 import { groupRow, saveGroup } from './db/tables/groups'
 import { sessionOf } from './db/views/profile'
 import type { Logger, Timing } from './logger'
+import { DownloadedFiles } from './media/downloaded-files'
 import { MediaCache, type MediaFile } from './media/media-cache'
 import { OutgoingFiles } from './media/outgoing-files'
 import { uploadMessageImage } from './media/upload'
@@ -50,6 +51,8 @@ export interface AccountEvents {
   outbox: [conversation: ConversationKey, localId: number]
   /** A message's picture is being uploaded. */
   uploadProgress: [localId: number, sentBytes: number, totalBytes: number]
+  /** A message's file is being downloaded (to be saved). */
+  downloadProgress: [fileId: string, receivedBytes: number, totalBytes: number]
 }
 
 /**
@@ -71,6 +74,7 @@ export class Account extends EventEmitter<AccountEvents> {
   readonly #media: MediaCache
   /** Files written here, until the relay has them; the relay's file limit; downloads. */
   readonly files: OutgoingFiles
+  readonly downloads: DownloadedFiles
   readonly #deps: AccountDeps
   /** The session token in plain text: the store may keep it sealed (CoreOptions.tokenCipher). */
   #token: string | null
@@ -115,6 +119,11 @@ export class Account extends EventEmitter<AccountEvents> {
       relay: this.#relay,
       progress: (...p) => this.emit('uploadProgress', ...p),
       clock: deps.clock,
+    })
+    this.downloads = new DownloadedFiles({
+      dir: path.join(path.dirname(db.file), `${base}-downloads`),
+      relay: this.#relay,
+      progress: (...p) => this.emit('downloadProgress', ...p),
     })
   }
 

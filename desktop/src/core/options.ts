@@ -19,7 +19,20 @@ export interface CoreOptions {
    * read (Electron: the OS keychain through safeStorage). Without one the token is stored as is.
    */
   tokenCipher?: TokenCipher
+  /**
+   * Asks where to save a file and copies it there (Electron: the system's save dialog, see
+   * main/ipc/save-file.ts). Without one, `messages.saveFileAs` is `unsupported` and the window
+   * reads the file in pieces and saves it itself (browser mode).
+   */
+  saveAs?: SaveAs
 }
+
+/**
+ * Shows a save dialog with `suggestedName` and copies the file at `source` to the path chosen:
+ * that path, or null when the person cancelled. Rejects when the copy fails (nothing is left at
+ * the path chosen then).
+ */
+export type SaveAs = (file: { source: string; suggestedName: string }) => Promise<string | null>
 
 export interface TokenCipher {
   encrypt(plain: string): string | Promise<string>

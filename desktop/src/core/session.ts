@@ -112,6 +112,7 @@ export class Session {
   async removeAccount(account: Account): Promise<void> {
     const { file } = account.db
     const media = account.mediaDir
+    const downloads = account.downloads.dir
     if (this.#account === account) this.#account = null
     try {
       await account.close()
@@ -120,6 +121,7 @@ export class Session {
     }
     for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true })
     rmSync(media, { recursive: true, force: true })
+    rmSync(downloads, { recursive: true, force: true })
     writeCurrentAccount(this.#deps.dataDir, null)
     this.#deps.emit('session.changed', { session: null, reason: 'signed_out' })
   }

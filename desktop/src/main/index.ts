@@ -23,6 +23,7 @@ import { APP_SCHEME, appScheme, createAppProtocolHandler, RENDERER_URL } from '.
 import { applyBadge } from './badge'
 import { DEEP_LINK_SCHEME, DeepLinkQueue, findDeepLink, parseDeepLink } from './deep-link'
 import { registerBridge } from './ipc/bridge'
+import { saveFileWithDialog } from './ipc/save-file'
 import { guardWindowClose, QuitController } from './lifecycle'
 import { applyStartAtLogin, HIDDEN_FLAG } from './login-item'
 import { applicationMenu } from './menu'
@@ -144,7 +145,21 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
   const dataDir = process.env.PARLEY_DATA_DIR
     ? path.resolve(process.env.PARLEY_DATA_DIR)
     : path.join(app.getPath('userData'), 'parley')
-  const core = await CoreService.start({ dataDir, shell: 'electron', version: app.getVersion(), tokenCipher })
+  let window: BrowserWindow | null = null
+  const saveAs = saveFileWithDialog({
+    showSaveDialog: (options) =>
+      window && !window.isDestroyed()
+        ? dialog.showSaveDialog(window, options)
+        : dialog.showSaveDialog(options),
+    downloadsDir: () => app.getPath('downloads'),
+  })
+  const core = await CoreService.start({
+    dataDir,
+    shell: 'electron',
+    version: app.getVersion(),
+    tokenCipher,
+    saveAs,
+  })
 
   const quitter = new QuitController({ app, closeCore: () => core.close(), onError: (e) => log('close', e) })
   // An OS shutdown comes without before-quit. Linux and macOS let it wait for the core (the
@@ -164,7 +179,6 @@ async function startShell(links: DeepLinkQueue): Promise<RunningShell> {
     process.argv.includes(HIDDEN_FLAG) ||
     (platform === 'darwin' && app.getLoginItemSettings().wasOpenedAtLogin)
   const stateFile = path.join(app.getPath('userData'), 'window-state.json')
-  let window: BrowserWindow | null = null
   let maximizeOnShow = false
   let tray: TrayController<NativeImage, Menu> | null = null
   let unreadTotal = 0

@@ -1,4 +1,5 @@
 import type { SessionView } from '@parley/shared'
+import type { CoreOptions } from '../../src/core/options'
 import { signUp, startCore, type TestCore, waitOnline } from './core'
 import { startProxy, type TestProxy } from './proxy'
 import type { TestRelay } from './relay'
@@ -13,15 +14,16 @@ export interface Device {
 
 /**
  * A new account on `relay` (or, with `login`, a second device of that account), online; what to
- * stop afterwards goes into `cleanup`.
+ * stop afterwards goes into `cleanup`; `options` as a shell passes them (Electron's save dialog...).
  */
 export async function startDevice(
   relay: TestRelay,
   cleanup: (() => Promise<void>)[],
   login?: SessionView,
+  options: Partial<Omit<CoreOptions, 'dataDir'>> = {},
 ): Promise<Device> {
   const proxy = await startProxy(Number(new URL(relay.url).port))
-  const core = await startCore()
+  const core = await startCore(undefined, options)
   cleanup.push(
     () => core.dispose(),
     () => proxy.close(),

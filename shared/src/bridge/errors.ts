@@ -21,6 +21,10 @@ export const localErrorCodes = {
   insecure_relay:
     'The relay address is plain http:// to another computer: passwords and messages would cross the network unencrypted. Use https://, or confirm (insecureRelayConfirmed).',
   internal: 'A fault in the app; the details are in its log.',
+  unsupported:
+    'This app (its shell) cannot do that; the caller has another way (browser mode has no save dialog).',
+  save_failed:
+    'The file could not be written where it was to be saved (no room, no permission, a folder gone).',
   app_unreachable:
     "The page lost its link to the Parley app (browser mode's host): the call may or may not have run.",
 } as const

@@ -74,6 +74,12 @@ export const bridgeEvents = {
     sentBytes: Type.Integer({ minimum: 0 }),
     totalBytes: Type.Integer({ minimum: 0 }),
   }),
+  /** How far a file is on its way down from the relay (`messages.downloadFile`); the last has receivedBytes = totalBytes. */
+  'files.downloadProgress': Strict({
+    fileId: Type.String(),
+    receivedBytes: Type.Integer({ minimum: 0 }),
+    totalBytes: Type.Integer({ minimum: 0 }),
+  }),
   /**
    * New messages from others arrived (live or in a catch-up), one event per conversation and batch:
    * the newest of them, who wrote it, and how many. What the shell notifies about.

@@ -44,6 +44,7 @@ const FilePieceBase64 = Type.String({
   maxLength: Math.ceil(FILE_PIECE_BYTES / 3) * 4,
   pattern: '^[A-Za-z0-9+/]*={0,2}$',
 })
+const FileId = Type.String({ pattern: '^[A-Za-z0-9]{22}$' })
 const ImageBase64 = Type.String({
   minLength: 4,
   maxLength: MAX_IMAGE_BASE64_LENGTH,
@@ -198,10 +199,20 @@ export const bridgeMethods = {
     Strict({ maxFileBytes: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]) }),
     'The largest file the relay takes (its `GET /health`), or null while it cannot be asked.',
   ),
-  'messages.saveFile': method(
-    Strict({ fileId: Type.String({ pattern: '^[A-Za-z0-9]{22}$' }) }),
+  'messages.downloadFile': method(
+    Strict({ fileId: FileId }),
+    Strict({ size: Type.Integer({ minimum: 0 }) }),
+    "Bring a message's file onto this device: streamed from the relay to disk (never whole in memory), told by `files.downloadProgress`; a broken download goes on where it stopped; a file already here is not fetched again. Its size; then `messages.readFile` or `messages.saveFileAs`.",
+  ),
+  'messages.readFile': method(
+    Strict({ fileId: FileId, offset: Type.Integer({ minimum: 0 }) }),
     Strict({ dataBase64: Type.String() }),
-    "A message's file, downloaded from the relay (online only).",
+    'A piece of a downloaded file from `offset` (up to 6 MB a call, so that it fits a bridge frame; empty at the end). Not downloaded: `not_found`; past its end: `invalid_params`.',
+  ),
+  'messages.saveFileAs': method(
+    Strict({ fileId: FileId, name: Type.String({ minLength: 1, maxLength: 255 }) }),
+    Strict({ saved: Type.Boolean() }),
+    'Electron: ask where to save a downloaded file (the system’s save dialog, `name` suggested, made safe) and copy it there; `saved` is false when the person cancelled. Where the shell has no save dialog (browser mode): `unsupported`. A copy that fails: `save_failed`.',
   ),
   'messages.forward': method(
     Strict({ localId: Id, to: Type.Array(Conversation, { minItems: 1, maxItems: 20, uniqueItems: true }) }),

@@ -1,7 +1,7 @@
 import type { AppInfo, BridgeMethod, BridgeParams, BridgeValue, ConversationKey } from '@parley/shared'
 import type { Logger } from '../logger'
 import type { ChangeEvents } from '../message-events'
-import type { Emit, TokenCipher } from '../options'
+import type { Emit, SaveAs, TokenCipher } from '../options'
 import type { WindowPresence } from '../presence'
 import type { Session } from '../session'
 import type { TypingTimers } from '../typing'
@@ -23,6 +23,8 @@ export interface Core {
   readonly startedAt: number
   /** Electron's keychain cipher (none in browser mode): what `app.security` reports on. */
   readonly tokenCipher: TokenCipher | undefined
+  /** Electron's save dialog (none in browser mode). */
+  readonly saveAs: SaveAs | undefined
   /** The conversation the window shows, as the renderer last said (`app.setViewing`). */
   viewing: ConversationKey | null
 }

@@ -63,6 +63,7 @@ export function assembleCore(options: CoreOptions, emit: Emit): Core {
     },
     startedAt: clock(),
     tokenCipher: options.tokenCipher,
+    saveAs: options.saveAs,
     viewing: null,
   }
   return core

@@ -15,7 +15,7 @@ const LIMIT_TTL_MS = 10 * 60_000
  * Files of any type written here: their bytes are copied at once into the account's folder
  * (`<account>-outgoing/`, fsynced), so a message with a file survives the app quitting; the outbox
  * uploads them (from the start again after a broken connection) and the copy goes once the relay
- * has it. Also: the relay's limit (`GET /health` maxFileBytes, not guessed) and downloads.
+ * has it. Also: the relay's limit (`GET /health` maxFileBytes, not guessed).
  */
 export class OutgoingFiles {
   readonly #dir: string
@@ -125,13 +125,6 @@ export class OutgoingFiles {
     } finally {
       this.#running.delete(row.local_id)
     }
-  }
-
-  /** A file's bytes from the relay (GET /files/:id). */
-  async download(fileId: string): Promise<Result<{ contentType: string; bytes: Buffer }>> {
-    const result = await this.#relay.raw('GET', `/files/${encodeURIComponent(fileId)}`)
-    if (!result.ok) return result
-    return { ok: true, value: { contentType: result.value.contentType, bytes: result.value.bytes } }
   }
 
   #path(localFileId: string): string {

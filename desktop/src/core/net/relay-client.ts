@@ -139,6 +139,38 @@ export class RelayClient {
     }
   }
 
+  /**
+   * A signed-in GET whose body is streamed, not read here (a file's download): the answer's status,
+   * headers and body when below 400, else the relay's error. `signal` ends it (no overall timeout:
+   * a big file on a slow line takes as long as it takes; the caller watches for a stall).
+   */
+  async stream(
+    url: string,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<Result<{ status: number; headers: Headers; body: ReadableStream<Uint8Array> }>> {
+    if (!this.#token) return failure('not_signed_in', 'Sign in first')
+    let response: Response
+    try {
+      response = await this.#fetch(`${this.baseUrl}${url}`, {
+        headers: { ...headers, authorization: `Bearer ${this.#token}` },
+        signal,
+      })
+    } catch (error) {
+      return failure('network', `Cannot reach the relay at ${this.baseUrl}: ${describe(error)}`)
+    }
+    if (response.status >= 400 || !response.body) {
+      let text = ''
+      try {
+        text = await response.text()
+      } catch {
+        // The error's body was cut: its status still says enough.
+      }
+      return this.#failed(response.status, text)
+    }
+    return { ok: true, value: { status: response.status, headers: response.headers, body: response.body } }
+  }
+
   /** An image's bytes (GET /images/:id): `full` is the image as uploaded (re-encoded by the relay). */
   async getImage(
     id: string,
@@ -212,7 +244,8 @@ export class RelayClient {
         body: multipartStream(part, source, onProgress),
         duplex: 'half',
         signal: AbortSignal.any([
-          AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000, file.size / 100)),
+          // 100 bytes a millisecond at worst; a whole number, or the timer throws (RangeError).
+          AbortSignal.timeout(Math.max(this.#timeoutMs, 120_000, Math.ceil(file.size / 100))),
           ...(signal ? [signal] : []),
         ]),
       } as RequestInit)

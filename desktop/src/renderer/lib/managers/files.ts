@@ -2,7 +2,8 @@ import type { ConversationKey, MessageView } from '@parley/shared'
 import { FILE_PIECE_BYTES } from '@parley/shared/limits'
 import type { Bridge } from '../bridge'
 import { call } from '../bridge/call'
-import { downloadBytes } from '../download'
+import { downloadBlob, fromBase64 } from '../download'
+import { BridgeFailure } from '../errors'
 import { formatBytes } from '../format'
 import { toBase64 } from '../pictures'
 
@@ -39,9 +40,26 @@ export async function sendFile(
   })
 }
 
-/** A message's file, downloaded and handed to the browser as a download (Electron asks where). */
+/**
+ * A message's file, downloaded by the app (its progress: `files.downloadProgress`), then saved:
+ * Electron asks where and copies it (no bytes through the window); a browser reads it in pieces
+ * into a Blob and downloads that.
+ */
 export async function saveFile(bridge: Bridge, message: MessageView): Promise<void> {
   if (!message.file || message.file.local) return
-  const { dataBase64 } = await call(bridge, 'messages.saveFile', { fileId: message.file.id })
-  downloadBytes(dataBase64, 'application/octet-stream', message.file.name)
+  const { id: fileId, name } = message.file
+  const { size } = await call(bridge, 'messages.downloadFile', { fileId })
+  const asked = await bridge.invoke('messages.saveFileAs', { fileId, name })
+  if (asked.ok) return
+  if (asked.error.code !== 'unsupported') throw new BridgeFailure(asked.error)
+  const parts: Uint8Array<ArrayBuffer>[] = []
+  for (let offset = 0; offset < size; ) {
+    const { dataBase64 } = await call(bridge, 'messages.readFile', { fileId, offset })
+    const piece = fromBase64(dataBase64)
+    if (piece.length === 0)
+      throw new Error(`“${name}” ended early: ${formatBytes(offset)} of ${formatBytes(size)}`)
+    parts.push(piece)
+    offset += piece.length
+  }
+  downloadBlob(new Blob(parts, { type: 'application/octet-stream' }), name)
 }

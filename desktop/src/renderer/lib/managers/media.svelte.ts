@@ -1,6 +1,6 @@
 import type { BridgeEventPayload, MediaSize } from '@parley/shared'
 import type { Bridge } from '../bridge'
-import { downloadUrl } from '../download'
+import { downloadUrl, fromBase64 } from '../download'
 
 const MAX_ENTRIES = 400
 
@@ -51,10 +51,14 @@ export class MediaCache {
     return this.#bridge.on('media.uploadProgress', listener)
   }
 
+  /** How far files being saved have come down from the relay. */
+  onDownloadProgress(listener: (progress: BridgeEventPayload<'files.downloadProgress'>) => void): () => void {
+    return this.#bridge.on('files.downloadProgress', listener)
+  }
+
   async #fetch(imageId: string, size: MediaSize): Promise<string | null> {
     const result = await this.#bridge.invoke('media.get', { imageId, size })
     if (!result.ok) return null
-    const bytes = Uint8Array.from(atob(result.value.dataBase64), (c) => c.charCodeAt(0))
-    return URL.createObjectURL(new Blob([bytes], { type: result.value.mime }))
+    return URL.createObjectURL(new Blob([fromBase64(result.value.dataBase64)], { type: result.value.mime }))
   }
 }
