@@ -6,6 +6,7 @@ import type {
   FeedEvent,
   Result,
   SyncQuery,
+  SyncSnapshot,
 } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { ApplySummary } from '../src/core/db/apply'
@@ -76,6 +77,24 @@ class ScriptedRelay extends EventEmitter<RelaySocketEvents> {
   }
 }
 
+const EMPTY_SNAPSHOT: SyncSnapshot = {
+  cursor: 0,
+  floor: 0,
+  user: {
+    id: ME,
+    username: 'me',
+    firstName: 'Me',
+    lastName: 'Myself',
+    avatarImageId: null,
+    createdAt: 0,
+    email: 'me@example.com',
+  },
+  contacts: [],
+  users: [],
+  conversations: [],
+  groups: [],
+}
+
 let db: LocalDb
 let engine: SyncEngine | undefined
 
@@ -94,7 +113,11 @@ async function setUp() {
     me: ME,
     socket: relay,
     relay: {
-      call: async () => ({ ok: false, error: { code: 'network', message: 'not scripted' } }),
+      // An empty snapshot at cursor 0: these cases drive the feed from its first event.
+      call: async (name: string) =>
+        name === 'syncSnapshot'
+          ? { ok: true, value: EMPTY_SNAPSHOT }
+          : { ok: false, error: { code: 'network', message: 'not scripted' } },
     } as never,
     clock: Date.now,
     timing: { ...defaultTiming, retryBaseMs: 10, retryMaxMs: 20 },

@@ -156,6 +156,7 @@ export async function buildApp(config: RelayConfig, options: BuildOptions = {}):
     redisKeyPrefix: config.redisKeyPrefix,
     dataDir: config.dataDir,
     imageGraceMs: config.imageGraceHours * 3600_000,
+    feedRetentionMs: config.feedRetentionDays * 86_400_000,
     groupMaxMembers: config.groupMaxMembers,
     registration: config.registration,
     erasedUsernameGraceMs: config.erasedUsernameGraceDays * 86_400_000,

@@ -64,6 +64,8 @@ export interface RelayConfig {
   registrationFromEnv: boolean
   /** How long an upload no message or profile uses is kept before garbage collection. */
   imageGraceHours: number
+  /** Feed events older than this many days are compacted (0: kept forever). */
+  feedRetentionDays: number
   /** How long an erased account's username stays reserved before others may register it. */
   erasedUsernameGraceDays: number
   uploads: UploadLimits
@@ -256,6 +258,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RelayConfig {
     maxBodyBytes: readInteger(env, 'MAX_BODY_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     trustProxy: readTrustProxy(env.TRUST_PROXY),
     imageGraceHours: readInteger(env, 'IMAGE_GRACE_HOURS', 24, 1, 24 * 365),
+    feedRetentionDays: readInteger(env, 'FEED_RETENTION_DAYS', 90, 0, 36_500),
     groupMaxMembers: readInteger(env, 'GROUP_MAX_MEMBERS', 1000, 2, 100_000),
     erasedUsernameGraceDays: readInteger(env, 'ERASED_USERNAME_GRACE_DAYS', 30, 0, 3650),
     uploads: readUploadLimits(env),

@@ -13,6 +13,8 @@ export interface UsersTable {
   avatar_image_id: Generated<string | null>
   /** The last seq handed out in this user's feed. */
   feed_seq: Generated<number>
+  /** The highest seq compaction may have deleted from this user's feed (0: none). */
+  feed_floor: Generated<number>
   last_seen_at: number | null
   created_at: number
   updated_at: number

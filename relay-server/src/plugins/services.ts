@@ -8,6 +8,7 @@ import { AuthService } from '../services/auth'
 import { Committer } from '../services/committer'
 import { ContactService } from '../services/contacts'
 import { ExportService } from '../services/export'
+import { FeedCompaction } from '../services/feed-compaction'
 import { FileService } from '../services/files'
 import { GroupService } from '../services/groups'
 import { ImageService } from '../services/images'
@@ -32,6 +33,7 @@ export interface Services {
   groups: GroupService
   presence: PresenceService
   committer: Committer
+  feedCompaction: FeedCompaction
 }
 
 declare module 'fastify' {
@@ -51,6 +53,8 @@ export interface ServicesOptions {
   registration: Registration
   erasedUsernameGraceMs: number
   uploads: UploadLimits
+  /** How long feed events are kept (0: forever). */
+  feedRetentionMs: number
   clock?: () => number
 }
 
@@ -125,6 +129,7 @@ export const services = fp(
       erasedUsernameGraceMs: options.erasedUsernameGraceMs,
       clock,
     })
+    const feedCompaction = new FeedCompaction({ db, clock, retentionMs: options.feedRetentionMs })
     app.decorate('services', {
       groups,
       committer,
@@ -137,6 +142,7 @@ export const services = fp(
       users: new UserService({ db, committer, images }),
       contacts: new ContactService({ db, committer, presence }),
       messages: new MessageService({ db, committer, realtime, groups }),
+      feedCompaction,
     })
     // Unused uploads (pictures and files) are collected hourly (and once shortly after start).
     // Erasures cut short by a stop are finished, and usernames past their grace are released.
@@ -154,6 +160,9 @@ export const services = fp(
             resumed + released > 0 && app.log.info({ resumed, released }, 'erased accounts tended'),
         )
         .catch((err) => app.log.warn({ err }, 'erased-account upkeep failed'))
+        .then(() => feedCompaction.run())
+        .then((compacted) => compacted > 0 && app.log.info({ compacted }, 'old feed events compacted'))
+        .catch((err) => app.log.warn({ err }, 'feed compaction failed'))
     const firstCollection = setTimeout(collect, 60_000).unref()
     const collection = setInterval(collect, 60 * 60_000).unref()
 
@@ -161,6 +170,7 @@ export const services = fp(
     app.addHook('onClose', async () => {
       clearTimeout(firstCollection)
       clearInterval(collection)
+      await feedCompaction.stop()
       await committer.close()
       groups.close()
     })

@@ -1,6 +1,7 @@
 import type { FeedEvent, Group, GroupMember } from '@parley/shared'
 import type { Kysely } from 'kysely'
 import type { Database } from '../db/schema'
+import { AppError } from '../errors'
 import { findMember, membersOf } from './groups'
 import { hiddenAmong, loadMessages } from './messages'
 
@@ -26,12 +27,20 @@ export async function readFeed(
     .orderBy('seq')
     .limit(limit + 1)
     .execute()
-  // Read after the page, so the head is never behind the page's last seq.
-  const { feed_seq: head } = await db
+  // Read after the page, so the head is never behind the page's last seq, and so a compaction
+  // that ran meanwhile is seen (its floor is written with its deletes): rows it deleted before the
+  // page was read cannot go missing unnoticed.
+  const { feed_seq: head, feed_floor: floor } = await db
     .selectFrom('users')
-    .select('feed_seq')
+    .select(['feed_seq', 'feed_floor'])
     .where('id', '=', userId)
     .executeTakeFirstOrThrow()
+  if (after < Number(floor)) {
+    throw new AppError(
+      'cursor_expired',
+      `Events up to ${floor} of your feed were compacted; read GET /sync/snapshot and continue from its cursor`,
+    )
+  }
   const hasMore = rows.length > limit
   const page = rows.slice(0, limit)
   const messageIds = page.flatMap((r) => (r.message_id === null ? [] : [r.message_id]))
@@ -91,4 +100,41 @@ export async function sendSeqOf(db: Db, userId: number, messageId: number): Prom
     .where('type', '=', 'message')
     .executeTakeFirst()
   return row?.seq
+}
+
+/**
+ * Deletes, for one user, up to `batch` of the oldest feed events written before `before`, and
+ * raises their floor to the last seq deleted, in one transaction. Walks the primary key from the
+ * oldest seq, so it needs no index on the time. Returns how many were deleted.
+ */
+export async function compactFeedOf(db: Db, userId: number, before: number, batch: number): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    const rows = await trx
+      .selectFrom('feed_events')
+      .select(['seq', 'created_at'])
+      .where('user_id', '=', userId)
+      .orderBy('seq')
+      .limit(batch)
+      .execute()
+    // Seqs are handed out in time order: the old ones are a prefix.
+    let last = 0
+    for (const row of rows) {
+      if (Number(row.created_at) >= before) break
+      last = Number(row.seq)
+    }
+    if (last === 0) return 0
+    await trx
+      .updateTable('users')
+      .set((eb) => ({
+        feed_floor: eb.case().when('feed_floor', '<', last).then(last).else(eb.ref('feed_floor')).end(),
+      }))
+      .where('id', '=', userId)
+      .execute()
+    const deleted = await trx
+      .deleteFrom('feed_events')
+      .where('user_id', '=', userId)
+      .where('seq', '<=', last)
+      .executeTakeFirst()
+    return Number(deleted.numDeletedRows)
+  })
 }

@@ -436,11 +436,23 @@ export const ConnectionState = Type.Union([
 ])
 export type ConnectionState = Type.Static<typeof ConnectionState>
 
+/**
+ * A device that started from a snapshot reads older history in the background: conversations
+ * complete (`done`) of those to fill (`total`).
+ */
+export const BackfillProgress = Strict({
+  done: Type.Integer({ minimum: 0 }),
+  total: Type.Integer({ minimum: 1 }),
+})
+export type BackfillProgress = Type.Static<typeof BackfillProgress>
+
 export const ConnectionInfo = Strict({
   state: ConnectionState,
   since: Timestamp,
   /** The last reason a connection attempt or catch-up failed, until the next success. */
   lastError: Type.Union([BridgeError, Type.Null()]),
+  /** Older messages still loading in the background; absent when there are none to load. */
+  backfill: Type.Optional(BackfillProgress),
 })
 export type ConnectionInfo = Type.Static<typeof ConnectionInfo>
 

@@ -47,6 +47,11 @@ export const errorCodes = {
     status: 409,
     meaning: 'That clientId was already used for a different message.',
   },
+  cursor_expired: {
+    status: 410,
+    meaning:
+      'Your cursor is older than the oldest feed event the relay keeps (FEED_RETENTION_DAYS): read GET /sync/snapshot and continue from its cursor.',
+  },
   wrong_host: {
     status: 421,
     meaning: "The Host header names another site than the relay's public address (PUBLIC_URL).",

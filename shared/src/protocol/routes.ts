@@ -33,7 +33,7 @@ import {
   SendMessageBody,
 } from './messages'
 import { SessionListResponse } from './sessions'
-import { SyncQuery, SyncResponse } from './sync'
+import { SnapshotQuery, SyncQuery, SyncResponse, SyncSnapshot } from './sync'
 import {
   AuthResponse,
   ChangePasswordBody,
@@ -489,6 +489,16 @@ export const routes = {
     querystring: SyncQuery,
     status: 200,
     response: SyncResponse,
+  }),
+  syncSnapshot: route({
+    method: 'GET',
+    url: '/sync/snapshot',
+    auth: true,
+    summary:
+      'Everything a new device needs at once, read in one transaction, and the feed cursor to continue from.',
+    querystring: SnapshotQuery,
+    status: 200,
+    response: SyncSnapshot,
   }),
   health: route({
     method: 'GET',

@@ -69,3 +69,61 @@ export const SyncResponse = Strict({
   head: Seq,
 })
 export type SyncResponse = Type.Static<typeof SyncResponse>
+
+/** Messages per conversation in a snapshot: the newest page of each. */
+export const DEFAULT_SNAPSHOT_PAGE = 50
+export const MAX_SNAPSHOT_PAGE = 100
+
+export const SnapshotQuery = Strict({
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: MAX_SNAPSHOT_PAGE, default: DEFAULT_SNAPSHOT_PAGE }),
+  ),
+})
+export type SnapshotQuery = Type.Static<typeof SnapshotQuery>
+
+/** How far someone has received and read a conversation (message ids; 0 for not at all). */
+export const SnapshotMarkers = Strict({ deliveredUpTo: Seq, readUpTo: Seq })
+export type SnapshotMarkers = Type.Static<typeof SnapshotMarkers>
+
+/** A 1:1 conversation as it is at the snapshot: its newest page, and both people's markers. */
+export const SnapshotConversation = Strict({
+  peerId: Id,
+  /** Newest first, as GET /messages gives them; older ones with GET /messages?with=&before=. */
+  messages: Type.Array(Message),
+  hasMore: Type.Boolean(),
+  /** Yours, and the other person's. */
+  own: SnapshotMarkers,
+  peer: SnapshotMarkers,
+})
+export type SnapshotConversation = Type.Static<typeof SnapshotConversation>
+
+/** A group you are in, with its members, its newest page, your markers and everyone's. */
+export const SnapshotGroup = Strict({
+  /** With its members; `headSeq` is its log's head at the snapshot: read the log after it. */
+  group: Group,
+  messages: Type.Array(Message),
+  hasMore: Type.Boolean(),
+  own: SnapshotMarkers,
+  /** How far everyone has received and read (as in `group_receipts`). */
+  everyone: SnapshotMarkers,
+})
+export type SnapshotGroup = Type.Static<typeof SnapshotGroup>
+
+/**
+ * Everything a new device needs to be usable at once, read in one transaction, and the feed
+ * `cursor` to continue from. Older messages are read afterwards with GET /messages.
+ */
+export const SyncSnapshot = Strict({
+  /** The newest seq of your feed when the snapshot was read: continue with GET /sync?after=cursor. */
+  cursor: Seq,
+  /** The oldest seq GET /sync can still continue from (0: the feed is whole). */
+  floor: Seq,
+  user: OwnUser,
+  contacts: Type.Array(Contact),
+  /** The public profiles of everyone else named in it (conversations, group members), once each. */
+  users: Type.Array(PublicUser),
+  /** Most recently active first. */
+  conversations: Type.Array(SnapshotConversation),
+  groups: Type.Array(SnapshotGroup),
+})
+export type SyncSnapshot = Type.Static<typeof SyncSnapshot>

@@ -60,7 +60,7 @@ export interface ApplySummary {
   groupsBehind: Set<number>
 }
 
-function emptySummary(cursor: number): ApplySummary {
+export function emptySummary(cursor: number): ApplySummary {
   return {
     cursor,
     applied: 0,

@@ -201,6 +201,14 @@ export interface MediaFilesTable {
   pinned: number
 }
 
+/** A conversation whose older history is still being read from the relay (see sync/backfill.ts). */
+export interface BackfillTable {
+  conversation: ConversationKey
+  /** The oldest relay message id read so far: the next page is before it. */
+  before_id: number
+  done: number
+}
+
 export interface LocalDatabase {
   account: AccountTable
   users: UsersTable
@@ -216,6 +224,7 @@ export interface LocalDatabase {
   drafts: DraftsTable
   settings: SettingsTable
   media_files: MediaFilesTable
+  backfill: BackfillTable
 }
 
 export type AccountRow = Selectable<AccountTable>

@@ -15,9 +15,11 @@ import {
   type ApplySummary,
   applyEvents,
   applyGroupEvents,
+  emptySummary,
   queueDeliveredReceipts,
 } from '../db/apply'
 import type { LocalDb } from '../db/local-db'
+import { applySnapshot } from '../db/snapshot'
 import { INDEX_CHUNK, indexText, textBacklog } from '../db/text-index'
 import { backoff, type Logger, type Timing } from '../logger'
 import type { RelayClient } from '../net/relay-client'
@@ -29,6 +31,7 @@ import { moveMarkers } from '../db/tables/conversations'
 import { groupRow, saveGroup } from '../db/tables/groups'
 import { cursorOf } from '../db/tables/sync-state'
 import type { RelayLink, TypingEvent } from '../net/relay-socket'
+import { Backfill } from './backfill'
 
 /**
  * A catch-up writes up to this many events per transaction: each commit rewrites the index pages
@@ -79,16 +82,41 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
   #indexing: Promise<void> | undefined
   /** Groups whose log is being read (and whether to read it again after). */
   readonly #groupCatchUps = new Map<number, { again: boolean; done: Promise<void> }>()
+  readonly #backfill: Backfill
 
   constructor(deps: SyncEngineDeps) {
     super()
     this.#deps = deps
     this.#since = this.#deps.clock()
+    this.#backfill = new Backfill({
+      db: deps.db,
+      me: deps.me,
+      relay: deps.relay,
+      timing: deps.timing,
+      logger: deps.logger,
+    })
+    this.#backfill.on('progress', () => this.#emitState())
+    this.#backfill.on('filled', (conversation) => {
+      const summary = emptySummary(cursorOf(this.#deps.db))
+      summary.messages.set(conversation, null)
+      this.emit('applied', summary)
+    })
     this.#listen()
   }
 
   get info(): ConnectionInfo {
-    return { state: this.#state, since: this.#since, lastError: this.#lastError }
+    const backfill = this.#started ? this.#backfill.progress : null
+    return {
+      state: this.#state,
+      since: this.#since,
+      lastError: this.#lastError,
+      ...(backfill && { backfill }),
+    }
+  }
+
+  /** Resolves once the background reading of older history is complete (or stopped). */
+  backfilled(): Promise<void> {
+    return this.#backfill.start()
   }
 
   get online(): boolean {
@@ -106,6 +134,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
     this.#started = false
     clearTimeout(this.#retryTimer)
     this.#deps.socket.close()
+    await this.#backfill.stop()
     await this.#catchUpDone.catch(() => undefined)
     await this.#indexing
     this.#held.clear()
@@ -202,13 +231,24 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         this.#again = false
         const received = new Map<ConversationKey, number>()
         let batch: FeedEvent[] = []
+        // A new device starts from a snapshot, not from the feed's first event.
+        if (cursorOf(this.#deps.db) === 0) await this.#takeSnapshot(false)
         let after = cursorOf(this.#deps.db)
+        let resnapshotted = false
         for (;;) {
           const page = await this.#deps.socket.request(
             'sync',
             { after, limit: MAX_SYNC_PAGE },
             this.#deps.timing.syncTimeoutMs,
           )
+          if (!page.ok && page.error.code === 'cursor_expired' && !resnapshotted) {
+            // Away longer than the relay keeps the feed: a snapshot, keeping what this device has.
+            resnapshotted = true
+            batch = []
+            await this.#takeSnapshot(true)
+            after = cursorOf(this.#deps.db)
+            continue
+          }
           if (!page.ok) throw new CatchUpError(page.error)
           batch = batch.concat(page.value.events)
           after = page.value.cursor
@@ -232,6 +272,7 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
       this.#setState('online')
       this.emit('online')
       void this.#syncGroups()
+      void this.#backfill.start()
       this.#indexing ??= this.#indexBacklog().finally(() => {
         this.#indexing = undefined
       })
@@ -251,6 +292,23 @@ export class SyncEngine extends EventEmitter<SyncEngineEvents> {
         )
       }
     }
+  }
+
+  /** Reads GET /sync/snapshot and applies it in one transaction; the cursor moves to its cursor. */
+  async #takeSnapshot(replacing: boolean): Promise<void> {
+    const result = await this.#deps.relay.call('syncSnapshot', { query: {} })
+    if (!result.ok) throw new CatchUpError(result.error)
+    if (!this.#started) throw new CatchUpError({ code: 'offline', message: 'Stopped' })
+    const summary = applySnapshot(this.#deps.db, this.#deps.me, result.value, this.#deps.clock(), {
+      replacing,
+    })
+    this.#deps.logger.info('started from a snapshot', {
+      cursor: result.value.cursor,
+      conversations: result.value.conversations.length,
+      groups: result.value.groups.length,
+      replacing,
+    })
+    this.emit('applied', summary)
   }
 
   /** Indexes what a catch-up left for search, a chunk per event-loop turn so the app stays responsive. */

@@ -8,6 +8,7 @@ import * as m0006 from './0006-groups'
 import * as m0007 from './0007-account-erase'
 import * as m0008 from './0008-files-and-replies'
 import * as m0009 from './0009-receipt-times'
+import * as m0010 from './0010-feed-floor'
 
 /** Ordered and imported statically: bundlers and asar archives cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0007-account-erase': m0007,
   '0008-files-and-replies': m0008,
   '0009-receipt-times': m0009,
+  '0010-feed-floor': m0010,
 }

@@ -9,6 +9,7 @@ import * as m0007 from './0007-group-end'
 import * as m0008 from './0008-rich-messages'
 import * as m0009 from './0009-receipt-times'
 import * as m0010 from './0010-voice-played'
+import * as m0011 from './0011-backfill'
 
 /** Ordered and imported statically: bundlers and Electron's asar cannot list a folder. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0008-rich-messages': m0008,
   '0009-receipt-times': m0009,
   '0010-voice-played': m0010,
+  '0011-backfill': m0011,
 }
