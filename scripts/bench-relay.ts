@@ -115,6 +115,19 @@ function relayUse(before: RelayStats, after: RelayStats): string {
   )
 }
 
+/**
+ * CPU time per persisted message, the relays' and PostgreSQL's: unlike rates, it holds when other
+ * processes take the cores (they slow the bench down, but a message costs about the same).
+ */
+function cpuPerMessage(before: RelayStats, after: RelayStats, messages: number): string {
+  if (messages === 0) return 'no messages'
+  const relay = (after.cpuMicros - before.cpuMicros) / 1000 / messages
+  let databaseMicros = 0
+  for (const [pid, micros] of after.databaseCpu) databaseMicros += micros - (before.databaseCpu.get(pid) ?? 0)
+  const database = after.databaseCpu.size > 0 ? `, PostgreSQL ${ms(databaseMicros / 1000 / messages)}` : ''
+  return `CPU per message: relay ${ms(relay)}${database}`
+}
+
 function printProfile(summaryOf: ProfileSummary | null) {
   if (!summaryOf) return
   const share = (x: number) => `${((x / summaryOf.busyMs) * 100).toFixed(1)}%`
@@ -496,7 +509,7 @@ async function messagePhase(
         `${drained.settled ? `finished them ${seconds(drainMs)} later` : `not done after ${seconds(drainMs)}`}`,
     )
   }
-  log(`    ${relayUse(s0, s1)}; load workers CPU ${workerCpu}`)
+  log(`    ${relayUse(s0, s1)}; load workers CPU ${workerCpu}; ${cpuPerMessage(s0, s1, ackOk)}`)
   // Over capacity the relay sheds load with rate_limited, and the client would resend: that is
   // a figure to report, not a failure. Anything else lost, doubled or refused is.
   const shed = errors.rate_limited ?? 0
@@ -508,7 +521,7 @@ async function messagePhase(
   return {
     persisted,
     line:
-      `persisted ${int(persisted)}/s, delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
+      `persisted ${int(persisted)}/s (${cpuPerMessage(s0, s1, ackOk)}), delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
       `p99 ${ms(percentile(recv, 99))}; ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))}` +
       (errorText ? ` [${errorText}]` : ''),
   }
