@@ -3,12 +3,15 @@
  * a temp directory, drives it from load-worker processes, and measures, in this order (each a
  * function below; the printed step labels [1] to [4] and [2b] are kept for comparing runs):
  *   idleSocketsPhase: 10,000 authenticated Socket.IO connections, their time and relay memory;
- *   messagesPhase: sender/receiver pairs at an open-loop offered rate of 2,000/s: persisted and
+ *   messagesPhase: sender/receiver pairs at an open-loop low rate (500/s), then at the offered rate
+ *      of 2,000/s: persisted and
  *      delivered rates, send→receive and send→ack latency, errors; when that is over capacity,
  *      again at about half the rate the relay achieved, to show latency where it keeps up;
  *   missedMessagesPhase: a user pulls 10,000 messages sent while they were offline, over the
  *      socket and GET /sync;
  *   disconnectStormPhase: the idle sockets close at once; how long until the relay has settled;
+ *   reconnectStormPhase: they all come back at once and catch up on their feeds; how long until
+ *      every one is caught up, and the longest event-loop stall meanwhile;
  *   saturationPhase: 5,000/s and 10,000/s offered (last, as far over capacity the relay may stall).
  * Every loop is bounded in count and time; children and the temp directory go away on any exit.
  *
@@ -18,9 +21,12 @@
  * BENCH_RELAYS (several relays on that one database and one Redis, BENCH_REDIS_URL, default
  * redis://127.0.0.1:6379; each pair's sender and receiver on different relays, so every message
  * crosses Redis; the figures then add up all relays),
+ * BENCH_LOW_RATE (the first, low rate; 0 for none), BENCH_PIN=1 (the relay on CPU 0, everything
+ * else on the other CPUs, with taskset: the "pinned" variant),
  * BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
  * time went; the profiler slows the relay down).
  */
+import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
@@ -45,6 +51,7 @@ const settings = {
   workers: envInt('BENCH_WORKERS', 2, 1, 8),
   pairs: envInt('BENCH_PAIRS', 100, 1, 2000),
   rate: envInt('BENCH_RATE', 2000, 1, 100_000),
+  lowRate: envInt('BENCH_LOW_RATE', 500, 0, 100_000),
   seconds: envInt('BENCH_SECONDS', 10, 1, 60),
   saturation: (process.env.BENCH_SATURATION ?? '5000,10000')
     .split(',')
@@ -58,12 +65,15 @@ const settings = {
   saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
   syncMessages: envInt('BENCH_SYNC_MESSAGES', 10_000, 1, 100_000),
   profile: process.env.BENCH_PROFILE === '1',
+  pin: process.env.BENCH_PIN === '1',
   databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
   relays: envInt('BENCH_RELAYS', 1, 1, 4),
   redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
 }
 
 const MAX_SOCKETS_PER_WORKER = 19_000
+/** Read before BENCH_PIN narrows this process to fewer CPUs. */
+const CPUS = availableParallelism()
 const CONNECT_CONCURRENCY = 200
 const IDLE_CONNECT_DEADLINE_MS = 90_000
 const DRAIN_MS = 30_000
@@ -81,7 +91,17 @@ const { tempDir, children, clientSockets } = guardRun({
 })
 const failures: string[] = []
 /** The closing summary, printed in this order whatever order the steps ran in. */
-const SUMMARY_ORDER = ['head', 'idle', 'messages', 'half', 'saturation', 'sync', 'disconnect'] as const
+const SUMMARY_ORDER = [
+  'head',
+  'idle',
+  'low',
+  'messages',
+  'half',
+  'saturation',
+  'sync',
+  'disconnect',
+  'reconnect',
+] as const
 const summary = new Map<(typeof SUMMARY_ORDER)[number], string>()
 
 const log = (line = '') => console.log(line)
@@ -188,6 +208,7 @@ async function main() {
   // Before the saturation steps, which may leave the relay stalled for a while.
   await missedMessagesPhase(bench, users.syncPeer, users.syncUser)
   await disconnectStormPhase(bench, connected)
+  await reconnectStormPhase(bench, connected)
   // Last: far over capacity the relay can stall long enough to drop sockets.
   await saturationPhase(bench)
   await shutDown(bench)
@@ -197,6 +218,8 @@ async function main() {
 async function startBench(): Promise<Bench> {
   if (settings.relays > 1 && !settings.databaseUrl)
     throw new Error('BENCH_RELAYS needs BENCH_DATABASE_URL: relays share a PostgreSQL database')
+  if (settings.relays > 1 && settings.pin)
+    throw new Error('BENCH_PIN=1 pins one relay: not with BENCH_RELAYS')
   if (settings.databaseUrl) tempDatabase = await createTempDatabase(settings.databaseUrl, 'parley_rbench')
   let relayClosing = false
   const shared = {
@@ -227,6 +250,7 @@ async function startBench(): Promise<Bench> {
   await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
   const relays = started.map((r) => r.relay)
   const relay = relays[0]!
+  if (settings.pin) pinProcesses(relay, workers)
   const ready = started[0]!.ready
   const urls = started.map((r) => `http://127.0.0.1:${r.ready.port}`)
   const url = urls[0]!
@@ -406,6 +430,10 @@ async function messagesPhase(
     `[2] messages: ${settings.pairs} sender→receiver pairs connected (${int(idle)} idle sockets still open)`,
   )
 
+  if (settings.lowRate > 0) {
+    const low = await messagePhase(bench, 'low rate', settings.lowRate, settings.seconds, true)
+    summary.set('low', `  messages @${settings.lowRate}/s offered: ${low.line}`)
+  }
   const base = await messagePhase(bench, 'offered rate', settings.rate, settings.seconds, true)
   summary.set('messages', `  messages @${settings.rate}/s offered: ${base.line}`)
   if (base.persisted < 0.95 * settings.rate) {
@@ -574,6 +602,71 @@ async function disconnectStormPhase({ workers, stats, settle, profiled, drops }:
   if (!gone.settled) failures.push('the relay did not settle after the idle sockets disconnected')
 }
 
+/** The idle users all come back at once and catch up, as after a network blip or a relay restart. */
+async function reconnectStormPhase({ workers, url, stats, settle, profiled, drops }: Bench, closed: number) {
+  if (closed === 0) return
+  log()
+  log(`[4b] reconnect storm: the ${int(closed)} idle users reconnect at once and catch up on their feeds`)
+  await settle()
+  const s0 = await stats({ reset: true })
+  const started = performance.now()
+  const results = await profiled(() =>
+    Promise.all(
+      workers.map((w) =>
+        w.call(
+          'reconnectIdle',
+          { url, concurrency: Math.ceil(closed / workers.length), deadlineMs: IDLE_CONNECT_DEADLINE_MS },
+          IDLE_CONNECT_DEADLINE_MS + 60_000,
+        ),
+      ),
+    ),
+  )
+  const allBackMs = performance.now() - started
+  const s1 = await stats()
+  const back = results.reduce((n, r) => n + r.caughtUp.length, 0)
+  const events = results.reduce((n, r) => n + r.events, 0)
+  const errors: Record<string, number> = {}
+  for (const r of results) for (const [k, v] of Object.entries(r.errors)) errors[k] = (errors[k] ?? 0) + v
+  const times = sorted(...results.map((r) => r.caughtUp))
+  const dropped = await drops()
+  log(
+    `    ${int(back)} of ${int(closed)} back and caught up (${int(events)} feed events) in ${seconds(allBackMs)}; ` +
+      `caught up p50 ${ms(percentile(times, 50))} p99 ${ms(percentile(times, 99))}; errors: ${counts(errors)}` +
+      (Object.keys(dropped).length > 0 ? `; dropped: ${counts(dropped)}` : ''),
+  )
+  log(`    longest event-loop stall ${ms(s1.loop.maxMs)}; ${relayUse(s0, s1)}`)
+  summary.set(
+    'reconnect',
+    `  reconnect storm, ${int(closed)} users: all caught up in ${seconds(allBackMs)} ` +
+      `(p99 ${ms(percentile(times, 99))}); longest event-loop stall ${ms(s1.loop.maxMs)}`,
+  )
+  if (back < closed) failures.push(`reconnect storm: only ${back} of ${closed} users came back and caught up`)
+  // The saturation steps run without idle sockets, as before this phase existed.
+  const reclosed = (await Promise.all(workers.map((w) => w.call('closeIdle', undefined, IPC_MS)))).reduce(
+    (a, b) => a + b,
+    0,
+  )
+  await settle(s1.sockets - reclosed)
+}
+
+/**
+ * The pinned variant: the relay (every thread of it) on CPU 0, the load workers and this process
+ * on the others, so the relay's figures are those of one core it does not share.
+ */
+function pinProcesses(relay: Child<RelayApi>, workers: Child<WorkerApi>[]) {
+  const cpus = CPUS
+  if (cpus < 2) throw new Error('BENCH_PIN=1 needs at least 2 CPUs')
+  const rest = cpus === 2 ? '1' : `1-${cpus - 1}`
+  const pin = (pid: number | undefined, list: string) => {
+    if (pid === undefined) throw new Error('a bench process has no pid')
+    execFileSync('taskset', ['-a', '-p', '-c', list, String(pid)], { stdio: 'ignore' })
+  }
+  pin(relay.process.pid, '0')
+  for (const w of workers) pin(w.process.pid, rest)
+  pin(process.pid, rest)
+  log(`pinned: relay on CPU 0, load workers and the bench on CPU ${rest}`)
+}
+
 /** Open loop far above capacity, at each BENCH_SATURATION rate. */
 async function saturationPhase(bench: Bench) {
   if (settings.saturation.length > 0) {
@@ -724,7 +817,7 @@ async function finish(): Promise<never> {
     finished = true
     log()
     for (const key of SUMMARY_ORDER) if (summary.has(key)) log(summary.get(key))
-    log(`  (load average at the end: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores)`)
+    log(`  (load average at the end: ${loadavg()[0]!.toFixed(2)} on ${CPUS} cores)`)
     if (failures.length > 0) {
       console.error(`\nbench FAILED:\n  ${failures.join('\n  ')}`)
       process.exitCode = 1

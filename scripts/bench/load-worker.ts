@@ -4,7 +4,14 @@
  * on one clock. Everything is bounded by count and by time.
  */
 import { randomUUID } from 'node:crypto'
-import type { Ack, ClientToServerEvents, FeedEventOf, GroupEvent, ServerToClientEvents } from '@parley/shared'
+import type {
+  Ack,
+  ClientToServerEvents,
+  FeedEventOf,
+  GroupEvent,
+  ServerToClientEvents,
+  SyncResponse,
+} from '@parley/shared'
 import { io, type Socket } from 'socket.io-client'
 import { notify, serve } from './ipc'
 
@@ -69,6 +76,8 @@ interface Member {
 }
 
 const idle: ClientSocket[] = []
+/** The idle sockets' tokens, kept so the reconnect storm can bring the same users back. */
+const idleTokens: string[] = []
 const pairs: Pair[] = []
 const members: Member[] = []
 let run: Run | null = null
@@ -204,7 +213,41 @@ function onGroupEvent(member: Member, event: GroupEvent) {
 
 const handlers = {
   async connectIdle(p: { url: string; tokens: string[]; concurrency: number; deadlineMs: number }) {
+    idleTokens.push(...p.tokens)
     return connectMany(p.url, p.tokens, p.concurrency, p.deadlineMs, (socket) => idle.push(socket))
+  },
+
+  /**
+   * The idle users come back at once, as after a network blip: every socket reconnects and
+   * catches up on its feed (`sync` from 0 until `hasMore` is false) before it counts as back.
+   * Latencies are from the storm's start to each user being caught up.
+   */
+  async reconnectIdle(p: { url: string; concurrency: number; deadlineMs: number }) {
+    const started = performance.now()
+    const caughtUp: number[] = []
+    const errors: Record<string, number> = {}
+    let events = 0
+    const result = await connectMany(p.url, idleTokens, p.concurrency, p.deadlineMs, (socket) => {
+      idle.push(socket)
+    })
+    await Promise.all(
+      idle.map(async (socket) => {
+        try {
+          for (let after = 0, more = true; more; ) {
+            const ack = (await socket.timeout(30_000).emitWithAck('sync', { after })) as Ack<SyncResponse>
+            if (!ack.ok) throw new Error(ack.error.code)
+            events += ack.events.length
+            after = ack.cursor
+            more = ack.hasMore
+          }
+          caughtUp.push(performance.now() - started)
+        } catch (error) {
+          bump(errors, error instanceof Error ? error.message : String(error))
+        }
+      }),
+    )
+    for (const [k, v] of Object.entries(result.errors)) errors[k] = (errors[k] ?? 0) + v
+    return { connected: result.connected, caughtUp: Float64Array.from(caughtUp), events, errors }
   },
 
   /** Each pair's sender connects to `senderUrl`, its receiver to `receiverUrl` (several relays: another one). */

@@ -2,7 +2,7 @@ import type { RouteSpec } from '@parley/shared'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type Type from 'typebox'
 import type { Principal } from '../services/auth'
-import { forSerialization } from './serialization'
+import { serializerFor } from './serialization'
 
 type StaticOf<S> = S extends Type.TSchema ? Type.Static<S> : undefined
 
@@ -45,8 +45,10 @@ export function defineRoute<R extends RouteSpec>(
       ...(spec.body && { body: spec.body }),
       ...(spec.querystring && { querystring: spec.querystring }),
       ...(spec.params && { params: spec.params }),
-      ...(spec.response && { response: { [spec.status]: forSerialization(spec.response) } }),
+      ...(spec.response && { response: { [spec.status]: spec.response } }),
     },
+    // Built when the route is registered, and never compiling a validator on a request.
+    ...(spec.response && { serializerCompiler: ({ schema }: { schema: unknown }) => serializerFor(schema) }),
     ...(onRequest.length > 0 && { onRequest }),
     ...(options.rateLimit && { config: { rateLimit: options.rateLimit } }),
     handler: async (request, reply) => {

@@ -6,6 +6,8 @@ interface Transport {
 }
 
 const patched = new WeakSet<object>()
+/** Whether the WebSocket transport's class is patched (there is one class for every socket). */
+let transportPatched = false
 
 /**
  * Packets that wait for a socket (while its previous write is in flight) go to the WebSocket
@@ -13,17 +15,23 @@ const patched = new WeakSet<object>()
  * a group's room of 1,000 sockets and several messages committed in one batch, those calls were
  * most of the relay's CPU (`npm run bench:groups`). Corking the TCP socket for the loop turns them
  * into one write per socket; the bytes on the wire are the same.
+ *
+ * The WebSocket transport's class is patched once, on its prototype, when the first one is seen:
+ * a per-socket wrapper cost every idle socket a closure and a bound function.
  */
 export function coalesceWebSocketWrites(transport: Transport): void {
-  if (transport.name !== 'websocket' || patched.has(transport)) return
-  patched.add(transport)
-  const send = transport.send.bind(transport)
-  transport.send = (packets) => {
-    const tcp = transport.socket?._socket
-    if (packets.length < 2 || !tcp) return send(packets)
+  if (transport.name !== 'websocket') return
+  const proto = Object.getPrototypeOf(transport) as Transport | null
+  if (!proto || patched.has(proto) || typeof proto.send !== 'function') return
+  patched.add(proto)
+  transportPatched = true
+  const send = proto.send
+  proto.send = function (this: Transport, packets: unknown[]) {
+    const tcp = this.socket?._socket
+    if (packets.length < 2 || !tcp) return send.call(this, packets)
     tcp.cork()
     try {
-      send(packets)
+      send.call(this, packets)
     } finally {
       tcp.uncork()
     }
@@ -36,8 +44,13 @@ interface EngineSocket {
   on(event: 'upgrade', listener: (transport: unknown) => void): unknown
 }
 
-/** For an engine.io connection, now and after an upgrade from polling to WebSocket. */
+/** For an engine.io connection, now or after an upgrade from polling to WebSocket (until patched). */
 export function coalesceWritesOf(socket: EngineSocket): void {
+  if (transportPatched) return
   coalesceWebSocketWrites(socket.transport as Transport)
-  socket.on('upgrade', (transport) => coalesceWebSocketWrites(transport as Transport))
+  if (!transportPatched) socket.on('upgrade', upgraded)
+}
+
+function upgraded(transport: unknown): void {
+  coalesceWebSocketWrites(transport as Transport)
 }
