@@ -96,6 +96,7 @@ export const services = fp(
     })
     const auth = new AuthService({
       db,
+      committer,
       realtime,
       sessionTtlDays: options.sessionTtlDays,
       sessionMaxDays: options.sessionMaxDays,

@@ -11,11 +11,12 @@ import type { Kysely } from 'kysely'
 import { addressKey, displayAddress } from '../addresses'
 import type { Registration } from '../config'
 import type { Database, UserRow } from '../db/schema'
-import { AppError, isUniqueViolation } from '../errors'
+import { AppError, isAppError, isUniqueViolation } from '../errors'
 import { isInviteUsable, takeInviteUse } from '../repositories/invites'
 import * as sessions from '../repositories/sessions'
 import * as signInAddresses from '../repositories/sign-in-addresses'
 import * as users from '../repositories/users'
+import type { Committer } from './committer'
 import { hashPassword, verifyPassword } from './passwords'
 import type { Realtime } from './realtime'
 import type { FailureStore, Gate } from './sign-in-throttle'
@@ -44,6 +45,8 @@ export function hashToken(token: string): string {
 
 export interface AuthServiceDeps {
   db: Kysely<Database>
+  /** Records of a session's use go through it: a storm of reconnects shares a few commits. */
+  committer: Committer
   realtime: Realtime
   sessionTtlDays: number
   /** No session lives longer than this from its start, however often it is used. */
@@ -223,12 +226,28 @@ export class AuthService {
       return null
     }
     if (now - session.last_used_at >= LAST_USED_RESOLUTION_MS) {
+      const stored = expiresAt
       // Slid a day or more ago (its expiry is a day or more short of a full TTL): slide it again.
       if (now + this.#deps.sessionTtlDays * DAY - session.expires_at >= DAY) {
         expiresAt = this.#expiry(session.created_at, now)
       }
       const seenFrom = address === null ? null : displayAddress(address)
-      await sessions.touchSession(db, session.id, { now, expiresAt, address: seenFrom })
+      // Through the committer, not a statement of its own: each of those was a transaction with
+      // its own fsync on the event loop, and 5,000 sockets coming back at once made 5,000 of them.
+      const use = { now, expiresAt, address: seenFrom }
+      const recorded = await this.#deps.committer
+        .run(({ trx }) => sessions.touchSession(trx, session.id, use))
+        .then(
+          () => true,
+          (error: unknown) => {
+            // Over capacity, the use goes unrecorded this time (the next one, a minute on, records
+            // it) and the expiry does not slide; the token is still good. Anything else is a failure.
+            if (isAppError(error) && (error.code === 'rate_limited' || error.code === 'shutting_down'))
+              return false
+            throw error
+          },
+        )
+      if (!recorded) expiresAt = stored
     }
     return { userId: session.user_id, sessionId: session.id, expiresAt }
   }
