@@ -18,6 +18,9 @@
  * Knobs (environment): BENCH_IDLE_SOCKETS, BENCH_WORKERS, BENCH_PAIRS, BENCH_RATE, BENCH_SECONDS,
  * BENCH_SATURATION (e.g. "5000,10000"; empty for none), BENCH_SATURATION_SECONDS,
  * BENCH_SYNC_MESSAGES, BENCH_DATABASE_URL (a PostgreSQL server to make a temp database on),
+ * BENCH_RELAYS (several relays on that one database and one Redis, BENCH_REDIS_URL, default
+ * redis://127.0.0.1:6379; each pair's sender and receiver on different relays, so every message
+ * crosses Redis; the figures then add up all relays),
  * BENCH_LOW_RATE (the first, low rate; 0 for none), BENCH_PIN=1 (the relay on CPU 0, everything
  * else on the other CPUs, with taskset: the "pinned" variant),
  * BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
@@ -25,6 +28,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
 import path from 'node:path'
 import { type Ack, MAX_SYNC_PAGE, type SyncResponse } from '@parley/shared'
@@ -63,6 +67,8 @@ const settings = {
   profile: process.env.BENCH_PROFILE === '1',
   pin: process.env.BENCH_PIN === '1',
   databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
+  relays: envInt('BENCH_RELAYS', 1, 1, 4),
+  redisUrl: process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
 }
 
 const MAX_SOCKETS_PER_WORKER = 19_000
@@ -101,7 +107,10 @@ const summary = new Map<(typeof SUMMARY_ORDER)[number], string>()
 const log = (line = '') => console.log(line)
 const sleep = (msValue: number) => new Promise((resolve) => setTimeout(resolve, msValue))
 
-type RelayStats = Awaited<ReturnType<RelayApi['stats']>>
+type RelayStats = Awaited<ReturnType<RelayApi['stats']>> & {
+  /** PostgreSQL: CPU time of the server processes serving the bench's database, by pid. */
+  databaseCpu: Map<number, number>
+}
 type RunResult = Awaited<ReturnType<WorkerApi['run']>>
 
 /** Relay CPU (as % of one core), event-loop delay and group commits between two stats readings. */
@@ -111,15 +120,32 @@ function relayUse(before: RelayStats, after: RelayStats): string {
   const txs = after.transactions - before.transactions
   const ops = after.committerOps - before.committerOps
   const txMs = after.transactionMs - before.transactionMs
+  let databaseMicros = 0
+  for (const [pid, micros] of after.databaseCpu) databaseMicros += micros - (before.databaseCpu.get(pid) ?? 0)
+  const database =
+    after.databaseCpu.size > 0 ? `, PostgreSQL ${((databaseMicros / 1000 / wall) * 100).toFixed(0)}%` : ''
   const commits =
     txs > 0
       ? `; ${int(txs)} transactions, ${(ops / txs).toFixed(1)} writes each, avg ${ms(txMs / txs)}, ` +
         `longest ${ms(after.longestTransactionMs)}`
       : ''
   return (
-    `relay CPU ${cpu.toFixed(0)}% of a core, RSS ${mb(after.rss)}, event-loop delay p99 ${ms(after.loop.p99Ms)} ` +
+    `${settings.relays > 1 ? `${settings.relays} relays'` : 'relay'} CPU ${cpu.toFixed(0)}% of a core${database}, RSS ${mb(after.rss)}, event-loop delay p99 ${ms(after.loop.p99Ms)} ` +
     `max ${ms(after.loop.maxMs)}${commits}`
   )
+}
+
+/**
+ * CPU time per persisted message, the relays' and PostgreSQL's: unlike rates, it holds when other
+ * processes take the cores (they slow the bench down, but a message costs about the same).
+ */
+function cpuPerMessage(before: RelayStats, after: RelayStats, messages: number): string {
+  if (messages === 0) return 'no messages'
+  const relay = (after.cpuMicros - before.cpuMicros) / 1000 / messages
+  let databaseMicros = 0
+  for (const [pid, micros] of after.databaseCpu) databaseMicros += micros - (before.databaseCpu.get(pid) ?? 0)
+  const database = after.databaseCpu.size > 0 ? `, PostgreSQL ${ms(databaseMicros / 1000 / messages)}` : ''
+  return `CPU per message: relay ${ms(relay)}${database}`
 }
 
 function printProfile(summaryOf: ProfileSummary | null) {
@@ -137,11 +163,16 @@ function printProfile(summaryOf: ProfileSummary | null) {
 type Users = Awaited<ReturnType<RelayApi['seedUsers']>>
 type SeededUser = Users[number]
 
-/** What every phase works with: the relay child, the load workers, and ways to watch the relay. */
+/**
+ * What every phase works with: the relay children (`relay` and `url` are the first; with several,
+ * stats add theirs up), the load workers, and ways to watch the relays.
+ */
 interface Bench {
   relay: Child<RelayApi>
+  relays: Child<RelayApi>[]
   workers: Child<WorkerApi>[]
   url: string
+  urls: string[]
   stats(options?: { gc?: boolean; reset?: boolean }): Promise<RelayStats>
   /** Waits until the relay has no presence updates or writes in flight and all sockets are as expected. */
   settle(sockets?: number): Promise<{ settled: boolean; stats: RelayStats }>
@@ -183,37 +214,64 @@ async function main() {
   await shutDown(bench)
 }
 
-/** The relay, configured through its environment like the real server, and the load workers. */
+/** The relays, configured through their environment like the real server, and the load workers. */
 async function startBench(): Promise<Bench> {
+  if (settings.relays > 1 && !settings.databaseUrl)
+    throw new Error('BENCH_RELAYS needs BENCH_DATABASE_URL: relays share a PostgreSQL database')
+  if (settings.relays > 1 && settings.pin)
+    throw new Error('BENCH_PIN=1 pins one relay: not with BENCH_RELAYS')
   if (settings.databaseUrl) tempDatabase = await createTempDatabase(settings.databaseUrl, 'parley_rbench')
-  const relay = forkRelay(path.join(tempDir, 'data'), { DATABASE_URL: tempDatabase?.url ?? '' })
-  children.push(relay)
   let relayClosing = false
-  relay.process.once('exit', (code, signal) => {
-    if (relayClosing) return
-    failures.push(`the relay exited unexpectedly (code ${code}, signal ${signal})`)
-    finish()
-  })
+  const shared = {
+    DATABASE_URL: tempDatabase?.url ?? '',
+    ...(settings.relays > 1 && {
+      REDIS_URL: settings.redisUrl,
+      REDIS_KEY_PREFIX: `parley-bench-${randomUUID()}`,
+    }),
+  }
+  const startRelay = async (n: number) => {
+    const relay = forkRelay(path.join(tempDir, `data-${n}`), shared)
+    children.push(relay)
+    relay.process.once('exit', (code, signal) => {
+      if (relayClosing) return
+      failures.push(`relay ${n + 1} exited unexpectedly (code ${code}, signal ${signal})`)
+      finish()
+    })
+    return { relay, ready: await relay.waitFor<{ port: number; node: string }>('ready', 60_000) }
+  }
   const workers = Array.from({ length: settings.workers }, (_, i) => {
     const worker = new Child<WorkerApi>(`load worker ${i + 1}`, forkTs('./load-worker.ts'))
     children.push(worker)
     return worker
   })
-  const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
+  // One at a time: the first one migrates the database.
+  const started: Awaited<ReturnType<typeof startRelay>>[] = []
+  for (let n = 0; n < settings.relays; n++) started.push(await startRelay(n))
   await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
+  const relays = started.map((r) => r.relay)
+  const relay = relays[0]!
   if (settings.pin) pinProcesses(relay, workers)
-  const url = `http://127.0.0.1:${ready.port}`
-  summary.set(
-    'head',
-    `relay bench (${tempDatabase ? 'PostgreSQL, synchronous_commit on' : 'SQLite, synchronous=FULL'}; node ${ready.node})`,
-  )
-  log(`relay on ${url} (pid ${relay.process.pid}), data in ${tempDir}`)
+  const ready = started[0]!.ready
+  const urls = started.map((r) => `http://127.0.0.1:${r.ready.port}`)
+  const url = urls[0]!
+  const database = tempDatabase
+    ? `PostgreSQL, synchronous_commit on${settings.relays > 1 ? `; ${settings.relays} relays, one Redis` : ''}`
+    : 'SQLite, synchronous=FULL'
+  summary.set('head', `relay bench (${database}; node ${ready.node})`)
+  log(`relay on ${urls.join(', ')} (pid ${relays.map((r) => r.process.pid).join(', ')}), data in ${tempDir}`)
 
-  const stats = (options: { gc?: boolean; reset?: boolean } = {}) => relay.call('stats', options, IPC_MS)
+  const databaseName = tempDatabase ? new URL(tempDatabase.url).pathname.slice(1) : null
+  const stats = async (options: { gc?: boolean; reset?: boolean } = {}): Promise<RelayStats> => {
+    const each = await Promise.all(relays.map((r) => r.call('stats', options, IPC_MS)))
+    const databaseCpu = databaseName ? postgresCpu(databaseName) : new Map<number, number>()
+    return { ...addUp(each), databaseCpu }
+  }
   return {
     relay,
+    relays,
     workers,
     url,
+    urls,
     stats,
     settle: async (sockets?: number) => {
       const deadline = performance.now() + SETTLE_MS
@@ -279,7 +337,7 @@ async function seedUsers({ relay }: Bench) {
 
 /** Connects the idle sockets; returns how many connected (they stay open until the storm). */
 async function idleSocketsPhase(
-  { workers, url, stats, settle, profiled }: Bench,
+  { workers, urls, stats, settle, profiled }: Bench,
   idleUsers: SeededUser[],
 ): Promise<number> {
   log()
@@ -294,7 +352,7 @@ async function idleSocketsPhase(
         w.call(
           'connectIdle',
           {
-            url,
+            url: urls[k % urls.length]!,
             tokens: idleUsers.filter((_, i) => i % workers.length === k).map((u) => u.token),
             concurrency: CONNECT_CONCURRENCY,
             deadlineMs: IDLE_CONNECT_DEADLINE_MS,
@@ -343,21 +401,22 @@ async function messagesPhase(
   pairs: { sender: SeededUser; receiver: SeededUser }[],
   idle: number,
 ) {
-  const { workers, url, settle } = bench
+  const { workers, urls, settle } = bench
   log()
   const pairConnects = await Promise.all(
     workers.map((w, k) =>
       w.call(
         'connectPairs',
         {
-          url,
           pairs: pairs
-            .filter((_, i) => i % workers.length === k)
-            .map((p) => ({
+            .map((p, i) => ({
               senderToken: p.sender.token,
               receiverToken: p.receiver.token,
               receiverId: p.receiver.id,
-            })),
+              senderUrl: urls[i % urls.length]!,
+              receiverUrl: urls[(i + 1) % urls.length]!,
+            }))
+            .filter((_, i) => i % workers.length === k),
           deadlineMs: 30_000,
         },
         60_000,
@@ -478,7 +537,7 @@ async function messagePhase(
         `${drained.settled ? `finished them ${seconds(drainMs)} later` : `not done after ${seconds(drainMs)}`}`,
     )
   }
-  log(`    ${relayUse(s0, s1)}; load workers CPU ${workerCpu}`)
+  log(`    ${relayUse(s0, s1)}; load workers CPU ${workerCpu}; ${cpuPerMessage(s0, s1, ackOk)}`)
   // Over capacity the relay sheds load with rate_limited, and the client would resend: that is
   // a figure to report, not a failure. Anything else lost, doubled or refused is.
   const shed = errors.rate_limited ?? 0
@@ -490,7 +549,7 @@ async function messagePhase(
   return {
     persisted,
     line:
-      `persisted ${int(persisted)}/s, delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
+      `persisted ${int(persisted)}/s (${cpuPerMessage(s0, s1, ackOk)}), delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
       `p99 ${ms(percentile(recv, 99))}; ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))}` +
       (errorText ? ` [${errorText}]` : ''),
   }
@@ -622,7 +681,7 @@ async function saturationPhase(bench: Bench) {
   }
 }
 
-async function shutDown({ relay, workers, settle, closing }: Bench) {
+async function shutDown({ relays, workers, settle, closing }: Bench) {
   log()
   const remaining = (await Promise.all(workers.map((w) => w.call('closeAll', undefined, IPC_MS)))).reduce(
     (a, b) => a + b,
@@ -630,9 +689,11 @@ async function shutDown({ relay, workers, settle, closing }: Bench) {
   )
   await settle(0)
   closing()
-  const shutdown = await relay.call('close', undefined, 60_000)
-  log(`closed the last ${int(remaining)} sockets; relay shut down in ${ms(shutdown.ms)}`)
-  await relay.stop(5000)
+  const shutdowns = await Promise.all(relays.map((relay) => relay.call('close', undefined, 60_000)))
+  log(
+    `closed the last ${int(remaining)} sockets; relay shut down in ${shutdowns.map((s) => ms(s.ms)).join(', ')}`,
+  )
+  await Promise.all(relays.map((relay) => relay.stop(5000)))
   await Promise.all(workers.map((w) => w.call('exit', undefined, IPC_MS).then(() => w.stop(5000))))
 }
 
@@ -775,3 +836,65 @@ main()
     failures.push(error instanceof Error ? (error.stack ?? error.message) : String(error))
   })
   .finally(finish)
+
+/** Several relays' stats as one: use and counts add up; the worst delay and transaction stand for all. */
+function addUp(each: Awaited<ReturnType<RelayApi['stats']>>[]): Awaited<ReturnType<RelayApi['stats']>> {
+  const [first, ...rest] = each
+  if (!first) throw new Error('no relay')
+  const sum = { ...first, loop: { ...first.loop } }
+  const added = [
+    'rss',
+    'heapUsed',
+    'external',
+    'cpuMicros',
+    'sockets',
+    'engineClients',
+    'publishInflight',
+    'publishDone',
+    'publishFailed',
+    'committerInflight',
+    'committerOps',
+    'transactions',
+    'transactionMs',
+  ] as const
+  for (const s of rest) {
+    for (const key of added) sum[key] += s[key]
+    sum.at = Math.max(sum.at, s.at)
+    sum.longestTransactionMs = Math.max(sum.longestTransactionMs, s.longestTransactionMs)
+    sum.loop = {
+      p50Ms: Math.max(sum.loop.p50Ms, s.loop.p50Ms),
+      p99Ms: Math.max(sum.loop.p99Ms, s.loop.p99Ms),
+      maxMs: Math.max(sum.loop.maxMs, s.loop.maxMs),
+    }
+  }
+  return sum
+}
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/**
+ * CPU time (µs) of the PostgreSQL server processes serving `database`, by pid, from /proc (Linux;
+ * empty elsewhere). A backend's title names its database; one that exits takes its time with it.
+ */
+function postgresCpu(database: string): Map<number, number> {
+  const cpu = new Map<number, number>()
+  let pids: string[]
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name))
+  } catch {
+    return cpu
+  }
+  for (const pid of pids) {
+    try {
+      const title = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      if (!title.startsWith('postgres: ') || !title.includes(` ${database} `)) continue
+      // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+      const ticks = Number(fields[11]) + Number(fields[12])
+      cpu.set(Number(pid), (ticks / CLOCK_TICKS_PER_SECOND) * 1e6)
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return cpu
+}

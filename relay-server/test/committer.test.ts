@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import type { Database } from '../src/db/schema'
 import { AppError } from '../src/errors'
-import { type CommittedEvent, Committer, type WriteContext } from '../src/services/committer'
+import { type BulkWrite, type CommittedEvent, Committer, type WriteContext } from '../src/services/committer'
 import { dialects, openTestDatabase } from './helpers/dialects'
 
 describe.each(dialects)('group commit (%s)', (dialect) => {
@@ -127,5 +127,69 @@ describe.each(dialects)('group commit (%s)', (dialect) => {
       append(a, 'message', { userId: b })
     }
     void misuse
+  })
+  it('bulk writes of one kind run together, never reordered around other writes, and hand back what they cannot do', async () => {
+    const committer = new Committer(db, { onCommitted: () => undefined })
+    const [a, b] = userIds as [number, number]
+    const runs: string[][] = []
+    // Appends to `a` for each name; refuses "no", hands "alone" back to its own operation.
+    const kind: BulkWrite<string, string> = {
+      async runAll(_ctx, items) {
+        runs.push(items.map((i) => i.input))
+        return items.map(({ input, append }) => {
+          if (input === 'no') return { ok: false, error: new AppError('forbidden', 'no') }
+          if (input === 'alone') return { ok: 'alone' }
+          append(a, 'contact_removed', { userId: b })
+          return { ok: true, value: `bulk ${input}` }
+        })
+      },
+    }
+    const ordinary =
+      (name: string) =>
+      async ({ append }: WriteContext) => {
+        append(a, 'contact_removed', { userId: b })
+        return `alone ${name}`
+      }
+    const bulk = (name: string) => committer.run(ordinary(name), { kind, input: name })
+    const results = await Promise.allSettled([
+      bulk('1'),
+      bulk('alone'),
+      bulk('no'),
+      bulk('2'),
+      committer.run(ordinary('between')),
+      bulk('3'),
+    ])
+    expect(runs).toEqual([['1', 'alone', 'no', '2'], ['3']])
+    const values = results.map((r) => (r.status === 'fulfilled' ? r.value.value : 'refused'))
+    expect(values).toEqual(['bulk 1', 'alone alone', 'refused', 'bulk 2', 'alone between', 'bulk 3'])
+    // One seq each, in queue order, without holes (the refused one took none).
+    const seqs = results.flatMap((r) =>
+      r.status === 'fulfilled' ? r.value.events.map((e) => e.event.seq) : [],
+    )
+    expect(seqs).toHaveLength(5)
+    expect(seqs).toEqual(Array.from({ length: 5 }, (_, i) => seqs[0]! + i))
+  })
+
+  it('an operation with a bulk request that fails with others is retried alone as its ordinary operation', async () => {
+    const committer = new Committer(db, { onCommitted: () => undefined })
+    const [a, b] = userIds as [number, number]
+    let bulkRuns = 0
+    const kind: BulkWrite<string, string> = {
+      async runAll() {
+        bulkRuns += 1
+        throw new Error('bulk statement failed')
+      },
+    }
+    const ordinary = async ({ append }: WriteContext) => {
+      append(a, 'contact_removed', { userId: b })
+      return 'ordinary'
+    }
+    const [bulkResult, other] = await Promise.all([
+      committer.run(ordinary, { kind, input: 'x' }),
+      committer.run(ordinary),
+    ])
+    expect(bulkResult.value).toBe('ordinary')
+    expect(other.value).toBe('ordinary')
+    expect(bulkRuns).toBe(1)
   })
 })

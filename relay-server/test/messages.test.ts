@@ -466,4 +466,75 @@ describe.each(dialects)('messages (%s)', (dialect) => {
       benSocket.close()
     }
   })
+  it('a burst of sends in several conversations keeps each one in order and every feed without holes', async ({
+    relay,
+  }) => {
+    const [ann, ben] = await pair(relay)
+    const cleo = await registerUser(relay.url)
+    await befriend(ann, cleo)
+    const stranger = await registerUser(relay.url)
+    const { message: earlier } = await sendMessage(ben, ann, 'to reply to')
+    const annSocket = await connect(relay.url, ann.token)
+    const benSocket = await connect(relay.url, ben.token)
+    try {
+      const repeated = randomUUID()
+      type Send = {
+        socket: typeof annSocket
+        to: number
+        text: string
+        clientId?: string
+        replyToId?: number
+      }
+      const sends: Send[] = []
+      for (let i = 0; i < 20; i++) {
+        sends.push({ socket: annSocket, to: ben.user.id, text: `ann→ben ${i}` })
+        sends.push({ socket: annSocket, to: cleo.user.id, text: `ann→cleo ${i}` })
+        sends.push({ socket: benSocket, to: ann.user.id, text: `ben→ann ${i}` })
+      }
+      // Among the plain sends: a repeat, a reply (not a plain send), a stranger, oneself.
+      sends.splice(10, 0, { socket: annSocket, to: ben.user.id, text: 'twice', clientId: repeated })
+      sends.splice(20, 0, { socket: annSocket, to: ben.user.id, text: 'a reply', replyToId: earlier.id })
+      sends.splice(30, 0, { socket: annSocket, to: ben.user.id, text: 'twice', clientId: repeated })
+      sends.splice(40, 0, { socket: annSocket, to: stranger.user.id, text: 'who?' })
+      sends.splice(50, 0, { socket: benSocket, to: ben.user.id, text: 'me' })
+      const acks = await Promise.all(
+        sends.map(({ socket, to, text, clientId, replyToId }) =>
+          emit(socket, 'message', {
+            clientId: clientId ?? randomUUID(),
+            recipientId: to,
+            text,
+            ...(replyToId !== undefined && { replyToId }),
+          }),
+        ),
+      )
+      const errors = acks.flatMap((a) => (a.ok ? [] : [a.error.code]))
+      expect(errors).toEqual(['contact_required', 'cannot_contact_self'])
+      const [first, again] = [acks[10], acks[30]]
+      expect(again).toEqual(first)
+
+      for (const user of [ann, ben, cleo]) {
+        const { events } = (
+          await http<{ events: FeedEvent[] }>(relay.url, 'GET', '/sync?after=0&limit=1000', {
+            token: user.token,
+          })
+        ).body
+        const seqs = events.map((e) => e.seq)
+        expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i + 1))
+        // Each sender's messages in a conversation come in the order they were sent.
+        const messages = events.flatMap((e) => (e.type === 'message' ? [e.data] : []))
+        for (const text of ['ann→ben', 'ann→cleo', 'ben→ann']) {
+          const sent = messages.filter((m) => m.text?.startsWith(`${text} `))
+          if (sent.length === 0) continue
+          expect(sent.map((m) => m.text)).toEqual(sent.map((_, i) => `${text} ${i}`))
+          expect(sent.map((m) => m.id)).toEqual([...sent.map((m) => m.id)].sort((x, y) => x - y))
+        }
+      }
+      const annToBen = (await page(ben, ann, '&limit=200')).messages.filter((m) => m.senderId === ann.user.id)
+      expect(annToBen.filter((m) => m.text === 'twice')).toHaveLength(1)
+      expect(annToBen.find((m) => m.text === 'a reply')?.replyToId).toBe(earlier.id)
+    } finally {
+      annSocket.close()
+      benSocket.close()
+    }
+  })
 })

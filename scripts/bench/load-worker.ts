@@ -123,7 +123,7 @@ function connectOne(url: string, token: string, timeoutMs: number): Promise<Clie
 
 /** Connects one socket per token, `concurrency` handshakes at a time, none started after `deadlineMs`. */
 async function connectMany(
-  url: string,
+  url: string | ((index: number) => string),
   tokens: string[],
   concurrency: number,
   deadlineMs: number,
@@ -149,7 +149,8 @@ async function connectMany(
       }
       const t0 = performance.now()
       try {
-        const socket = await connectOne(url, tokens[index]!, Math.min(left, 30_000))
+        const target = typeof url === 'string' ? url : url(index)
+        const socket = await connectOne(target, tokens[index]!, Math.min(left, 30_000))
         latencies.push(performance.now() - t0)
         keep(socket, index)
       } catch (error) {
@@ -249,14 +250,24 @@ const handlers = {
     return { connected: result.connected, caughtUp: Float64Array.from(caughtUp), events, errors }
   },
 
+  /** Each pair's sender connects to `senderUrl`, its receiver to `receiverUrl` (several relays: another one). */
   async connectPairs(p: {
-    url: string
-    pairs: { senderToken: string; receiverToken: string; receiverId: number }[]
+    pairs: {
+      senderToken: string
+      receiverToken: string
+      receiverId: number
+      senderUrl: string
+      receiverUrl: string
+    }[]
     deadlineMs: number
   }) {
     const tokens = p.pairs.flatMap((pair) => [pair.senderToken, pair.receiverToken])
+    const urlOf = (i: number) => {
+      const pair = p.pairs[Math.floor(i / 2)]!
+      return i % 2 === 0 ? pair.senderUrl : pair.receiverUrl
+    }
     const sockets: ClientSocket[] = []
-    const result = await connectMany(p.url, tokens, 50, p.deadlineMs, (socket, i) => {
+    const result = await connectMany(urlOf, tokens, 50, p.deadlineMs, (socket, i) => {
       sockets[i] = socket
     })
     if (result.failed > 0) {

@@ -53,10 +53,10 @@ const committer = app.services.committer
 const run = committer.run.bind(committer)
 let committerInflight = 0
 let committerOps = 0
-committer.run = ((op) => {
+committer.run = ((...args: Parameters<typeof committer.run>) => {
   committerInflight++
   committerOps++
-  return run(op).finally(() => committerInflight--)
+  return run(...args).finally(() => committerInflight--)
 }) as typeof committer.run
 const transaction = app.db.transaction.bind(app.db)
 let transactions = 0

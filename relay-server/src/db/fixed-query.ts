@@ -6,7 +6,8 @@ const postgresByExecutor = new WeakMap<object, boolean>()
 /** What running a fixed query needs of a database or a transaction. */
 type Runner = Pick<Kysely<Database>, 'executeQuery' | 'getExecutor'>
 
-function isPostgres(db: Runner): boolean {
+/** Whether `db` (or a transaction of it) talks to PostgreSQL. */
+export function isPostgres(db: Runner): boolean {
   const adapter = db.getExecutor().adapter
   let postgres = postgresByExecutor.get(adapter)
   if (postgres === undefined) {

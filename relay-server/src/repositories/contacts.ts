@@ -120,10 +120,17 @@ export async function deliveryOf(
 ): Promise<'deliver' | 'withhold' | 'refuse'> {
   const rows = await pairRows(db, senderId, recipientId, recipientId, senderId)
   const status = (owner: number) => rows.find((r) => Number(r.owner_id) === owner)?.status
-  if (status(senderId) !== 'accepted') return 'refuse'
-  const theirs = status(recipientId)
-  if (theirs === 'accepted') return 'deliver'
-  return theirs === 'blocked' ? 'withhold' : 'refuse'
+  return deliveryFrom(status(senderId), status(recipientId))
+}
+
+/** deliveryOf, from the sender's entry for the recipient and the recipient's for the sender. */
+export function deliveryFrom(
+  senders: ContactStatus | null | undefined,
+  recipients: ContactStatus | null | undefined,
+): 'deliver' | 'withhold' | 'refuse' {
+  if (senders !== 'accepted') return 'refuse'
+  if (recipients === 'accepted') return 'deliver'
+  return recipients === 'blocked' ? 'withhold' : 'refuse'
 }
 
 /** The users with whom `userId` has mutually accepted contact. */

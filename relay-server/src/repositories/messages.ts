@@ -1,4 +1,4 @@
-import type { Message, MessageVersion } from '@parley/shared'
+import type { ContactStatus, Message, MessageVersion } from '@parley/shared'
 import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database, MessageRow, MessagesTable } from '../db/schema'
@@ -160,6 +160,102 @@ export async function insertMessage(
   )
   if (!row) throw new Error('insert into messages returned no row')
   return row
+}
+
+/** What a 1:1 send must know before it writes: whether its clientId was used, and both contact entries. */
+export interface SendCheck {
+  existingId: number | null
+  senders: ContactStatus | null
+  recipients: ContactStatus | null
+}
+
+const selectSendChecks = fixedQuery<
+  {
+    ord: number
+    existing_id: number | null
+    senders: ContactStatus | null
+    recipients: ContactStatus | null
+  },
+  [number[], number[], string[]]
+>(
+  `select w.ord, m.id as existing_id, mine.status as senders, theirs.status as recipients
+   from unnest(?::bigint[], ?::bigint[], ?::text[]) with ordinality as w(sender_id, recipient_id, client_id, ord)
+   left join messages m on m.sender_id = w.sender_id and m.client_id = w.client_id
+   left join contacts mine on mine.owner_id = w.sender_id and mine.peer_id = w.recipient_id
+   left join contacts theirs on theirs.owner_id = w.recipient_id and theirs.peer_id = w.sender_id`,
+)
+
+/**
+ * PostgreSQL only: findByClientId and deliveryOf for many 1:1 sends in one statement, in the
+ * order given.
+ */
+export async function sendChecks(
+  db: Db,
+  sends: readonly { senderId: number; recipientId: number; clientId: string }[],
+): Promise<SendCheck[]> {
+  const rows = await selectSendChecks(
+    db,
+    sends.map((s) => s.senderId),
+    sends.map((s) => s.recipientId),
+    sends.map((s) => s.clientId),
+  )
+  const checks: SendCheck[] = []
+  for (const row of rows) {
+    checks[Number(row.ord) - 1] = {
+      existingId: row.existing_id === null ? null : Number(row.existing_id),
+      senders: row.senders,
+      recipients: row.recipients,
+    }
+  }
+  return checks
+}
+
+const insertTextMessageRows = fixedQuery<
+  MessageRow,
+  [number[], number[], number[], number[], string[], string[], number[], number[]]
+>(
+  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, created_at, withheld)
+   select sender_id, recipient_id, user_low, user_high, client_id, text, created_at, withheld
+   from unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::int[])
+     with ordinality as w(sender_id, recipient_id, user_low, user_high, client_id, text, created_at, withheld, ord)
+   order by ord
+   returning *`,
+)
+
+/**
+ * PostgreSQL only: many 1:1 text messages in one statement, given ids in the order given (each
+ * conversation's order is kept). Returns the rows in that order.
+ */
+export async function insertTextMessages(
+  db: Db,
+  created: number,
+  sends: readonly {
+    senderId: number
+    recipientId: number
+    clientId: string
+    text: string
+    withheld: boolean
+  }[],
+): Promise<MessageRow[]> {
+  if (sends.length === 0) return []
+  const keys = sends.map((s) => conversationKey(s.senderId, s.recipientId))
+  const rows = await insertTextMessageRows(
+    db,
+    sends.map((s) => s.senderId),
+    sends.map((s) => s.recipientId),
+    keys.map((k) => k.user_low),
+    keys.map((k) => k.user_high),
+    sends.map((s) => s.clientId),
+    sends.map((s) => s.text),
+    sends.map(() => created),
+    sends.map((s) => (s.withheld ? 1 : 0)),
+  )
+  const byKey = new Map(rows.map((r) => [`${r.sender_id}:${r.client_id}`, r]))
+  return sends.map((s) => {
+    const row = byKey.get(`${s.senderId}:${s.clientId}`)
+    if (!row) throw new Error('insert into messages returned no row for a send')
+    return row
+  })
 }
 
 export async function insertGroupMessage(

@@ -1,6 +1,6 @@
 import type { FeedEvent, FeedEventOf, FeedEventType } from '@parley/shared'
 import { type Kysely, sql, type Transaction } from 'kysely'
-import { fixedQuery } from '../db/fixed-query'
+import { fixedQuery, isPostgres } from '../db/fixed-query'
 import type { Database } from '../db/schema'
 import { AppError, isAppError } from '../errors'
 import { feedPayload } from '../repositories/feed'
@@ -41,6 +41,36 @@ export interface WriteContext {
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>
 
+/**
+ * Many operations of one kind done together in a few statements, where doing each alone would
+ * cost a few statements apiece: on PostgreSQL every statement is a round trip, and a batch of
+ * sends otherwise waits on five or six per send. `runAll` gets a run of consecutive queued
+ * operations of its kind (never reordered around other writes) and answers each: done, refused
+ * (an AppError, decided before it wrote anything), or `alone` to run the ordinary operation given
+ * with it, after the run, in the same transaction (a resend, say).
+ */
+export interface BulkWrite<Input, T> {
+  runAll(ctx: BulkContext, items: BulkItem<Input>[]): Promise<BulkOutcome<T>[]>
+}
+
+export interface BulkContext {
+  trx: Transaction<Database>
+  now: number
+}
+
+export interface BulkItem<Input> {
+  input: Input
+  append: WriteContext['append']
+}
+
+export type BulkOutcome<T> = { ok: true; value: T } | { ok: false; error: AppError } | { ok: 'alone' }
+
+/** What `run` may do instead of running its operation: join a bulk write. */
+export interface BulkRequest<Input, T> {
+  kind: BulkWrite<Input, T>
+  input: Input
+}
+
 export interface Committed<T> {
   value: T
   events: CommittedEvent[]
@@ -48,8 +78,18 @@ export interface Committed<T> {
 
 interface Pending {
   op: WriteOp<unknown>
+  bulk?: BulkRequest<unknown, unknown> | undefined
   resolve(result: Committed<unknown>): void
   reject(error: unknown): void
+}
+
+interface Result {
+  item: Pending
+  ok: boolean
+  value?: unknown
+  error?: unknown
+  appends: FeedAppend[]
+  effects: (() => void)[]
 }
 
 type Outcome =
@@ -102,7 +142,12 @@ export class Committer {
     this.#maxQueue = options.maxQueue ?? 10_000
   }
 
-  run<T>(op: WriteOp<T>): Promise<Committed<T>> {
+  /**
+   * Queues `op` for the next batch. With `bulk`, the operation may instead be done together with
+   * others of its kind; `op` must then do the same thing, as it runs when the bulk write hands it
+   * back and when a failed batch is retried one operation at a time.
+   */
+  run<T, Input>(op: WriteOp<T>, bulk?: BulkRequest<Input, T>): Promise<Committed<T>> {
     if (this.#closed) return Promise.reject(new AppError('shutting_down', 'The relay is shutting down'))
     // Past this backlog the relay is over capacity: refusing now (the client retries with
     // backoff) beats queueing work whose acks would come too late to matter.
@@ -110,7 +155,12 @@ export class Committer {
       return Promise.reject(new AppError('rate_limited', 'The relay is busy; retry shortly'))
     }
     return new Promise<Committed<T>>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as Pending['resolve'], reject })
+      this.#queue.push({
+        op,
+        bulk: bulk as BulkRequest<unknown, unknown> | undefined,
+        resolve: resolve as Pending['resolve'],
+        reject,
+      })
       if (!this.#flushing)
         this.#flushing = new Promise<void>((done) => setImmediate(() => this.#flush().then(done)))
     })
@@ -144,7 +194,8 @@ export class Committer {
       outcomes = await this.#db.transaction().execute((trx) => this.#runBatch(trx, batch))
     } catch (error) {
       if (batch.length > 1) {
-        for (const item of batch) await this.#commit([item])
+        // Alone, each runs its ordinary operation: the plainest way to find the one that failed.
+        for (const item of batch) await this.#commit([{ ...item, bulk: undefined }])
         return
       }
       const code = (error as { code?: unknown } | null)?.code
@@ -188,45 +239,22 @@ export class Committer {
   async #runBatch(trx: Transaction<Database>, batch: Pending[]): Promise<Outcome[]> {
     const now = this.#clock()
     const isolated = batch.length > 1
-    const results: {
-      item: Pending
-      ok: boolean
-      value?: unknown
-      error?: unknown
-      appends: FeedAppend[]
-      effects: (() => void)[]
-    }[] = []
-    for (const item of batch) {
-      const appends: FeedAppend[] = []
-      const effects: (() => void)[] = []
-      const ctx: WriteContext = {
-        trx,
-        now,
-        append: (userId, type, data, messageId) =>
-          // The signature ties `data` to `type`; TypeScript cannot follow that into the union by itself.
-          appends.push({ userId, event: { type, data } as UnsequencedEvent, messageId: messageId ?? null }),
-        afterCommit: (effect) => effects.push(effect),
-      }
-      if (!isolated) {
-        // Alone in its transaction: any error rolls the whole transaction back.
-        results.push({ item, ok: true, value: await item.op(ctx), appends, effects })
+    const results: Result[] = []
+    for (let i = 0; i < batch.length; ) {
+      const kind = batch[i]!.bulk?.kind
+      if (!kind) {
+        results.push(await runOne(trx, now, batch[i]!, isolated))
+        i += 1
         continue
       }
-      await sql`savepoint write_op`.execute(trx)
-      try {
-        const value = await item.op(ctx)
-        await sql`release savepoint write_op`.execute(trx)
-        results.push({ item, ok: true, value, appends, effects })
-      } catch (error) {
-        if (!isAppError(error)) throw error
-        await sql`rollback to savepoint write_op`.execute(trx)
-        await sql`release savepoint write_op`.execute(trx)
-        results.push({ item, ok: false, error, appends: [], effects: [] })
-      }
+      let end = i + 1
+      while (end < batch.length && batch[end]!.bulk?.kind === kind) end += 1
+      results.push(...(await runBulk(trx, now, kind, batch.slice(i, end), isolated)))
+      i = end
     }
 
     const appends = results.flatMap((r) => r.appends)
-    const seqs = await allocateSeqs(trx, appends)
+    const seqs = isPostgres(trx) ? await allocateSeqsAtOnce(trx, appends) : await allocateSeqs(trx, appends)
     const rows = appends.map((a, i) => ({
       user_id: a.userId,
       seq: seqs[i]!,
@@ -254,6 +282,73 @@ export class Committer {
       return { item: r.item, ok: true, value: r.value, events, effects: r.effects }
     })
   }
+}
+
+function appender(appends: FeedAppend[]): WriteContext['append'] {
+  return (userId, type, data, messageId) =>
+    // The signature ties `data` to `type`; TypeScript cannot follow that into the union by itself.
+    appends.push({ userId, event: { type, data } as UnsequencedEvent, messageId: messageId ?? null })
+}
+
+/**
+ * One operation inside the batch's transaction. Each runs inside a savepoint when it shares the
+ * transaction: an expected failure (AppError) rolls back only its own writes.
+ */
+async function runOne(
+  trx: Transaction<Database>,
+  now: number,
+  item: Pending,
+  isolated: boolean,
+): Promise<Result> {
+  const appends: FeedAppend[] = []
+  const effects: (() => void)[] = []
+  const ctx: WriteContext = {
+    trx,
+    now,
+    append: appender(appends),
+    afterCommit: (effect) => effects.push(effect),
+  }
+  if (!isolated) {
+    // Alone in its transaction: any error rolls the whole transaction back.
+    return { item, ok: true, value: await item.op(ctx), appends, effects }
+  }
+  await sql`savepoint write_op`.execute(trx)
+  try {
+    const value = await item.op(ctx)
+    await sql`release savepoint write_op`.execute(trx)
+    return { item, ok: true, value, appends, effects }
+  } catch (error) {
+    if (!isAppError(error)) throw error
+    await sql`rollback to savepoint write_op`.execute(trx)
+    await sql`release savepoint write_op`.execute(trx)
+    return { item, ok: false, error, appends: [], effects: [] }
+  }
+}
+
+/** A run of queued operations of one bulk kind; those it hands back run alone, in order, after it. */
+async function runBulk(
+  trx: Transaction<Database>,
+  now: number,
+  kind: BulkWrite<unknown, unknown>,
+  run: Pending[],
+  isolated: boolean,
+): Promise<Result[]> {
+  const appends = run.map((): FeedAppend[] => [])
+  const outcomes = await kind.runAll(
+    { trx, now },
+    run.map((item, k) => ({ input: item.bulk!.input, append: appender(appends[k]!) })),
+  )
+  const results: Result[] = []
+  for (const [k, item] of run.entries()) {
+    const outcome = outcomes[k]
+    if (outcome?.ok === 'alone') results.push(await runOne(trx, now, item, isolated))
+    else if (outcome?.ok === true)
+      results.push({ item, ok: true, value: outcome.value, appends: appends[k]!, effects: [] })
+    else if (outcome?.ok === false)
+      results.push({ item, ok: false, error: outcome.error, appends: [], effects: [] })
+    else throw new Error('a bulk write left an operation unanswered')
+  }
+  return results
 }
 
 const bumpFeedSeq = fixedQuery<{ feed_seq: number }, [number, number]>(
@@ -290,6 +385,41 @@ async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): 
   }
   return appends.map((a) => {
     const seq = nextSeq.get(a.userId)!
+    nextSeq.set(a.userId, seq + 1)
+    return seq
+  })
+}
+
+/**
+ * PostgreSQL: every user's seqs of a batch in one statement, not one round trip per user. The
+ * users' rows are locked first in ascending id (the `locked` scan runs before any row it returns
+ * is updated), so relays sharing the database lock in one order and never deadlock each other.
+ * The row locks also make concurrent batches take each user's seqs one after another, without holes.
+ */
+const bumpFeedSeqs = fixedQuery<{ id: number; feed_seq: number }, [number[], number[]]>(
+  `with wanted as (select * from unnest(?::bigint[], ?::int[]) as w(id, n)),
+   locked as materialized (select id from users where id in (select id from wanted) order by id for update)
+   update users u set feed_seq = u.feed_seq + w.n
+   from wanted w join locked l on l.id = w.id
+   where u.id = w.id
+   returning u.id, u.feed_seq`,
+)
+
+async function allocateSeqsAtOnce(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
+  if (appends.length === 0) return []
+  const counts = new Map<number, number>()
+  for (const a of appends) counts.set(a.userId, (counts.get(a.userId) ?? 0) + 1)
+  const ids = [...counts.keys()].sort((a, b) => a - b)
+  const rows = await bumpFeedSeqs(
+    trx,
+    ids,
+    ids.map((id) => counts.get(id)!),
+  )
+  const nextSeq = new Map<number, number>()
+  for (const row of rows) nextSeq.set(Number(row.id), Number(row.feed_seq) - counts.get(Number(row.id))! + 1)
+  return appends.map((a) => {
+    const seq = nextSeq.get(a.userId)
+    if (seq === undefined) throw new Error(`no user ${a.userId} for a feed event`)
     nextSeq.set(a.userId, seq + 1)
     return seq
   })

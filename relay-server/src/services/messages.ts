@@ -9,16 +9,25 @@ import type {
   SendMessageBody,
 } from '@parley/shared'
 import type { Kysely } from 'kysely'
+import { isPostgres } from '../db/fixed-query'
 import type { Database, GroupMemberRow, MessageRow } from '../db/schema'
 import { AppError } from '../errors'
-import { areMutualContacts, deliveryOf } from '../repositories/contacts'
+import { areMutualContacts, deliveryFrom, deliveryOf } from '../repositories/contacts'
 import { sendSeqOf } from '../repositories/feed'
 import * as groups from '../repositories/groups'
 import { newMessage } from '../repositories/message-rows'
 import * as messages from '../repositories/messages'
 import * as reactions from '../repositories/reactions'
 import { findMarkers, recordMark, saveMarkers } from '../repositories/receipts'
-import type { Committed, Committer, WriteContext } from './committer'
+import type {
+  BulkContext,
+  BulkItem,
+  BulkOutcome,
+  BulkWrite,
+  Committed,
+  Committer,
+  WriteContext,
+} from './committer'
 import { type GroupService, groupMessageMember, requireMember } from './groups'
 import { resolveContent, sameContent } from './message-content'
 import type { Realtime } from './realtime'
@@ -34,6 +43,8 @@ export class MessageService {
   readonly #committer: Committer
   readonly #realtime: Realtime
   readonly #groups: GroupService
+  /** PostgreSQL: plain 1:1 text sends of a batch are written together (see TextSends). */
+  readonly #textSends: TextSends | null
 
   constructor(deps: {
     db: Kysely<Database>
@@ -45,6 +56,7 @@ export class MessageService {
     this.#committer = deps.committer
     this.#realtime = deps.realtime
     this.#groups = deps.groups
+    this.#textSends = isPostgres(deps.db) ? new TextSends() : null
   }
 
   /**
@@ -52,6 +64,13 @@ export class MessageService {
    * To someone who blocked the sender it is accepted all the same, and kept for the sender only.
    */
   async send(senderId: number, body: SendMessageBody): Promise<MessageResponse> {
+    const bulk =
+      this.#textSends && isPlainText(body)
+        ? {
+            kind: this.#textSends,
+            input: { senderId, recipientId: body.recipientId, clientId: body.clientId, text: body.text },
+          }
+        : undefined
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
       if (existing) {
@@ -87,7 +106,7 @@ export class MessageService {
       ctx.append(senderId, 'message', message, row.id)
       if (delivery === 'deliver') ctx.append(recipientId, 'message', message, row.id)
       return { message, changed: true }
-    })
+    }, bulk)
     return this.#respond(senderId, committed, 'message')
   }
 
@@ -296,6 +315,77 @@ export class MessageService {
     const seq =
       !changed && type === 'message' ? ((await sendSeqOf(this.#db, userId, message.id)) ?? null) : null
     return { message, seq }
+  }
+}
+
+/** A 1:1 send of text alone: no picture, file, voice, forward or reply to check. */
+function isPlainText(body: SendMessageBody): body is SendMessageBody & { recipientId: number; text: string } {
+  return (
+    body.recipientId !== undefined &&
+    body.text !== undefined &&
+    body.groupId === undefined &&
+    body.imageId === undefined &&
+    body.fileId === undefined &&
+    body.voice === undefined &&
+    body.forwardOf === undefined &&
+    body.replyToId === undefined
+  )
+}
+
+interface TextSend {
+  senderId: number
+  recipientId: number
+  clientId: string
+  text: string
+}
+
+/**
+ * The plain text sends of a batch in two statements (checks, then one multi-row insert) instead of
+ * five round trips each, on PostgreSQL, doing what `send` does for each: a reused clientId goes
+ * back to `send`'s own operation (a resend, a conflict, or a repeat within the batch, which finds
+ * the first once it is inserted).
+ */
+class TextSends implements BulkWrite<TextSend, Outcome> {
+  async runAll({ trx, now }: BulkContext, items: BulkItem<TextSend>[]): Promise<BulkOutcome<Outcome>[]> {
+    const outcomes: BulkOutcome<Outcome>[] = items.map(({ input }) =>
+      input.recipientId === input.senderId
+        ? { ok: false, error: new AppError('cannot_contact_self', 'You cannot message yourself') }
+        : { ok: 'alone' },
+    )
+    const checked = outcomes.flatMap((o, k) => (o.ok === false ? [] : [k]))
+    const checks = await messages.sendChecks(
+      trx,
+      checked.map((k) => items[k]!.input),
+    )
+    const inserting: { k: number; delivery: 'deliver' | 'withhold' }[] = []
+    const taken = new Set<string>()
+    for (const [c, k] of checked.entries()) {
+      const { input } = items[k]!
+      const check = checks[c]!
+      const key = `${input.senderId}:${input.clientId}`
+      if (check.existingId !== null || taken.has(key)) continue
+      const delivery = deliveryFrom(check.senders, check.recipients)
+      if (delivery === 'refuse') {
+        outcomes[k] = { ok: false, error: notContacts() }
+        continue
+      }
+      taken.add(key)
+      inserting.push({ k, delivery })
+    }
+    const rows = await messages.insertTextMessages(
+      trx,
+      now,
+      inserting.map(({ k, delivery }) => ({ ...items[k]!.input, withheld: delivery === 'withhold' })),
+    )
+    for (const [i, { k, delivery }] of inserting.entries()) {
+      const row = rows[i]!
+      const { input, append } = items[k]!
+      const message = newMessage(row, undefined, undefined)
+      append(input.senderId, 'message', message, row.id)
+      if (delivery === 'deliver') append(input.recipientId, 'message', message, row.id)
+      outcomes[k] = { ok: true, value: { message, changed: true } }
+    }
+    return outcomes
   }
 }
 
