@@ -15,6 +15,15 @@ export type Dialect = 'sqlite' | 'postgres'
 
 export interface DatabaseHandle {
   db: Kysely<Database>
+  /**
+   * For long reads that must not hold up writes (a new device's snapshot). PostgreSQL: the same
+   * pool. SQLite: a second, read-only connection, opened on first use: in WAL mode its read
+   * transaction sees one consistent state while the relay's connection goes on committing, where
+   * on the one connection every write would wait for the whole read.
+   */
+  reader(): Kysely<Database>
+  /** Closes what `reader` opened (the main `db` is destroyed by its owner). */
+  close?(): Promise<void>
   dialect: Dialect
   /** Where the data lives, for the log: a file path or the PostgreSQL host/database. */
   location: string
@@ -48,8 +57,10 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       },
     })
     const url = new URL(options.databaseUrl)
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
     return {
-      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      db,
+      reader: () => db,
       dialect: 'postgres',
       location: `postgres://${url.host}${url.pathname}`,
     }
@@ -67,8 +78,22 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   sqlite.pragma('synchronous = FULL')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
+  let reader: Kysely<Database> | null = null
   return {
     db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    reader: () => {
+      if (!reader) {
+        const connection = new SQLite(file, { readonly: true })
+        connection.pragma('busy_timeout = 5000')
+        reader = new Kysely<Database>({
+          dialect: new SqliteDialect({ database: withStatementCache(connection, 100) }),
+        })
+      }
+      return reader
+    },
+    close: async () => {
+      await reader?.destroy()
+    },
     dialect: 'sqlite',
     location: file,
   }

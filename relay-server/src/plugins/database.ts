@@ -7,6 +7,8 @@ import type { Database } from '../db/schema'
 declare module 'fastify' {
   interface FastifyInstance {
     db: Kysely<Database>
+    /** For long reads that must not hold up writes: see DatabaseHandle.reader. */
+    dbReader(): Kysely<Database>
     dbDialect: DatabaseHandle['dialect']
   }
 }
@@ -23,8 +25,10 @@ export const database = fp(
     }
     app.log.info({ database: handle.location }, `database ready (${handle.dialect})`)
     app.decorate('db', handle.db)
+    app.decorate('dbReader', () => handle.reader())
     app.decorate('dbDialect', handle.dialect)
     app.addHook('onClose', async () => {
+      await handle.close?.()
       await handle.db.destroy()
     })
   },

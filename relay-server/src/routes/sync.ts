@@ -6,6 +6,6 @@ import { defineRoute } from './define'
 export async function syncRoutes(app: FastifyInstance) {
   defineRoute(app, routes.sync, ({ principal, query }) => syncPage(app.db, principal.userId, query))
   defineRoute(app, routes.syncSnapshot, ({ principal, query }) =>
-    readSnapshot(app.db, principal.userId, query),
+    readSnapshot(app.dbReader(), principal.userId, query),
   )
 }

@@ -34,7 +34,7 @@ export async function syncPage(
 
 /**
  * Everything a new device needs, read in one transaction (REPEATABLE READ on PostgreSQL; on SQLite
- * the relay's one connection is held for it), so the feed cursor it gives matches what it shows:
+ * a read transaction on the relay's read-only connection, which writes do not wait for), so the feed cursor it gives matches what it shows:
  * every change after `cursor` is in the feed, every change up to it is in the snapshot.
  */
 export async function readSnapshot(
