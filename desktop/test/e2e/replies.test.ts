@@ -93,7 +93,9 @@ describe.skipIf(!canRunE2e)('replies and delete for me, in Chromium', () => {
       })
       if (!sent.ok) throw new Error(sent.error.message)
     }
-    await bubble(alice.page, 'filler 130').waitFor()
+    // 130 sends through Bob's outbox and the relay to Alice's window: a busy CI machine needs longer
+    // than the default 10 s for that setup (nothing here measures speed).
+    await bubble(alice.page, 'filler 130').waitFor({ timeout: 45_000 })
     const reply = await alice.host.core.call('messages.send', {
       conversation: dmKey(bobId),
       text: 'Back to the first plan',
