@@ -620,11 +620,14 @@ const readers = (receipts: Receipts): number[] => [...receipts.read, ...receipts
 
 /** The lists with when each person got there, for those whose time is known (in the lists' order). */
 function withTimes(receipts: Receipts, reached: ReachedAt): MessageReceiptsResponse {
+  // Earliest first (then by user id): the lists' own order is whatever the database returned.
   const times = (ids: readonly number[], at: Map<number, number>) =>
-    ids.flatMap((userId) => {
-      const time = at.get(userId)
-      return time === undefined ? [] : [{ userId, at: time }]
-    })
+    ids
+      .flatMap((userId) => {
+        const time = at.get(userId)
+        return time === undefined ? [] : [{ userId, at: time }]
+      })
+      .sort((a, b) => a.at - b.at || a.userId - b.userId)
   return {
     ...receipts,
     times: {
