@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely'
 import { fixedQuery } from '../db/fixed-query'
 import type { Database, GroupMemberRow, GroupRoleName, GroupRow } from '../db/schema'
 import { hiddenAmong, loadMessages } from './messages'
+import { recordMark } from './receipts'
 
 type Db = Kysely<Database>
 
@@ -294,13 +295,17 @@ export async function lastMessageId(db: Db, groupId: number): Promise<number> {
   return Number(row?.last ?? 0)
 }
 
-/** Moves a member's markers forward (never back); read implies delivered. One row, whatever the group's size. */
+/**
+ * Moves a member's markers forward (never back); read implies delivered. One row, whatever the
+ * group's size; a move is noted with its time `at` (receipt_marks).
+ */
 export async function moveMarkers(
   db: Db,
   groupId: number,
   userId: number,
   upTo: number,
   read: boolean,
+  at: number,
 ): Promise<boolean> {
   const result = await db
     .updateTable('group_members')
@@ -319,7 +324,9 @@ export async function moveMarkers(
     .where('user_id', '=', userId)
     .where(read ? 'read_up_to' : 'delivered_up_to', '<', upTo)
     .executeTakeFirst()
-  return Number(result.numUpdatedRows) > 0
+  const moved = Number(result.numUpdatedRows) > 0
+  if (moved) await recordMark(db, { userId, place: { groupId }, kind: read ? 'read' : 'delivered', upTo, at })
+  return moved
 }
 
 /** How far everyone in the group has received and read. */

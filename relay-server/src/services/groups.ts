@@ -34,7 +34,6 @@ import {
   forgetMarks,
   type ReachedAt,
   reachedAt,
-  recordMark,
 } from '../repositories/receipts'
 import type { Committer, WriteContext } from './committer'
 import type { ImageService } from './images'
@@ -387,8 +386,7 @@ export class GroupService {
       if (!message || message.group_id !== groupId || Number(message.group_seq) < member.joined_seq) {
         throw new AppError('message_not_found', `Message ${upTo} is not in that group`)
       }
-      if (!(await groups.moveMarkers(ctx.trx, groupId, userId, upTo, kind === 'read'))) return
-      await recordMark(ctx.trx, { userId, place: { groupId }, kind, upTo, at: ctx.now })
+      if (!(await groups.moveMarkers(ctx.trx, groupId, userId, upTo, kind === 'read', ctx.now))) return
       ctx.append(userId, kind, { userId, groupId, upTo, at: ctx.now })
       ctx.afterCommit(() => this.#scheduleMarkers(groupId))
     })

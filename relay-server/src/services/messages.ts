@@ -137,15 +137,7 @@ export class MessageService {
     })
     const message = newMessage(row, image, file)
     await this.#groups.logMessage(ctx, groupId, seq, 'message', message, seq)
-    if (await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true)) {
-      await recordMark(ctx.trx, {
-        userId: senderId,
-        place: { groupId },
-        kind: 'read',
-        upTo: row.id,
-        at: ctx.now,
-      })
-    }
+    await groups.moveMarkers(ctx.trx, groupId, senderId, row.id, true, ctx.now)
     return { message, changed: true, groupSeq: seq }
   }
 
