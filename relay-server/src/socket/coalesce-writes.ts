@@ -5,9 +5,8 @@ interface Transport {
   socket?: { _socket?: { cork(): void; uncork(): void } }
 }
 
-const patched = new WeakSet<object>()
-/** Whether the WebSocket transport's class is patched (there is one class for every socket). */
-let transportPatched = false
+/** Whether the WebSocket transport's class is patched (one class serves every socket). */
+let patched = false
 
 /**
  * Packets that wait for a socket (while its previous write is in flight) go to the WebSocket
@@ -19,12 +18,11 @@ let transportPatched = false
  * The WebSocket transport's class is patched once, on its prototype, when the first one is seen:
  * a per-socket wrapper cost every idle socket a closure and a bound function.
  */
-export function coalesceWebSocketWrites(transport: Transport): void {
-  if (transport.name !== 'websocket') return
+function coalesceWebSocketWrites(transport: Transport): void {
+  if (patched || transport.name !== 'websocket') return
   const proto = Object.getPrototypeOf(transport) as Transport | null
-  if (!proto || patched.has(proto) || typeof proto.send !== 'function') return
-  patched.add(proto)
-  transportPatched = true
+  if (!proto || typeof proto.send !== 'function') return
+  patched = true
   const send = proto.send
   proto.send = function (this: Transport, packets: unknown[]) {
     const tcp = this.socket?._socket
@@ -46,9 +44,9 @@ interface EngineSocket {
 
 /** For an engine.io connection, now or after an upgrade from polling to WebSocket (until patched). */
 export function coalesceWritesOf(socket: EngineSocket): void {
-  if (transportPatched) return
+  if (patched) return
   coalesceWebSocketWrites(socket.transport as Transport)
-  if (!transportPatched) socket.on('upgrade', upgraded)
+  if (!patched) socket.on('upgrade', upgraded)
 }
 
 function upgraded(transport: unknown): void {
