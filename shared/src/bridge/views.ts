@@ -133,7 +133,7 @@ export type GroupEventView = Type.Static<typeof GroupEventView>
 
 /** An attached file: the relay's description, or (`local`) one waiting on this device to be uploaded. */
 export const FileView = Strict({
-  /** The relay's file id (`media.saveFile`); this device's own id while `local`. */
+  /** The relay’s file id (`messages.downloadFile`); this device's own id while `local`. */
   id: Type.String({ minLength: 1 }),
   name: Type.String({ minLength: 1 }),
   size: Type.Integer({ minimum: 0 }),

@@ -36,7 +36,7 @@ export async function sendFile(
   })
 }
 
-/** The recording's bytes to the app in pieces (kept there at once); its stage id. */
+/** A file's or a recording's bytes to the app in pieces (kept there at once); its stage id. */
 async function stage(bridge: Bridge, blob: Blob): Promise<string> {
   const stageId = crypto.randomUUID()
   for (let offset = 0; offset < blob.size; offset += FILE_PIECE_BYTES) {
