@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto'
 import { type Kysely, Migrator, NO_MIGRATIONS, sql } from 'kysely'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import { migrations } from '../src/db/migrations/index'
-import { dialects, openTestDatabase } from './helpers/dialects'
+import { dialects, openTestDatabase, postgresUrl } from './helpers/dialects'
 
 describe.each(dialects)('migrations (%s)', (dialect) => {
   const cleanups: (() => Promise<void> | void)[] = []
@@ -223,6 +225,45 @@ describe.each(dialects)('migrations (%s)', (dialect) => {
         .execute(),
     ).rejects.toThrow()
   })
+
+  it.runIf(dialect === 'postgres')(
+    "look only at the relay's own schema, so another schema dropped meanwhile cannot fail them",
+    async () => {
+      // Another relay's (or test's) schema, created and dropped over and over while ours migrate:
+      // introspecting every schema by name used to fail with "schema … does not exist".
+      const admin = new pg.Client({ connectionString: postgresUrl })
+      await admin.connect()
+      let churning = true
+      let churned = 0
+      const churn = (async () => {
+        while (churning) {
+          const name = `parley_churn_${randomBytes(4).toString('hex')}`
+          await admin.query(`create schema ${name}; create table ${name}.t (id serial primary key, v text)`)
+          await admin.query(`drop schema ${name} cascade`)
+          churned += 1
+        }
+      })()
+      try {
+        for (let i = 0; i < 4; i++) {
+          const handle = await open()
+          await migrateToLatest(handle.db, handle.dialect)
+          const schema = await currentSchema(handle)
+          const listed = await handle.db.introspection.getTables({ withInternalKyselyTables: true })
+          expect(listed.length).toBeGreaterThan(10)
+          expect(listed.every((t) => t.schema === schema)).toBe(true)
+          expect(listed.map((t) => t.name)).toContain('kysely_migration')
+          const messages = listed.find((t) => t.name === 'messages')
+          expect(messages?.columns.find((c) => c.name === 'id')?.isAutoIncrementing).toBe(true)
+          expect(messages?.columns.find((c) => c.name === 'sender_id')?.isNullable).toBe(false)
+        }
+      } finally {
+        churning = false
+        await churn
+        await admin.end()
+      }
+      expect(churned).toBeGreaterThan(0)
+    },
+  )
 
   it('running them again on an up-to-date database changes nothing', async () => {
     const handle = await open()

@@ -2,9 +2,10 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import { Kysely, type MigrationProvider, Migrator, SqliteDialect, sql } from 'kysely'
 import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
 import { migrations } from './migrations/index'
+import { RelayPostgresDialect } from './postgres-introspection'
 import type { Database } from './schema'
 import { withStatementCache } from './statement-cache'
 
@@ -57,7 +58,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
       },
     })
     const url = new URL(options.databaseUrl)
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+    const db = new Kysely<Database>({ dialect: new RelayPostgresDialect({ pool }) })
     return {
       db,
       reader: () => db,
@@ -102,7 +103,7 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
 const provider: MigrationProvider = { getMigrations: async () => migrations }
 
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
-  // Kysely looks for its bookkeeping tables in every schema; pin them to the one this
+  // Kysely would look for its bookkeeping tables in every schema; pin them to the one this
   // connection writes to, so relays sharing a server under different search_paths stay apart.
   const schema =
     dialect === 'postgres'
