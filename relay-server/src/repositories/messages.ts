@@ -1,6 +1,6 @@
 import type { ContactStatus, Message, MessageVersion } from '@parley/shared'
 import { type ExpressionBuilder, type Kysely, type RawBuilder, sql } from 'kysely'
-import { fixedQuery } from '../db/fixed-query'
+import { fixedQuery, isPostgres } from '../db/fixed-query'
 import type { Database, MessageRow, MessagesTable } from '../db/schema'
 import { type MessageWithMedia, selectMessages, toMessage } from './message-rows'
 import { reactionsFor, removeAllReactions } from './reactions'
@@ -185,20 +185,39 @@ const selectSendChecks = fixedQuery<
    left join contacts theirs on theirs.owner_id = w.recipient_id and theirs.peer_id = w.sender_id`,
 )
 
-/**
- * PostgreSQL only: findByClientId and deliveryOf for many 1:1 sends in one statement, in the
- * order given.
- */
+/** SQLite: the same, the sends given as one JSON array of [sender, recipient, clientId]. */
+const selectSendChecksSqlite = fixedQuery<
+  {
+    ord: number
+    existing_id: number | null
+    senders: ContactStatus | null
+    recipients: ContactStatus | null
+  },
+  [string]
+>(
+  `select w.key + 1 as ord, m.id as existing_id, mine.status as senders, theirs.status as recipients
+   from json_each(?) w
+   left join messages m on m.sender_id = w.value ->> 0 and m.client_id = w.value ->> 2
+   left join contacts mine on mine.owner_id = w.value ->> 0 and mine.peer_id = w.value ->> 1
+   left join contacts theirs on theirs.owner_id = w.value ->> 1 and theirs.peer_id = w.value ->> 0`,
+)
+
+/** findByClientId and deliveryOf for many 1:1 sends in one statement, in the order given. */
 export async function sendChecks(
   db: Db,
   sends: readonly { senderId: number; recipientId: number; clientId: string }[],
 ): Promise<SendCheck[]> {
-  const rows = await selectSendChecks(
-    db,
-    sends.map((s) => s.senderId),
-    sends.map((s) => s.recipientId),
-    sends.map((s) => s.clientId),
-  )
+  const rows = isPostgres(db)
+    ? await selectSendChecks(
+        db,
+        sends.map((s) => s.senderId),
+        sends.map((s) => s.recipientId),
+        sends.map((s) => s.clientId),
+      )
+    : await selectSendChecksSqlite(
+        db,
+        JSON.stringify(sends.map((s) => [s.senderId, s.recipientId, s.clientId])),
+      )
   const checks: SendCheck[] = []
   for (const row of rows) {
     checks[Number(row.ord) - 1] = {
@@ -222,9 +241,18 @@ const insertTextMessageRows = fixedQuery<
    returning *`,
 )
 
+/** SQLite: the same, the rows given as one JSON array, inserted in its order. */
+const insertTextMessageRowsSqlite = fixedQuery<MessageRow, [string]>(
+  `insert into messages (sender_id, recipient_id, user_low, user_high, client_id, text, created_at, withheld)
+   select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7
+   from json_each(?) where true
+   order by key
+   returning *`,
+)
+
 /**
- * PostgreSQL only: many 1:1 text messages in one statement, given ids in the order given (each
- * conversation's order is kept). Returns the rows in that order.
+ * Many 1:1 text messages in one statement, given ids in the order given (each conversation's
+ * order is kept). Returns the rows in that order.
  */
 export async function insertTextMessages(
   db: Db,
@@ -239,6 +267,24 @@ export async function insertTextMessages(
 ): Promise<MessageRow[]> {
   if (sends.length === 0) return []
   const keys = sends.map((s) => conversationKey(s.senderId, s.recipientId))
+  if (!isPostgres(db)) {
+    const rows = await insertTextMessageRowsSqlite(
+      db,
+      JSON.stringify(
+        sends.map((s, i) => [
+          s.senderId,
+          s.recipientId,
+          keys[i]!.user_low,
+          keys[i]!.user_high,
+          s.clientId,
+          s.text,
+          created,
+          s.withheld ? 1 : 0,
+        ]),
+      ),
+    )
+    return inSendOrder(sends, rows)
+  }
   const rows = await insertTextMessageRows(
     db,
     sends.map((s) => s.senderId),
@@ -250,6 +296,13 @@ export async function insertTextMessages(
     sends.map(() => created),
     sends.map((s) => (s.withheld ? 1 : 0)),
   )
+  return inSendOrder(sends, rows)
+}
+
+function inSendOrder(
+  sends: readonly { senderId: number; clientId: string }[],
+  rows: MessageRow[],
+): MessageRow[] {
   const byKey = new Map(rows.map((r) => [`${r.sender_id}:${r.client_id}`, r]))
   return sends.map((s) => {
     const row = byKey.get(`${s.senderId}:${s.clientId}`)

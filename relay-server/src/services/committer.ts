@@ -254,7 +254,7 @@ export class Committer {
     }
 
     const appends = results.flatMap((r) => r.appends)
-    const seqs = isPostgres(trx) ? await allocateSeqsAtOnce(trx, appends) : await allocateSeqs(trx, appends)
+    const seqs = await allocateSeqs(trx, appends)
     const rows = appends.map((a, i) => ({
       user_id: a.userId,
       seq: seqs[i]!,
@@ -351,10 +351,6 @@ async function runBulk(
   return results
 }
 
-const bumpFeedSeq = fixedQuery<{ feed_seq: number }, [number, number]>(
-  'update users set feed_seq = feed_seq + ? where id = ? returning feed_seq',
-)
-
 /** One multi-row insert statement per row count, written once and reused. */
 const feedInserts = new Map<number, ReturnType<typeof fixedQuery<never, unknown[]>>>()
 function insertFeedRows(count: number) {
@@ -370,28 +366,7 @@ function insertFeedRows(count: number) {
 }
 
 /**
- * Hands out consecutive seqs per user: one UPDATE ... RETURNING per user per batch, taken in
- * ascending user id so concurrent relays on PostgreSQL lock users in the same order.
- */
-async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
-  const counts = new Map<number, number>()
-  for (const a of appends) counts.set(a.userId, (counts.get(a.userId) ?? 0) + 1)
-  const nextSeq = new Map<number, number>()
-  for (const userId of [...counts.keys()].sort((a, b) => a - b)) {
-    const n = counts.get(userId)!
-    const [row] = await bumpFeedSeq(trx, n, userId)
-    if (!row) throw new Error(`no user ${userId} for a feed event`)
-    nextSeq.set(userId, Number(row.feed_seq) - n + 1)
-  }
-  return appends.map((a) => {
-    const seq = nextSeq.get(a.userId)!
-    nextSeq.set(a.userId, seq + 1)
-    return seq
-  })
-}
-
-/**
- * PostgreSQL: every user's seqs of a batch in one statement, not one round trip per user. The
+ * Every user's seqs of a batch in one statement, not one round trip per user. On PostgreSQL the
  * users' rows are locked first in ascending id (the `locked` scan runs before any row it returns
  * is updated), so relays sharing the database lock in one order and never deadlock each other.
  * The row locks also make concurrent batches take each user's seqs one after another, without holes.
@@ -405,16 +380,26 @@ const bumpFeedSeqs = fixedQuery<{ id: number; feed_seq: number }, [number[], num
    returning u.id, u.feed_seq`,
 )
 
-async function allocateSeqsAtOnce(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
+/** SQLite: the same, the counts given as one JSON array of [user id, count] (one writer, no locks). */
+const bumpFeedSeqsSqlite = fixedQuery<{ id: number; feed_seq: number }, [string]>(
+  `update users set feed_seq = feed_seq + (w.value ->> 1)
+   from json_each(?) w
+   where users.id = (w.value ->> 0)
+   returning users.id, users.feed_seq`,
+)
+
+async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
   if (appends.length === 0) return []
   const counts = new Map<number, number>()
   for (const a of appends) counts.set(a.userId, (counts.get(a.userId) ?? 0) + 1)
   const ids = [...counts.keys()].sort((a, b) => a - b)
-  const rows = await bumpFeedSeqs(
-    trx,
-    ids,
-    ids.map((id) => counts.get(id)!),
-  )
+  const rows = isPostgres(trx)
+    ? await bumpFeedSeqs(
+        trx,
+        ids,
+        ids.map((id) => counts.get(id)!),
+      )
+    : await bumpFeedSeqsSqlite(trx, JSON.stringify(ids.map((id) => [id, counts.get(id)!])))
   const nextSeq = new Map<number, number>()
   for (const row of rows) nextSeq.set(Number(row.id), Number(row.feed_seq) - counts.get(Number(row.id))! + 1)
   return appends.map((a) => {

@@ -9,7 +9,6 @@ import type {
   SendMessageBody,
 } from '@parley/shared'
 import type { Kysely } from 'kysely'
-import { isPostgres } from '../db/fixed-query'
 import type { Database, GroupMemberRow, MessageRow } from '../db/schema'
 import { AppError } from '../errors'
 import { areMutualContacts, deliveryFrom, deliveryOf } from '../repositories/contacts'
@@ -43,8 +42,8 @@ export class MessageService {
   readonly #committer: Committer
   readonly #realtime: Realtime
   readonly #groups: GroupService
-  /** PostgreSQL: plain 1:1 text sends of a batch are written together (see TextSends). */
-  readonly #textSends: TextSends | null
+  /** Plain 1:1 text sends of a batch are written together (see TextSends). */
+  readonly #textSends = new TextSends()
 
   constructor(deps: {
     db: Kysely<Database>
@@ -56,7 +55,6 @@ export class MessageService {
     this.#committer = deps.committer
     this.#realtime = deps.realtime
     this.#groups = deps.groups
-    this.#textSends = isPostgres(deps.db) ? new TextSends() : null
   }
 
   /**
@@ -64,13 +62,12 @@ export class MessageService {
    * To someone who blocked the sender it is accepted all the same, and kept for the sender only.
    */
   async send(senderId: number, body: SendMessageBody): Promise<MessageResponse> {
-    const bulk =
-      this.#textSends && isPlainText(body)
-        ? {
-            kind: this.#textSends,
-            input: { senderId, recipientId: body.recipientId, clientId: body.clientId, text: body.text },
-          }
-        : undefined
+    const bulk = isPlainText(body)
+      ? {
+          kind: this.#textSends,
+          input: { senderId, recipientId: body.recipientId, clientId: body.clientId, text: body.text },
+        }
+      : undefined
     const committed = await this.#committer.run(async (ctx): Promise<Outcome> => {
       const existing = await messages.findByClientId(ctx.trx, senderId, body.clientId)
       if (existing) {
@@ -333,7 +330,7 @@ interface TextSend {
 
 /**
  * The plain text sends of a batch in two statements (checks, then one multi-row insert) instead of
- * five round trips each, on PostgreSQL, doing what `send` does for each: a reused clientId goes
+ * five round trips each (to PostgreSQL, or to SQLite's writer thread), doing what `send` does for each: a reused clientId goes
  * back to `send`'s own operation (a resend, a conflict, or a repeat within the batch, which finds
  * the first once it is inserted).
  */
