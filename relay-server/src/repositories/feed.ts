@@ -1,6 +1,7 @@
 import type { FeedEvent, Group, GroupMember } from '@parley/shared'
 import type { Kysely } from 'kysely'
-import type { Database } from '../db/schema'
+import { fixedQuery } from '../db/fixed-query'
+import type { Database, FeedEventsTable } from '../db/schema'
 import { AppError } from '../errors'
 import { findMember, membersOf } from './groups'
 import { hiddenAmong, loadMessages } from './messages'
@@ -13,28 +14,30 @@ type Db = Kysely<Database>
  * and those of messages the user hid are left out (their `message_hidden` comes later in the feed).
  * `cursor` is the seq of the last row read, shown or not, so paging never stalls on left-out ones.
  */
+// Fixed statements: every socket that (re)connects reads its feed, so in a reconnect storm these
+// run once per socket, and kysely's builder cost more than the queries.
+const selectFeedPage = fixedQuery<
+  Pick<FeedEventsTable, 'seq' | 'type' | 'message_id' | 'payload'>,
+  [number, number, number]
+>('select seq, type, message_id, payload from feed_events where user_id = ? and seq > ? order by seq limit ?')
+
+const selectFeedMarks = fixedQuery<{ feed_seq: number; feed_floor: number }, [number]>(
+  'select feed_seq, feed_floor from users where id = ?',
+)
+
 export async function readFeed(
   db: Db,
   userId: number,
   after: number,
   limit: number,
 ): Promise<{ events: FeedEvent[]; cursor: number; hasMore: boolean; head: number }> {
-  const rows = await db
-    .selectFrom('feed_events')
-    .select(['seq', 'type', 'message_id', 'payload'])
-    .where('user_id', '=', userId)
-    .where('seq', '>', after)
-    .orderBy('seq')
-    .limit(limit + 1)
-    .execute()
+  const rows = await selectFeedPage(db, userId, after, limit + 1)
   // Read after the page, so the head is never behind the page's last seq, and so a compaction
   // that ran meanwhile is seen (its floor is written with its deletes): rows it deleted before the
   // page was read cannot go missing unnoticed.
-  const { feed_seq: head, feed_floor: floor } = await db
-    .selectFrom('users')
-    .select(['feed_seq', 'feed_floor'])
-    .where('id', '=', userId)
-    .executeTakeFirstOrThrow()
+  const [marks] = await selectFeedMarks(db, userId)
+  if (!marks) throw new Error(`no user ${userId} for a feed read`)
+  const { feed_seq: head, feed_floor: floor } = marks
   if (after < Number(floor)) {
     throw new AppError(
       'cursor_expired',

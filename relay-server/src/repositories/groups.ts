@@ -107,8 +107,13 @@ export async function membershipsOf(db: Db, userId: number, limit: number): Prom
     .execute()
 }
 
+/** A fixed statement: every socket's handshake joins its user's group rooms. */
+const selectGroupIdsOf = fixedQuery<{ group_id: number }, [number]>(
+  'select group_id from group_members where user_id = ?',
+)
+
 export async function groupIdsOf(db: Db, userId: number): Promise<number[]> {
-  const rows = await db.selectFrom('group_members').select('group_id').where('user_id', '=', userId).execute()
+  const rows = await selectGroupIdsOf(db, userId)
   return rows.map((r) => r.group_id)
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely'
+import { fixedQuery } from '../db/fixed-query'
 import type { Database, SessionRow } from '../db/schema'
 
 type Db = Kysely<Database>
@@ -21,8 +22,12 @@ export async function insertSession(
     .executeTakeFirstOrThrow()
 }
 
+/** A fixed statement: every request and every socket handshake looks its token up. */
+const selectSessionByHash = fixedQuery<SessionRow, [string]>('select * from sessions where token_hash = ?')
+
 export async function findSessionByHash(db: Db, tokenHash: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('sessions').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst()
+  const [row] = await selectSessionByHash(db, tokenHash)
+  return row
 }
 
 /** Records a use of the session: when, from where, and its new (slid) expiry. */
