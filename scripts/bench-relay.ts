@@ -131,7 +131,7 @@ function relayUse(before: RelayStats, after: RelayStats): string {
       : ''
   return (
     `${settings.relays > 1 ? `${settings.relays} relays'` : 'relay'} CPU ${cpu.toFixed(0)}% of a core${database}, RSS ${mb(after.rss)}, event-loop delay p99 ${ms(after.loop.p99Ms)} ` +
-    `max ${ms(after.loop.maxMs)}${commits}`
+    `max ${ms(after.loop.maxMs)} (longest GC pause ${ms(after.loop.gcMaxMs)}, GC ${ms(after.loop.gcTotalMs - before.loop.gcTotalMs)} in all)${commits}`
   )
 }
 
@@ -865,6 +865,8 @@ function addUp(each: Awaited<ReturnType<RelayApi['stats']>>[]): Awaited<ReturnTy
       p50Ms: Math.max(sum.loop.p50Ms, s.loop.p50Ms),
       p99Ms: Math.max(sum.loop.p99Ms, s.loop.p99Ms),
       maxMs: Math.max(sum.loop.maxMs, s.loop.maxMs),
+      gcMaxMs: Math.max(sum.loop.gcMaxMs, s.loop.gcMaxMs),
+      gcTotalMs: sum.loop.gcTotalMs + s.loop.gcTotalMs,
     }
   }
   return sum

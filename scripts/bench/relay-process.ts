@@ -5,7 +5,7 @@
  * sessions and contacts straight into its database, and reading its resource use.
  */
 import { randomBytes } from 'node:crypto'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks'
 import { sql } from 'kysely'
 import { buildApp } from '../../relay-server/src/app'
 import { loadConfig } from '../../relay-server/src/config'
@@ -90,6 +90,15 @@ const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS })
 const lateBy = (nanoseconds: number) => Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS)
 loopDelay.enable()
 const gc = (globalThis as { gc?: () => void }).gc
+/** The longest garbage-collection pause since the last reset, and their total: a stall may be one. */
+let gcMaxMs = 0
+let gcTotalMs = 0
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gcMaxMs = Math.max(gcMaxMs, entry.duration)
+    gcTotalMs += entry.duration
+  }
+}).observe({ entryTypes: ['gc'] })
 
 let passwordHash: string | undefined
 let seeded = 0
@@ -170,11 +179,14 @@ const handlers = {
       p50Ms: lateBy(loopDelay.percentile(50)),
       p99Ms: lateBy(loopDelay.percentile(99)),
       maxMs: lateBy(loopDelay.max),
+      gcMaxMs,
+      gcTotalMs,
     }
     const longestTransactionMs = transactionMaxMs
     if (reset) {
       loopDelay.reset()
       transactionMaxMs = 0
+      gcMaxMs = 0
     }
     return {
       at: performance.timeOrigin + performance.now(),
