@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type DatabaseHandle, migrateToLatest } from '../src/db/connect'
 import type { Database } from '../src/db/schema'
@@ -169,6 +169,102 @@ describe.each(dialects)('group commit (%s)', (dialect) => {
     expect(seqs).toHaveLength(5)
     expect(seqs).toEqual(Array.from({ length: 5 }, (_, i) => seqs[0]! + i))
   })
+
+  it('batches that follow one another keep queue order: ids, seqs, live events and answers, a refused operation among them', async () => {
+    const published: number[] = []
+    const committer = new Committer(db, {
+      maxBatch: 3,
+      onCommitted: (events) => {
+        for (const e of events) published.push(e.event.seq)
+      },
+    })
+    const [a, b] = userIds as [number, number]
+    const answered: number[] = []
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        committer
+          .run(async ({ trx, append }) => {
+            if (i === 17) throw new AppError('not_found', 'refused')
+            // Each one writes a row (its id comes from the table's sequence) and a feed event of a.
+            const row = await trx
+              .insertInto('audit_log')
+              .values({ at: i, actor: 'test', action: 'order', detail: String(i) })
+              .returning('id')
+              .executeTakeFirstOrThrow()
+            append(a, 'contact_removed', { userId: b })
+            return row.id
+          })
+          .then(
+            ({ value, events }) => {
+              answered.push(i)
+              return { i, id: value, seq: events[0]!.event.seq }
+            },
+            (error: unknown) => {
+              answered.push(i)
+              return { i, error }
+            },
+          ),
+      ),
+    )
+    expect(answered).toEqual(results.map((r) => r.i))
+    const done = results.flatMap((r) => ('id' in r ? [r] : []))
+    expect(done).toHaveLength(39)
+    expect(results[17]).toMatchObject({ error: { code: 'not_found' } })
+    const ids = done.map((r) => r.id)
+    const seqs = done.map((r) => r.seq)
+    expect(ids).toEqual([...ids].sort((x, y) => x - y))
+    expect(seqs).toEqual(Array.from({ length: 39 }, (_, k) => seqs[0]! + k))
+    expect(published).toEqual(seqs)
+  })
+
+  it.runIf(dialect === 'postgres')(
+    'a batch whose commit is slow is still published before the next, which committed first',
+    async () => {
+      // A trigger that runs at commit and takes its time, for rows marked 'slow' only.
+      await sql`create function slow_commit() returns trigger language plpgsql as $$
+        begin perform pg_sleep(0.3); return null; end $$`.execute(db)
+      await sql`create constraint trigger slow_commit after insert on audit_log deferrable initially deferred
+        for each row when (new.detail = 'slow') execute function slow_commit()`.execute(db)
+      try {
+        const order: string[] = []
+        const committer = new Committer(db, {
+          maxBatch: 1,
+          onCommitted: (events) => order.push(`live ${events.map((e) => e.userId).join()}`),
+        })
+        const [a, b, c] = userIds as [number, number, number]
+        const write = (detail: string, userId: number) =>
+          committer
+            .run(async ({ trx, append }) => {
+              await trx
+                .insertInto('audit_log')
+                .values({ at: 0, actor: 'test', action: 'slow', detail })
+                .execute()
+              append(userId, 'contact_removed', { userId: c })
+            })
+            .then(() => order.push(`answer ${userId}`))
+        const started = performance.now()
+        let secondCommitted = 0
+        const probe = (async () => {
+          // The second batch (another user, nothing in common) commits while the first still waits.
+          while (performance.now() - started < 2000) {
+            const rows = await db.selectFrom('audit_log').select('id').where('detail', '=', 'fast').execute()
+            if (rows.length > 0) {
+              secondCommitted = performance.now() - started
+              return
+            }
+            await new Promise((resolve) => setTimeout(resolve, 5))
+          }
+        })()
+        await Promise.all([write('slow', a), write('fast', b), probe])
+        expect(secondCommitted).toBeGreaterThan(0)
+        expect(secondCommitted).toBeLessThan(250)
+        expect(order).toEqual([`live ${a}`, `answer ${a}`, `live ${b}`, `answer ${b}`])
+      } finally {
+        await sql`drop trigger slow_commit on audit_log`.execute(db)
+        await sql`drop function slow_commit()`.execute(db)
+      }
+    },
+  )
 
   it('an operation with a bulk request that fails with others is retried alone as its ordinary operation', async () => {
     const committer = new Committer(db, { onCommitted: () => undefined })

@@ -1,5 +1,5 @@
 import type { FeedEvent, FeedEventOf, FeedEventType } from '@parley/shared'
-import { type Kysely, sql, type Transaction } from 'kysely'
+import { type ControlledTransaction, type Kysely, sql, type Transaction } from 'kysely'
 import { fixedQuery, isPostgres } from '../db/fixed-query'
 import type { Database } from '../db/schema'
 import { AppError, isAppError } from '../errors'
@@ -115,6 +115,8 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01'])
 const RETRYABLE_SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT'])
 const SQLITE_BUSY_ATTEMPTS = 20
 const FEED_INSERT_CHUNK = 500
+/** PostgreSQL: batches at once, one committing while the next runs its statements. */
+const PIPELINE_DEPTH = 2
 
 /**
  * Every write that produces feed events goes through here. Operations queued during one turn of
@@ -133,6 +135,7 @@ export class Committer {
   #flushing: Promise<void> | null = null
   #closed = false
   #stats = { transactions: 0, operations: 0 }
+  readonly #pipelined: boolean
 
   constructor(db: Kysely<Database>, options: CommitterOptions) {
     this.#db = db
@@ -140,6 +143,7 @@ export class Committer {
     this.#clock = options.clock ?? Date.now
     this.#maxBatch = options.maxBatch ?? 256
     this.#maxQueue = options.maxQueue ?? 10_000
+    this.#pipelined = isPostgres(db)
   }
 
   /**
@@ -178,6 +182,7 @@ export class Committer {
   }
 
   async #flush(): Promise<void> {
+    if (this.#pipelined) return this.#flushPipelined()
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch)
       await this.#commit(batch)
@@ -188,28 +193,105 @@ export class Committer {
     this.#flushing = null
   }
 
+  /**
+   * PostgreSQL: the next batch runs its statements while the one before it commits (its WAL
+   * flush is the longest wait of a small batch), on another connection of the pool. A batch
+   * starts only once every statement of the one before has run, so ids and seqs are handed out
+   * in queue order; one that needs a row the committing batch wrote or locked waits for that
+   * commit, as any transaction would. Batches are published (live events, effects, answers) in
+   * queue order.
+   */
+  async #flushPipelined(): Promise<void> {
+    let published: Promise<void> = Promise.resolve()
+    const inFlight = new Set<Promise<void>>()
+    while (this.#queue.length > 0 || inFlight.size > 0) {
+      if (this.#queue.length === 0 || inFlight.size >= PIPELINE_DEPTH) {
+        await Promise.race(inFlight)
+        continue
+      }
+      const batch = this.#queue.splice(0, this.#maxBatch)
+      const { settled } = await this.#start(batch, published)
+      published = settled
+      inFlight.add(settled)
+      void settled.finally(() => inFlight.delete(settled))
+    }
+    this.#flushing = null
+  }
+
+  /**
+   * Runs `batch`'s statements in a transaction of its own and sends its commit; resolves as soon as
+   * the commit is on its way, with `settled`: the batch committed and published, after `previous`. A batch whose statements fail is handled the ordinary way, before
+   * any later batch starts.
+   */
+  async #start(batch: Pending[], previous: Promise<void>): Promise<{ settled: Promise<void> }> {
+    const done = { settled: Promise.resolve() }
+    let trx: ControlledTransaction<Database>
+    try {
+      trx = await this.#db.startTransaction().execute()
+    } catch {
+      await previous
+      await this.#commit(batch)
+      return done
+    }
+    let outcomes: Outcome[]
+    try {
+      outcomes = await this.#runBatch(trx, batch)
+    } catch (error) {
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => undefined)
+      await previous
+      await this.#recover(batch, error, 1)
+      return done
+    }
+    const committing = trx.commit().execute()
+    // Wrapped: a promise resolved with a promise would wait for it.
+    const settled = (async () => {
+      const committed = await committing.then(
+        () => true,
+        () => false,
+      )
+      await previous
+      // A failed commit wrote nothing: the batch goes again the ordinary way (later batches may
+      // have taken their ids by then; a commit that fails is a lost connection or a server going down).
+      if (committed) this.#publish(batch, outcomes)
+      else await this.#commit(batch)
+    })()
+    return { settled }
+  }
+
   async #commit(batch: Pending[], attempt = 1): Promise<void> {
     let outcomes: Outcome[]
     try {
       outcomes = await this.#db.transaction().execute((trx) => this.#runBatch(trx, batch))
     } catch (error) {
-      if (batch.length > 1) {
-        // Alone, each runs its ordinary operation: the plainest way to find the one that failed.
-        for (const item of batch) await this.#commit([{ ...item, bulk: undefined }])
-        return
-      }
-      const code = (error as { code?: unknown } | null)?.code
-      if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < 4) {
-        return this.#commit(batch, attempt + 1)
-      }
-      if (typeof code === 'string' && RETRYABLE_SQLITE_CODES.has(code) && attempt < SQLITE_BUSY_ATTEMPTS) {
-        // A timer, not a loop: the other connection's commit needs the moment to finish.
-        await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
-        return this.#commit(batch, attempt + 1)
-      }
-      batch[0]?.reject(error)
+      return this.#recover(batch, error, attempt)
+    }
+    this.#publish(batch, outcomes)
+  }
+
+  /** After `batch` failed (and was rolled back): find the failing operation, or try again. */
+  async #recover(batch: Pending[], error: unknown, attempt: number): Promise<void> {
+    if (batch.length > 1) {
+      // Alone, each runs its ordinary operation: the plainest way to find the one that failed.
+      for (const item of batch) await this.#commit([{ ...item, bulk: undefined }])
       return
     }
+    const code = (error as { code?: unknown } | null)?.code
+    if (typeof code === 'string' && RETRYABLE_PG_CODES.has(code) && attempt < 4) {
+      return this.#commit(batch, attempt + 1)
+    }
+    if (typeof code === 'string' && RETRYABLE_SQLITE_CODES.has(code) && attempt < SQLITE_BUSY_ATTEMPTS) {
+      // A timer, not a loop: the other connection's commit needs the moment to finish.
+      await new Promise((resolve) => setTimeout(resolve, 5 * attempt))
+      return this.#commit(batch, attempt + 1)
+    }
+    batch[0]?.reject(error)
+  }
+
+  /** After a batch committed: its events go live, its effects run, its operations settle. */
+  #publish(batch: Pending[], outcomes: Outcome[]): void {
     this.#stats.transactions += 1
     this.#stats.operations += batch.length
     const events = outcomes.flatMap((o) => (o.ok ? o.events : []))
