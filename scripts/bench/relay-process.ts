@@ -70,14 +70,43 @@ app.db.transaction = (() => {
     try {
       return await execute(fn)
     } finally {
-      const ms = performance.now() - started
-      transactions++
-      transactionMs += ms
-      transactionMaxMs = Math.max(transactionMaxMs, ms)
+      recordTransaction(performance.now() - started)
     }
   }) as typeof builder.execute
   return builder
 }) as typeof app.db.transaction
+// PostgreSQL's committer starts its batches as controlled transactions (the next one runs while
+// this one commits): timed from start to the end of the commit.
+const startTransaction = app.db.startTransaction.bind(app.db)
+app.db.startTransaction = (() => {
+  const builder = startTransaction()
+  const execute = builder.execute.bind(builder)
+  builder.execute = (async () => {
+    const started = performance.now()
+    const trx = await execute()
+    const commit = trx.commit.bind(trx)
+    trx.commit = (() => {
+      const command = commit()
+      const run = command.execute.bind(command)
+      command.execute = async () => {
+        try {
+          return await run()
+        } finally {
+          recordTransaction(performance.now() - started)
+        }
+      }
+      return command
+    }) as typeof trx.commit
+    return trx
+  }) as typeof builder.execute
+  return builder
+}) as typeof app.db.startTransaction
+
+function recordTransaction(ms: number) {
+  transactions++
+  transactionMs += ms
+  transactionMaxMs = Math.max(transactionMaxMs, ms)
+}
 
 /**
  * Node records each interval between the sampling timer's runs, the resolution included: an idle
