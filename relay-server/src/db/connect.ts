@@ -4,6 +4,7 @@ import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { Kysely, type MigrationProvider, Migrator, SqliteDialect, sql } from 'kysely'
 import { PRIVATE_FILE_MODE, secureDataDir } from '../data-dir'
+import { durableSqliteDialect, type WalSync } from './durable-sqlite'
 import { migrations } from './migrations/index'
 import { RelayPostgresDialect } from './postgres-introspection'
 import type { Database } from './schema'
@@ -28,6 +29,8 @@ export interface DatabaseHandle {
   dialect: Dialect
   /** Where the data lives, for the log: a file path or the PostgreSQL host/database. */
   location: string
+  /** SQLite only: the log's fsyncs (durable-sqlite.ts). */
+  wal?: WalSync
 }
 
 export interface DatabaseOptions {
@@ -76,12 +79,16 @@ export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   }
   const sqlite = new SQLite(file)
   sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = FULL')
+  // Durable as FULL, with the fsync and the checkpoints off the event loop: see durable-sqlite.ts.
+  sqlite.pragma('synchronous = NORMAL')
+  sqlite.pragma('wal_autocheckpoint = 0')
   sqlite.pragma('foreign_keys = ON')
   sqlite.pragma('busy_timeout = 5000')
+  const { dialect, wal } = durableSqliteDialect(file, withStatementCache(sqlite))
   let reader: Kysely<Database> | null = null
   return {
-    db: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    db: new Kysely<Database>({ dialect }),
+    wal,
     reader: () => {
       if (!reader) {
         const connection = new SQLite(file, { readonly: true })

@@ -115,7 +115,7 @@ const RETRYABLE_PG_CODES = new Set(['40001', '40P01'])
 const RETRYABLE_SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT'])
 const SQLITE_BUSY_ATTEMPTS = 20
 const FEED_INSERT_CHUNK = 500
-/** PostgreSQL: batches at once, one committing while the next runs its statements. */
+/** Batches at once: one becoming durable while the next runs its statements. */
 const PIPELINE_DEPTH = 2
 
 /**
@@ -135,7 +135,8 @@ export class Committer {
   #flushing: Promise<void> | null = null
   #closed = false
   #stats = { transactions: 0, operations: 0 }
-  readonly #pipelined: boolean
+  /** PostgreSQL: statements are round trips, never run on the event loop. */
+  readonly #remote: boolean
 
   constructor(db: Kysely<Database>, options: CommitterOptions) {
     this.#db = db
@@ -143,7 +144,7 @@ export class Committer {
     this.#clock = options.clock ?? Date.now
     this.#maxBatch = options.maxBatch ?? 256
     this.#maxQueue = options.maxQueue ?? 10_000
-    this.#pipelined = isPostgres(db)
+    this.#remote = isPostgres(db)
   }
 
   /**
@@ -181,27 +182,16 @@ export class Committer {
     while (this.#flushing) await this.#flushing
   }
 
-  async #flush(): Promise<void> {
-    if (this.#pipelined) return this.#flushPipelined()
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, this.#maxBatch)
-      await this.#commit(batch)
-      // SQLite calls complete synchronously, so without this a backlog would starve sockets,
-      // timers and pings until it drained; yielding also lets acks and live events go out.
-      await new Promise<void>((resolve) => setImmediate(resolve))
-    }
-    this.#flushing = null
-  }
-
   /**
-   * PostgreSQL: the next batch runs its statements while the one before it commits (its WAL
-   * flush is the longest wait of a small batch), on another connection of the pool. A batch
-   * starts only once every statement of the one before has run, so ids and seqs are handed out
-   * in queue order; one that needs a row the committing batch wrote or locked waits for that
-   * commit, as any transaction would. Batches are published (live events, effects, answers) in
-   * queue order.
+   * The next batch runs its statements while the one before it becomes durable: on SQLite while
+   * its fsync runs on the thread pool (durable-sqlite.ts), on PostgreSQL while its commit (the
+   * server's WAL flush) is under way, on another connection of the pool. The durability wait is
+   * the longest part of a small batch. A batch starts only once every statement of the one
+   * before has run, so ids and seqs are handed out in queue order; on PostgreSQL one that needs a
+   * row the committing batch wrote or locked waits for that commit, as any transaction would.
+   * Batches are published (live events, effects, answers) in queue order, each only once durable.
    */
-  async #flushPipelined(): Promise<void> {
+  async #flush(): Promise<void> {
     let published: Promise<void> = Promise.resolve()
     const inFlight = new Set<Promise<void>>()
     while (this.#queue.length > 0 || inFlight.size > 0) {
@@ -214,6 +204,9 @@ export class Committer {
       published = settled
       inFlight.add(settled)
       void settled.finally(() => inFlight.delete(settled))
+      // SQLite's statements complete synchronously: without this a backlog would starve sockets,
+      // timers and pings until it drained.
+      if (!this.#remote) await new Promise<void>((resolve) => setImmediate(resolve))
     }
     this.#flushing = null
   }
@@ -248,15 +241,19 @@ export class Committer {
     const committing = trx.commit().execute()
     // Wrapped: a promise resolved with a promise would wait for it.
     const settled = (async () => {
-      const committed = await committing.then(
-        () => true,
-        () => false,
+      const failure = await committing.then(
+        () => null,
+        (error: unknown) => ({ error }),
       )
       await previous
-      // A failed commit wrote nothing: the batch goes again the ordinary way (later batches may
-      // have taken their ids by then; a commit that fails is a lost connection or a server going down).
-      if (committed) this.#publish(batch, outcomes)
-      else await this.#commit(batch)
+      if (!failure) {
+        this.#publish(batch, outcomes)
+        return
+      }
+      // The commit failed, or (SQLite) it was made but its fsync failed: whether any of it is on
+      // disk is not known, so nothing is acknowledged and nothing runs again. Clients retry;
+      // sends are idempotent by clientId.
+      for (const item of batch) item.reject(failure.error)
     })()
     return { settled }
   }
