@@ -256,7 +256,7 @@ async function startBench(): Promise<Bench> {
   const url = urls[0]!
   const database = tempDatabase
     ? `PostgreSQL, synchronous_commit on${settings.relays > 1 ? `; ${settings.relays} relays, one Redis` : ''}`
-    : 'SQLite, synchronous=FULL'
+    : 'SQLite, every commit fsynced before its ack, off the event loop'
   summary.set('head', `relay bench (${database}; node ${ready.node})`)
   log(`relay on ${urls.join(', ')} (pid ${relays.map((r) => r.process.pid).join(', ')}), data in ${tempDir}`)
 

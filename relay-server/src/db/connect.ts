@@ -42,9 +42,10 @@ export interface DatabaseOptions {
 const INT8_OID = 20
 
 /**
- * SQLite runs in WAL mode with synchronous=FULL: every commit is fsynced before the relay acks,
- * so an acked message survives a crash and a power cut. Group commit (see committer.ts) pays that
- * fsync once per batch instead of once per message.
+ * SQLite runs in WAL mode and every commit is fsynced before the relay acks, so an acked message
+ * survives a crash and a power cut; the fsync runs on the thread pool, not the event loop
+ * (durable-sqlite.ts). Group commit (see committer.ts) pays it once per batch instead of once per
+ * message, and the next batch runs while it is under way.
  */
 export function openDatabase(options: DatabaseOptions): DatabaseHandle {
   if (options.databaseUrl) {

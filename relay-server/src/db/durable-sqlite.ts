@@ -16,8 +16,9 @@
  * What other readers see: a commit is visible to reads on this connection from the moment it is
  * made, a few milliseconds before its fsync ends. Live events and answers wait for the fsync; a
  * read made in those milliseconds (another device's GET /sync, say) can see a message that a power
- * cut in that instant would lose. Its sender was not answered yet and sends it again (sends are
- * idempotent by clientId), so it comes back; PostgreSQL shows a commit only once it is durable.
+ * cut in that instant would lose. Its sender was not answered yet and sends it again, so it is
+ * stored again, possibly under a new id (the reader may then keep a copy the relay no longer has);
+ * PostgreSQL (synchronous_commit on) shows a commit only once it is durable.
  *
  * Checkpoints (copying the log into the database file, two more fsyncs) would also run on the
  * committing thread: automatic checkpoints are off on this connection and a worker thread with its
