@@ -170,7 +170,9 @@ async function startBench(): Promise<Bench> {
   const ready = await relay.waitFor<{ port: number; node: string }>('ready', 60_000)
   await Promise.all(workers.map((w) => w.waitFor('ready', 60_000)))
   const url = `http://127.0.0.1:${ready.port}`
-  const dialect = databaseUrl ? 'PostgreSQL' : 'SQLite, every commit fsynced before its ack, off the event loop'
+  const dialect = databaseUrl
+    ? 'PostgreSQL'
+    : 'SQLite, every commit fsynced before its ack, off the event loop'
   summary.push(`group bench (${dialect}, node ${ready.node}, ${settings.workers} load workers)`)
   log(`relay on ${url} (pid ${relay.process.pid}, ${dialect}), data in ${tempDir}`)
   const stats = (options: { gc?: boolean; reset?: boolean } = {}) => relay.call('stats', options, IPC_MS)

@@ -121,7 +121,8 @@ const PIPELINE_DEPTH = 2
 /**
  * Every write that produces feed events goes through here. Operations queued during one turn of
  * the event loop share one transaction (group commit): one fsync for the batch, and each
- * operation's promise settles only after that commit, so an ack always means durable.
+ * operation's promise settles only after that commit is durable, so an ack always means durable.
+ * While one batch becomes durable, the next runs its statements (see #flush).
  * Each operation runs inside a savepoint: an expected failure (AppError) rolls back only its own
  * writes; anything unexpected aborts the batch, which is then retried one operation at a time.
  */
@@ -213,8 +214,9 @@ export class Committer {
 
   /**
    * Runs `batch`'s statements in a transaction of its own and sends its commit; resolves as soon as
-   * the commit is on its way, with `settled`: the batch committed and published, after `previous`. A batch whose statements fail is handled the ordinary way, before
-   * any later batch starts.
+   * the commit is on its way, with `settled`: the batch committed and published, after
+   * `previous`. A batch whose statements fail is handled the ordinary way (one operation at a
+   * time, or again), before any later batch starts.
    */
   async #start(batch: Pending[], previous: Promise<void>): Promise<{ settled: Promise<void> }> {
     const done = { settled: Promise.resolve() }
