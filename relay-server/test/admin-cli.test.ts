@@ -1,4 +1,6 @@
+import { mkdir, writeFile } from 'node:fs/promises'
 import { userInfo } from 'node:os'
+import path from 'node:path'
 import type { AuthResponse } from '@parley/shared'
 import { describe, expect } from 'vitest'
 import { admin, CLI_TEST_MS } from './helpers/admin'
@@ -112,12 +114,39 @@ describe.each(dialects)('parley-relay admin, against a running relay (%s)', (dia
   it('shows figures, and an audit log of everything done, by whom', { timeout: CLI_TEST_MS }, async ({
     relay,
   }) => {
-    const stats = await admin(relay, ['stats'])
-    expect(stats.code).toBe(0)
     const users = await relay.app.db
       .selectFrom('users')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow()
+    // Two files of one user (the second a copy of the first: one blob), and a group.
+    const owner = await relay.app.db.selectFrom('users').select('id').limit(1).executeTakeFirstOrThrow()
+    const file = {
+      owner_id: owner.id,
+      blob: 'b'.repeat(64),
+      name: 'a.pdf',
+      size: 3,
+      type: 'application/pdf',
+      created_at: 1,
+    }
+    await relay.app.db
+      .insertInto('files')
+      .values([
+        { ...file, id: `stats-${tag}-1` },
+        { ...file, id: `stats-${tag}-2` },
+      ])
+      .execute()
+    await mkdir(path.join(relay.config.dataDir, 'files'), { recursive: true })
+    await writeFile(path.join(relay.config.dataDir, 'files', `stats-${tag}`), Buffer.alloc(3 * 1024 * 1024))
+    const files = await relay.app.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
+    const stats = await admin(relay, ['stats'])
+    expect(stats.code).toBe(0)
+    expect(stats.stdout).toMatch(new RegExp(`^files\\s+${Number(files.n)}$`, 'm'))
+    expect(Number(files.n)).toBeGreaterThanOrEqual(2)
+    expect(stats.stdout).toMatch(/^groups\s+\d+$/m)
+    expect(stats.stdout).toMatch(/^file data\s+[3-9]\.\d MiB$/m)
     expect(stats.stdout).toMatch(new RegExp(`^users\\s+${Number(users.n)} \\(1 deactivated\\)$`, 'm'))
     expect(stats.stdout).toMatch(/^sessions\s+\d+$/m)
     expect(stats.stdout).toMatch(/^messages\s+0$/m)

@@ -16,7 +16,7 @@ const USAGE = `usage: parley-relay admin <command>
   user make-admin USERNAME
   user deactivate USERNAME                  signs out everywhere and refuses sign-in
   user erase USERNAME                       wipes the profile, deletes messages, contacts and pictures
-  stats                                     users, sessions, messages, storage
+  stats                                     users, sessions, messages, groups, files, storage
   backup FOLDER                             an online copy of the database and pictures (SQLite)
   backup check FOLDER                       opens a backup: integrity_check, counts, pictures
   audit [--limit N]                         what operators did, oldest first
@@ -176,8 +176,11 @@ async function run(ctx: admin.AdminContext, args: string[]): Promise<void> {
       out(`sessions   ${s.sessions}`)
       out(`messages   ${s.messages}`)
       out(`images     ${s.images}`)
+      out(`groups     ${s.groups}`)
+      out(`files      ${s.files}`)
       out(`database   ${mebibytes(s.databaseBytes)}`)
       out(`pictures   ${mebibytes(s.imageBytes)}`)
+      out(`file data  ${mebibytes(s.fileBytes)}`)
       return
     }
     case 'backup': {

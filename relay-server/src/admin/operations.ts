@@ -187,8 +187,13 @@ export interface Stats {
   sessions: number
   messages: number
   images: number
+  groups: number
+  /** Uploaded files the relay keeps (rows; several may share one stored blob). */
+  files: number
   databaseBytes: number
   imageBytes: number
+  /** What DATA_DIR/files holds on disk (file blobs, and uploads still arriving). */
+  fileBytes: number
 }
 
 async function folderBytes(folder: string): Promise<number> {
@@ -228,7 +233,7 @@ async function databaseBytes(ctx: AdminContext): Promise<number> {
 export async function stats(ctx: AdminContext): Promise<Stats> {
   const { db } = ctx
   const n = async (query: Promise<{ n: number | string }>) => Number((await query).n)
-  const countAll = <T extends 'users' | 'sessions' | 'messages' | 'images'>(table: T) =>
+  const countAll = <T extends 'users' | 'sessions' | 'messages' | 'images' | 'groups' | 'files'>(table: T) =>
     db.selectFrom(table as 'users').select((eb) => eb.fn.countAll<number | string>().as('n'))
   return {
     users: await n(countAll('users').executeTakeFirstOrThrow()),
@@ -244,8 +249,11 @@ export async function stats(ctx: AdminContext): Promise<Stats> {
     ),
     messages: await n(countAll('messages').executeTakeFirstOrThrow()),
     images: await n(countAll('images').executeTakeFirstOrThrow()),
+    groups: await n(countAll('groups').executeTakeFirstOrThrow()),
+    files: await n(countAll('files').executeTakeFirstOrThrow()),
     databaseBytes: await databaseBytes(ctx),
     imageBytes: await folderBytes(path.join(ctx.dataDir, 'images')),
+    fileBytes: await folderBytes(path.join(ctx.dataDir, 'files')),
   }
 }
 
