@@ -75,8 +75,8 @@ app.db.transaction = (() => {
   }) as typeof builder.execute
   return builder
 }) as typeof app.db.transaction
-// PostgreSQL's committer starts its batches as controlled transactions (the next one runs while
-// this one commits): timed from start to the end of the commit.
+// The committer starts its batches as controlled transactions (the next one runs while this one
+// becomes durable): timed from start to the end of the commit, its fsync included on SQLite.
 const startTransaction = app.db.startTransaction.bind(app.db)
 app.db.startTransaction = (() => {
   const builder = startTransaction()

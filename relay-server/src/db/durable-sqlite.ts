@@ -23,8 +23,9 @@
  * Checkpoints (copying the log into the database file, two more fsyncs) would also run on the
  * committing thread: automatic checkpoints are off on this connection and a worker thread with its
  * own connection checkpoints instead (PASSIVE: it never blocks the writer), once a second (a
- * checkpoint with nothing to copy costs next to nothing). On close the worker stops first; the relay's connection then checkpoints and
- * removes the log as SQLite does when its last connection closes.
+ * checkpoint with nothing to copy costs next to nothing). On close the worker stops first; the
+ * relay's connection then checkpoints and removes the log as SQLite does when its last
+ * connection closes.
  */
 import { close as closeFd, fstat, fsync, open, stat } from 'node:fs'
 import { createRequire } from 'node:module'

@@ -8,12 +8,6 @@ import { hiddenAmong, loadMessages } from './messages'
 
 type Db = Kysely<Database>
 
-/**
- * Events of `userId`'s feed after `after`, in order. Message events are rebuilt from the message
- * as it is now, so an edit or a delete made since shows through (a deleted text is never replayed),
- * and those of messages the user hid are left out (their `message_hidden` comes later in the feed).
- * `cursor` is the seq of the last row read, shown or not, so paging never stalls on left-out ones.
- */
 // Fixed statements: every socket that (re)connects reads its feed, so in a reconnect storm these
 // run once per socket, and kysely's builder cost more than the queries.
 const selectFeedPage = fixedQuery<
@@ -25,6 +19,12 @@ const selectFeedMarks = fixedQuery<{ feed_seq: number; feed_floor: number }, [nu
   'select feed_seq, feed_floor from users where id = ?',
 )
 
+/**
+ * Events of `userId`'s feed after `after`, in order. Message events are rebuilt from the message
+ * as it is now, so an edit or a delete made since shows through (a deleted text is never replayed),
+ * and those of messages the user hid are left out (their `message_hidden` comes later in the feed).
+ * `cursor` is the seq of the last row read, shown or not, so paging never stalls on left-out ones.
+ */
 export async function readFeed(
   db: Db,
   userId: number,

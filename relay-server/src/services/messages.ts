@@ -330,9 +330,9 @@ interface TextSend {
 
 /**
  * The plain text sends of a batch in two statements (checks, then one multi-row insert) instead of
- * five round trips each (to PostgreSQL, or to SQLite's writer thread), doing what `send` does for each: a reused clientId goes
- * back to `send`'s own operation (a resend, a conflict, or a repeat within the batch, which finds
- * the first once it is inserted).
+ * five each (on PostgreSQL, five round trips), doing what `send` does for each: a reused clientId
+ * goes back to `send`'s own operation (a resend, a conflict, or a repeat within the batch, which
+ * finds the first once it is inserted).
  */
 class TextSends implements BulkWrite<TextSend, Outcome> {
   async runAll({ trx, now }: BulkContext, items: BulkItem<TextSend>[]): Promise<BulkOutcome<Outcome>[]> {
