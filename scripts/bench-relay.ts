@@ -4,7 +4,7 @@
  * function below; the printed step labels [1] to [4] and [2b] are kept for comparing runs):
  *   idleSocketsPhase: 10,000 authenticated Socket.IO connections, their time and relay memory;
  *   messagesPhase: sender/receiver pairs at an open-loop low rate (500/s), then at the offered rate
- *      of 2,000/s: persisted and
+ *      of 2,000/s, each receiver sending delivery receipts back as the desktop does: persisted and
  *      delivered rates, send→receive and send→ack latency, errors; when that is over capacity,
  *      again at about half the rate the relay achieved, to show latency where it keeps up;
  *   missedMessagesPhase: a user pulls 10,000 messages sent while they were offline, over the
@@ -17,14 +17,16 @@
  *
  * Knobs (environment): BENCH_IDLE_SOCKETS, BENCH_WORKERS, BENCH_PAIRS, BENCH_RATE, BENCH_SECONDS,
  * BENCH_SATURATION (e.g. "5000,10000"; empty for none), BENCH_SATURATION_SECONDS,
- * BENCH_SYNC_MESSAGES, BENCH_DATABASE_URL (a PostgreSQL server to make a temp database on),
+ * BENCH_SYNC_MESSAGES, BENCH_RECEIPTS (0: receivers send no delivery receipts, as this bench did
+ * before 2026-12-06; its earlier figures were without them), BENCH_DATABASE_URL (a PostgreSQL server to make a temp database on),
  * BENCH_RELAYS (several relays on that one database and one Redis, BENCH_REDIS_URL, default
  * redis://127.0.0.1:6379; each pair's sender and receiver on different relays, so every message
  * crosses Redis; the figures then add up all relays),
  * BENCH_LOW_RATE (the first, low rate; 0 for none), BENCH_PIN=1 (the relay on CPU 0, everything
  * else on the other CPUs, with taskset: the "pinned" variant),
  * BENCH_PROFILE=1 (CPU-profile the relay in each step and print where its
- * time went; the profiler slows the relay down).
+ * time went; the profiler slows the relay down), BENCH_RELAY_NODE_FLAGS (node flags for the relay's
+ * process, such as --perf-basic-prof to read its JavaScript frames in `perf record`).
  */
 import { execFileSync } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -64,6 +66,7 @@ const settings = {
     }),
   saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
   syncMessages: envInt('BENCH_SYNC_MESSAGES', 10_000, 1, 100_000),
+  receipts: envInt('BENCH_RECEIPTS', 1, 0, 1) === 1,
   profile: process.env.BENCH_PROFILE === '1',
   pin: process.env.BENCH_PIN === '1',
   databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
@@ -188,7 +191,7 @@ async function main() {
     `relay bench: ${int(settings.idleSockets)} idle sockets, ${settings.pairs} pairs over ` +
       `${settings.workers} load workers, ${settings.rate}/s for ${settings.seconds} s then ` +
       `${settings.saturation.map((r) => `${r}/s`).join(', ') || 'no'} saturation steps, ` +
-      `sync of ${int(settings.syncMessages)} messages`,
+      `sync of ${int(settings.syncMessages)} messages, ${settings.receipts ? 'receivers sending delivery receipts' : 'no receipts'}`,
   )
   log(
     `machine: ${availableParallelism()} cores, load average ${loadavg()
@@ -475,6 +478,7 @@ async function messagePhase(
             drainMs: DRAIN_MS,
             ackTimeoutMs: ACK_TIMEOUT_MS,
             text: TEXT,
+            receipts: settings.receipts,
           },
           durationS * 1000 + DRAIN_MS + ACK_TIMEOUT_MS + 30_000,
         ),
@@ -503,6 +507,12 @@ async function messagePhase(
   for (const r of results) for (const [k, v] of Object.entries(r.ackErrors)) errors[k] = (errors[k] ?? 0) + v
   const recv = sorted(...results.map((r) => r.recvLatencies))
   const acks = sorted(...results.map((r) => r.ackLatencies))
+  const receiptsSent = sum((r) => r.receipts.sent)
+  const receiptsOk = sum((r) => r.receipts.ok)
+  const receiptErrors: Record<string, number> = {}
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.receipts.errors)) receiptErrors[k] = (receiptErrors[k] ?? 0) + v
+  const receiptAcks = sorted(...results.map((r) => r.receipts.latencies))
   const sentRate = perSecond(sent, lastSend - first)
   const persisted = perSecond(ackOk, lastAck - first)
   const delivered = perSecond(received, lastRecv - first)
@@ -531,6 +541,13 @@ async function messagePhase(
       `send→ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))} max ${ms(percentile(acks, 100))}`,
   )
   log(`    errors: ${errorText || 'none'}`)
+  if (settings.receipts) {
+    log(
+      `    delivery receipts (one in flight per receiver, later ones coalesced): ${int(receiptsSent)} sent, ` +
+        `${int(receiptsOk)} ok (${int(perSecond(receiptsOk, lastRecv - first))}/s); ack p50 ${ms(percentile(receiptAcks, 50))} ` +
+        `p99 ${ms(percentile(receiptAcks, 99))}; errors: ${Object.keys(receiptErrors).length > 0 ? counts(receiptErrors) : 'none'}`,
+    )
+  }
   if (backlog > 0) {
     log(
       `    relay still had ${int(backlog)} sends queued when the clients stopped waiting; ` +
@@ -541,7 +558,9 @@ async function messagePhase(
   // Over capacity the relay sheds load with rate_limited, and the client would resend: that is
   // a figure to report, not a failure. Anything else lost, doubled or refused is.
   const shed = errors.rate_limited ?? 0
-  const otherErrors = Object.keys(errors).some((code) => code !== 'rate_limited')
+  const otherErrors = [...Object.keys(errors), ...Object.keys(receiptErrors)].some(
+    (code) => code !== 'rate_limited',
+  )
   const broken = otherErrors || unacked > 0 || undelivered > 0 || duplicates > 0 || droppedCount > 0
   if (strict && (broken || ackOk + shed < sent || received < ackOk)) {
     failures.push(`messages @${rate}/s: ${errorText || 'not every message was acked and delivered'}`)
@@ -551,6 +570,7 @@ async function messagePhase(
     line:
       `persisted ${int(persisted)}/s (${cpuPerMessage(s0, s1, ackOk)}), delivered ${int(delivered)}/s, send→receive p50 ${ms(percentile(recv, 50))} ` +
       `p99 ${ms(percentile(recv, 99))}; ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))}` +
+      (settings.receipts ? `; ${int(perSecond(receiptsOk, lastRecv - first))} receipts/s` : '') +
       (errorText ? ` [${errorText}]` : ''),
   }
 }

@@ -19,6 +19,7 @@ type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>
 
 /** Under the 20,000 open files a process may have here. */
 const MAX_SOCKETS = 19_000
+const ACK_TIMEOUT_MS = 30_000
 
 const now = () => performance.timeOrigin + performance.now()
 
@@ -35,7 +36,11 @@ interface Pair {
   sender: ClientSocket
   receiver: ClientSocket
   receiverId: number
+  receipts: ReceiptLane
 }
+
+/** Whether receivers send delivery receipts (`run`'s `receipts`). */
+let receiptsOn = true
 
 interface Pending {
   sentAt: number
@@ -49,6 +54,19 @@ interface Run {
   duplicates: number
   recvLatencies: number[]
   lastRecvAt: number
+  /** Delivery receipts sent back, acknowledged, and refused or timed out (by error). */
+  receipts: { sent: number; ok: number; errors: Record<string, number>; latencies: number[] }
+}
+
+/**
+ * A receiver's delivery receipts, sent as the desktop's outbox sends them: one at a time per
+ * conversation, each after the previous one's ack; a message that arrives meanwhile only moves the
+ * next receipt's `upTo` forward (coalesced), so a fast conversation sends fewer receipts than messages.
+ */
+interface ReceiptLane {
+  inFlight: boolean
+  /** The newest message id received and not yet covered by a sent receipt (0: none). */
+  owed: number
 }
 
 /**
@@ -178,8 +196,9 @@ function closeSockets(sockets: ClientSocket[]): number {
   return open
 }
 
-function onLiveMessage(event: FeedEventOf<'message'>) {
+function onLiveMessage(pair: Pair, event: FeedEventOf<'message'>) {
   if (!run) return
+  if (receiptsOn) owe(pair, run, event.data.id, event.data.senderId)
   const entry = run.pending.get(event.data.clientId)
   if (!entry) return
   if (entry.received) {
@@ -192,6 +211,29 @@ function onLiveMessage(event: FeedEventOf<'message'>) {
   run.recvLatencies.push(at - entry.sentAt)
   run.lastRecvAt = at
   if (entry.acked) run.pending.delete(event.data.clientId)
+}
+
+function owe(pair: Pair, current: Run, messageId: number, peerId: number) {
+  const lane = pair.receipts
+  lane.owed = Math.max(lane.owed, messageId)
+  if (lane.inFlight) return
+  const upTo = lane.owed
+  lane.owed = 0
+  lane.inFlight = true
+  current.receipts.sent++
+  const sentAt = now()
+  pair.receiver
+    .timeout(ACK_TIMEOUT_MS)
+    .emit('delivered', { with: peerId, upTo }, (error: Error | null, result: Ack) => {
+      lane.inFlight = false
+      if (error) bump(current.receipts.errors, 'ack timeout')
+      else if (!result.ok) bump(current.receipts.errors, result.error.code)
+      else {
+        current.receipts.ok++
+        current.receipts.latencies.push(now() - sentAt)
+      }
+      if (lane.owed > 0 && run === current) owe(pair, current, lane.owed, peerId)
+    })
 }
 
 function onGroupEvent(member: Member, event: GroupEvent) {
@@ -276,8 +318,14 @@ const handlers = {
     }
     p.pairs.forEach((pair, i) => {
       const receiver = sockets[2 * i + 1]!
-      receiver.on('message', onLiveMessage)
-      pairs.push({ sender: sockets[2 * i]!, receiver, receiverId: pair.receiverId })
+      const entry: Pair = {
+        sender: sockets[2 * i]!,
+        receiver,
+        receiverId: pair.receiverId,
+        receipts: { inFlight: false, owed: 0 },
+      }
+      receiver.on('message', (event) => onLiveMessage(entry, event))
+      pairs.push(entry)
     })
     return result
   },
@@ -294,13 +342,24 @@ const handlers = {
     drainMs: number
     ackTimeoutMs: number
     text: string
+    /** Receivers send delivery receipts back, as the desktop does. */
+    receipts: boolean
   }) {
     if (run) throw new Error('a run is already going')
+    receiptsOn = p.receipts
+    for (const pair of pairs) pair.receipts = { inFlight: false, owed: 0 }
     // Pairs whose sockets were dropped (a relay stall can time out pings) sit this one out.
     const live = pairs.filter((pair) => pair.sender.connected && pair.receiver.connected)
     if (live.length === 0) throw new Error('no pair has both sockets connected')
     const total = Math.round((p.rate * p.durationMs) / 1000)
-    const current: Run = { pending: new Map(), received: 0, duplicates: 0, recvLatencies: [], lastRecvAt: 0 }
+    const current: Run = {
+      pending: new Map(),
+      received: 0,
+      duplicates: 0,
+      recvLatencies: [],
+      lastRecvAt: 0,
+      receipts: { sent: 0, ok: 0, errors: {}, latencies: [] },
+    }
     run = current
     const ackLatencies: number[] = []
     const ackErrors: Record<string, number> = {}
@@ -366,7 +425,8 @@ const handlers = {
     const sendEnd = now()
 
     const drainDeadline = performance.now() + p.drainMs
-    while (current.pending.size > 0 && performance.now() < drainDeadline) {
+    const receiptsOwed = () => live.some((pair) => pair.receipts.inFlight || pair.receipts.owed > 0)
+    while ((current.pending.size > 0 || receiptsOwed()) && performance.now() < drainDeadline) {
       await new Promise((resolve) => setTimeout(resolve, 20))
     }
     run = null
@@ -396,6 +456,12 @@ const handlers = {
       maxLagMs: maxLag,
       ackLatencies: Float64Array.from(ackLatencies),
       recvLatencies: Float64Array.from(current.recvLatencies),
+      receipts: {
+        sent: current.receipts.sent,
+        ok: current.receipts.ok,
+        errors: current.receipts.errors,
+        latencies: Float64Array.from(current.receipts.latencies),
+      },
       cpuMicros: cpu.user + cpu.system,
       wallMs: now() - t0,
     }

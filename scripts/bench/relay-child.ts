@@ -31,7 +31,7 @@ export function forkRelay(dataDir: string, env: Record<string, string> = {}): Ch
         ...BENCH_LIMITS,
         ...env,
       },
-      execArgv: ['--expose-gc'],
+      execArgv: ['--expose-gc', ...(process.env.BENCH_RELAY_NODE_FLAGS ?? '').split(' ').filter(Boolean)],
     }),
   )
 }
