@@ -170,6 +170,42 @@ describe.each(dialects)('group commit (%s)', (dialect) => {
     expect(seqs).toEqual(Array.from({ length: 5 }, (_, i) => seqs[0]! + i))
   })
 
+  it('bulk writes of two kinds queued in turn run as one run per kind, and their events keep queue order', async () => {
+    const committer = new Committer(db, { onCommitted: () => undefined })
+    const [a, b] = userIds as [number, number]
+    const runs: string[][] = []
+    const kindOf = (label: string): BulkWrite<string, string> => ({
+      async runAll(_ctx, items) {
+        runs.push(items.map((i) => `${label}${i.input}`))
+        return items.map(({ input, append }) => {
+          append(a, 'contact_removed', { userId: b })
+          return { ok: true, value: `${label}${input}` }
+        })
+      },
+    })
+    const sends = kindOf('s')
+    const receipts = kindOf('r')
+    const ordinary = async ({ append }: WriteContext) => {
+      append(a, 'contact_removed', { userId: b })
+      return 'ordinary'
+    }
+    const results = await Promise.all([
+      committer.run(ordinary, { kind: sends, input: '1' }),
+      committer.run(ordinary, { kind: receipts, input: '1' }),
+      committer.run(ordinary, { kind: sends, input: '2' }),
+      committer.run(ordinary, { kind: receipts, input: '2' }),
+      committer.run(ordinary),
+      committer.run(ordinary, { kind: receipts, input: '3' }),
+      committer.run(ordinary, { kind: sends, input: '3' }),
+    ])
+    // Gathered past each other, never past the ordinary operation.
+    expect(runs).toEqual([['s1', 's2'], ['r1', 'r2'], ['r3'], ['s3']])
+    expect(results.map((r) => r.value)).toEqual(['s1', 'r1', 's2', 'r2', 'ordinary', 'r3', 's3'])
+    // Each operation's event has the seq of its place in the queue.
+    const seqs = results.map((r) => r.events[0]!.event.seq)
+    expect(seqs).toEqual(Array.from({ length: 7 }, (_, i) => seqs[0]! + i))
+  })
+
   it('batches that follow one another keep queue order: ids, seqs, live events and answers, a refused operation among them', async () => {
     const published: number[] = []
     const committer = new Committer(db, {

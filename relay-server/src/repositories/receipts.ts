@@ -1,5 +1,8 @@
+import type { ContactStatus } from '@parley/shared'
 import type { Kysely } from 'kysely'
+import { fixedQuery, isPostgres } from '../db/fixed-query'
 import type { Database } from '../db/schema'
+import { conversationKey } from './messages'
 
 type Db = Kysely<Database>
 
@@ -55,6 +58,161 @@ export async function markersInvolving(
     readUpTo: r.read_up_to,
     updatedAt: r.updated_at,
   }))
+}
+
+/**
+ * Where `kind` at `upTo` moves `current` (read implies delivered), and the marker of `kind` it
+ * then stands at; null when it does not move (markers never go back).
+ */
+export function moveMarkers(
+  current: Markers,
+  kind: ReceiptKind,
+  upTo: number,
+): { markers: Markers; upTo: number } | null {
+  const deliveredUpTo = Math.max(current.deliveredUpTo, upTo)
+  const readUpTo = kind === 'read' ? Math.max(current.readUpTo, upTo) : current.readUpTo
+  const moved = kind === 'read' ? readUpTo !== current.readUpTo : deliveredUpTo !== current.deliveredUpTo
+  if (!moved) return null
+  return { markers: { deliveredUpTo, readUpTo }, upTo: kind === 'read' ? readUpTo : deliveredUpTo }
+}
+
+/** What a 1:1 receipt checks before it moves a marker, for many receipts at once. */
+export interface ReceiptCheck {
+  /** Both have accepted each other. */
+  mutual: boolean
+  /** Message `upTo` is in their conversation, and the receipt's owner may see it. */
+  inConversation: boolean
+  markers: Markers
+}
+
+interface ReceiptCheckRow {
+  ord: number
+  mine: ContactStatus | null
+  theirs: ContactStatus | null
+  message_id: number | null
+  delivered_up_to: number | null
+  read_up_to: number | null
+}
+
+const selectReceiptChecks = fixedQuery<ReceiptCheckRow, [number[], number[], number[], number[], number[]]>(
+  `select w.ord, mine.status as mine, theirs.status as theirs, m.id as message_id,
+          r.delivered_up_to, r.read_up_to
+   from unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
+     with ordinality as w(owner_id, peer_id, up_to, user_low, user_high, ord)
+   left join contacts mine on mine.owner_id = w.owner_id and mine.peer_id = w.peer_id
+   left join contacts theirs on theirs.owner_id = w.peer_id and theirs.peer_id = w.owner_id
+   left join messages m on m.id = w.up_to and m.user_low = w.user_low and m.user_high = w.user_high
+     and (m.withheld = 0 or m.sender_id = w.owner_id)
+   left join receipts r on r.owner_id = w.owner_id and r.peer_id = w.peer_id`,
+)
+
+/** SQLite: the same, the receipts given as one JSON array of [owner, peer, upTo, low, high]. */
+const selectReceiptChecksSqlite = fixedQuery<ReceiptCheckRow, [string]>(
+  `select w.key + 1 as ord, mine.status as mine, theirs.status as theirs, m.id as message_id,
+          r.delivered_up_to, r.read_up_to
+   from json_each(?) w
+   left join contacts mine on mine.owner_id = w.value ->> 0 and mine.peer_id = w.value ->> 1
+   left join contacts theirs on theirs.owner_id = w.value ->> 1 and theirs.peer_id = w.value ->> 0
+   left join messages m on m.id = w.value ->> 2 and m.user_low = w.value ->> 3 and m.user_high = w.value ->> 4
+     and (m.withheld = 0 or m.sender_id = w.value ->> 0)
+   left join receipts r on r.owner_id = w.value ->> 0 and r.peer_id = w.value ->> 1`,
+)
+
+/**
+ * areMutualContacts, isInConversation and findMarkers for many 1:1 receipts in one statement, in
+ * the order given.
+ */
+export async function receiptChecks(
+  db: Db,
+  receipts: readonly { ownerId: number; peerId: number; upTo: number }[],
+): Promise<ReceiptCheck[]> {
+  if (receipts.length === 0) return []
+  const keys = receipts.map((r) => conversationKey(r.ownerId, r.peerId))
+  const rows = isPostgres(db)
+    ? await selectReceiptChecks(
+        db,
+        receipts.map((r) => r.ownerId),
+        receipts.map((r) => r.peerId),
+        receipts.map((r) => r.upTo),
+        keys.map((k) => k.user_low),
+        keys.map((k) => k.user_high),
+      )
+    : await selectReceiptChecksSqlite(
+        db,
+        JSON.stringify(
+          receipts.map((r, i) => [r.ownerId, r.peerId, r.upTo, keys[i]!.user_low, keys[i]!.user_high]),
+        ),
+      )
+  const checks: ReceiptCheck[] = []
+  for (const row of rows) {
+    checks[Number(row.ord) - 1] = {
+      mutual: row.mine === 'accepted' && row.theirs === 'accepted',
+      inConversation: row.message_id !== null,
+      markers: { deliveredUpTo: Number(row.delivered_up_to ?? 0), readUpTo: Number(row.read_up_to ?? 0) },
+    }
+  }
+  return checks
+}
+
+const upsertMarkers = fixedQuery<never, [number[], number[], number[], number[], number[]]>(
+  `insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
+   select * from unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
+   on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
+     read_up_to = excluded.read_up_to, updated_at = excluded.updated_at`,
+)
+
+/** SQLite: the same, the rows given as one JSON array (`where true` keeps `on conflict` unambiguous). */
+const upsertMarkersSqlite = fixedQuery<never, [string]>(
+  `insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
+   select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?) where true
+   on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
+     read_up_to = excluded.read_up_to, updated_at = excluded.updated_at`,
+)
+
+const insertMarks = fixedQuery<never, [number[], number[], string[], number[], number[]]>(
+  `insert into receipt_marks (user_id, peer_id, kind, up_to, at)
+   select * from unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])`,
+)
+
+const insertMarksSqlite = fixedQuery<never, [string]>(
+  `insert into receipt_marks (user_id, peer_id, kind, up_to, at)
+   select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?)`,
+)
+
+/**
+ * saveMarkers and recordMark for many 1:1 conversations at once: two statements. Each
+ * (owner, peer) may appear once (PostgreSQL refuses to update a row twice in one statement).
+ */
+export async function saveMoves(
+  db: Db,
+  moves: readonly { ownerId: number; peerId: number; kind: ReceiptKind; markers: Markers; upTo: number }[],
+  now: number,
+): Promise<void> {
+  if (moves.length === 0) return
+  if (isPostgres(db)) {
+    await upsertMarkers(
+      db,
+      moves.map((m) => m.ownerId),
+      moves.map((m) => m.peerId),
+      moves.map((m) => m.markers.deliveredUpTo),
+      moves.map((m) => m.markers.readUpTo),
+      moves.map(() => now),
+    )
+    await insertMarks(
+      db,
+      moves.map((m) => m.ownerId),
+      moves.map((m) => m.peerId),
+      moves.map((m) => m.kind),
+      moves.map((m) => m.upTo),
+      moves.map(() => now),
+    )
+    return
+  }
+  await upsertMarkersSqlite(
+    db,
+    JSON.stringify(moves.map((m) => [m.ownerId, m.peerId, m.markers.deliveredUpTo, m.markers.readUpTo, now])),
+  )
+  await insertMarksSqlite(db, JSON.stringify(moves.map((m) => [m.ownerId, m.peerId, m.kind, m.upTo, now])))
 }
 
 export type ReceiptKind = 'delivered' | 'read'

@@ -44,10 +44,16 @@ export type WriteOp<T> = (ctx: WriteContext) => Promise<T>
 /**
  * Many operations of one kind done together in a few statements, where doing each alone would
  * cost a few statements apiece: on PostgreSQL every statement is a round trip, and a batch of
- * sends otherwise waits on five or six per send. `runAll` gets a run of consecutive queued
- * operations of its kind (never reordered around other writes) and answers each: done, refused
- * (an AppError, decided before it wrote anything), or `alone` to run the ordinary operation given
- * with it, after the run, in the same transaction (a resend, say).
+ * sends otherwise waits on five or six per send. `runAll` gets the queued operations of its kind
+ * from a stretch of the queue between two ordinary operations (never moved past an ordinary one),
+ * and answers each: done, refused (an AppError, decided before it wrote anything), or `alone` to
+ * run the ordinary operation given with it, after the run, in the same transaction (a resend, say).
+ *
+ * Within such a stretch the kinds run one after another, not interleaved as queued (sends and
+ * receipts from different people alternate in a busy queue, and would otherwise make runs of one).
+ * So each kind's statements must commute with every other kind's: they touch different rows, and
+ * none reads what another kind writes in the same batch. The feed events keep the queue's order:
+ * seqs are given after every run, operation by operation as queued.
  */
 export interface BulkWrite<Input, T> {
   runAll(ctx: BulkContext, items: BulkItem<Input>[]): Promise<BulkOutcome<T>[]>
@@ -320,17 +326,33 @@ export class Committer {
   async #runBatch(trx: Transaction<Database>, batch: Pending[]): Promise<Outcome[]> {
     const now = this.#clock()
     const isolated = batch.length > 1
-    const results: Result[] = []
+    // In queue order, whatever order the statements ran in (see BulkWrite).
+    const results: Result[] = new Array(batch.length)
     for (let i = 0; i < batch.length; ) {
-      const kind = batch[i]!.bulk?.kind
-      if (!kind) {
-        results.push(await runOne(trx, now, batch[i]!, isolated))
+      if (!batch[i]!.bulk) {
+        results[i] = await runOne(trx, now, batch[i]!, isolated)
         i += 1
         continue
       }
       let end = i + 1
-      while (end < batch.length && batch[end]!.bulk?.kind === kind) end += 1
-      results.push(...(await runBulk(trx, now, kind, batch.slice(i, end), isolated)))
+      while (end < batch.length && batch[end]!.bulk) end += 1
+      const byKind = new Map<BulkWrite<unknown, unknown>, number[]>()
+      for (let j = i; j < end; j++) {
+        const kind = batch[j]!.bulk!.kind
+        const indexes = byKind.get(kind)
+        if (indexes) indexes.push(j)
+        else byKind.set(kind, [j])
+      }
+      for (const [kind, indexes] of byKind) {
+        const got = await runBulk(
+          trx,
+          now,
+          kind,
+          indexes.map((j) => batch[j]!),
+          isolated,
+        )
+        for (const [n, j] of indexes.entries()) results[j] = got[n]!
+      }
       i = end
     }
 
