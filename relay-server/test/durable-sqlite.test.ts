@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -114,6 +114,36 @@ describe('SQLite commits made durable off the event loop', () => {
     expect(sync.syncs).toBe(2)
     await sync.close()
   })
+
+  it.runIf(process.platform === 'linux')(
+    'WalSync: a log deleted and made again is followed, so the new file is the one fsynced',
+    async () => {
+      const log = path.join(dataDir, 'other.sqlite-wal')
+      writeFileSync(log, 'first')
+      const sync = new WalSync(log)
+      // The files this process holds open, by where they point (Linux names a deleted one so).
+      const held = () =>
+        readdirSync('/proc/self/fd').flatMap((fd) => {
+          try {
+            return [readlinkSync(`/proc/self/fd/${fd}`)]
+          } catch {
+            return []
+          }
+        })
+      try {
+        await sync.sync()
+        expect(held()).toContain(log)
+        unlinkSync(log)
+        writeFileSync(log, 'second')
+        await sync.sync()
+        expect(held()).toContain(log)
+        expect(held()).not.toContain(`${log} (deleted)`)
+      } finally {
+        await sync.close()
+      }
+      expect(held().filter((target) => target.startsWith(log))).toEqual([])
+    },
+  )
 
   it('a worker thread checkpoints the log into the database file', async () => {
     const file = path.join(dataDir, 'relay.sqlite')
