@@ -154,11 +154,20 @@ export async function receiptChecks(
   return checks
 }
 
-const upsertMarkers = fixedQuery<never, [number[], number[], number[], number[], number[]]>(
-  `insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
-   select * from unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
-   on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
-     read_up_to = excluded.read_up_to, updated_at = excluded.updated_at`,
+/** PostgreSQL: the markers and the marks in one statement (one round trip). */
+const upsertMarkersAndMarks = fixedQuery<
+  never,
+  [number[], number[], string[], number[], number[], number[], number, number]
+>(
+  `with moved as (select * from unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[])
+     as m(owner_id, peer_id, kind, delivered_up_to, read_up_to, up_to)),
+   saved as (
+     insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
+     select owner_id, peer_id, delivered_up_to, read_up_to, ?::bigint from moved
+     on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
+       read_up_to = excluded.read_up_to, updated_at = excluded.updated_at)
+   insert into receipt_marks (user_id, peer_id, kind, up_to, at)
+   select owner_id, peer_id, kind, up_to, ?::bigint from moved`,
 )
 
 /** SQLite: the same, the rows given as one JSON array (`where true` keeps `on conflict` unambiguous). */
@@ -169,19 +178,16 @@ const upsertMarkersSqlite = fixedQuery<never, [string]>(
      read_up_to = excluded.read_up_to, updated_at = excluded.updated_at`,
 )
 
-const insertMarks = fixedQuery<never, [number[], number[], string[], number[], number[]]>(
-  `insert into receipt_marks (user_id, peer_id, kind, up_to, at)
-   select * from unnest(?::bigint[], ?::bigint[], ?::text[], ?::bigint[], ?::bigint[])`,
-)
-
+/** SQLite: the marks, after the markers. */
 const insertMarksSqlite = fixedQuery<never, [string]>(
   `insert into receipt_marks (user_id, peer_id, kind, up_to, at)
    select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?)`,
 )
 
 /**
- * saveMarkers and recordMark for many 1:1 conversations at once: two statements. Each
- * (owner, peer) may appear once (PostgreSQL refuses to update a row twice in one statement).
+ * saveMarkers and recordMark for many 1:1 conversations at once: one statement on PostgreSQL, two
+ * on SQLite. Each (owner, peer) may appear once (PostgreSQL refuses to update a row twice in one
+ * statement).
  */
 export async function saveMoves(
   db: Db,
@@ -190,21 +196,16 @@ export async function saveMoves(
 ): Promise<void> {
   if (moves.length === 0) return
   if (isPostgres(db)) {
-    await upsertMarkers(
-      db,
-      moves.map((m) => m.ownerId),
-      moves.map((m) => m.peerId),
-      moves.map((m) => m.markers.deliveredUpTo),
-      moves.map((m) => m.markers.readUpTo),
-      moves.map(() => now),
-    )
-    await insertMarks(
+    await upsertMarkersAndMarks(
       db,
       moves.map((m) => m.ownerId),
       moves.map((m) => m.peerId),
       moves.map((m) => m.kind),
+      moves.map((m) => m.markers.deliveredUpTo),
+      moves.map((m) => m.markers.readUpTo),
       moves.map((m) => m.upTo),
-      moves.map(() => now),
+      now,
+      now,
     )
     return
   }

@@ -356,23 +356,11 @@ export class Committer {
       i = end
     }
 
-    const appends = results.flatMap((r) => r.appends)
-    const seqs = await allocateSeqs(trx, appends)
-    const rows = appends.map((a, i) => ({
-      user_id: a.userId,
-      seq: seqs[i]!,
-      type: a.event.type,
-      message_id: a.messageId,
-      payload: a.messageId === null ? feedPayload(a.event) : null,
-      created_at: now,
-    }))
-    for (let i = 0; i < rows.length; i += FEED_INSERT_CHUNK) {
-      const chunk = rows.slice(i, i + FEED_INSERT_CHUNK)
-      await insertFeedRows(chunk.length)(
-        trx,
-        ...chunk.flatMap((r) => [r.user_id, r.seq, r.type, r.message_id, r.payload, r.created_at]),
-      )
-    }
+    const seqs = await appendFeed(
+      trx,
+      results.flatMap((r) => r.appends),
+      now,
+    )
 
     let next = 0
     return results.map((r): Outcome => {
@@ -469,21 +457,38 @@ function insertFeedRows(count: number) {
 }
 
 /**
- * Every user's seqs of a batch in one statement, not one round trip per user. On PostgreSQL the
- * users' rows are locked first in ascending id (the `locked` scan runs before any row it returns
- * is updated), so relays sharing the database lock in one order and never deadlock each other.
- * The row locks also make concurrent batches take each user's seqs one after another, without holes.
+ * Every user's next seqs of a batch and the batch's feed rows, in one statement (one round trip).
+ * The users' rows are locked first in ascending id (the `locked` scan runs before any row it
+ * returns is updated), so relays sharing the database lock in one order and never deadlock each
+ * other. The row locks also make concurrent batches take each user's seqs one after another,
+ * without holes. Each user's rows take the seqs just handed out, in the order given (`ord`); the
+ * insert runs to completion though the statement returns only the counters.
  */
-const bumpFeedSeqs = fixedQuery<{ id: number; feed_seq: number }, [number[], number[]]>(
+const bumpAndInsertFeed = fixedQuery<
+  { id: number; feed_seq: number },
+  [number[], number[], number[], string[], (number | null)[], (string | null)[], number]
+>(
   `with wanted as (select * from unnest(?::bigint[], ?::int[]) as w(id, n)),
-   locked as materialized (select id from users where id in (select id from wanted) order by id for update)
-   update users u set feed_seq = u.feed_seq + w.n
-   from wanted w join locked l on l.id = w.id
-   where u.id = w.id
-   returning u.id, u.feed_seq`,
+   locked as materialized (select id from users where id in (select id from wanted) order by id for update),
+   bumped as (
+     update users u set feed_seq = u.feed_seq + w.n
+     from wanted w join locked l on l.id = w.id
+     where u.id = w.id
+     returning u.id, u.feed_seq),
+   given as (select * from unnest(?::bigint[], ?::text[], ?::bigint[], ?::text[])
+     with ordinality as g(user_id, type, message_id, payload, ord)),
+   written as (
+     insert into feed_events (user_id, seq, type, message_id, payload, created_at)
+     select g.user_id, b.feed_seq - w.n + row_number() over (partition by g.user_id order by g.ord),
+       g.type, g.message_id, g.payload, ?
+     from given g join bumped b on b.id = g.user_id join wanted w on w.id = g.user_id)
+   select id, feed_seq from bumped`,
 )
 
-/** SQLite: the same, the counts given as one JSON array of [user id, count] (one writer, no locks). */
+/**
+ * SQLite: every user's next seqs, the counts given as one JSON array of [user id, count] (one
+ * writer, no locks); the rows follow in their own statements.
+ */
 const bumpFeedSeqsSqlite = fixedQuery<{ id: number; feed_seq: number }, [string]>(
   `update users set feed_seq = feed_seq + (w.value ->> 1)
    from json_each(?) w
@@ -491,18 +496,47 @@ const bumpFeedSeqsSqlite = fixedQuery<{ id: number; feed_seq: number }, [string]
    returning users.id, users.feed_seq`,
 )
 
-async function allocateSeqs(trx: Transaction<Database>, appends: FeedAppend[]): Promise<number[]> {
+/**
+ * Appends a batch's feed events, in order: each user's next seqs, and the rows. Returns each
+ * append's seq. PostgreSQL: one statement; SQLite: the seqs, then the rows in chunks.
+ */
+async function appendFeed(trx: Transaction<Database>, appends: FeedAppend[], now: number): Promise<number[]> {
   if (appends.length === 0) return []
   const counts = new Map<number, number>()
   for (const a of appends) counts.set(a.userId, (counts.get(a.userId) ?? 0) + 1)
   const ids = [...counts.keys()].sort((a, b) => a - b)
-  const rows = isPostgres(trx)
-    ? await bumpFeedSeqs(
-        trx,
-        ids,
-        ids.map((id) => counts.get(id)!),
-      )
-    : await bumpFeedSeqsSqlite(trx, JSON.stringify(ids.map((id) => [id, counts.get(id)!])))
+  const payloadOf = (a: FeedAppend) => (a.messageId === null ? feedPayload(a.event) : null)
+  if (isPostgres(trx)) {
+    const rows = await bumpAndInsertFeed(
+      trx,
+      ids,
+      ids.map((id) => counts.get(id)!),
+      appends.map((a) => a.userId),
+      appends.map((a) => a.event.type),
+      appends.map((a) => a.messageId),
+      appends.map(payloadOf),
+      now,
+    )
+    return seqsFrom(appends, counts, rows)
+  }
+  const rows = await bumpFeedSeqsSqlite(trx, JSON.stringify(ids.map((id) => [id, counts.get(id)!])))
+  const seqs = seqsFrom(appends, counts, rows)
+  for (let i = 0; i < appends.length; i += FEED_INSERT_CHUNK) {
+    const chunk = appends.slice(i, i + FEED_INSERT_CHUNK)
+    await insertFeedRows(chunk.length)(
+      trx,
+      ...chunk.flatMap((a, k) => [a.userId, seqs[i + k]!, a.event.type, a.messageId, payloadOf(a), now]),
+    )
+  }
+  return seqs
+}
+
+/** Each append's seq, from every user's counter after the batch's `counts` were added to it. */
+function seqsFrom(
+  appends: FeedAppend[],
+  counts: Map<number, number>,
+  rows: { id: number; feed_seq: number }[],
+): number[] {
   const nextSeq = new Map<number, number>()
   for (const row of rows) nextSeq.set(Number(row.id), Number(row.feed_seq) - counts.get(Number(row.id))! + 1)
   return appends.map((a) => {
