@@ -7,14 +7,16 @@
  *   [2] catch-up: a new device of a member of all those groups: GET /groups, then each group's log
  *       page by page (GET /groups/:id/events), timed, and checked complete;
  *   [3] live: open-loop group messages into the first group at each BENCH_GROUP_RATES rate, senders
- *       spread over the members: messages and deliveries per second, send→receive latency over every
- *       delivery, relay CPU per 1,000 deliveries, rows written per message;
+ *       spread over the members, every member sending delivery receipts back as the desktop does:
+ *       messages and deliveries per second, send→receive latency over every delivery, receipts, relay
+ *       CPU per 1,000 deliveries, rows written per message;
  *   [4] capacity: the same at each BENCH_GROUP_SATURATION rate, shorter, to show where it stops keeping up.
  * Everything is bounded in count and time; children, the temp directory and the temp database go away.
  *
  * Knobs (environment): BENCH_GROUP_MEMBERS, BENCH_WORKERS, BENCH_GROUP_RATES (e.g. "10,50"),
  * BENCH_SECONDS, BENCH_GROUP_SATURATION (e.g. "100,200"; empty for none), BENCH_SATURATION_SECONDS,
- * BENCH_CATCHUP_GROUPS, BENCH_HISTORY, BENCH_DATABASE_URL (a PostgreSQL server to make a temp database
+ * BENCH_CATCHUP_GROUPS, BENCH_HISTORY, BENCH_RECEIPTS (0: members send no delivery receipts, as this
+ * bench did before 2026-12-06), BENCH_DATABASE_URL (a PostgreSQL server to make a temp database
  * on), BENCH_PROFILE=1 (CPU-profile the relay in each live step; the profiler slows it down).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -58,6 +60,7 @@ const settings = {
   seconds: envInt('BENCH_SECONDS', 10, 1, 60),
   saturation: envRates('BENCH_GROUP_SATURATION', '100'),
   saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
+  receipts: envInt('BENCH_RECEIPTS', 1, 0, 1) === 1,
   catchupGroups: envInt('BENCH_CATCHUP_GROUPS', 50, 1, 500),
   history: envInt('BENCH_HISTORY', 200, 0, 10_000),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
@@ -403,6 +406,7 @@ async function connectPhase(bench: Bench, users: SeededUser[]): Promise<number> 
         {
           url: bench.url,
           tokens: users.filter((_, i) => i % bench.workers.length === k).map((u) => u.token),
+          userIds: users.filter((_, i) => i % bench.workers.length === k).map((u) => u.id),
           concurrency: CONNECT_CONCURRENCY,
           deadlineMs: CONNECT_DEADLINE_MS,
         },
@@ -439,7 +443,9 @@ async function livePhase(
   const s0 = await stats({ reset: true })
   const tag = `r${rate}-${randomBytes(3).toString('hex')} `
   const listening = (
-    await Promise.all(workers.map((w) => w.call('groupListen', { groupId, tag }, IPC_MS)))
+    await Promise.all(
+      workers.map((w) => w.call('groupListen', { groupId, tag, receipts: settings.receipts }, IPC_MS)),
+    )
   ).reduce((a, b) => a + b, 0)
   const startAt = Date.now() + 300
   const sends = await bench.profiled(async () => {
@@ -492,6 +498,12 @@ async function livePhase(
   const lastRecv = Math.max(...received.map((r) => r.lastRecvAt))
   const latencies = sorted(...received.map((r) => r.latencies))
   const acks = sorted(...sends.map((r) => r.ackLatencies))
+  const receiptsSent = received.reduce((n, r) => n + r.receipts.sent, 0)
+  const receiptsOk = received.reduce((n, r) => n + r.receipts.ok, 0)
+  const receiptErrors: Record<string, number> = {}
+  for (const r of received)
+    for (const [k, v] of Object.entries(r.receipts.errors)) receiptErrors[k] = (receiptErrors[k] ?? 0) + v
+  const receiptAcks = sorted(...received.map((r) => r.receipts.latencies))
   const persisted = perSecond(ackOk, lastAck - first)
   const delivered = perSecond(deliveries, lastRecv - first)
   const cpuS = (s1.cpuMicros - s0.cpuMicros) / 1e6
@@ -515,6 +527,9 @@ async function livePhase(
     deliveries < owed ? `${int(owed - deliveries)} deliveries missing` : '',
     deliveries > owed ? `${int(deliveries - owed)} deliveries more than owed` : '',
     gaps > 0 ? `${int(gaps)} seq gaps seen by sockets` : '',
+    Object.keys(receiptErrors).some((code) => code !== 'rate_limited')
+      ? `receipt errors: ${counts(receiptErrors)}`
+      : '',
   ]
     .filter(Boolean)
     .join('; ')
@@ -527,6 +542,14 @@ async function livePhase(
     `    send→receive over every delivery p50 ${ms(p50)} p99 ${ms(p99)} max ${ms(percentile(latencies, 100))}; ` +
       `send→ack p50 ${ms(percentile(acks, 50))} p99 ${ms(percentile(acks, 99))}`,
   )
+  if (settings.receipts) {
+    log(
+      `    delivery receipts (one in flight per member, later ones coalesced): ${int(receiptsSent)} sent, ` +
+        `${int(receiptsOk)} ok → ${int(perSecond(receiptsOk, lastRecv - first))}/s; ack p50 ${ms(percentile(receiptAcks, 50))} ` +
+        `p99 ${ms(percentile(receiptAcks, 99))}` +
+        (receiptErrors.rate_limited ? `; rate_limited ×${int(receiptErrors.rate_limited)}` : ''),
+    )
+  }
   log(
     `    relay CPU ${cpuS.toFixed(2)} s over ${wallS.toFixed(1)} s (${((cpuS / wallS) * 100).toFixed(0)}% of a core) → ` +
       `${cpuPer1000.toFixed(4)} CPU s per 1,000 deliveries; event-loop delay p99 ${ms(s1.loop.p99Ms)} max ${ms(s1.loop.maxMs)}; ` +
@@ -551,6 +574,7 @@ async function livePhase(
   return (
     `${int(persisted)} msgs/s persisted, ${int(delivered)} deliveries/s; send→receive p50 ${ms(p50)} p99 ${ms(p99)}` +
     (strict ? (p99 < LATENCY_TARGET_MS ? ' (p99 target met)' : ` (p99 over ${LATENCY_TARGET_MS} ms)`) : '') +
+    (settings.receipts ? `; ${int(perSecond(receiptsOk, lastRecv - first))} receipts/s` : '') +
     `; relay ${cpuPer1000.toFixed(4)} CPU s / 1,000 deliveries; ${perMessage(insertedTotal)} rows inserted` +
     (changes === null ? '' : `, ${perMessage(changes)} changed`) +
     ' per message' +

@@ -54,8 +54,26 @@ interface Run {
   duplicates: number
   recvLatencies: number[]
   lastRecvAt: number
-  /** Delivery receipts sent back, acknowledged, and refused or timed out (by error). */
-  receipts: { sent: number; ok: number; errors: Record<string, number>; latencies: number[] }
+  receipts: ReceiptStats
+}
+
+/** Delivery receipts sent back, acknowledged, and refused or timed out (by error); ack times. */
+interface ReceiptStats {
+  sent: number
+  ok: number
+  errors: Record<string, number>
+  latencies: number[]
+}
+
+const noReceipts = (): ReceiptStats => ({ sent: 0, ok: 0, errors: {}, latencies: [] })
+
+function receiptSummary(stats: ReceiptStats) {
+  return {
+    sent: stats.sent,
+    ok: stats.ok,
+    errors: stats.errors,
+    latencies: Float64Array.from(stats.latencies),
+  }
 }
 
 /**
@@ -83,12 +101,17 @@ interface GroupRun {
   lastRecvAt: number
   /** Entries that came with a seq that was not the socket's last one + 1. */
   gaps: number
+  /** Whether members send delivery receipts for the run's messages, as the desktop does. */
+  sendReceipts: boolean
+  receipts: ReceiptStats
   cpuBefore: NodeJS.CpuUsage
   startedAt: number
 }
 
 interface Member {
   socket: ClientSocket
+  userId: number
+  receipts: ReceiptLane
   /** The highest group seq this socket has seen, per group. */
   lastSeq: Map<number, number>
 }
@@ -198,7 +221,11 @@ function closeSockets(sockets: ClientSocket[]): number {
 
 function onLiveMessage(pair: Pair, event: FeedEventOf<'message'>) {
   if (!run) return
-  if (receiptsOn) owe(pair, run, event.data.id, event.data.senderId)
+  if (receiptsOn) {
+    const current = run
+    const where = { with: event.data.senderId }
+    owe(pair.receipts, pair.receiver, where, event.data.id, current.receipts, () => run === current)
+  }
   const entry = run.pending.get(event.data.clientId)
   if (!entry) return
   if (entry.received) {
@@ -213,27 +240,32 @@ function onLiveMessage(pair: Pair, event: FeedEventOf<'message'>) {
   if (entry.acked) run.pending.delete(event.data.clientId)
 }
 
-function owe(pair: Pair, current: Run, messageId: number, peerId: number) {
-  const lane = pair.receipts
+/** Message `messageId` arrived: a receipt goes now, or covers it later (see ReceiptLane). */
+function owe(
+  lane: ReceiptLane,
+  socket: ClientSocket,
+  where: { with: number } | { group: number },
+  messageId: number,
+  stats: ReceiptStats,
+  going: () => boolean,
+) {
   lane.owed = Math.max(lane.owed, messageId)
   if (lane.inFlight) return
   const upTo = lane.owed
   lane.owed = 0
   lane.inFlight = true
-  current.receipts.sent++
+  stats.sent++
   const sentAt = now()
-  pair.receiver
-    .timeout(ACK_TIMEOUT_MS)
-    .emit('delivered', { with: peerId, upTo }, (error: Error | null, result: Ack) => {
-      lane.inFlight = false
-      if (error) bump(current.receipts.errors, 'ack timeout')
-      else if (!result.ok) bump(current.receipts.errors, result.error.code)
-      else {
-        current.receipts.ok++
-        current.receipts.latencies.push(now() - sentAt)
-      }
-      if (lane.owed > 0 && run === current) owe(pair, current, lane.owed, peerId)
-    })
+  socket.timeout(ACK_TIMEOUT_MS).emit('delivered', { ...where, upTo }, (error: Error | null, result: Ack) => {
+    lane.inFlight = false
+    if (error) bump(stats.errors, 'ack timeout')
+    else if (!result.ok) bump(stats.errors, result.error.code)
+    else {
+      stats.ok++
+      stats.latencies.push(now() - sentAt)
+    }
+    if (lane.owed > 0 && going()) owe(lane, socket, where, lane.owed, stats, going)
+  })
 }
 
 function onGroupEvent(member: Member, event: GroupEvent) {
@@ -251,6 +283,10 @@ function onGroupEvent(member: Member, event: GroupEvent) {
   current.latencies.push(at - sentAt)
   if (current.firstRecvAt === 0) current.firstRecvAt = at
   current.lastRecvAt = at
+  if (current.sendReceipts && event.data.senderId !== member.userId) {
+    const where = { group: event.groupId }
+    owe(member.receipts, member.socket, where, event.data.id, current.receipts, () => groupRun === current)
+  }
 }
 
 const handlers = {
@@ -358,7 +394,7 @@ const handlers = {
       duplicates: 0,
       recvLatencies: [],
       lastRecvAt: 0,
-      receipts: { sent: 0, ok: 0, errors: {}, latencies: [] },
+      receipts: noReceipts(),
     }
     run = current
     const ackLatencies: number[] = []
@@ -456,29 +492,36 @@ const handlers = {
       maxLagMs: maxLag,
       ackLatencies: Float64Array.from(ackLatencies),
       recvLatencies: Float64Array.from(current.recvLatencies),
-      receipts: {
-        sent: current.receipts.sent,
-        ok: current.receipts.ok,
-        errors: current.receipts.errors,
-        latencies: Float64Array.from(current.receipts.latencies),
-      },
+      receipts: receiptSummary(current.receipts),
       cpuMicros: cpu.user + cpu.system,
       wallMs: now() - t0,
     }
   },
 
   /** Connects one socket per group member; each listens to `group_event`. */
-  async connectMembers(p: { url: string; tokens: string[]; concurrency: number; deadlineMs: number }) {
-    return connectMany(p.url, p.tokens, p.concurrency, p.deadlineMs, (socket) => {
-      const member: Member = { socket, lastSeq: new Map() }
+  async connectMembers(p: {
+    url: string
+    tokens: string[]
+    userIds: number[]
+    concurrency: number
+    deadlineMs: number
+  }) {
+    return connectMany(p.url, p.tokens, p.concurrency, p.deadlineMs, (socket, i) => {
+      const member: Member = {
+        socket,
+        userId: p.userIds[i]!,
+        receipts: { inFlight: false, owed: 0 },
+        lastSeq: new Map(),
+      }
       socket.on('group_event', (event) => onGroupEvent(member, event))
       members.push(member)
     })
   },
 
   /** From now on, counts and times the deliveries of the group's messages whose text starts with `tag`. */
-  async groupListen(p: { groupId: number; tag: string }) {
+  async groupListen(p: { groupId: number; tag: string; receipts: boolean }) {
     if (groupRun) throw new Error('a group run is already going')
+    for (const member of members) member.receipts = { inFlight: false, owed: 0 }
     groupRun = {
       groupId: p.groupId,
       tag: p.tag,
@@ -487,6 +530,8 @@ const handlers = {
       firstRecvAt: 0,
       lastRecvAt: 0,
       gaps: 0,
+      sendReceipts: p.receipts,
+      receipts: noReceipts(),
       cpuBefore: process.cpuUsage(),
       startedAt: now(),
     }
@@ -509,6 +554,7 @@ const handlers = {
       firstRecvAt: current.firstRecvAt,
       lastRecvAt: current.lastRecvAt,
       latencies: Float64Array.from(current.latencies),
+      receipts: receiptSummary(current.receipts),
       cpuMicros: cpu.user + cpu.system,
       wallMs: now() - current.startedAt,
     }
