@@ -1,9 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { FeedEvent } from '@parley/shared'
 import { describe, expect } from 'vitest'
-import { befriend, registerContacts, registerUser, sendMessage } from './helpers/client'
+import type { TestUser } from './helpers/client'
+import {
+  befriend,
+  connect,
+  http,
+  nextEvent,
+  registerContacts,
+  registerUser,
+  sendMessage,
+} from './helpers/client'
 import { dialects } from './helpers/dialects'
-import { feedOf } from './helpers/groups'
+import { createGroup, feedOf, ownerWithContacts, sendToGroup } from './helpers/groups'
 import { relayTests } from './helpers/relay'
 
 const withRelay = relayTests()
@@ -114,5 +123,119 @@ describe.each(dialects)('1:1 receipts written together (%s)', (dialect) => {
       ['read', ben.user.id, m1],
       ['read', ann.user.id, m3],
     ])
+  })
+
+  it('group receipts queued in one turn do what each alone would: repeats, refusals, markers, marks, feeds, the "everyone" markers', async ({
+    relay,
+  }) => {
+    const [ann, ben, cat, dan] = (await ownerWithContacts(relay.url, 3)) as [
+      TestUser,
+      TestUser,
+      TestUser,
+      TestUser,
+    ]
+    const stranger = await registerUser(relay.url)
+    const group = await createGroup(ann, [ben, cat])
+    const other = await createGroup(ann, [dan], 'Other')
+    const g1 = (await sendToGroup(ann, group.id, 'g1')).message.id
+    const g2 = (await sendToGroup(ann, group.id, 'g2')).message.id
+    const h1 = (await sendToGroup(ann, other.id, 'h1')).message.id
+    // Dan joins after g1 and g2: they are not his to mark.
+    await http(relay.url, 'POST', `/groups/${group.id}/members`, {
+      token: ann.token,
+      body: { userIds: [dan.user.id] },
+    })
+    const g3 = (await sendToGroup(ann, group.id, 'g3')).message.id
+    const annSocket = await connect(relay.url, ann.token)
+    try {
+      const everyone = nextEvent(annSocket, 'group_receipts', (e) => e.groupId === group.id)
+      const { groups, committer } = relay.app.services
+      // Rows compared in one order, whatever ids the users got.
+      const sortedRows = (rows: unknown[][]) => rows.map((r) => JSON.stringify(r)).sort()
+      const allMarks = async () =>
+        sortedRows(
+          (
+            await relay.app.db
+              .selectFrom('receipt_marks')
+              .select(['group_id', 'user_id', 'peer_id', 'kind', 'up_to'])
+              .execute()
+          ).map((m) => [m.group_id, m.user_id, m.peer_id, m.kind, m.up_to]),
+        )
+      const marksBefore = await allMarks()
+      const before = committer.stats.transactions
+      const results = await Promise.allSettled([
+        groups.receipt(ben.user.id, 'delivered', group.id, g2),
+        groups.receipt(cat.user.id, 'read', group.id, g1),
+        // Ben again in the same group: runs after the first and sees its marker.
+        groups.receipt(ben.user.id, 'read', group.id, g1),
+        groups.receipt(dan.user.id, 'delivered', group.id, g1),
+        groups.receipt(dan.user.id, 'delivered', group.id, h1),
+        groups.receipt(stranger.user.id, 'delivered', group.id, g1),
+        // Reading g1 already delivered it: nothing moves.
+        groups.receipt(cat.user.id, 'delivered', group.id, g1),
+        groups.receipt(dan.user.id, 'delivered', other.id, h1),
+        // Her own message: sending it moved her markers already.
+        groups.receipt(ann.user.id, 'delivered', group.id, g3),
+      ])
+      expect(committer.stats.transactions - before).toBe(1)
+      expect(
+        results.map((r) =>
+          r.status === 'rejected'
+            ? (r.reason as { code: string }).code
+            : r.value.seq === null
+              ? 'unmoved'
+              : 'moved',
+        ),
+      ).toEqual([
+        'moved',
+        'moved',
+        'moved',
+        'message_not_found',
+        'message_not_found',
+        'group_not_found',
+        'unmoved',
+        'moved',
+        'unmoved',
+      ])
+
+      const markers = await relay.app.db
+        .selectFrom('group_members')
+        .select(['group_id', 'user_id', 'delivered_up_to', 'read_up_to'])
+        .execute()
+      expect(
+        sortedRows(markers.map((m) => [m.group_id, m.user_id, m.delivered_up_to, m.read_up_to])),
+      ).toEqual(
+        sortedRows([
+          // Sending moves the sender's markers; joining puts Dan's at the group's end then (g2).
+          [group.id, ann.user.id, g3, g3],
+          [group.id, ben.user.id, g2, g1],
+          [group.id, cat.user.id, g1, g1],
+          [group.id, dan.user.id, g2, g2],
+          [other.id, ann.user.id, h1, h1],
+          [other.id, dan.user.id, h1, 0],
+        ]),
+      )
+      // The marks this batch made (sending made the sender's own before it).
+      expect((await allMarks()).filter((row) => !marksBefore.includes(row))).toEqual(
+        sortedRows([
+          [group.id, ben.user.id, null, 'delivered', g2],
+          [group.id, ben.user.id, null, 'read', g1],
+          [group.id, cat.user.id, null, 'read', g1],
+          [other.id, dan.user.id, null, 'delivered', h1],
+        ]),
+      )
+      // Each member's own devices hear of their moves, in the order queued.
+      const moves = (feed: FeedEvent[]) =>
+        feed.flatMap((e) => (e.type === 'delivered' || e.type === 'read' ? [[e.type, e.data.upTo]] : []))
+      expect(moves(await feedOf(ben))).toEqual([
+        ['delivered', g2],
+        ['read', g1],
+      ])
+      expect(moves(await feedOf(dan))).toEqual([['delivered', h1]])
+      // The group hears the "everyone" markers once the batch is in.
+      expect(await everyone).toEqual({ groupId: group.id, deliveredUpTo: g1, readUpTo: g1 })
+    } finally {
+      annSocket.close()
+    }
   })
 })

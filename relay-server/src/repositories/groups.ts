@@ -1,6 +1,6 @@
 import type { Group, GroupEvent, GroupMember, GroupPreview } from '@parley/shared'
 import type { Kysely } from 'kysely'
-import { fixedQuery } from '../db/fixed-query'
+import { fixedQuery, isPostgres } from '../db/fixed-query'
 import type { Database, GroupMemberRow, GroupRoleName, GroupRow } from '../db/schema'
 import { hiddenAmong, loadMessages } from './messages'
 import { recordMark } from './receipts'
@@ -331,6 +331,135 @@ export async function moveMarkers(
     .executeTakeFirst()
   const moved = Number(result.numUpdatedRows) > 0
   if (moved) await recordMark(db, { userId, place: { groupId }, kind: read ? 'read' : 'delivered', upTo, at })
+  return moved
+}
+
+/** What a group receipt checks before it moves a member's marker, for many receipts at once. */
+export interface GroupReceiptCheck {
+  member: boolean
+  /** Message `upTo` is in the group, from after the member joined. */
+  inGroup: boolean
+}
+
+interface GroupReceiptCheckRow {
+  ord: number
+  member_id: number | null
+  message_id: number | null
+}
+
+const selectGroupReceiptChecks = fixedQuery<GroupReceiptCheckRow, [number[], number[], number[]]>(
+  `select w.ord, gm.user_id as member_id, m.id as message_id
+   from unnest(?::bigint[], ?::bigint[], ?::bigint[]) with ordinality as w(user_id, group_id, up_to, ord)
+   left join group_members gm on gm.group_id = w.group_id and gm.user_id = w.user_id
+   left join messages m on m.id = w.up_to and m.group_id = w.group_id and m.group_seq >= gm.joined_seq`,
+)
+
+/** SQLite: the same, the receipts given as one JSON array of [user, group, upTo]. */
+const selectGroupReceiptChecksSqlite = fixedQuery<GroupReceiptCheckRow, [string]>(
+  `select w.key + 1 as ord, gm.user_id as member_id, m.id as message_id
+   from json_each(?) w
+   left join group_members gm on gm.group_id = w.value ->> 1 and gm.user_id = w.value ->> 0
+   left join messages m on m.id = w.value ->> 2 and m.group_id = w.value ->> 1 and m.group_seq >= gm.joined_seq`,
+)
+
+/** findMember and the message's place in the group, for many group receipts in one statement, in order. */
+export async function groupReceiptChecks(
+  db: Db,
+  receipts: readonly { userId: number; groupId: number; upTo: number }[],
+): Promise<GroupReceiptCheck[]> {
+  if (receipts.length === 0) return []
+  const rows = isPostgres(db)
+    ? await selectGroupReceiptChecks(
+        db,
+        receipts.map((r) => r.userId),
+        receipts.map((r) => r.groupId),
+        receipts.map((r) => r.upTo),
+      )
+    : await selectGroupReceiptChecksSqlite(
+        db,
+        JSON.stringify(receipts.map((r) => [r.userId, r.groupId, r.upTo])),
+      )
+  const checks: GroupReceiptCheck[] = []
+  for (const row of rows) {
+    checks[Number(row.ord) - 1] = { member: row.member_id !== null, inGroup: row.message_id !== null }
+  }
+  return checks
+}
+
+/**
+ * PostgreSQL: moveMarkers for many members at once, and the marks of those that moved, in one
+ * statement. Each row moves only if its marker is behind (`where`, evaluated on the locked row, so
+ * two relays moving one marker at once never move it back); returns the rows that moved.
+ */
+const moveManyMarkers = fixedQuery<
+  { user_id: number; group_id: number },
+  [number[], number[], number[], boolean[], number]
+>(
+  `with moved as (
+     update group_members gm
+     set delivered_up_to = greatest(gm.delivered_up_to, w.up_to),
+       read_up_to = case when w.is_read then greatest(gm.read_up_to, w.up_to) else gm.read_up_to end
+     from unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::boolean[]) as w(user_id, group_id, up_to, is_read)
+     where gm.group_id = w.group_id and gm.user_id = w.user_id
+       and (case when w.is_read then gm.read_up_to else gm.delivered_up_to end) < w.up_to
+     returning gm.user_id, gm.group_id, w.up_to, w.is_read),
+   marked as (
+     insert into receipt_marks (user_id, group_id, kind, up_to, at)
+     select user_id, group_id, case when is_read then 'read' else 'delivered' end, up_to, ?::bigint from moved)
+   select user_id, group_id from moved`,
+)
+
+/** SQLite: the markers (one writer: the `where` is enough); the marks follow in their own statement. */
+const moveManyMarkersSqlite = fixedQuery<{ user_id: number; group_id: number }, [string]>(
+  `update group_members
+   set delivered_up_to = max(delivered_up_to, w.value ->> 2),
+     read_up_to = case when w.value ->> 3 then max(read_up_to, w.value ->> 2) else read_up_to end
+   from json_each(?) w
+   where group_members.group_id = w.value ->> 1 and group_members.user_id = w.value ->> 0
+     and (case when w.value ->> 3 then read_up_to else delivered_up_to end) < w.value ->> 2
+   returning group_members.user_id, group_members.group_id`,
+)
+
+const insertGroupMarksSqlite = fixedQuery<never, [string]>(
+  `insert into receipt_marks (user_id, group_id, kind, up_to, at)
+   select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?)`,
+)
+
+/**
+ * moveMarkers for many members (each (user, group) at most once): returns which moved, as
+ * "user:group" keys; their moves are noted in receipt_marks. One statement on PostgreSQL, two on
+ * SQLite.
+ */
+export async function moveMarkersOfMany(
+  db: Db,
+  moves: readonly { userId: number; groupId: number; upTo: number; read: boolean }[],
+  at: number,
+): Promise<Set<string>> {
+  if (moves.length === 0) return new Set()
+  const key = (userId: number, groupId: number) => `${userId}:${groupId}`
+  if (isPostgres(db)) {
+    const rows = await moveManyMarkers(
+      db,
+      moves.map((m) => m.userId),
+      moves.map((m) => m.groupId),
+      moves.map((m) => m.upTo),
+      moves.map((m) => m.read),
+      at,
+    )
+    return new Set(rows.map((r) => key(Number(r.user_id), Number(r.group_id))))
+  }
+  const rows = await moveManyMarkersSqlite(
+    db,
+    JSON.stringify(moves.map((m) => [m.userId, m.groupId, m.upTo, m.read ? 1 : 0])),
+  )
+  const moved = new Set(rows.map((r) => key(Number(r.user_id), Number(r.group_id))))
+  const marks = moves.filter((m) => moved.has(key(m.userId, m.groupId)))
+  if (marks.length > 0) {
+    await insertGroupMarksSqlite(
+      db,
+      JSON.stringify(marks.map((m) => [m.userId, m.groupId, m.read ? 'read' : 'delivered', m.upTo, at])),
+    )
+  }
   return moved
 }
 

@@ -154,7 +154,10 @@ export async function receiptChecks(
   return checks
 }
 
-/** PostgreSQL: the markers and the marks in one statement (one round trip). */
+/**
+ * PostgreSQL: the markers and the marks in one statement (one round trip). A marker never goes
+ * back, even when another relay moved it since it was read (\`greatest\`).
+ */
 const upsertMarkersAndMarks = fixedQuery<
   never,
   [number[], number[], string[], number[], number[], number[], number, number]
@@ -164,8 +167,9 @@ const upsertMarkersAndMarks = fixedQuery<
    saved as (
      insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
      select owner_id, peer_id, delivered_up_to, read_up_to, ?::bigint from moved
-     on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
-       read_up_to = excluded.read_up_to, updated_at = excluded.updated_at)
+     on conflict (owner_id, peer_id) do update
+     set delivered_up_to = greatest(receipts.delivered_up_to, excluded.delivered_up_to),
+       read_up_to = greatest(receipts.read_up_to, excluded.read_up_to), updated_at = excluded.updated_at)
    insert into receipt_marks (user_id, peer_id, kind, up_to, at)
    select owner_id, peer_id, kind, up_to, ?::bigint from moved`,
 )
@@ -174,8 +178,9 @@ const upsertMarkersAndMarks = fixedQuery<
 const upsertMarkersSqlite = fixedQuery<never, [string]>(
   `insert into receipts (owner_id, peer_id, delivered_up_to, read_up_to, updated_at)
    select value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 from json_each(?) where true
-   on conflict (owner_id, peer_id) do update set delivered_up_to = excluded.delivered_up_to,
-     read_up_to = excluded.read_up_to, updated_at = excluded.updated_at`,
+   on conflict (owner_id, peer_id) do update
+   set delivered_up_to = max(receipts.delivered_up_to, excluded.delivered_up_to),
+     read_up_to = max(receipts.read_up_to, excluded.read_up_to), updated_at = excluded.updated_at`,
 )
 
 /** SQLite: the marks, after the markers. */

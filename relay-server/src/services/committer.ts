@@ -67,6 +67,8 @@ export interface BulkContext {
 export interface BulkItem<Input> {
   input: Input
   append: WriteContext['append']
+  /** As WriteContext's: runs once the batch has committed, if this item was done. */
+  afterCommit: WriteContext['afterCommit']
 }
 
 export type BulkOutcome<T> = { ok: true; value: T } | { ok: false; error: AppError } | { ok: 'alone' }
@@ -425,16 +427,21 @@ async function runBulk(
   isolated: boolean,
 ): Promise<Result[]> {
   const appends = run.map((): FeedAppend[] => [])
+  const effects = run.map((): (() => void)[] => [])
   const outcomes = await kind.runAll(
     { trx, now },
-    run.map((item, k) => ({ input: item.bulk!.input, append: appender(appends[k]!) })),
+    run.map((item, k) => ({
+      input: item.bulk!.input,
+      append: appender(appends[k]!),
+      afterCommit: (effect) => effects[k]!.push(effect),
+    })),
   )
   const results: Result[] = []
   for (const [k, item] of run.entries()) {
     const outcome = outcomes[k]
     if (outcome?.ok === 'alone') results.push(await runOne(trx, now, item, isolated))
     else if (outcome?.ok === true)
-      results.push({ item, ok: true, value: outcome.value, appends: appends[k]!, effects: [] })
+      results.push({ item, ok: true, value: outcome.value, appends: appends[k]!, effects: effects[k]! })
     else if (outcome?.ok === false)
       results.push({ item, ok: false, error: outcome.error, appends: [], effects: [] })
     else throw new Error('a bulk write left an operation unanswered')
