@@ -16,7 +16,9 @@
  * Knobs (environment): BENCH_GROUP_MEMBERS, BENCH_WORKERS, BENCH_GROUP_RATES (e.g. "10,50"),
  * BENCH_SECONDS, BENCH_GROUP_SATURATION (e.g. "100,200"; empty for none), BENCH_SATURATION_SECONDS,
  * BENCH_CATCHUP_GROUPS, BENCH_HISTORY, BENCH_RECEIPTS (0: members send no delivery receipts, as this
- * bench did before 2026-12-06), BENCH_DATABASE_URL (a PostgreSQL server to make a temp database
+ * bench did before 2026-12-06), BENCH_RECEIPT_HOLD_MS (how long a member's receipt waits to gather
+ * more messages, as the desktop's outbox holds a group's delivered receipts; default 1000),
+ * BENCH_DATABASE_URL (a PostgreSQL server to make a temp database
  * on), BENCH_PROFILE=1 (CPU-profile the relay in each live step; the profiler slows it down).
  */
 import { randomBytes, randomUUID } from 'node:crypto'
@@ -61,6 +63,8 @@ const settings = {
   saturation: envRates('BENCH_GROUP_SATURATION', '100'),
   saturationSeconds: envInt('BENCH_SATURATION_SECONDS', 5, 1, 60),
   receipts: envInt('BENCH_RECEIPTS', 1, 0, 1) === 1,
+  /** The desktop's Timing.groupDeliveredHoldMs. */
+  receiptHoldMs: envInt('BENCH_RECEIPT_HOLD_MS', 1000, 0, 60_000),
   catchupGroups: envInt('BENCH_CATCHUP_GROUPS', 50, 1, 500),
   history: envInt('BENCH_HISTORY', 200, 0, 10_000),
   databaseUrl: process.env.BENCH_DATABASE_URL ?? '',
@@ -444,7 +448,13 @@ async function livePhase(
   const tag = `r${rate}-${randomBytes(3).toString('hex')} `
   const listening = (
     await Promise.all(
-      workers.map((w) => w.call('groupListen', { groupId, tag, receipts: settings.receipts }, IPC_MS)),
+      workers.map((w) =>
+        w.call(
+          'groupListen',
+          { groupId, tag, receipts: settings.receipts, receiptHoldMs: settings.receiptHoldMs },
+          IPC_MS,
+        ),
+      ),
     )
   ).reduce((a, b) => a + b, 0)
   const startAt = Date.now() + 300
@@ -544,7 +554,7 @@ async function livePhase(
   )
   if (settings.receipts) {
     log(
-      `    delivery receipts (one in flight per member, later ones coalesced): ${int(receiptsSent)} sent, ` +
+      `    delivery receipts (one in flight per member, held ${settings.receiptHoldMs} ms to gather, coalesced): ${int(receiptsSent)} sent, ` +
         `${int(receiptsOk)} ok → ${int(perSecond(receiptsOk, lastRecv - first))}/s; ack p50 ${ms(percentile(receiptAcks, 50))} ` +
         `p99 ${ms(percentile(receiptAcks, 99))}` +
         (receiptErrors.rate_limited ? `; rate_limited ×${int(receiptErrors.rate_limited)}` : ''),

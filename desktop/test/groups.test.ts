@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { waitFor } from './helpers/core'
+import type {} from '../../relay-server/src/plugins/database'
+import { befriend, waitFor } from './helpers/core'
 import { events, groupSuite, texts, timeline, waitForTexts } from './helpers/group-people'
 
 // Group conversations through the desktop core, against a real relay.
 
-const { person, trio } = groupSuite()
+const { person, trio, relay } = groupSuite()
 
 describe('groups in the desktop core', () => {
   it('create, talk both ways with sender names, membership in the timeline, everyone ticks and receipts', async () => {
@@ -95,6 +96,45 @@ describe('groups in the desktop core', () => {
         .events('typing.changed')
         .some((e) => e.conversation === key && e.userId === bob.id && e.typing),
     )
+  })
+
+  it("a member's delivered receipts in a busy group go once a hold, covering what came meanwhile", async () => {
+    const alice = await person()
+    const bob = await person({ groupDeliveredHoldMs: 2000 })
+    await befriend(alice.core, alice.session, bob.core, bob.session)
+    const group = await alice.core.ok('groups.create', { title: 'Busy', memberIds: [bob.id] })
+    await waitFor(async () => (await bob.core.ok('conversations.list', {})).some((c) => c.key === group.key))
+    const db = relay().app.db
+    const bobsDelivered = async () =>
+      (
+        await db
+          .selectFrom('receipt_marks')
+          .select(['up_to'])
+          .where('user_id', '=', bob.id)
+          .where('kind', '=', 'delivered')
+          .execute()
+      ).map((r) => r.up_to)
+
+    // Five messages, each arriving on its own (a receipt without the hold would go for each).
+    const wanted: string[] = []
+    for (let i = 1; i <= 5; i++) {
+      await alice.core.ok('messages.send', { conversation: group.key, text: `busy ${i}` })
+      wanted.push(`busy ${i}`)
+      await waitForTexts(bob, group.key, wanted)
+    }
+    const last = Number(
+      (
+        await db
+          .selectFrom('messages')
+          .select((eb) => eb.fn.max('id').as('id'))
+          .where('group_id', '=', Number(group.key.split(':')[1]))
+          .executeTakeFirstOrThrow()
+      ).id,
+    )
+    expect(await bobsDelivered()).toEqual([])
+    // One receipt, up to the last of them, once the hold is over.
+    await waitFor(async () => (await bobsDelivered()).length > 0, 10_000)
+    expect(await bobsDelivered()).toEqual([last])
   })
 
   it('sends written offline go out once each, in order; a member who was away catches up', async () => {

@@ -1,7 +1,8 @@
-import { dmKey } from '@parley/shared'
+import { dmKey, groupKey } from '@parley/shared'
 import { afterEach, describe, expect, it } from 'vitest'
 import { applyEvents } from '../src/core/db/apply'
 import {
+  coalesceReceipt,
   confirmSent,
   discardFailed,
   failOp,
@@ -14,7 +15,7 @@ import {
 import type { LocalDb } from '../src/core/db/local-db'
 import { moveOwnReadMarker } from '../src/core/db/tables/conversations'
 import { messageRow } from '../src/core/db/tables/messages'
-import { ackOp, nextQueued } from '../src/core/db/tables/outbox'
+import { ackOp, completeOp, nextQueued, oldestHeldReceipt } from '../src/core/db/tables/outbox'
 import { saveSettings, settingsOf } from '../src/core/db/tables/settings'
 import { cursorOf } from '../src/core/db/tables/sync-state'
 import { contactViews } from '../src/core/db/views/contacts'
@@ -432,6 +433,46 @@ describe('the outbox as the messages show it', () => {
     confirmSent(db, op.id, localId, { id: 50, createdAt: 5 })
     expect(all()).toHaveLength(1)
     expect(messageView(db, ME, localId)).toMatchObject({ id: 50, state: 'sent' })
+  })
+})
+
+describe("a group's delivered receipts wait in the outbox", () => {
+  const HOLD = 1000
+  const next = (now: number) => nextQueued(db, now - HOLD)
+
+  it('a held one is passed over until its time; what arrives meanwhile moves it forward; other receipts go at once', async () => {
+    db = await openTestDb()
+    coalesceReceipt(db, 'delivered', groupKey(7), 100, NOW)
+    const localId = insertPendingMessage(db, {
+      me: ME,
+      conversation: dmKey(PEER),
+      recipientId: PEER,
+      text: 'typed after the receipt',
+      clientId: 'c5d1e0b4-8a57-4d55-9a4e-1b7c3a1a0009',
+      now: NOW + 1,
+    })
+    // The send queued after the held receipt goes first.
+    const send = next(NOW + 10)!
+    expect(send).toMatchObject({ kind: 'send', message_local_id: localId })
+    completeOp(db, send.id)
+    expect(next(NOW + 10)).toBeUndefined()
+    expect(oldestHeldReceipt(db, NOW + 10 - HOLD)).toBe(NOW)
+    // Messages arriving while it waits only move it forward: one receipt covers them all.
+    coalesceReceipt(db, 'delivered', groupKey(7), 105, NOW + 500)
+    coalesceReceipt(db, 'delivered', groupKey(7), 110, NOW + 900)
+    expect(next(NOW + 999)).toBeUndefined()
+    const due = next(NOW + HOLD)!
+    expect(due).toMatchObject({ kind: 'delivered', conversation: groupKey(7) })
+    expect(JSON.parse(due.payload)).toMatchObject({ upTo: 110 })
+    expect(oldestHeldReceipt(db, NOW)).toBeUndefined()
+    completeOp(db, due.id)
+
+    // A group's read receipt and a 1:1 delivered receipt are not held.
+    coalesceReceipt(db, 'read', groupKey(7), 110, NOW + 2000)
+    expect(next(NOW + 2000)).toMatchObject({ kind: 'read', conversation: groupKey(7) })
+    completeOp(db, next(NOW + 2000)!.id)
+    coalesceReceipt(db, 'delivered', dmKey(PEER), 12, NOW + 2000)
+    expect(next(NOW + 2000)).toMatchObject({ kind: 'delivered', conversation: dmKey(PEER) })
   })
 })
 

@@ -85,7 +85,20 @@ interface ReceiptLane {
   inFlight: boolean
   /** The newest message id received and not yet covered by a sent receipt (0: none). */
   owed: number
+  /** A group's receipt waits this long after the first message it covers (Timing.groupDeliveredHoldMs). */
+  holdMs: number
+  /** When the first message not yet covered arrived (0: none). */
+  owedSince: number
+  holding: boolean
 }
+
+const newLane = (holdMs = 0): ReceiptLane => ({
+  inFlight: false,
+  owed: 0,
+  holdMs,
+  owedSince: 0,
+  holding: false,
+})
 
 /**
  * A group run: every member socket in this worker counts the group's `message` entries tagged
@@ -249,8 +262,18 @@ function owe(
   stats: ReceiptStats,
   going: () => boolean,
 ) {
+  if (lane.owed === 0) lane.owedSince = now()
   lane.owed = Math.max(lane.owed, messageId)
-  if (lane.inFlight) return
+  if (lane.inFlight || lane.holding) return
+  const due = lane.owedSince + lane.holdMs - now()
+  if (due > 0) {
+    lane.holding = true
+    setTimeout(() => {
+      lane.holding = false
+      if (going()) owe(lane, socket, where, lane.owed, stats, going)
+    }, due)
+    return
+  }
   const upTo = lane.owed
   lane.owed = 0
   lane.inFlight = true
@@ -358,7 +381,7 @@ const handlers = {
         sender: sockets[2 * i]!,
         receiver,
         receiverId: pair.receiverId,
-        receipts: { inFlight: false, owed: 0 },
+        receipts: newLane(),
       }
       receiver.on('message', (event) => onLiveMessage(entry, event))
       pairs.push(entry)
@@ -383,7 +406,7 @@ const handlers = {
   }) {
     if (run) throw new Error('a run is already going')
     receiptsOn = p.receipts
-    for (const pair of pairs) pair.receipts = { inFlight: false, owed: 0 }
+    for (const pair of pairs) pair.receipts = newLane()
     // Pairs whose sockets were dropped (a relay stall can time out pings) sit this one out.
     const live = pairs.filter((pair) => pair.sender.connected && pair.receiver.connected)
     if (live.length === 0) throw new Error('no pair has both sockets connected')
@@ -510,7 +533,7 @@ const handlers = {
       const member: Member = {
         socket,
         userId: p.userIds[i]!,
-        receipts: { inFlight: false, owed: 0 },
+        receipts: newLane(),
         lastSeq: new Map(),
       }
       socket.on('group_event', (event) => onGroupEvent(member, event))
@@ -519,9 +542,9 @@ const handlers = {
   },
 
   /** From now on, counts and times the deliveries of the group's messages whose text starts with `tag`. */
-  async groupListen(p: { groupId: number; tag: string; receipts: boolean }) {
+  async groupListen(p: { groupId: number; tag: string; receipts: boolean; receiptHoldMs: number }) {
     if (groupRun) throw new Error('a group run is already going')
-    for (const member of members) member.receipts = { inFlight: false, owed: 0 }
+    for (const member of members) member.receipts = newLane(p.receiptHoldMs)
     groupRun = {
       groupId: p.groupId,
       tag: p.tag,

@@ -27,6 +27,14 @@ export interface Timing {
   retryMaxMs: number
   /** A peer's `typing: true` without a repeat ends after this. */
   typingExpiryMs: number
+  /**
+   * A group's delivered receipt waits this long in the outbox, gathering the messages that arrive
+   * meanwhile into one receipt. The group hears its "everyone" markers at most once a second
+   * anyway, and in a big busy group each member would otherwise send a receipt for nearly every
+   * message (a 1,000-member group: up to 1,000 writes a message). Read receipts and 1:1 receipts
+   * go at once.
+   */
+  groupDeliveredHoldMs: number
 }
 
 export const defaultTiming: Timing = {
@@ -38,6 +46,7 @@ export const defaultTiming: Timing = {
   retryBaseMs: 1000,
   retryMaxMs: 60_000,
   typingExpiryMs: 6000,
+  groupDeliveredHoldMs: 1000,
 }
 
 export function backoff(attempts: number, baseMs: number, maxMs: number): number {

@@ -27,6 +27,7 @@ export const fastTiming: Partial<Timing> = {
   retryBaseMs: 50,
   retryMaxMs: 400,
   typingExpiryMs: 300,
+  groupDeliveredHoldMs: 50,
 }
 
 export interface TestCore {

@@ -1,6 +1,7 @@
 import type { ConversationKey, MessageView, SessionView } from '@parley/shared'
 import { afterAll, beforeAll, expect } from 'vitest'
-import { befriend, signUp, startCore, type TestCore, waitFor, waitOnline } from './core'
+import type { Timing } from '../../src/core/logger'
+import { befriend, fastTiming, signUp, startCore, type TestCore, waitFor, waitOnline } from './core'
 import { startProxy, type TestProxy } from './proxy'
 import { startRelay, type TestRelay } from './relay'
 
@@ -16,9 +17,9 @@ export interface Person {
 
 /** Makes people on `relay`; each one's core and proxy are stopped by `cleanup` (run them in reverse). */
 export function groupPeople(relay: () => TestRelay, cleanup: (() => Promise<void>)[]) {
-  async function person(): Promise<Person> {
+  async function person(timing: Partial<Timing> = {}): Promise<Person> {
     const proxy = await startProxy(Number(new URL(relay().url).port))
-    const core = await startCore()
+    const core = await startCore(undefined, { timing: { ...fastTiming, ...timing } })
     cleanup.push(
       () => core.dispose(),
       () => proxy.close(),

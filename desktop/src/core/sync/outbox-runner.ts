@@ -18,6 +18,7 @@ import {
   completeOp,
   markAttempt,
   nextQueued,
+  oldestHeldReceipt,
   opById,
   rescheduleOp,
   resumeQueued,
@@ -126,8 +127,18 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
     clearTimeout(this.#timer)
     try {
       while (!this.#closed && this.#deps.isOnline()) {
-        const op = nextQueued(this.#deps.db)
-        if (!op) break
+        const now = this.#deps.clock()
+        const holdSince = now - this.#deps.timing.groupDeliveredHoldMs
+        const op = nextQueued(this.#deps.db, holdSince)
+        if (!op) {
+          // Only held receipts left (or nothing): look again when the oldest is due.
+          const held = oldestHeldReceipt(this.#deps.db, holdSince)
+          if (held !== undefined) {
+            const wait = held + this.#deps.timing.groupDeliveredHoldMs - now
+            this.#timer = setTimeout(() => this.kick(), Math.max(1, wait))
+          }
+          break
+        }
         const wait = op.next_attempt_at - this.#deps.clock()
         if (wait > 0) {
           this.#timer = setTimeout(() => this.kick(), wait)

@@ -1,4 +1,5 @@
 import type { BridgeError, ConversationKey } from '@parley/shared'
+import { sql } from 'kysely'
 import type { LocalDb } from '../local-db'
 import { encodePayload, type OutboxOp } from '../outbox-op'
 import type { OutboxRow } from '../schema'
@@ -57,10 +58,36 @@ export function queuedReceipt(db: LocalDb, kind: 'read' | 'delivered', conversat
     .get(kind, conversation) as Pick<OutboxRow, 'id' | 'kind' | 'payload'> | undefined
 }
 
-export function nextQueued(db: LocalDb): OutboxRow | undefined {
-  return db.get(
-    db.kysely.selectFrom('outbox').selectAll().where('state', '=', 'queued').orderBy('id').limit(1),
-  )
+/**
+ * The oldest queued op, passing over a group's delivered receipt queued after `holdSince` (it is
+ * held: see Timing.groupDeliveredHoldMs). Receipts are markers, not messages, so what was queued
+ * after one may go first.
+ */
+export function nextQueued(db: LocalDb, holdSince?: number): OutboxRow | undefined {
+  let query = db.kysely.selectFrom('outbox').selectAll().where('state', '=', 'queued')
+  if (holdSince !== undefined) {
+    query = query.where((eb) =>
+      eb.not(
+        eb.and([
+          eb('kind', '=', 'delivered'),
+          sql<boolean>`conversation like 'group:%'`,
+          eb('created_at', '>', holdSince),
+        ]),
+      ),
+    )
+  }
+  return db.get(query.orderBy('id').limit(1))
+}
+
+/** When the oldest group delivered receipt still held (queued after `holdSince`) was queued. */
+export function oldestHeldReceipt(db: LocalDb, holdSince: number): number | undefined {
+  const row = db
+    .prepare(
+      `select min(created_at) as at from outbox
+       where state = 'queued' and kind = 'delivered' and conversation like 'group:%' and created_at > ?`,
+    )
+    .get(holdSince) as { at: number | null } | undefined
+  return row?.at ?? undefined
 }
 
 /** The connection is back: whatever waited out a backoff may go at once. */
