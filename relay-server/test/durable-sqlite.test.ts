@@ -102,6 +102,39 @@ describe('SQLite commits made durable off the event loop', () => {
     expect(committer.stats.transactions - transactionsBefore).toBe(10)
   })
 
+  it('uses waiting behind a transaction get the connection one after another, in arrival order', async () => {
+    const trx = await handle.db.startTransaction().execute()
+    await trx
+      .insertInto('t' as never)
+      .values({ body: 'held' } as never)
+      .execute()
+    // Every third use writes (and is answered after its fsync); the others read how many rows the
+    // writes before them made, which shows the order the connection was used in.
+    const counted: { i: number; rows: number }[] = []
+    const uses = Array.from({ length: 300 }, (_, i) =>
+      i % 3 === 0
+        ? handle.db
+            .insertInto('t' as never)
+            .values({ body: `queued ${i}` } as never)
+            .execute()
+        : sql<{ n: number }>`select count(*) as n from t where body like 'queued %'`
+            .execute(handle.db)
+            .then((r) => counted.push({ i, rows: Number(r.rows[0]!.n) })),
+    )
+    await sleep(20)
+    expect(counted).toEqual([]) // all wait for the transaction
+    await trx.commit().execute()
+    await Promise.all(uses)
+    expect(counted.map((c) => c.i)).toEqual(
+      Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 3 !== 0),
+    )
+    expect(counted.every((c) => c.rows === Math.floor(c.i / 3) + 1)).toBe(true)
+    const written = await sql<{
+      body: string
+    }>`select body from t where body like 'queued %' order by id`.execute(handle.db)
+    expect(written.rows.map((r) => r.body)).toEqual(Array.from({ length: 100 }, (_, k) => `queued ${k * 3}`))
+  })
+
   it('WalSync: a call made while an fsync runs is covered by a later one, shared by all such calls', async () => {
     const sync = new WalSync(path.join(dataDir, 'relay.sqlite-wal'))
     const first = sync.sync()

@@ -161,7 +161,10 @@ class DurableDriver implements Driver {
   readonly #wal: WalSync
   readonly #onClose: () => Promise<void>
   #connection: DatabaseConnection | null = null
-  #holder: Promise<void> | null = null
+  /** Whether a use holds the connection; the uses waiting for it, first come first served. */
+  #held = false
+  #waiting: ((() => void) | undefined)[] = []
+  #next = 0
 
   constructor(inner: Driver, wal: WalSync, onClose: () => Promise<void>) {
     this.#inner = inner
@@ -175,21 +178,38 @@ class DurableDriver implements Driver {
     this.#connection = await this.#inner.acquireConnection()
   }
 
+  /**
+   * The connection goes from one use to the next waiting one directly, in arrival order. (Waking
+   * every waiter at each release for one of them to take it cost a quadratic number of wake-ups
+   * when thousands of reads queued behind a transaction, as in a storm of reconnects.)
+   */
   async acquireConnection(): Promise<DatabaseConnection> {
-    while (this.#holder) await this.#holder
-    let unlock!: () => void
-    const holder = new Promise<void>((resolve) => {
-      unlock = () => {
-        if (this.#holder === holder) this.#holder = null
-        resolve()
-      }
-    })
-    this.#holder = holder
+    if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve))
+    else this.#held = true
+    const unlock = () => this.#handOver()
     if (!this.#connection) {
       unlock()
       throw new Error('the database is closed')
     }
     return new DurableConnection(this.#connection, this.#wal, unlock)
+  }
+
+  #handOver(): void {
+    const next = this.#waiting[this.#next]
+    if (!next) {
+      this.#held = false
+      this.#waiting = []
+      this.#next = 0
+      return
+    }
+    this.#waiting[this.#next] = undefined
+    this.#next += 1
+    // Drop the served part of the queue now and then, not on every hand-over (shift is linear).
+    if (this.#next >= 1024 && this.#next * 2 >= this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#next)
+      this.#next = 0
+    }
+    next()
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
