@@ -686,10 +686,10 @@ function notInGroup(input: GroupReceipt): AppError {
 
 /**
  * The group receipts of a batch in two statements (checks, then the markers with their marks; three
- * on SQLite) instead of four each: in a big group every message brings a receipt from each member
- * online, so a batch holds hundreds of them. Does what `receipt` does for each; a second receipt
- * of the same member in the same group goes back to `receipt`'s own operation, which runs after
- * these and so sees the first one's marker.
+ * on SQLite) instead of four each: in a big busy group each member online sends one about every
+ * second (the desktop holds them that long), so a batch holds hundreds. Does what `receipt` does
+ * for each; a second receipt of the same member in the same group goes back to `receipt`'s own
+ * operation, which runs after these and so sees the first one's marker.
  */
 class GroupReceipts implements BulkWrite<GroupReceipt, undefined> {
   readonly #moved: (groupId: number) => void
