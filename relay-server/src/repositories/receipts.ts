@@ -60,15 +60,17 @@ export async function markersInvolving(
   }))
 }
 
+/** Markers after a move, and where the moved one (of the receipt's kind) now stands. */
+export interface MarkerMove {
+  markers: Markers
+  upTo: number
+}
+
 /**
- * Where `kind` at `upTo` moves `current` (read implies delivered), and the marker of `kind` it
- * then stands at; null when it does not move (markers never go back).
+ * Where `kind` at `upTo` moves `current` (read implies delivered); null when it does not move
+ * (markers never go back).
  */
-export function moveMarkers(
-  current: Markers,
-  kind: ReceiptKind,
-  upTo: number,
-): { markers: Markers; upTo: number } | null {
+export function markersAfter(current: Markers, kind: ReceiptKind, upTo: number): MarkerMove | null {
   const deliveredUpTo = Math.max(current.deliveredUpTo, upTo)
   const readUpTo = kind === 'read' ? Math.max(current.readUpTo, upTo) : current.readUpTo
   const moved = kind === 'read' ? readUpTo !== current.readUpTo : deliveredUpTo !== current.deliveredUpTo
@@ -156,7 +158,7 @@ export async function receiptChecks(
 
 /**
  * PostgreSQL: the markers and the marks in one statement (one round trip). A marker never goes
- * back, even when another relay moved it since it was read (\`greatest\`).
+ * back, even when another relay moved it since it was read (`greatest`).
  */
 const upsertMarkersAndMarks = fixedQuery<
   never,

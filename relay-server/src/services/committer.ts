@@ -73,6 +73,26 @@ export interface BulkItem<Input> {
 
 export type BulkOutcome<T> = { ok: true; value: T } | { ok: false; error: AppError } | { ok: 'alone' }
 
+/**
+ * The indexes of the first item of each `key`, in order: a bulk write that may touch a row once
+ * takes these, and leaves the rest `alone` (their ordinary operation then runs after the run and
+ * sees what the first one wrote).
+ */
+export function firstOfEach<Input>(
+  items: readonly BulkItem<Input>[],
+  key: (input: Input) => string,
+): number[] {
+  const seen = new Set<string>()
+  const firsts: number[] = []
+  for (const [k, { input }] of items.entries()) {
+    const of = key(input)
+    if (seen.has(of)) continue
+    seen.add(of)
+    firsts.push(k)
+  }
+  return firsts
+}
+
 /** What `run` may do instead of running its operation: join a bulk write. */
 export interface BulkRequest<Input, T> {
   kind: BulkWrite<Input, T>

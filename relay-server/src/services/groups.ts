@@ -35,7 +35,15 @@ import {
   type ReachedAt,
   reachedAt,
 } from '../repositories/receipts'
-import type { BulkContext, BulkItem, BulkOutcome, BulkWrite, Committer, WriteContext } from './committer'
+import {
+  type BulkContext,
+  type BulkItem,
+  type BulkOutcome,
+  type BulkWrite,
+  type Committer,
+  firstOfEach,
+  type WriteContext,
+} from './committer'
 import type { ImageService } from './images'
 import type { Realtime } from './realtime'
 
@@ -704,13 +712,7 @@ class GroupReceipts implements BulkWrite<GroupReceipt, undefined> {
   ): Promise<BulkOutcome<undefined>[]> {
     const outcomes: BulkOutcome<undefined>[] = items.map(() => ({ ok: 'alone' }))
     const key = (userId: number, groupId: number) => `${userId}:${groupId}`
-    const firsts: number[] = []
-    const seen = new Set<string>()
-    for (const [k, { input }] of items.entries()) {
-      if (seen.has(key(input.userId, input.groupId))) continue
-      seen.add(key(input.userId, input.groupId))
-      firsts.push(k)
-    }
+    const firsts = firstOfEach(items, (input) => key(input.userId, input.groupId))
     const checks = await groups.groupReceiptChecks(
       trx,
       firsts.map((k) => items[k]!.input),

@@ -19,21 +19,23 @@ import * as messages from '../repositories/messages'
 import * as reactions from '../repositories/reactions'
 import {
   findMarkers,
-  moveMarkers,
+  type MarkerMove,
+  markersAfter,
   type ReceiptKind,
   receiptChecks,
   recordMark,
   saveMarkers,
   saveMoves,
 } from '../repositories/receipts'
-import type {
-  BulkContext,
-  BulkItem,
-  BulkOutcome,
-  BulkWrite,
-  Committed,
-  Committer,
-  WriteContext,
+import {
+  type BulkContext,
+  type BulkItem,
+  type BulkOutcome,
+  type BulkWrite,
+  type Committed,
+  type Committer,
+  firstOfEach,
+  type WriteContext,
 } from './committer'
 import { type GroupService, groupMessageMember, requireMember } from './groups'
 import { resolveContent, sameContent } from './message-content'
@@ -221,7 +223,7 @@ export class MessageService {
         await requireMutual(ctx, userId, peerId)
         if (!(await messages.isInConversation(ctx.trx, body.upTo, userId, peerId)))
           throw notInConversation(input)
-        const move = moveMarkers(await findMarkers(ctx.trx, userId, peerId), kind, body.upTo)
+        const move = markersAfter(await findMarkers(ctx.trx, userId, peerId), kind, body.upTo)
         if (!move) return false
         await saveMarkers(ctx.trx, userId, peerId, move.markers, ctx.now)
         await recordMark(ctx.trx, { userId, place: { peerId }, kind, upTo: move.upTo, at: ctx.now })
@@ -404,7 +406,8 @@ function appendReceipt(append: WriteContext['append'], input: ReceiptInput, upTo
 }
 
 /**
- * The 1:1 receipts of a batch in three statements (checks, markers, marks) instead of five each,
+ * The 1:1 receipts of a batch in two statements (checks, then markers with their marks; three on
+ * SQLite) instead of five each,
  * doing what `receipt` does for each. A second receipt of the same person in the same
  * conversation goes back to `receipt`'s own operation, which runs after these and so sees the
  * first one's marker.
@@ -412,14 +415,7 @@ function appendReceipt(append: WriteContext['append'], input: ReceiptInput, upTo
 class Receipts implements BulkWrite<ReceiptInput, boolean> {
   async runAll({ trx, now }: BulkContext, items: BulkItem<ReceiptInput>[]): Promise<BulkOutcome<boolean>[]> {
     const outcomes: BulkOutcome<boolean>[] = items.map(() => ({ ok: 'alone' }))
-    const firsts: number[] = []
-    const seen = new Set<string>()
-    for (const [k, { input }] of items.entries()) {
-      const key = `${input.userId}:${input.peerId}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      firsts.push(k)
-    }
+    const firsts = firstOfEach(items, (input) => `${input.userId}:${input.peerId}`)
     const checks = await receiptChecks(
       trx,
       firsts.map((k) => ({
@@ -428,14 +424,14 @@ class Receipts implements BulkWrite<ReceiptInput, boolean> {
         upTo: items[k]!.input.upTo,
       })),
     )
-    const moves: { k: number; move: NonNullable<ReturnType<typeof moveMarkers>> }[] = []
+    const moves: { k: number; move: MarkerMove }[] = []
     for (const [c, k] of firsts.entries()) {
       const { input } = items[k]!
       const check = checks[c]!
       if (!check.mutual) outcomes[k] = { ok: false, error: notContacts() }
       else if (!check.inConversation) outcomes[k] = { ok: false, error: notInConversation(input) }
       else {
-        const move = moveMarkers(check.markers, input.kind, input.upTo)
+        const move = markersAfter(check.markers, input.kind, input.upTo)
         if (move) moves.push({ k, move })
         else outcomes[k] = { ok: true, value: false }
       }

@@ -139,7 +139,7 @@ export class OutboxRunner extends EventEmitter<OutboxEvents> {
           }
           break
         }
-        const wait = op.next_attempt_at - this.#deps.clock()
+        const wait = op.next_attempt_at - now
         if (wait > 0) {
           this.#timer = setTimeout(() => this.kick(), wait)
           break

@@ -1,5 +1,4 @@
 import type { BridgeError, ConversationKey } from '@parley/shared'
-import { sql } from 'kysely'
 import type { LocalDb } from '../local-db'
 import { encodePayload, type OutboxOp } from '../outbox-op'
 import type { OutboxRow } from '../schema'
@@ -58,34 +57,29 @@ export function queuedReceipt(db: LocalDb, kind: 'read' | 'delivered', conversat
     .get(kind, conversation) as Pick<OutboxRow, 'id' | 'kind' | 'payload'> | undefined
 }
 
+/** A group's delivered receipt queued after the time given (`?`): it is held. */
+const HELD_RECEIPT = `kind = 'delivered' and conversation like 'group:%' and created_at > ?`
+
 /**
  * The oldest queued op, passing over a group's delivered receipt queued after `holdSince` (it is
  * held: see Timing.groupDeliveredHoldMs). Receipts are markers, not messages, so what was queued
  * after one may go first.
  */
 export function nextQueued(db: LocalDb, holdSince?: number): OutboxRow | undefined {
-  let query = db.kysely.selectFrom('outbox').selectAll().where('state', '=', 'queued')
-  if (holdSince !== undefined) {
-    query = query.where((eb) =>
-      eb.not(
-        eb.and([
-          eb('kind', '=', 'delivered'),
-          sql<boolean>`conversation like 'group:%'`,
-          eb('created_at', '>', holdSince),
-        ]),
-      ),
+  if (holdSince === undefined) {
+    return db.get(
+      db.kysely.selectFrom('outbox').selectAll().where('state', '=', 'queued').orderBy('id').limit(1),
     )
   }
-  return db.get(query.orderBy('id').limit(1))
+  return db
+    .prepare(`select * from outbox where state = 'queued' and not (${HELD_RECEIPT}) order by id limit 1`)
+    .get(holdSince) as OutboxRow | undefined
 }
 
 /** When the oldest group delivered receipt still held (queued after `holdSince`) was queued. */
 export function oldestHeldReceipt(db: LocalDb, holdSince: number): number | undefined {
   const row = db
-    .prepare(
-      `select min(created_at) as at from outbox
-       where state = 'queued' and kind = 'delivered' and conversation like 'group:%' and created_at > ?`,
-    )
+    .prepare(`select min(created_at) as at from outbox where state = 'queued' and ${HELD_RECEIPT}`)
     .get(holdSince) as { at: number | null } | undefined
   return row?.at ?? undefined
 }
